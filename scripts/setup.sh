@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what wren's lab and tests need on a fresh Debian 12 machine (run as root), then the npm deps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in bird2 frr gobgpd iproute2 iputils-ping tshark tcpdump; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  apt-get update
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+fi
+
+# The packages may start their system services; wren's tests and lab run their own instances in
+# network namespaces, so stop the system ones if the package install started them.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  for svc in bird frr gobgpd; do systemctl stop "$svc" 2>/dev/null || true; done
+fi
+
+npm ci --no-audit --no-fund
+npm run build

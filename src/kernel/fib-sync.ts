@@ -1,0 +1,441 @@
+/**
+ * `FibSync`: the reconciler, and the only writer of the kernel FIB (convention 12, BIRD's krt scan).
+ *
+ * - Desired routes come from the speaker (`setDesired` after each RIB batch, or `update`).
+ * - Installed routes are what the kernel holds with *our* protocol id, learned by `list()`.
+ * - At start the routes a previous run left are adopted and kept (stale candidates) until
+ *   `converged()`: a restart must not drop a working route. Only then are the stale ones purged.
+ * - New keys are added create-exclusive; EEXIST means a foreign route sits at the key: a conflict,
+ *   logged and shown in `status()`, never overwritten. Replace only what list() says is ours.
+ * - ENETUNREACH/EHOSTUNREACH/ENODEV wait for a link or address change (or the periodic scan);
+ *   other failures retry with backoff. Removing an absent route is success (the port says so).
+ * - Notifications: our route deleted or changed by someone else => debounced re-list + reconcile.
+ *   A periodic full scan (default 30 s) repairs whatever notifications missed.
+ * - One batch at a time; within a batch the per-route calls run concurrently (the port pipelines).
+ */
+import { invariant } from '../util/assert.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import {
+  isUnreachable,
+  routeKey,
+  routeSatisfies,
+  toKernelError,
+  type KernelErrorCode,
+  type KernelEvent,
+  type KernelPort,
+  type KernelRoute,
+} from './port.js';
+import { kernelMetric } from './next-hops.js';
+
+export { toKernelRoute, toBlackholeRoute, type DataplaneMode, type RouteBuildOptions } from './next-hops.js';
+
+export interface FibSyncOptions {
+  readonly port: KernelPort;
+  /** Our rtm_protocol (default 12, "bird"). */
+  readonly protocol?: number;
+  /** Tables to scan besides those desired routes name (default [254], main). */
+  readonly tables?: readonly number[];
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  readonly scanIntervalMs?: number;
+  /** Debounce before re-listing after a notification (default 200 ms). */
+  readonly repairDelayMs?: number;
+  /** First retry delay after a failed call; doubles up to the scan interval (default 1000 ms). */
+  readonly retryDelayMs?: number;
+}
+
+/** `route: null` removes the key. `key` is routeKey(route). */
+export interface DesiredChange {
+  readonly key: string;
+  readonly route: KernelRoute | null;
+}
+
+export interface ReconcileResult {
+  readonly at: number;
+  readonly kind: 'full' | 'incremental';
+  readonly ok: boolean;
+  readonly added: number;
+  readonly replaced: number;
+  readonly removed: number;
+  readonly failed: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export interface KernelStatus {
+  readonly protocol: number;
+  readonly converged: boolean;
+  readonly desired: number;
+  readonly installed: number;
+  readonly staleCandidates: number;
+  readonly conflicts: readonly { readonly key: string; readonly prefix: string; readonly since: number }[];
+  readonly pendingRetries: readonly {
+    readonly key: string;
+    readonly prefix: string;
+    readonly code: KernelErrorCode;
+    readonly attempts: number;
+    readonly waitsForLink: boolean;
+  }[];
+  readonly lastReconcile: ReconcileResult | null;
+}
+
+interface Retry {
+  code: KernelErrorCode;
+  attempts: number;
+  waitsForLink: boolean;
+}
+
+type Counts = { added: number; replaced: number; removed: number; failed: number };
+
+export class FibSync {
+  readonly #port: KernelPort;
+  readonly #protocol: number;
+  readonly #tables: readonly number[];
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #scanMs: number;
+  readonly #repairMs: number;
+  readonly #retryMs: number;
+
+  readonly #desired = new Map<string, KernelRoute>();
+  #installed = new Map<string, KernelRoute>();
+  readonly #stale = new Set<string>();
+  readonly #conflicts = new Map<string, { prefix: string; since: number }>();
+  readonly #retries = new Map<string, Retry>();
+  readonly #dirty = new Set<string>();
+  #fullPending = false;
+  #converged = false;
+  #started = false;
+  #adopted = false;
+  #listFailed = false;
+  #stopped = false;
+  #running: Promise<void> | null = null;
+  #last: ReconcileResult | null = null;
+  #unsubscribe: (() => void) | undefined;
+  #cancelScan: (() => void) | undefined;
+  #cancelRepair: (() => void) | undefined;
+  #cancelRetry: (() => void) | undefined;
+
+  constructor(opts: FibSyncOptions) {
+    this.#port = opts.port;
+    this.#protocol = opts.protocol ?? 12;
+    this.#tables = opts.tables ?? [254];
+    this.#clock = opts.clock ?? systemClock;
+    this.#log = opts.log ?? silentLogger;
+    this.#scanMs = opts.scanIntervalMs ?? 30_000;
+    this.#repairMs = opts.repairDelayMs ?? 200;
+    this.#retryMs = opts.retryDelayMs ?? 1000;
+  }
+
+  /** Subscribes to notifications, adopts the routes a previous run left, arms the periodic scan. */
+  start(): Promise<void> {
+    invariant(!this.#started, 'FibSync started twice');
+    this.#started = true;
+    this.#unsubscribe = this.#port.subscribe((e) => this.#onEvent(e));
+    this.#armScan();
+    return this.#request({ full: true });
+  }
+
+  /** Replaces the whole desired set. */
+  setDesired(routes: ReadonlyMap<string, KernelRoute> | readonly KernelRoute[]): Promise<void> {
+    const next = new Map<string, KernelRoute>();
+    for (const given of Array.isArray(routes) ? routes : [...(routes as ReadonlyMap<string, KernelRoute>).values()]) {
+      const r = this.#normalize(given);
+      next.set(routeKey(r), r);
+    }
+    for (const k of this.#desired.keys()) if (!next.has(k)) this.#dirty.add(k);
+    for (const [k, r] of next) {
+      const old = this.#desired.get(k);
+      if (!old || !routeSatisfies(old, r) || !routeSatisfies(r, old)) this.#dirty.add(k);
+    }
+    this.#desired.clear();
+    for (const [k, r] of next) this.#desired.set(k, r);
+    return this.#request({});
+  }
+
+  /** Applies incremental changes to the desired set. */
+  update(changes: readonly DesiredChange[]): Promise<void> {
+    for (const c of changes) {
+      if (c.route === null) {
+        this.#desired.delete(c.key);
+        this.#dirty.add(c.key);
+        continue;
+      }
+      const r = this.#normalize(c.route);
+      const k = routeKey(r);
+      if (k !== c.key && this.#desired.delete(c.key)) this.#dirty.add(c.key);
+      this.#desired.set(k, r);
+      this.#dirty.add(k);
+    }
+    return this.#request({});
+  }
+
+  /** First convergence (End-of-RIB from every peer, or the speaker's deadline): purge stale routes. */
+  converged(): Promise<void> {
+    if (this.#converged) return this.idle();
+    this.#converged = true;
+    this.#log.info({ stale: this.#stale.size }, 'kernel routes converged');
+    return this.#request({ full: true });
+  }
+
+  /** A full re-list and reconcile now (what the periodic scan does). */
+  scan(): Promise<void> {
+    return this.#request({ full: true });
+  }
+
+  /** Stop without persist: remove every route of ours in the scanned tables, then stop. */
+  async withdrawAll(): Promise<void> {
+    this.#desired.clear();
+    this.#converged = true;
+    this.#stale.clear();
+    await this.#request({ full: true });
+    this.stop();
+  }
+
+  /** Stops timers and notifications. Routes stay in the kernel (persist). */
+  stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    for (const c of [this.#cancelScan, this.#cancelRepair, this.#cancelRetry]) c?.();
+    this.#cancelScan = this.#cancelRepair = this.#cancelRetry = undefined;
+  }
+
+  /** Resolves when no batch is running or queued. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  status(): KernelStatus {
+    return {
+      protocol: this.#protocol,
+      converged: this.#converged,
+      desired: this.#desired.size,
+      installed: this.#installed.size,
+      staleCandidates: this.#stale.size,
+      conflicts: [...this.#conflicts].map(([key, c]) => ({ key, prefix: c.prefix, since: c.since })),
+      pendingRetries: [...this.#retries].map(([key, r]) => ({
+        key,
+        prefix: this.#desired.get(key)?.prefix ?? this.#installed.get(key)?.prefix ?? key,
+        code: r.code,
+        attempts: r.attempts,
+        waitsForLink: r.waitsForLink,
+      })),
+      lastReconcile: this.#last,
+    };
+  }
+
+  /** Our protocol only; IPv6 metric 0 becomes 1024 as the kernel stores it, so keys match list(). */
+  #normalize(r: KernelRoute): KernelRoute {
+    invariant(r.protocol === this.#protocol, `desired route ${r.prefix} has protocol ${r.protocol}, ours is ${this.#protocol}`);
+    const metric = kernelMetric(r.prefix, r.metric);
+    return metric === r.metric ? r : { ...r, metric };
+  }
+
+  #request(what: { full?: boolean }): Promise<void> {
+    if (what.full) this.#fullPending = true;
+    if (!this.#running) {
+      this.#running = this.#loop().finally(() => {
+        this.#running = null;
+      });
+    }
+    return this.idle();
+  }
+
+  async #loop(): Promise<void> {
+    await Promise.resolve();
+    while (this.#fullPending || this.#dirty.size > 0) {
+      const full = this.#fullPending;
+      this.#fullPending = false;
+      const keys = [...this.#dirty];
+      this.#dirty.clear();
+      await this.#batch(full, keys);
+    }
+  }
+
+  async #batch(full: boolean, dirty: readonly string[]): Promise<void> {
+    const t0 = this.#clock.now();
+    const counts: Counts = { added: 0, replaced: 0, removed: 0, failed: 0 };
+    let error: string | undefined;
+    try {
+      let keys: Iterable<string> = dirty;
+      if (full) {
+        this.#installed = await this.#listOurs();
+        this.#listFailed = false;
+        if (!this.#adopted) {
+          // First successful list: what a previous run left is kept until convergence.
+          this.#adopted = true;
+          if (!this.#converged) for (const k of this.#installed.keys()) if (!this.#desired.has(k)) this.#stale.add(k);
+          this.#log.info({ adopted: this.#installed.size, stale: this.#stale.size }, 'kernel routes adopted');
+        }
+        keys = new Set([...this.#desired.keys(), ...this.#installed.keys(), ...this.#retries.keys(), ...dirty]);
+      }
+      await Promise.all([...keys].map((k) => this.#reconcileKey(k, full, counts)));
+    } catch (e) {
+      error = toKernelError(e, 'list').message;
+      this.#listFailed = true;
+      this.#log.error({ err: e }, 'kernel reconcile failed');
+      this.#scheduleRetry();
+    }
+    const ok = error === undefined && counts.failed === 0;
+    this.#last = { at: t0, kind: full ? 'full' : 'incremental', ok, ...counts, durationMs: this.#clock.now() - t0, ...(error ? { error } : {}) };
+    const changed = counts.added + counts.replaced + counts.removed + counts.failed > 0;
+    if (changed || error) this.#log.info({ ...this.#last, desired: this.#desired.size, conflicts: this.#conflicts.size }, 'kernel reconcile');
+  }
+
+  async #listOurs(): Promise<Map<string, KernelRoute>> {
+    const tables = new Set<number>(this.#tables);
+    for (const r of this.#desired.values()) tables.add(r.table);
+    for (const r of this.#installed.values()) tables.add(r.table);
+    const out = new Map<string, KernelRoute>();
+    for (const table of tables) {
+      for (const r of await this.#port.list({ table, protocol: this.#protocol })) out.set(routeKey(r), r);
+    }
+    return out;
+  }
+
+  async #reconcileKey(k: string, full: boolean, counts: Counts): Promise<void> {
+    const want = this.#desired.get(k);
+    const have = this.#installed.get(k);
+    if (!want) {
+      this.#conflicts.delete(k);
+      if (!have) {
+        this.#retries.delete(k);
+        this.#stale.delete(k);
+        return;
+      }
+      if (!this.#converged && this.#stale.has(k)) return; // kept until first convergence
+      await this.#attempt(k, 'remove', have, counts, () => this.#port.remove(have), full);
+      return;
+    }
+    this.#stale.delete(k);
+    if (have && routeSatisfies(have, want)) {
+      this.#retries.delete(k);
+      this.#conflicts.delete(k);
+      return;
+    }
+    if (have) await this.#attempt(k, 'replace', want, counts, () => this.#port.replace(want), full);
+    else await this.#attempt(k, 'add', want, counts, () => this.#port.add(want), full);
+  }
+
+  async #attempt(
+    k: string,
+    op: 'add' | 'replace' | 'remove',
+    route: KernelRoute,
+    counts: Counts,
+    call: () => Promise<void>,
+    full: boolean,
+  ): Promise<void> {
+    try {
+      await call();
+    } catch (e) {
+      const err = toKernelError(e, op, route);
+      if (op === 'add' && err.code === 'EEXIST') {
+        if (!this.#conflicts.has(k)) {
+          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric }, 'kernel route conflict: a foreign route holds the key');
+          this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
+        }
+        this.#retries.delete(k);
+        // Our view may be stale (incremental batch): a full re-list tells ours from foreign.
+        if (!full) this.#fullPending = true;
+        return;
+      }
+      counts.failed++;
+      const prev = this.#retries.get(k);
+      const waitsForLink = isUnreachable(err.code);
+      this.#retries.set(k, { code: err.code, attempts: (prev?.attempts ?? 0) + 1, waitsForLink });
+      const fields = { route: describe(route), op, code: err.code, errno: err.errno, attempts: (prev?.attempts ?? 0) + 1 };
+      if (err.code === 'EPERM' || err.code === 'EACCES') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
+      else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
+      else this.#log.warn(fields, 'kernel route change failed, will retry');
+      if (!waitsForLink) this.#scheduleRetry();
+      return;
+    }
+    this.#retries.delete(k);
+    this.#conflicts.delete(k);
+    if (op === 'remove') {
+      this.#installed.delete(k);
+      this.#stale.delete(k);
+      counts.removed++;
+    } else {
+      this.#installed.set(k, route);
+      if (op === 'add') counts.added++;
+      else counts.replaced++;
+    }
+  }
+
+  #onEvent(e: KernelEvent): void {
+    if (this.#stopped) return;
+    switch (e.kind) {
+      case 'route-deleted':
+      case 'route-changed': {
+        const k = routeKey(e.route);
+        const want = this.#desired.get(k);
+        const ours = e.route.protocol === this.#protocol;
+        if (e.kind === 'route-changed' && ours && want && routeSatisfies(e.route, want)) return; // our own write
+        if (e.kind === 'route-deleted' && ours && !want && !this.#installed.has(k)) return; // our own delete
+        if (!want && !this.#installed.has(k) && !this.#conflicts.has(k)) return; // not a key we care about
+        this.#scheduleRepair();
+        return;
+      }
+      case 'link-up':
+      case 'addr-changed':
+        this.#retryLinkWaiters();
+        if (e.kind === 'addr-changed' && e.removed) this.#scheduleRepair();
+        return;
+      case 'link-down':
+      case 'resync':
+        this.#scheduleRepair();
+        return;
+    }
+  }
+
+  #retryLinkWaiters(): void {
+    let any = false;
+    for (const [k, r] of this.#retries) {
+      if (r.waitsForLink) {
+        this.#dirty.add(k);
+        any = true;
+      }
+    }
+    if (any) this.#scheduleRepair(false);
+  }
+
+  /** Debounced: many notifications in a burst give one re-list. */
+  #scheduleRepair(full = true): void {
+    if (full) this.#fullPending = true;
+    if (this.#cancelRepair || this.#stopped) return;
+    this.#cancelRepair = this.#clock.after(this.#repairMs, () => {
+      this.#cancelRepair = undefined;
+      void this.#request({});
+    });
+  }
+
+  #scheduleRetry(): void {
+    if (this.#cancelRetry || this.#stopped) return;
+    const attempts = Math.max(1, ...[...this.#retries.values()].filter((r) => !r.waitsForLink).map((r) => r.attempts));
+    const delay = Math.min(this.#scanMs, this.#retryMs * 2 ** (attempts - 1));
+    this.#cancelRetry = this.#clock.after(delay, () => {
+      this.#cancelRetry = undefined;
+      for (const [k, r] of this.#retries) if (!r.waitsForLink) this.#dirty.add(k);
+      if (this.#listFailed) this.#fullPending = true;
+      void this.#request({});
+    });
+  }
+
+  #armScan(): void {
+    if (this.#stopped) return;
+    this.#cancelScan = this.#clock.after(this.#scanMs, () => {
+      this.#cancelScan = undefined;
+      void this.#request({ full: true });
+      this.#armScan();
+    });
+  }
+}
+
+function describe(r: KernelRoute): string {
+  if (r.type === 'blackhole') return `blackhole ${r.prefix}`;
+  const hops = r.nextHops.map((h) => `via ${h.via}${h.dev ? ` dev ${h.dev}` : ''}${h.onlink ? ' onlink' : ''}`);
+  return `${r.prefix} ${hops.join(' nexthop ')}`;
+}

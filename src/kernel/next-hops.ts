@@ -1,0 +1,86 @@
+/**
+ * From a best route's next hops to a KernelRoute, per Calico data-plane mode:
+ *
+ * - 'direct':            `via NH [dev <dev of the connected subnet holding NH>]` (BGP mode, one L2 segment)
+ * - 'ipip':              `via NH dev tunl0 onlink` (IP-in-IP to every node)
+ * - 'ipip-cross-subnet': direct when NH is on a connected subnet, tunnel otherwise
+ *
+ * IP-in-IP carries IPv4 only: IPv6 prefixes always use direct next hops. Pure functions.
+ */
+import { canonicalPrefix, familyOf, subnetContains } from './inet.js';
+import type { KernelLink, KernelNextHop, KernelRoute } from './port.js';
+
+export type DataplaneMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
+
+export interface RouteBuildOptions {
+  readonly table: number;
+  readonly protocol: number;
+  readonly metric: number;
+  readonly mode: DataplaneMode;
+  /** Tunnel device for the ipip modes (Calico: tunl0). */
+  readonly tunnelDevice: string;
+  /** Current links and their addresses (KernelPort.links()), for connected-subnet checks. */
+  readonly links: readonly Pick<KernelLink, 'name' | 'addresses'>[];
+}
+
+/** The kernel stores IPv6 metric 0 as 1024; asking for 1024 keeps desired == listed. */
+export function kernelMetric(prefix: string, metric: number): number {
+  return metric === 0 && familyOf(prefix) === 6 ? 1024 : metric;
+}
+
+/** The link whose address subnet contains `addr`, if any. */
+export function connectedLink(
+  links: readonly Pick<KernelLink, 'name' | 'addresses'>[],
+  addr: string,
+): Pick<KernelLink, 'name' | 'addresses'> | undefined {
+  return links.find((l) => l.addresses.some((a) => subnetContains(a, addr)));
+}
+
+export function toNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
+  const link = connectedLink(opts.links, nh);
+  const direct: KernelNextHop = link ? { via: nh, dev: link.name } : { via: nh };
+  if (prefixFamily === 6 || familyOf(nh) === 6) return direct;
+  switch (opts.mode) {
+    case 'direct':
+      return direct;
+    case 'ipip':
+      return { via: nh, dev: opts.tunnelDevice, onlink: true };
+    case 'ipip-cross-subnet':
+      return link ? direct : { via: nh, dev: opts.tunnelDevice, onlink: true };
+  }
+}
+
+/**
+ * A unicast route to `prefix` over `nextHops` (several = ECMP, deduplicated and sorted).
+ * An empty list gives a blackhole, which is what an originated block with no next hop wants.
+ */
+export function toKernelRoute(prefix: string, nextHops: readonly string[], opts: RouteBuildOptions): KernelRoute {
+  const canonical = canonicalPrefix(prefix);
+  if (nextHops.length === 0) return toBlackholeRoute(canonical, opts);
+  const fam = familyOf(canonical);
+  const unique = [...new Set(nextHops)].sort();
+  return {
+    prefix: canonical,
+    table: opts.table,
+    protocol: opts.protocol,
+    metric: kernelMetric(canonical, opts.metric),
+    type: 'unicast',
+    nextHops: unique.map((nh) => toNextHop(nh, fam, opts)),
+  };
+}
+
+/** `blackhole <block> proto <ours>`: the node's own pod block, so unallocated pod IPs are dropped here. */
+export function toBlackholeRoute(
+  prefix: string,
+  opts: Pick<RouteBuildOptions, 'table' | 'protocol' | 'metric'>,
+): KernelRoute {
+  const canonical = canonicalPrefix(prefix);
+  return {
+    prefix: canonical,
+    table: opts.table,
+    protocol: opts.protocol,
+    metric: kernelMetric(canonical, opts.metric),
+    type: 'blackhole',
+    nextHops: [],
+  };
+}

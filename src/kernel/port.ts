@@ -1,0 +1,194 @@
+/**
+ * kernel/: Loc-RIB -> Linux FIB (convention 12).
+ *
+ * - port.ts     the `KernelPort` interface, `KernelRoute`, `KernelError` (this file)
+ * - netlink.ts  `NetlinkKernel`, the port over the `netlink` package (the only importer of it)
+ * - rtmsg.ts    hand encoding/decoding of rtmsg, route attributes and RTA_MULTIPATH records
+ * - fake.ts     `FakeKernel`, an in-memory port with a call log and injectable failures
+ * - fib-sync.ts `FibSync`, the reconciler and the only writer; next-hops.ts builds routes per mode
+ *
+ * The kernel keys a route by (table, prefix, tos, metric); `routeKey` is that key (tos is always 0).
+ * Nothing here knows about BGP.
+ */
+
+export type RouteType = 'unicast' | 'blackhole';
+
+export interface KernelNextHop {
+  /** Gateway address (same family as the prefix). */
+  readonly via: string;
+  /** Output device name; the kernel (or the adapter, by connected subnet) resolves it when absent. */
+  readonly dev?: string;
+  readonly ifindex?: number;
+  /** RTNH_F_ONLINK: gateway is on the link even though no address subnet says so (tunnel mode). */
+  readonly onlink?: boolean;
+  /** ECMP weight, 1..256 (rtnh_hops + 1). Default 1. */
+  readonly weight?: number;
+}
+
+export interface KernelRoute {
+  /** Canonical prefix text, v4 or v6 (`172.16.1.0/24`, `fd00:1::/64`). */
+  readonly prefix: string;
+  readonly table: number;
+  /** rtm_protocol; wren's default is 12 ("bird"). */
+  readonly protocol: number;
+  /** RTA_PRIORITY. Part of the kernel's key. The kernel stores IPv6 metric 0 as 1024. */
+  readonly metric: number;
+  readonly type: RouteType;
+  /** Empty for a blackhole; several = ECMP (RTA_MULTIPATH). */
+  readonly nextHops: readonly KernelNextHop[];
+}
+
+/** What identifies a route for removal. A KernelRoute is one. */
+export interface KernelRouteKey {
+  readonly prefix: string;
+  readonly table: number;
+  readonly protocol: number;
+  readonly metric: number;
+}
+
+export interface RouteFilter {
+  readonly table: number;
+  readonly protocol: number;
+}
+
+export interface KernelLink {
+  readonly ifindex: number;
+  readonly name: string;
+  /** Administratively up and running (carrier). */
+  readonly up: boolean;
+  /** Interface addresses as CIDRs (`192.168.1.10/24`). */
+  readonly addresses: readonly string[];
+}
+
+/**
+ * Kernel notifications. Route events carry routes of every protocol (the reconciler filters);
+ * `resync` means notifications may have been lost (socket overflow) and a full re-list is due.
+ */
+export type KernelEvent =
+  | { readonly kind: 'route-deleted'; readonly route: KernelRoute }
+  | { readonly kind: 'route-changed'; readonly route: KernelRoute }
+  | { readonly kind: 'link-up'; readonly ifindex: number; readonly name: string }
+  | { readonly kind: 'link-down'; readonly ifindex: number; readonly name: string }
+  | { readonly kind: 'addr-changed'; readonly ifindex: number; readonly address: string; readonly removed: boolean }
+  | { readonly kind: 'resync'; readonly reason: string };
+
+export interface KernelPort {
+  /** Create-exclusive (NLM_F_CREATE|NLM_F_EXCL). A route already at the key => KernelError 'EEXIST'. */
+  add(route: KernelRoute): Promise<void>;
+  /** Create-or-replace (NLM_F_CREATE|NLM_F_REPLACE). Only for routes `list()` returned as ours. */
+  replace(route: KernelRoute): Promise<void>;
+  /** Deletes the route with this key and protocol; an absent route (ESRCH) is success. */
+  remove(route: KernelRouteKey): Promise<void>;
+  /** Routes of one protocol in one table. */
+  list(filter: RouteFilter): Promise<KernelRoute[]>;
+  links(): Promise<KernelLink[]>;
+  /** Starts notifications; returns the unsubscribe function. */
+  subscribe(onEvent: (e: KernelEvent) => void): () => void;
+  close(): void;
+}
+
+export type KernelOp = 'add' | 'replace' | 'remove' | 'list' | 'links' | 'subscribe';
+
+/** Errno names we act on; anything else keeps its errno name in `errno` with code 'EOTHER'. */
+export type KernelErrorCode =
+  | 'EEXIST'
+  | 'ESRCH'
+  | 'ENOENT'
+  | 'ENETUNREACH'
+  | 'EHOSTUNREACH'
+  | 'ENODEV'
+  | 'EPERM'
+  | 'EACCES'
+  | 'EINVAL'
+  | 'ENOBUFS'
+  | 'EBUSY'
+  | 'ETIMEDOUT'
+  | 'EOTHER';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<KernelErrorCode>([
+  'EEXIST',
+  'ESRCH',
+  'ENOENT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENODEV',
+  'EPERM',
+  'EACCES',
+  'EINVAL',
+  'ENOBUFS',
+  'EBUSY',
+  'ETIMEDOUT',
+]);
+
+export class KernelError extends Error {
+  override readonly name = 'KernelError';
+  readonly code: KernelErrorCode;
+  /** The errno name as reported (`ESRCH`, `EAFNOSUPPORT`, or a number as text). */
+  readonly errno: string;
+  readonly op: KernelOp;
+  readonly route: KernelRouteKey | undefined;
+
+  constructor(errno: string, op: KernelOp, route?: KernelRouteKey, options?: { cause?: unknown }) {
+    super(`kernel ${op} failed: ${errno}${route ? ` (${route.prefix} table ${route.table} metric ${route.metric})` : ''}`, options);
+    this.errno = errno;
+    this.code = toErrorCode(errno);
+    this.op = op;
+    this.route = route;
+  }
+}
+
+export function toErrorCode(errno: string): KernelErrorCode {
+  return KNOWN_CODES.has(errno) ? (errno as KernelErrorCode) : 'EOTHER';
+}
+
+/** Next-hop errors that a link or address change can cure. */
+export function isUnreachable(code: KernelErrorCode): boolean {
+  return code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ENODEV';
+}
+
+/** The kernel's key: table, prefix, metric (tos is always 0 for us). */
+export function routeKey(r: KernelRouteKey): string {
+  return `${r.table}|${r.prefix}|${r.metric}`;
+}
+
+const nhSortKey = (h: KernelNextHop): string => `${h.via}|${h.dev ?? ''}`;
+
+/** Next hops in a stable order, so equality does not depend on the order the kernel reports them. */
+export function sortedNextHops(hops: readonly KernelNextHop[]): KernelNextHop[] {
+  return [...hops].sort((a, b) => (nhSortKey(a) < nhSortKey(b) ? -1 : nhSortKey(a) > nhSortKey(b) ? 1 : 0));
+}
+
+/**
+ * Does the installed route `have` satisfy `want`? Devices are compared only when `want` names one
+ * (the kernel always reports the device it resolved); ifindex is informational.
+ */
+export function routeSatisfies(have: KernelRoute, want: KernelRoute): boolean {
+  if (routeKey(have) !== routeKey(want) || have.protocol !== want.protocol || have.type !== want.type) return false;
+  if (have.nextHops.length !== want.nextHops.length) return false;
+  const h = sortedNextHops(have.nextHops);
+  const w = sortedNextHops(want.nextHops);
+  return w.every((wh, i) => {
+    const hh = h[i];
+    if (!hh || hh.via !== wh.via) return false;
+    if (wh.dev !== undefined && hh.dev !== wh.dev) return false;
+    if ((hh.onlink ?? false) !== (wh.onlink ?? false)) return false;
+    return (hh.weight ?? 1) === (wh.weight ?? 1);
+  });
+}
+
+/**
+ * Normalizes whatever a kernel call threw into a KernelError. The `netlink` package rejects with a
+ * plain `Error('Request rejected: ESRCH')` (no code, no errno), a send failure carries `code`, and
+ * its request timeout says 'Timeout has been reached'.
+ */
+export function toKernelError(e: unknown, op: KernelOp, route?: KernelRouteKey): KernelError {
+  if (e instanceof KernelError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const rejected = /Request rejected: (\w+)/.exec(message);
+  const code = (e as { code?: unknown } | null)?.code;
+  let errno = 'EOTHER';
+  if (rejected?.[1]) errno = rejected[1];
+  else if (typeof code === 'string') errno = code;
+  else if (/timeout/i.test(message)) errno = 'ETIMEDOUT';
+  return new KernelError(errno, op, route, { cause: e });
+}

@@ -1,0 +1,251 @@
+/**
+ * Hand encoding and decoding of rtnetlink route messages (the payload after struct nlmsghdr):
+ * struct rtmsg (12 bytes) followed by route attributes (struct rtattr: len u16, type u16, value,
+ * padded to 4). RTA_MULTIPATH holds struct rtnexthop records (len u16, flags u8, hops u8, ifindex i32)
+ * each followed by its own attributes (RTA_GATEWAY). Layouts from include/uapi/linux/rtnetlink.h.
+ * Pure functions: the adapter sends the bytes with the `netlink` package, the tests check them.
+ * Netlink is host byte order; wren targets little-endian linux-x64/arm64, and the helpers follow
+ * os.endianness() anyway.
+ */
+import { endianness } from 'node:os';
+import { formatAddress, parsePrefix, parseAddress, type Family } from './inet.js';
+import type { KernelNextHop, KernelRoute, KernelRouteKey } from './port.js';
+
+export const RTM = { NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26 } as const;
+export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, DUMP: 0x300 } as const;
+export const AF = { INET: 2, INET6: 10 } as const;
+export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, MULTIPATH: 9, TABLE: 15 } as const;
+export const RTN = { UNICAST: 1, BLACKHOLE: 6 } as const;
+export const RT_SCOPE = { UNIVERSE: 0, LINK: 253, NOWHERE: 255 } as const;
+export const RT_TABLE = { UNSPEC: 0, MAIN: 254 } as const;
+export const RTNH_F_ONLINK = 4;
+export const RTMSG_LEN = 12;
+export const RTNH_LEN = 8;
+
+const LE = endianness() === 'LE';
+const u16 = (b: Buffer, v: number, at: number): number => (LE ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
+const u32 = (b: Buffer, v: number, at: number): number => (LE ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
+const i32 = (b: Buffer, v: number, at: number): number => (LE ? b.writeInt32LE(v, at) : b.writeInt32BE(v, at));
+const r16 = (b: Buffer, at: number): number => (LE ? b.readUInt16LE(at) : b.readUInt16BE(at));
+const r32 = (b: Buffer, at: number): number => (LE ? b.readUInt32LE(at) : b.readUInt32BE(at));
+const ri32 = (b: Buffer, at: number): number => (LE ? b.readInt32LE(at) : b.readInt32BE(at));
+
+const align4 = (n: number): number => (n + 3) & ~3;
+
+/** One rtattr: header, value, zero padding to 4 bytes. */
+export function encodeAttr(type: number, value: Buffer): Buffer {
+  const out = Buffer.alloc(align4(4 + value.length));
+  u16(out, 4 + value.length, 0);
+  u16(out, type, 2);
+  value.copy(out, 4);
+  return out;
+}
+
+const attrU32 = (type: number, v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  u32(b, v >>> 0, 0);
+  return encodeAttr(type, b);
+};
+
+interface RtmsgFields {
+  readonly family: number;
+  readonly dstLen: number;
+  readonly table: number;
+  readonly protocol: number;
+  readonly scope: number;
+  readonly type: number;
+  readonly flags: number;
+}
+
+export function encodeRtmsg(f: RtmsgFields): Buffer {
+  const b = Buffer.alloc(RTMSG_LEN);
+  b[0] = f.family;
+  b[1] = f.dstLen;
+  b[2] = 0; // src_len
+  b[3] = 0; // tos
+  b[4] = f.table < 256 ? f.table : RT_TABLE.UNSPEC; // ids > 255 only fit RTA_TABLE
+  b[5] = f.protocol;
+  b[6] = f.scope;
+  b[7] = f.type;
+  u32(b, f.flags, 8);
+  return b;
+}
+
+const familyCode = (f: Family): number => (f === 4 ? AF.INET : AF.INET6);
+
+/**
+ * RTA_MULTIPATH value: one rtnexthop per hop (len, flags, hops = weight - 1, ifindex) followed by
+ * its RTA_GATEWAY. ifindex 0 lets the kernel resolve the device from the gateway.
+ */
+export function encodeMultipath(hops: readonly KernelNextHop[]): Buffer {
+  const parts = hops.map((h) => {
+    const gw = encodeAttr(RTA.GATEWAY, parseAddress(h.via).bytes);
+    const rec = Buffer.alloc(RTNH_LEN);
+    u16(rec, RTNH_LEN + gw.length, 0);
+    rec[2] = h.onlink ? RTNH_F_ONLINK : 0;
+    rec[3] = Math.max(0, Math.min(255, (h.weight ?? 1) - 1));
+    i32(rec, h.ifindex ?? 0, 4);
+    return Buffer.concat([rec, gw]);
+  });
+  return Buffer.concat(parts);
+}
+
+/**
+ * RTM_NEWROUTE payload for a route whose next hops already carry `ifindex` where one is known.
+ * Single next hop: RTA_GATEWAY (+ RTA_OIF, + RTNH_F_ONLINK in rtm_flags); several: RTA_MULTIPATH.
+ */
+export function encodeNewRoute(route: KernelRoute): Buffer {
+  const p = parsePrefix(route.prefix);
+  const blackhole = route.type === 'blackhole';
+  const single = route.nextHops.length === 1 ? route.nextHops[0] : undefined;
+  const head = encodeRtmsg({
+    family: familyCode(p.family),
+    dstLen: p.len,
+    table: route.table,
+    protocol: route.protocol,
+    scope: RT_SCOPE.UNIVERSE,
+    type: blackhole ? RTN.BLACKHOLE : RTN.UNICAST,
+    flags: !blackhole && single?.onlink ? RTNH_F_ONLINK : 0,
+  });
+  const attrs = [attrU32(RTA.TABLE, route.table), encodeAttr(RTA.DST, p.bytes), attrU32(RTA.PRIORITY, route.metric)];
+  if (!blackhole) {
+    if (single) {
+      attrs.push(encodeAttr(RTA.GATEWAY, parseAddress(single.via).bytes));
+      if (single.ifindex !== undefined) attrs.push(attrU32(RTA.OIF, single.ifindex));
+    } else if (route.nextHops.length > 1) {
+      attrs.push(encodeAttr(RTA.MULTIPATH, encodeMultipath(route.nextHops)));
+    } else {
+      throw new Error(`unicast route ${route.prefix} without next hops`);
+    }
+  }
+  return Buffer.concat([head, ...attrs]);
+}
+
+/**
+ * RTM_DELROUTE payload: prefix, table, metric and protocol; scope NOWHERE and type UNSPEC as
+ * `ip route del` sends them, so the kernel matches any type and scope but only our protocol.
+ */
+export function encodeDelRoute(key: KernelRouteKey): Buffer {
+  const p = parsePrefix(key.prefix);
+  const head = encodeRtmsg({
+    family: familyCode(p.family),
+    dstLen: p.len,
+    table: key.table,
+    protocol: key.protocol,
+    scope: RT_SCOPE.NOWHERE,
+    type: 0,
+    flags: 0,
+  });
+  return Buffer.concat([head, attrU32(RTA.TABLE, key.table), encodeAttr(RTA.DST, p.bytes), attrU32(RTA.PRIORITY, key.metric)]);
+}
+
+/** RTM_GETROUTE dump request for one family (0 = both). */
+export function encodeDumpRequest(family: number): Buffer {
+  return encodeRtmsg({ family, dstLen: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });
+}
+
+/** Walks an attribute block; returns type -> value views (last one wins). */
+export function decodeAttrs(buf: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  let at = 0;
+  while (at + 4 <= buf.length) {
+    const len = r16(buf, at);
+    if (len < 4 || at + len > buf.length) break;
+    out.set(r16(buf, at + 2) & 0x3fff, buf.subarray(at + 4, at + len));
+    at += align4(len);
+  }
+  return out;
+}
+
+export interface DecodedNextHop {
+  readonly via: string | undefined;
+  readonly ifindex: number;
+  readonly flags: number;
+  readonly weight: number;
+}
+
+export function decodeMultipath(buf: Buffer): DecodedNextHop[] {
+  const out: DecodedNextHop[] = [];
+  let at = 0;
+  while (at + RTNH_LEN <= buf.length) {
+    const len = r16(buf, at);
+    if (len < RTNH_LEN || at + len > buf.length) break;
+    const gw = decodeAttrs(buf.subarray(at + RTNH_LEN, at + len)).get(RTA.GATEWAY);
+    out.push({
+      via: gw ? formatAddress(gw) : undefined,
+      flags: buf[at + 2] ?? 0,
+      weight: (buf[at + 3] ?? 0) + 1,
+      ifindex: ri32(buf, at + 4),
+    });
+    at += align4(len);
+  }
+  return out;
+}
+
+export interface DecodedRoute {
+  readonly family: number;
+  readonly dstLen: number;
+  readonly table: number;
+  readonly protocol: number;
+  readonly scope: number;
+  readonly type: number;
+  readonly flags: number;
+  readonly prefix: string;
+  readonly metric: number;
+  readonly nextHops: readonly DecodedNextHop[];
+}
+
+/** Decodes an RTM_NEWROUTE/DELROUTE payload. Returns null for families other than IPv4/IPv6. */
+export function decodeRoute(data: Buffer): DecodedRoute | null {
+  if (data.length < RTMSG_LEN) return null;
+  const family = data[0] ?? 0;
+  if (family !== AF.INET && family !== AF.INET6) return null;
+  const dstLen = data[1] ?? 0;
+  const flags = r32(data, 8);
+  const attrs = decodeAttrs(data.subarray(RTMSG_LEN));
+  const dst = attrs.get(RTA.DST) ?? Buffer.alloc(family === AF.INET ? 4 : 16);
+  const tableAttr = attrs.get(RTA.TABLE);
+  const prio = attrs.get(RTA.PRIORITY);
+  const gw = attrs.get(RTA.GATEWAY);
+  const oif = attrs.get(RTA.OIF);
+  const mp = attrs.get(RTA.MULTIPATH);
+  let nextHops: DecodedNextHop[] = [];
+  if (mp) nextHops = decodeMultipath(mp);
+  else if (gw || oif)
+    nextHops = [{ via: gw ? formatAddress(gw) : undefined, ifindex: oif ? ri32(oif, 0) : 0, flags: flags & 0xff, weight: 1 }];
+  return {
+    family,
+    dstLen,
+    table: tableAttr ? r32(tableAttr, 0) : (data[4] ?? 0),
+    protocol: data[5] ?? 0,
+    scope: data[6] ?? 0,
+    type: data[7] ?? 0,
+    flags,
+    prefix: `${formatAddress(dst)}/${dstLen}`,
+    metric: prio ? r32(prio, 0) : 0,
+    nextHops,
+  };
+}
+
+/**
+ * A decoded route as a KernelRoute, or null when it is neither a gateway route nor a blackhole
+ * (connected, local, multicast routes: never ours, and not representable).
+ */
+export function toKernelRouteFromDecoded(d: DecodedRoute, names: ReadonlyMap<number, string>): KernelRoute | null {
+  const base = { prefix: d.prefix, table: d.table, protocol: d.protocol, metric: d.metric };
+  if (d.type === RTN.BLACKHOLE) return { ...base, type: 'blackhole', nextHops: [] };
+  if (d.type !== RTN.UNICAST || d.nextHops.length === 0) return null;
+  const hops: KernelNextHop[] = [];
+  for (const h of d.nextHops) {
+    if (h.via === undefined) return null;
+    const dev = names.get(h.ifindex);
+    hops.push({
+      via: h.via,
+      ...(dev !== undefined ? { dev } : {}),
+      ...(h.ifindex ? { ifindex: h.ifindex } : {}),
+      ...((h.flags & RTNH_F_ONLINK) !== 0 ? { onlink: true } : {}),
+      ...(h.weight !== 1 ? { weight: h.weight } : {}),
+    });
+  }
+  return { ...base, type: 'unicast', nextHops: hops };
+}

@@ -1,0 +1,49 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect, it } from 'vitest';
+
+const src = join(import.meta.dirname, '..', '..', 'src');
+
+/**
+ * One-way module dependencies (ARCHITECTURE.md Part 2). `control/protocol.ts` holds plain
+ * data types for the control socket and may be imported (types only) by the layers that fill them.
+ */
+const ALLOWED: Record<string, readonly string[]> = {
+  util: [],
+  codec: ['util'],
+  session: ['codec', 'util', 'control/protocol.js'],
+  rib: ['codec', 'util', 'control/protocol.js'],
+  kernel: ['util'],
+  config: ['codec', 'util'],
+  control: ['util'],
+  cli: ['control', 'config', 'util'],
+};
+
+it('src/ modules only import along the allowed arrows', () => {
+  const violations: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const from = file.split(/[\\/]/)[0] ?? '';
+    const allowed = ALLOWED[from];
+    if (!allowed) continue;
+    const text = readFileSync(join(src, file), 'utf8');
+    for (const m of text.matchAll(/from '(\.\.?\/[^']+)'/g)) {
+      const target = relative(src, join(src, file, '..', m[1] ?? '')).replaceAll('\\', '/');
+      const top = target.split('/')[0] ?? '';
+      if (top === from || allowed.includes(top) || allowed.includes(target)) continue;
+      violations.push(`${file} -> ${m[1]}`);
+    }
+  }
+  expect(violations).toEqual([]);
+});
+
+it('only kernel/netlink.ts imports the netlink package', () => {
+  const offenders: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    if (/from 'netlink'/.test(readFileSync(join(src, file), 'utf8')) && file.replaceAll('\\', '/') !== 'kernel/netlink.ts') {
+      offenders.push(file);
+    }
+  }
+  expect(offenders).toEqual([]);
+});

@@ -1,0 +1,278 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/util/clock.js';
+import { FakeKernel } from '../../../src/kernel/fake.js';
+import { FibSync, toBlackholeRoute, toKernelRoute, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
+import { routeKey, type KernelLink, type KernelRoute } from '../../../src/kernel/port.js';
+
+const BIRD = 12;
+const eth0: KernelLink = { ifindex: 2, name: 'eth0', up: true, addresses: ['192.168.1.10/24', 'fd00:1::10/64'] };
+const opts: RouteBuildOptions = { table: 254, protocol: BIRD, metric: 0, mode: 'direct', tunnelDevice: 'tunl0', links: [eth0] };
+
+const route = (prefix: string, ...via: string[]): KernelRoute => toKernelRoute(prefix, via, opts);
+
+function setup(seed: readonly KernelRoute[] = [], fakeOpts: ConstructorParameters<typeof FakeKernel>[0] = {}) {
+  const clock = new ManualClock();
+  const fake = new FakeKernel(fakeOpts);
+  for (const r of seed) fake.seed(r);
+  const sync = new FibSync({ port: fake, protocol: BIRD, clock, repairDelayMs: 200, retryDelayMs: 1000, scanIntervalMs: 30_000 });
+  /** Fires due timers, then waits for the batch they started. */
+  const advance = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    await sync.idle();
+  };
+  return { clock, fake, sync, advance };
+}
+
+const ops = (fake: FakeKernel): string[] => fake.calls.filter((c) => c.op !== 'list').map((c) => `${c.op} ${c.route?.prefix} ${c.result}`);
+
+describe('FibSync', () => {
+  it('converges from an empty kernel: adds every desired route create-exclusive', async () => {
+    const { fake, sync } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11'), route('172.16.2.0/24', '192.168.1.12')]);
+    expect(ops(fake)).toEqual(['add 172.16.1.0/24 ok', 'add 172.16.2.0/24 ok']);
+    expect(fake.get('254|172.16.1.0/24|0')?.nextHops).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(sync.status()).toMatchObject({ desired: 2, installed: 2, conflicts: [], pendingRetries: [] });
+    fake.clearCalls();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11'), route('172.16.2.0/24', '192.168.1.12')]);
+    expect(ops(fake)).toEqual([]); // idempotent
+  });
+
+  it('replaces a route of ours whose next hop changed, and removes a withdrawn one', async () => {
+    const { fake, sync } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11'), route('172.16.2.0/24', '192.168.1.12')]);
+    fake.clearCalls();
+    const moved = route('172.16.1.0/24', '192.168.1.13');
+    await sync.update([
+      { key: routeKey(moved), route: moved },
+      { key: '254|172.16.2.0/24|0', route: null },
+    ]);
+    expect(ops(fake)).toEqual(['replace 172.16.1.0/24 ok', 'remove 172.16.2.0/24 ok']);
+    expect(fake.routes().map((r) => r.prefix)).toEqual(['172.16.1.0/24']);
+  });
+
+  it('restores a route deleted by hand after the notification (debounced re-list)', async () => {
+    const { fake, sync, advance } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    fake.clearCalls();
+    fake.deleteByHand('254|172.16.1.0/24|0');
+    await advance(199);
+    expect(fake.routes()).toHaveLength(0);
+    await advance(1);
+    expect(fake.calls.map((c) => c.op)).toEqual(['list', 'add']);
+    expect(fake.routes()).toHaveLength(1);
+  });
+
+  it('restores a route of ours changed by hand', async () => {
+    const { fake, sync, advance } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    fake.changeByHand({ ...route('172.16.1.0/24', '192.168.1.99') });
+    await advance(200);
+    expect(fake.get('254|172.16.1.0/24|0')?.nextHops[0]?.via).toBe('192.168.1.11');
+  });
+
+  it('ignores the echo of its own writes', async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    const r = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([r]);
+    fake.emit({ kind: 'route-changed', route: r });
+    expect(clock.pending).toBe(1); // only the periodic scan
+  });
+
+  it('keeps routes a previous run left until converged(), then purges only the stale ones', async () => {
+    const leftover = route('172.16.9.0/24', '192.168.1.19');
+    const stillWanted = route('172.16.1.0/24', '192.168.1.11');
+    const { fake, sync } = setup([leftover, stillWanted]);
+    await sync.start();
+    await sync.setDesired([stillWanted]);
+    expect(ops(fake)).toEqual([]); // nothing flapped
+    expect(sync.status()).toMatchObject({ converged: false, installed: 2, staleCandidates: 1 });
+    await sync.scan();
+    expect(fake.routes()).toHaveLength(2); // a scan before convergence keeps it too
+    await sync.converged();
+    expect(ops(fake)).toEqual(['remove 172.16.9.0/24 ok']);
+    expect(fake.routes().map((r) => r.prefix)).toEqual(['172.16.1.0/24']);
+    expect(sync.status()).toMatchObject({ converged: true, staleCandidates: 0 });
+  });
+
+  it('removes a route it installed in this run even before convergence', async () => {
+    const { fake, sync } = setup([route('172.16.9.0/24', '192.168.1.19')]);
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    await sync.setDesired([]);
+    expect(fake.routes().map((r) => r.prefix)).toEqual(['172.16.9.0/24']);
+  });
+
+  it('leaves a foreign route at our key alone and reports the conflict', async () => {
+    const foreign: KernelRoute = { ...route('172.16.1.0/24', '192.168.1.200'), protocol: 4 /* static */ };
+    const { fake, sync } = setup([foreign]);
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    expect(fake.calls.filter((c) => c.op === 'add').map((c) => c.result)).toContain('EEXIST');
+    expect(fake.calls.some((c) => c.op === 'replace' || c.op === 'remove')).toBe(false);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
+    expect(sync.status().conflicts).toEqual([{ key: '254|172.16.1.0/24|0', prefix: '172.16.1.0/24', since: 0 }]);
+    await sync.setDesired([]);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
+    expect(sync.status().conflicts).toEqual([]);
+  });
+
+  it('installs the route once the foreign one is gone', async () => {
+    const foreign: KernelRoute = { ...route('172.16.1.0/24', '192.168.1.200'), protocol: 4 };
+    const { fake, sync, advance } = setup([foreign]);
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    fake.deleteByHand('254|172.16.1.0/24|0');
+    await advance(200);
+    expect(fake.get('254|172.16.1.0/24|0')?.protocol).toBe(BIRD);
+    expect(sync.status().conflicts).toEqual([]);
+  });
+
+  it('retries after a failed call, with backoff', async () => {
+    const { fake, sync, advance } = setup();
+    await sync.start();
+    fake.failNext('EBUSY', 2, ['add']);
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    expect(sync.status().pendingRetries).toMatchObject([{ prefix: '172.16.1.0/24', code: 'EBUSY', attempts: 1, waitsForLink: false }]);
+    expect(sync.status().lastReconcile).toMatchObject({ ok: false, failed: 1 });
+    await advance(1000);
+    expect(sync.status().pendingRetries).toMatchObject([{ attempts: 2 }]);
+    await advance(1999);
+    expect(fake.routes()).toHaveLength(0);
+    await advance(1);
+    expect(fake.routes()).toHaveLength(1);
+    expect(sync.status()).toMatchObject({ pendingRetries: [], lastReconcile: { ok: true, added: 1 } });
+  });
+
+  it('retries after a failed list', async () => {
+    const { fake, sync, advance } = setup();
+    fake.failNext('ENOBUFS', 1, ['list']);
+    await sync.start();
+    expect(sync.status().lastReconcile).toMatchObject({ ok: false, kind: 'full' });
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    await advance(1000);
+    expect(sync.status().lastReconcile).toMatchObject({ ok: true, kind: 'full' });
+    expect(fake.routes()).toHaveLength(1);
+  });
+
+  it('waits for a link change when the next hop is unreachable (ENETUNREACH)', async () => {
+    const { fake, sync, advance, clock } = setup([], { checkReachability: true, links: [] });
+    await sync.start();
+    // Built while eth0 had no address yet: no device, the kernel must find the subnet.
+    await sync.setDesired([toKernelRoute('172.16.1.0/24', ['192.168.1.11'], { ...opts, links: [] })]);
+    expect(sync.status().pendingRetries).toMatchObject([{ code: 'ENETUNREACH', waitsForLink: true }]);
+    expect(clock.pending).toBe(1); // no retry timer: only the periodic scan
+    fake.setLinks([eth0]);
+    fake.emit({ kind: 'link-up', ifindex: 2, name: 'eth0' });
+    await advance(200);
+    expect(fake.routes()).toHaveLength(1);
+    expect(sync.status().pendingRetries).toEqual([]);
+  });
+
+  it('repairs drift on the periodic scan without any notification', async () => {
+    const { fake, sync, advance } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    fake.seed({ ...route('172.16.1.0/24', '192.168.1.77') }); // silently changed
+    fake.seed(route('172.16.8.0/24', '192.168.1.18')); // appeared with our protocol after startup
+    await advance(30_000);
+    expect(fake.get('254|172.16.1.0/24|0')?.nextHops[0]?.via).toBe('192.168.1.11');
+    // Not left by a previous run (those are adopted at start): drift, removed at once.
+    expect(fake.get('254|172.16.8.0/24|0')).toBeUndefined();
+  });
+
+  it('installs ECMP routes and compares them regardless of next-hop order', async () => {
+    const { fake, sync } = setup();
+    await sync.start();
+    const ecmp = route('172.16.1.0/24', '192.168.1.12', '192.168.1.11');
+    expect(ecmp.nextHops.map((h) => h.via)).toEqual(['192.168.1.11', '192.168.1.12']);
+    await sync.setDesired([ecmp]);
+    fake.seed({ ...ecmp, nextHops: [...ecmp.nextHops].reverse() });
+    fake.clearCalls();
+    await sync.scan();
+    expect(ops(fake)).toEqual([]);
+  });
+
+  it('installs a blackhole for an originated block', async () => {
+    const { fake, sync } = setup();
+    await sync.start();
+    await sync.setDesired([toBlackholeRoute('172.16.0.0/24', opts)]);
+    expect(fake.routes()).toEqual([{ prefix: '172.16.0.0/24', table: 254, protocol: BIRD, metric: 0, type: 'blackhole', nextHops: [] }]);
+  });
+
+  it('handles IPv6 routes (metric 0 becomes the kernel default 1024)', async () => {
+    const { fake, sync } = setup();
+    await sync.start();
+    const v6 = route('fd00:172:16:1:0::/80', 'fd00:1::11');
+    expect(v6).toMatchObject({ prefix: 'fd00:172:16:1::/80', metric: 1024, nextHops: [{ via: 'fd00:1::11', dev: 'eth0' }] });
+    await sync.setDesired([v6]);
+    expect(fake.get('254|fd00:172:16:1::/80|1024')).toEqual(v6);
+  });
+
+  it('uses the route table the routes name, including ids above 255', async () => {
+    const { fake, sync } = setup();
+    await sync.start();
+    const r = toKernelRoute('172.16.1.0/24', ['192.168.1.11'], { ...opts, table: 1000 });
+    await sync.setDesired([r]);
+    expect(fake.get('1000|172.16.1.0/24|0')).toEqual(r);
+    await sync.withdrawAll();
+    expect(fake.routes()).toEqual([]);
+  });
+
+  it('withdrawAll removes every route of ours, foreign ones stay, and stops', async () => {
+    const foreign: KernelRoute = { ...route('10.0.0.0/8', '192.168.1.1'), protocol: 4 };
+    const { fake, sync, clock } = setup([foreign, route('172.16.9.0/24', '192.168.1.19')]);
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    await sync.withdrawAll();
+    expect(fake.routes()).toEqual([foreign]);
+    expect(fake.subscribers).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('rejects a desired route with another protocol id', () => {
+    const { sync } = setup();
+    expect(() => sync.setDesired([{ ...route('172.16.1.0/24', '192.168.1.11'), protocol: 186 }])).toThrow(/protocol 186/);
+  });
+});
+
+describe('toKernelRoute', () => {
+  const links = [eth0, { ifindex: 3, name: 'tunl0', up: true, addresses: ['10.244.0.1/32'] }];
+
+  it("direct mode: via NH on the connected device, or no device when the kernel must resolve", () => {
+    expect(toKernelRoute('172.16.1.0/24', ['192.168.1.11'], { ...opts, links }).nextHops).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(toKernelRoute('172.16.1.0/24', ['10.9.9.9'], { ...opts, links }).nextHops).toEqual([{ via: '10.9.9.9' }]);
+  });
+
+  it('ipip mode: via NH dev tunl0 onlink, even on a connected subnet', () => {
+    const r = toKernelRoute('172.16.1.0/24', ['192.168.1.11', '10.0.5.11'], { ...opts, links, mode: 'ipip' });
+    expect(r.nextHops).toEqual([
+      { via: '10.0.5.11', dev: 'tunl0', onlink: true },
+      { via: '192.168.1.11', dev: 'tunl0', onlink: true },
+    ]);
+  });
+
+  it('ipip-cross-subnet: tunnel only when NH is not on a connected subnet', () => {
+    const r = toKernelRoute('172.16.1.0/24', ['192.168.1.11', '10.0.5.11'], { ...opts, links, mode: 'ipip-cross-subnet' });
+    expect(r.nextHops).toEqual([
+      { via: '10.0.5.11', dev: 'tunl0', onlink: true },
+      { via: '192.168.1.11', dev: 'eth0' },
+    ]);
+  });
+
+  it('IPv6 prefixes never use the IPv4 tunnel', () => {
+    const r = toKernelRoute('fd00:172:16:1::/64', ['fd00:1::11'], { ...opts, links, mode: 'ipip' });
+    expect(r.nextHops).toEqual([{ via: 'fd00:1::11', dev: 'eth0' }]);
+  });
+
+  it('canonicalizes the prefix and deduplicates next hops; no next hop = blackhole', () => {
+    const r = toKernelRoute('172.16.1.7/24', ['192.168.1.11', '192.168.1.11'], opts);
+    expect(r.prefix).toBe('172.16.1.0/24');
+    expect(r.nextHops).toHaveLength(1);
+    expect(toKernelRoute('172.16.0.0/24', [], opts).type).toBe('blackhole');
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeMultipath,
+  decodeRoute,
+  encodeAttr,
+  encodeDelRoute,
+  encodeMultipath,
+  encodeNewRoute,
+  toKernelRouteFromDecoded,
+} from '../../../src/kernel/rtmsg.js';
+import type { KernelRoute } from '../../../src/kernel/port.js';
+
+/** Hex of a buffer, spaces ignored in expectations (bytes below are little-endian, linux-x64). */
+const hex = (b: Buffer): string => b.toString('hex');
+const h = (s: string): string => s.replaceAll(' ', '');
+
+describe('rtnetlink route encoding', () => {
+  it('pads an attribute to 4 bytes but counts only header + value in rta_len', () => {
+    expect(hex(encodeAttr(1, Buffer.from([172, 16, 1])))).toBe(h('0700 0100 ac1001 00'));
+  });
+
+  it('encodes one rtnexthop record per ECMP hop: len, flags, hops = weight-1, ifindex, RTA_GATEWAY', () => {
+    const mp = encodeMultipath([
+      { via: '192.168.1.11', ifindex: 2 },
+      { via: '192.168.1.12', ifindex: 3, onlink: true, weight: 3 },
+    ]);
+    expect(hex(mp)).toBe(
+      h(
+        '1000 00 00 02000000  0800 0500 c0a8010b' + // len 16, flags 0, hops 0, ifindex 2, RTA_GATEWAY
+          '1000 04 02 03000000  0800 0500 c0a8010c', // flags RTNH_F_ONLINK, hops 2 (weight 3), ifindex 3
+      ),
+    );
+    expect(decodeMultipath(mp)).toEqual([
+      { via: '192.168.1.11', ifindex: 2, flags: 0, weight: 1 },
+      { via: '192.168.1.12', ifindex: 3, flags: 4, weight: 3 },
+    ]);
+  });
+
+  it('encodes an IPv6 hop with a 16-byte gateway (record length 28)', () => {
+    const mp = encodeMultipath([{ via: 'fd00:1::11', ifindex: 2 }]);
+    expect(hex(mp)).toBe(h('1c00 00 00 02000000 1400 0500 fd000001000000000000000000000011'));
+  });
+
+  it('encodes RTM_NEWROUTE for `172.16.1.0/24 via 192.168.1.11 dev tunl0 onlink proto bird` without the device existing', () => {
+    const r: KernelRoute = {
+      prefix: '172.16.1.0/24',
+      table: 254,
+      protocol: 12,
+      metric: 0,
+      type: 'unicast',
+      nextHops: [{ via: '192.168.1.11', dev: 'tunl0', ifindex: 7, onlink: true }],
+    };
+    expect(hex(encodeNewRoute(r))).toBe(
+      h(
+        '02 18 00 00 fe 0c 00 01 04000000' + // rtmsg: AF_INET, /24, table main, proto 12, scope universe, unicast, RTNH_F_ONLINK
+          '0800 0f00 fe000000' + // RTA_TABLE 254
+          '0800 0100 ac100100' + // RTA_DST
+          '0800 0600 00000000' + // RTA_PRIORITY 0
+          '0800 0500 c0a8010b' + // RTA_GATEWAY
+          '0800 0400 07000000', // RTA_OIF 7
+      ),
+    );
+  });
+
+  it('puts table ids above 255 only in RTA_TABLE (rtm_table = RT_TABLE_UNSPEC)', () => {
+    const b = encodeNewRoute({ prefix: '10.0.0.0/8', table: 1000, protocol: 12, metric: 50, type: 'blackhole', nextHops: [] });
+    expect(hex(b)).toBe(h('02 08 00 00 00 0c 00 06 00000000  0800 0f00 e8030000  0800 0100 0a000000  0800 0600 32000000'));
+  });
+
+  it('encodes an ECMP route with RTA_MULTIPATH and no RTA_GATEWAY', () => {
+    const b = encodeNewRoute({
+      prefix: '172.16.1.0/24',
+      table: 254,
+      protocol: 12,
+      metric: 10,
+      type: 'unicast',
+      nextHops: [{ via: '192.168.1.11' }, { via: '192.168.1.12' }],
+    });
+    expect(hex(b.subarray(36))).toBe(h('2400 0900' + '1000 0000 00000000 0800 0500 c0a8010b' + '1000 0000 00000000 0800 0500 c0a8010c'));
+  });
+
+  it('encodes RTM_DELROUTE with our protocol, scope NOWHERE and type UNSPEC', () => {
+    const b = encodeDelRoute({ prefix: 'fd00:172:16:1::/64', table: 254, protocol: 12, metric: 1024 });
+    expect(hex(b.subarray(0, 12))).toBe(h('0a 40 00 00 fe 0c ff 00 00000000'));
+    expect(hex(b.subarray(12))).toBe(h('0800 0f00 fe000000  1400 0100 fd000172001600010000000000000000  0800 0600 00040000'));
+  });
+
+  it('decodes what it encodes back into the same KernelRoute', () => {
+    const r: KernelRoute = {
+      prefix: '172.16.1.0/24',
+      table: 1000,
+      protocol: 12,
+      metric: 10,
+      type: 'unicast',
+      nextHops: [
+        { via: '192.168.1.11', dev: 'eth0', ifindex: 2 },
+        { via: '10.0.0.12', dev: 'tunl0', ifindex: 7, onlink: true, weight: 2 },
+      ],
+    };
+    const d = decodeRoute(encodeNewRoute(r));
+    expect(d).toMatchObject({ family: 2, table: 1000, protocol: 12, metric: 10, prefix: '172.16.1.0/24' });
+    const back = toKernelRouteFromDecoded(d!, new Map([[2, 'eth0'], [7, 'tunl0']]));
+    expect(back).toEqual(r);
+    const bh = decodeRoute(encodeNewRoute({ prefix: '::/0', table: 254, protocol: 12, metric: 1024, type: 'blackhole', nextHops: [] }));
+    expect(toKernelRouteFromDecoded(bh!, new Map())).toEqual({ prefix: '::/0', table: 254, protocol: 12, metric: 1024, type: 'blackhole', nextHops: [] });
+  });
+
+  it('gives null for a connected route (no gateway) and for non-IP families', () => {
+    const rtmsg = Buffer.from(h('02 18 00 00 fe 02 fd 01 00000000 0800 0400 02000000'), 'hex');
+    expect(toKernelRouteFromDecoded(decodeRoute(rtmsg)!, new Map())).toBeNull();
+    expect(decodeRoute(Buffer.from(h('07 00 00 00 00 00 00 00 00000000'), 'hex'))).toBeNull();
+  });
+});
