@@ -1,4 +1,6 @@
-import { ErrCode, HeaderSub, UpdateSub } from './constants.js';
+import { encodeCapabilities } from './capability-encode.js';
+import { BGP_VERSION, ErrCode, HeaderSub, OpenSub, RouteRefreshSub, UpdateSub } from './constants.js';
+import type { Capability } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -72,6 +74,55 @@ export const malformedAttributeList = (why: string): BgpError =>
 /** RFC 4271 6.3: Invalid Network Field (an NLRI prefix length over the maximum). */
 export const invalidNetworkField = (why: string): BgpError =>
   new BgpError(ErrCode.UPDATE_MESSAGE, UpdateSub.INVALID_NETWORK_FIELD, EMPTY, `invalid network field: ${why}`);
+
+// ---------------------------------------------------------------- OPEN (RFC 4271 6.2, RFC 5492)
+
+/**
+ * OPEN Message Error / Unspecific (subcode 0). Used for structural errors RFC 4271 gives no subcode
+ * for: optional parameters overrunning the message, a capability TLV overrunning its parameter, a
+ * known capability with an impossible length. BIRD (bgp_read_options / bgp_read_capabilities) and FRR
+ * answer these the same way.
+ */
+export const openUnspecific = (why: string): BgpError =>
+  new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.UNSPECIFIC, EMPTY, `malformed OPEN: ${why}`);
+
+/** RFC 4271 6.2: an optional parameter that is not recognized. Data empty (RFC 4271 defines none; FRR sends none). */
+export const unsupportedOptionalParameter = (type: number): BgpError =>
+  new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.UNSUPPORTED_OPTIONAL_PARAMETER, EMPTY, `unsupported optional parameter ${type}`);
+
+/** RFC 4271 6.2: Data is a 2-octet unsigned integer, the largest locally supported version number (4). */
+export const unsupportedVersion = (): BgpError =>
+  new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.UNSUPPORTED_VERSION_NUMBER, u16be(BGP_VERSION), 'unsupported version number');
+
+/** RFC 4271 6.2: the My Autonomous System field (or the AS4 capability, RFC 6793) is unacceptable. */
+export const badPeerAs = (): BgpError => new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.BAD_PEER_AS, EMPTY, 'bad peer AS');
+
+/** RFC 4271 6.2 / RFC 6286 2.2: the BGP Identifier is zero or otherwise unacceptable. */
+export const badBgpIdentifier = (): BgpError =>
+  new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.BAD_BGP_IDENTIFIER, EMPTY, 'bad BGP identifier');
+
+/** RFC 4271 6.2: a Hold Time of one or two seconds (or otherwise unacceptable). */
+export const unacceptableHoldTime = (): BgpError =>
+  new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.UNACCEPTABLE_HOLD_TIME, EMPTY, 'unacceptable hold time');
+
+/**
+ * RFC 5492 3: "The Data field of the NOTIFICATION message MUST list the set of capabilities that
+ * cause the speaker to send the message. Each such capability is encoded in the same way as it
+ * would be encoded in the OPEN message."
+ */
+export const unsupportedCapability = (caps: readonly Capability[]): BgpError =>
+  new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.UNSUPPORTED_CAPABILITY, encodeCapabilities(caps), 'unsupported capability');
+
+// ---------------------------------------------------------------- ROUTE-REFRESH (RFC 7313 5)
+
+/** RFC 7313 5: "The Data field of the NOTIFICATION message MUST contain the complete ROUTE-REFRESH message." */
+export const routeRefreshInvalidLength = (message: Buffer): BgpError =>
+  new BgpError(
+    ErrCode.ROUTE_REFRESH_MESSAGE,
+    RouteRefreshSub.INVALID_MESSAGE_LENGTH,
+    Buffer.from(message),
+    `ROUTE-REFRESH with invalid length ${message.length}`,
+  );
 
 /** Internal: a read past the end of a bounded cursor. Each layer converts it to its RFC error. */
 export class ShortRead extends Error {

@@ -105,7 +105,10 @@ export interface LargeCommunity {
   readonly local2: number;
 }
 
-/** An attribute the codec does not know: optional transitive ones are kept and passed on (PARTIAL set). */
+/**
+ * An attribute the codec does not know: optional transitive ones are kept (copied) with the Partial
+ * bit already set in `flags`, ready to be passed on (RFC 4271 5). Extended Length is not kept.
+ */
 export interface RawAttr {
   readonly flags: number;
   readonly type: number;
@@ -163,7 +166,14 @@ export interface NotificationMsg {
   readonly kind: 'notification';
   readonly code: number;
   readonly subcode: number;
+  /** The Data field as received (a copy), or what to send when shutdownCommunication is absent. */
   readonly data: Buffer;
+  /**
+   * RFC 9003: Cease subcodes 2 and 4 may carry a length octet + UTF-8 text (<= 255 octets). Set by the
+   * decoder only when the data is exactly that and valid UTF-8; when set, the encoder writes it
+   * instead of `data`.
+   */
+  readonly shutdownCommunication?: string;
 }
 
 export interface KeepaliveMsg {

@@ -1,0 +1,200 @@
+/**
+ * NLRI prefixes <-> bytes (RFC 4271 4.3, RFC 4760 5, RFC 7911 3).
+ *
+ *   +---------------------------+
+ *   |   Length (1 octet)        |   prefix length in bits
+ *   +---------------------------+
+ *   |   Prefix (variable)       |   ceil(length / 8) octets
+ *   +---------------------------+
+ *
+ * With ADD-PATH (RFC 7911 3) every entry is preceded by a 4-octet Path Identifier.
+ * Prefixes are canonical strings; host bits beyond the length are cleared on decode (RFC 4271 4.3:
+ * trailing bits are irrelevant) so one prefix has one spelling.
+ */
+import { formatIPv4, formatIPv6Bytes, parseIPv4Range, parseIPv6Range } from './address.js';
+import { Afi } from './constants.js';
+import { type Cursor, u32, u8 } from './cursor.js';
+import { invalidNetworkField, ShortRead } from './errors.js';
+
+/** Bytes an NLRI entry of this prefix length takes on the wire (without a path id). */
+export const prefixWireLength = (bits: number): number => 1 + ((bits + 7) >>> 3);
+
+const maskByte = (bits: number): number => (0xff00 >>> (bits & 7 || 8)) & 0xff;
+
+/** Reads one IPv4 NLRI entry. Throws BgpError 3/10 if the length is over 32, ShortRead on overrun. */
+export function decodePrefix4(c: Cursor): string {
+  const bits = u8(c);
+  if (bits > 32) throw invalidNetworkField(`IPv4 prefix length ${bits}`);
+  const n = (bits + 7) >>> 3;
+  if (c.off + n > c.end) throw new ShortRead(`IPv4 prefix of ${bits} bits overruns the field`);
+  const b = c.buf;
+  let addr = 0;
+  for (let i = 0; i < n; i++) {
+    let v = b.readUInt8(c.off + i);
+    if (i === n - 1) v &= maskByte(bits);
+    addr += v * 2 ** (24 - 8 * i);
+  }
+  c.off += n;
+  return `${formatIPv4(addr)}/${bits}`;
+}
+
+const scratch6 = Buffer.alloc(16);
+
+/** Reads one IPv6 NLRI entry. Throws BgpError 3/10 if the length is over 128, ShortRead on overrun. */
+export function decodePrefix6(c: Cursor): string {
+  const bits = u8(c);
+  if (bits > 128) throw invalidNetworkField(`IPv6 prefix length ${bits}`);
+  const n = (bits + 7) >>> 3;
+  if (c.off + n > c.end) throw new ShortRead(`IPv6 prefix of ${bits} bits overruns the field`);
+  c.buf.copy(scratch6, 0, c.off, c.off + n);
+  if (n > 0) scratch6.writeUInt8(scratch6.readUInt8(n - 1) & maskByte(bits), n - 1);
+  c.off += n;
+  return `${formatIPv6Bytes(scratch6, 0, n)}/${bits}`;
+}
+
+/**
+ * Parses "a.b.c.d/len" into one number: address * 64 + len (no allocation). Returns -1 if invalid.
+ * Host bits are kept; the writer masks them.
+ */
+export function parsePrefix4(s: string): number {
+  const slash = s.indexOf('/');
+  if (slash < 0) return -1;
+  const addr = parseIPv4Range(s, 0, slash);
+  if (addr < 0) return -1;
+  let bits = 0;
+  const end = s.length;
+  if (end - slash < 2 || end - slash > 3) return -1;
+  for (let i = slash + 1; i < end; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 48 || ch > 57) return -1;
+    bits = bits * 10 + (ch - 48);
+  }
+  if (bits > 32) return -1;
+  return addr * 64 + bits;
+}
+
+/** Writes a prefix parsed by parsePrefix4 at off; returns the next offset. */
+export function writePrefix4(buf: Buffer, off: number, packed: number): number {
+  const bits = packed % 64;
+  const addr = (packed - bits) / 64; // < 2^32, so >>> below is exact
+  buf[off++] = bits;
+  if (bits === 0) return off;
+  const mask = maskByte(bits);
+  if (bits <= 8) {
+    buf[off] = (addr >>> 24) & mask;
+    return off + 1;
+  }
+  buf[off] = addr >>> 24;
+  if (bits <= 16) {
+    buf[off + 1] = (addr >>> 16) & mask;
+    return off + 2;
+  }
+  buf[off + 1] = (addr >>> 16) & 0xff;
+  if (bits <= 24) {
+    buf[off + 2] = (addr >>> 8) & mask;
+    return off + 3;
+  }
+  buf[off + 2] = (addr >>> 8) & 0xff;
+  buf[off + 3] = addr & mask;
+  return off + 4;
+}
+
+/** Writes one IPv4 NLRI entry for a "a.b.c.d/len" string; returns the next offset. TypeError if invalid. */
+export function encodePrefix4(buf: Buffer, off: number, prefix: string): number {
+  const p = parsePrefix4(prefix);
+  if (p < 0) throw new TypeError(`not an IPv4 prefix: ${JSON.stringify(prefix)}`);
+  return writePrefix4(buf, off, p);
+}
+
+/** The parsed address of the last successful parsePrefix6 call (16 bytes, shared scratch). */
+export const prefix6Bytes = Buffer.alloc(16);
+
+/** Parses "addr/len" into prefix6Bytes and returns len, or -1 if invalid. */
+export function parsePrefix6(s: string): number {
+  const slash = s.indexOf('/');
+  if (slash < 0) return -1;
+  if (!parseIPv6Range(s, 0, slash, prefix6Bytes, 0)) return -1;
+  const end = s.length;
+  if (end - slash < 2 || end - slash > 4) return -1;
+  let bits = 0;
+  for (let i = slash + 1; i < end; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch < 48 || ch > 57) return -1;
+    bits = bits * 10 + (ch - 48);
+  }
+  return bits > 128 ? -1 : bits;
+}
+
+/** Writes prefix6Bytes with `bits` bits at off; returns the next offset. */
+export function writePrefix6(buf: Buffer, off: number, bits: number): number {
+  buf[off++] = bits;
+  const n = (bits + 7) >>> 3;
+  const src = prefix6Bytes;
+  for (let i = 0; i < n; i++) buf[off + i] = src[i] ?? 0;
+  if (n > 0) buf[off + n - 1] = (src[n - 1] ?? 0) & maskByte(bits);
+  return off + n;
+}
+
+/** Writes one IPv6 NLRI entry for an "addr/len" string; returns the next offset. TypeError if invalid. */
+export function encodePrefix6(buf: Buffer, off: number, prefix: string): number {
+  const bits = parsePrefix6(prefix);
+  if (bits < 0) throw new TypeError(`not an IPv6 prefix: ${JSON.stringify(prefix)}`);
+  return writePrefix6(buf, off, bits);
+}
+
+/** Wire length of a prefix string's NLRI entry (without a path id); TypeError if invalid. */
+export function encodedPrefixLength(afi: number, prefix: string): number {
+  const bits = afi === Afi.IPV6 ? parsePrefix6(prefix) : parsePrefix4(prefix) % 64;
+  if (bits < 0) throw new TypeError(`not a prefix of AFI ${afi}: ${JSON.stringify(prefix)}`);
+  return prefixWireLength(bits);
+}
+
+export interface PrefixList {
+  readonly prefixes: string[];
+  /** Present only when the field carried ADD-PATH identifiers. */
+  readonly pathIds?: number[];
+}
+
+/**
+ * Reads NLRI entries until the cursor's end. IPv4 for AFI 1, IPv6 for AFI 2. Throws BgpError 3/10
+ * for a prefix length over the maximum and ShortRead for an entry overrunning the field (RFC 7606 5.3);
+ * callers convert both to the error their field calls for.
+ */
+export function decodePrefixes(c: Cursor, afi: number, addPath: boolean): PrefixList {
+  const prefixes: string[] = [];
+  const decode = afi === Afi.IPV6 ? decodePrefix6 : decodePrefix4;
+  if (!addPath) {
+    while (c.off < c.end) prefixes.push(decode(c));
+    return { prefixes };
+  }
+  const pathIds: number[] = [];
+  while (c.off < c.end) {
+    pathIds.push(u32(c));
+    prefixes.push(decode(c));
+  }
+  return { prefixes, pathIds };
+}
+
+/** Bytes needed to write these prefixes (with path ids when addPath). TypeError on an invalid prefix. */
+export function prefixesLength(afi: number, prefixes: readonly string[], addPath: boolean): number {
+  let n = 0;
+  for (const p of prefixes) n += encodedPrefixLength(afi, p) + (addPath ? 4 : 0);
+  return n;
+}
+
+/** Writes prefixes (with path ids, 0 when missing, if addPath) at off; returns the next offset. */
+export function writePrefixes(
+  buf: Buffer,
+  off: number,
+  afi: number,
+  prefixes: readonly string[],
+  pathIds: readonly number[] | undefined,
+  addPath: boolean,
+): number {
+  const enc = afi === Afi.IPV6 ? encodePrefix6 : encodePrefix4;
+  for (let i = 0; i < prefixes.length; i++) {
+    if (addPath) off = buf.writeUInt32BE((pathIds?.[i] ?? 0) >>> 0, off);
+    off = enc(buf, off, prefixes[i] ?? '');
+  }
+  return off;
+}
