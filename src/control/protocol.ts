@@ -8,9 +8,34 @@ export type ControlRequest =
   | { readonly cmd: 'show-routes'; readonly prefix?: string }
   | { readonly cmd: 'show-kernel' };
 
+/** What each request answers with (the `result` of an ok response). */
+export interface ControlResults {
+  readonly 'show-peers': readonly PeerStatus[];
+  readonly 'show-routes': readonly RouteView[];
+  /** null when kernel programming is disabled (`kernel.enabled: false`). */
+  readonly 'show-kernel': KernelStatusView | null;
+}
+
+/**
+ * Error codes in `{ ok: false, error: { code } }`: EBADREQ (not JSON, unknown cmd, bad fields),
+ * EINTERNAL (the daemon failed while answering), ENOTFOUND (e.g. no such prefix); handlers may use
+ * others by throwing a ControlError. The client adds EUNREACHABLE, ETIMEDOUT, EBADRESP locally.
+ */
+export type ControlErrorCode = 'EBADREQ' | 'EINTERNAL' | 'ENOTFOUND' | 'EUNREACHABLE' | 'ETIMEDOUT' | 'EBADRESP' | (string & {});
+
 export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+  | { readonly ok: false; readonly error: { readonly code: ControlErrorCode; readonly message: string } };
+
+/** An error with a stable code: thrown by request handlers (sent as-is) and by the client. */
+export class ControlError extends Error {
+  override readonly name = 'ControlError';
+  readonly code: ControlErrorCode;
+  constructor(code: ControlErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
 
 /** One NOTIFICATION as kept for `show peers`. */
 export interface NotificationRecord {
@@ -26,6 +51,8 @@ export interface NotificationRecord {
 }
 
 export interface PeerStatus {
+  /** The configured `name`, if any. */
+  readonly name?: string;
   readonly address: string;
   readonly port: number;
   readonly asn: number;
@@ -67,4 +94,41 @@ export interface RouteView {
   readonly reason?: string;
   /** Marked stale during a peer's graceful restart. */
   readonly stale?: boolean;
+}
+
+/**
+ * `show kernel`: the reconciler's state (kernel/fib-sync.ts KernelStatus), with times turned into
+ * ages in seconds so that the reader needs no access to the daemon's monotonic clock.
+ */
+export interface KernelStatusView {
+  /** rtm_protocol of our routes (12 = "bird"). */
+  readonly protocol: number;
+  /** False until every peer sent End-of-RIB (or kernel.convergenceTimeout passed); stale routes are kept until then. */
+  readonly converged: boolean;
+  readonly desired: number;
+  readonly installed: number;
+  /** Routes a previous run left, not (yet) desired, kept until converged. */
+  readonly staleCandidates: number;
+  /** A foreign route sits at the key of one of ours; never overwritten. */
+  readonly conflicts: readonly { readonly key: string; readonly prefix: string; readonly sinceSec: number }[];
+  readonly pendingRetries: readonly {
+    readonly key: string;
+    readonly prefix: string;
+    /** Errno name (ENETUNREACH, ...). */
+    readonly code: string;
+    readonly attempts: number;
+    /** Waits for a link or address change rather than a timer. */
+    readonly waitsForLink: boolean;
+  }[];
+  readonly lastReconcile: {
+    readonly agoSec: number;
+    readonly kind: 'full' | 'incremental';
+    readonly ok: boolean;
+    readonly added: number;
+    readonly replaced: number;
+    readonly removed: number;
+    readonly failed: number;
+    readonly durationMs: number;
+    readonly error?: string;
+  } | null;
 }

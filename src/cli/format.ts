@@ -1,0 +1,140 @@
+/**
+ * Human-readable output of `wren show ...`: pure functions of the control socket's answers
+ * (control/protocol.ts types). `--json` bypasses all of this and prints the answer as is.
+ */
+import { PROTOCOL_NAMES } from '../config/defaults.js';
+import type { KernelStatusView, NotificationRecord, PeerStatus, RouteView } from '../control/protocol.js';
+import { renderFields, renderTable } from './table.js';
+
+/** 0s, 45s, 5m03s, 2h13m, 3d04h: the two most significant units. */
+export function formatDuration(totalSec: number): string {
+  if (!Number.isFinite(totalSec)) return '?';
+  const s = Math.max(0, Math.floor(totalSec));
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86400)}d${pad(Math.floor((s % 86400) / 3600))}h`;
+}
+
+/** "received Cease / Administrative Shutdown (6/2) at 2025-01-01T10:00:00.000Z: "maintenance"". */
+export function formatNotification(n: NotificationRecord): string {
+  const communication = n.communication !== undefined && n.communication !== '' ? `: ${JSON.stringify(n.communication)}` : '';
+  return `${n.direction} ${n.name} (${n.code}/${n.subcode}) at ${n.at}${communication}`;
+}
+
+const peerLabel = (p: PeerStatus): string => (p.name !== undefined ? `${p.address} (${p.name})` : p.address);
+
+function peerDetail(p: PeerStatus): string {
+  const kind = `${p.type === 'ibgp' ? 'iBGP' : 'eBGP'}, ${p.origin}, port ${p.port}`;
+  const fields: [string, string][] = [
+    ['capabilities', p.capabilities.length > 0 ? p.capabilities.join(', ') : '(none negotiated)'],
+  ];
+  if (p.holdTimeSec !== undefined || p.keepaliveSec !== undefined) {
+    fields.push(['hold/keepalive', `${p.holdTimeSec ?? '-'}s / ${p.keepaliveSec ?? '-'}s`]);
+  }
+  fields.push(['messages', `in ${p.messages.in}, out ${p.messages.out}`]);
+  if (p.lastError !== undefined) fields.push(['last error', formatNotification(p.lastError)]);
+  if (p.lastDownReason !== undefined) fields.push(['last down', p.lastDownReason]);
+  return `${peerLabel(p)}: ${kind}\n${renderFields(fields)}`;
+}
+
+/** `show peers`: one row per peer, then a block of detail lines per peer. */
+export function formatPeers(peers: readonly PeerStatus[]): string {
+  if (peers.length === 0) return 'no peers configured';
+  const withNames = peers.some((p) => p.name !== undefined);
+  const header = ['Peer', 'AS', 'State', 'Up/Down', 'Router ID', 'Rcv/Acc/Adv', ...(withNames ? ['Name'] : [])];
+  const rows = peers.map((p) => [
+    p.address,
+    String(p.asn),
+    p.state,
+    formatDuration(p.uptimeSec),
+    p.routerId ?? '-',
+    `${p.prefixes.received}/${p.prefixes.accepted}/${p.prefixes.advertised}`,
+    ...(withNames ? [p.name ?? ''] : []),
+  ]);
+  return [renderTable(header, rows), ...peers.map(peerDetail)].join('\n\n');
+}
+
+function routeNote(r: RouteView): string {
+  const notes: string[] = [];
+  if (!r.best && r.reason !== undefined) notes.push(`lost: ${r.reason}`);
+  if (r.stale === true) notes.push('stale');
+  return notes.join(', ');
+}
+
+/** `show routes`: `*>` marks the best route of a prefix, `*` the others, with the rule they lost on. */
+export function formatRoutes(routes: readonly RouteView[]): string {
+  if (routes.length === 0) return 'no routes';
+  const header = ['', 'Prefix', 'Next hop', 'AS path', 'Origin', 'LocPrf', 'MED', 'Communities', 'From', 'Note'];
+  const rows = routes.map((r) => {
+    const comms = [...r.communities, ...r.largeCommunities];
+    return [
+      r.best ? '*>' : '*',
+      r.prefix,
+      r.nextHop === '' ? '-' : r.nextHop,
+      r.asPath === '' ? '-' : r.asPath,
+      r.origin,
+      r.localPref !== undefined ? String(r.localPref) : '-',
+      r.med !== undefined ? String(r.med) : '-',
+      comms.length > 0 ? comms.join(' ') : '-',
+      r.from,
+      routeNote(r),
+    ];
+  });
+  const prefixes = new Set(routes.map((r) => r.prefix)).size;
+  const best = routes.filter((r) => r.best).length;
+  return `${renderTable(header, rows)}\n\n${prefixes} prefixes, ${routes.length} routes, ${best} best`;
+}
+
+export function protocolName(id: number): string {
+  const name = Object.entries(PROTOCOL_NAMES).find(([, v]) => v === id)?.[0];
+  return name !== undefined ? `${id} (${name})` : String(id);
+}
+
+/** routeKey is "table|prefix|metric" (kernel/port.ts); shown as "table T, metric M". */
+function keyDetail(key: string): string {
+  const [table, , metric] = key.split('|');
+  return table !== undefined && metric !== undefined ? `table ${table}, metric ${metric}` : key;
+}
+
+/** `show kernel`: the reconciler's state. */
+export function formatKernel(k: KernelStatusView | null): string {
+  if (k === null) return 'kernel programming is disabled (kernel.enabled is false)';
+  const last = k.lastReconcile;
+  const lastText =
+    last === null
+      ? 'never'
+      : `${last.kind}, ${last.ok ? 'ok' : 'FAILED'}, ${formatDuration(last.agoSec)} ago: ` +
+        `+${last.added} ~${last.replaced} -${last.removed}, ${last.failed} failed, ${last.durationMs} ms` +
+        (last.error !== undefined ? ` (${last.error})` : '');
+  const head = renderFields(
+    [
+      ['protocol', protocolName(k.protocol)],
+      ['converged', k.converged ? 'yes' : 'no (stale routes kept until every peer sent End-of-RIB)'],
+      ['routes', `${k.desired} desired, ${k.installed} installed, ${k.staleCandidates} stale candidates`],
+      ['last reconcile', lastText],
+      ['conflicts', k.conflicts.length === 0 ? 'none' : String(k.conflicts.length)],
+      ['pending retries', k.pendingRetries.length === 0 ? 'none' : String(k.pendingRetries.length)],
+    ],
+    '',
+  );
+  const out = [head];
+  if (k.conflicts.length > 0) {
+    out.push(
+      `\nConflicts (a route of another protocol holds the key; not overwritten):\n${renderTable(
+        ['Prefix', 'Key', 'For'],
+        k.conflicts.map((c) => [c.prefix, keyDetail(c.key), formatDuration(c.sinceSec)]),
+      )}`,
+    );
+  }
+  if (k.pendingRetries.length > 0) {
+    out.push(
+      `\nPending retries:\n${renderTable(
+        ['Prefix', 'Key', 'Error', 'Attempts', 'Waits for'],
+        k.pendingRetries.map((r) => [r.prefix, keyDetail(r.key), r.code, String(r.attempts), r.waitsForLink ? 'link/address change' : 'timer']),
+      )}`,
+    );
+  }
+  return out.join('\n');
+}

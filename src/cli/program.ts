@@ -1,0 +1,148 @@
+/**
+ * The `wren` command line (commander): `run`, `check`, `show peers|routes|kernel`.
+ * `runCli(argv, io)` returns the exit code and does all I/O through `io`, so tests drive it
+ * without a process; main.ts wires the real process in. `check` and `show` never load the daemon:
+ * `run` imports it on demand.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { formatIssue } from '../config/issues.js';
+import { loadConfig } from '../config/load.js';
+import { DEFAULTS } from '../config/defaults.js';
+import type { ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import { formatKernel, formatPeers, formatRoutes } from './format.js';
+
+/** Process exit codes (docs/cli.md). */
+export const ExitCode = {
+  OK: 0,
+  /** `check` found problems; the daemon answered with an error. */
+  PROBLEM: 1,
+  /** Unknown command or option, missing argument. */
+  USAGE: 2,
+  /** The daemon could not be reached (not running, no permission, no answer). */
+  UNREACHABLE: 3,
+} as const;
+
+export interface DaemonModule {
+  runDaemon(opts: { configPath: string }): Promise<number>;
+}
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly request: (path: string, req: ControlRequest, timeoutMs: number) => Promise<ControlResponse>;
+  readonly loadDaemon: () => Promise<DaemonModule>;
+}
+
+interface ShowOptions {
+  readonly json?: boolean;
+  readonly socket: string;
+  readonly timeout: number;
+}
+
+function version(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));
+    const v = (pkg as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
+const isKernelView = (v: unknown): v is KernelStatusView | null => v === null || (typeof v === 'object' && !Array.isArray(v));
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = ExitCode.OK;
+  const print = (text: string): void => io.out(text.endsWith('\n') ? text : `${text}\n`);
+  const fail = (text: string): void => io.err(`wren: ${text}\n`);
+
+  async function show<T>(req: ControlRequest, opts: ShowOptions, valid: (v: unknown) => v is T, render: (v: T) => string): Promise<void> {
+    let response: ControlResponse;
+    try {
+      response = await io.request(opts.socket, req, opts.timeout);
+    } catch (e) {
+      fail(e instanceof Error ? e.message : String(e));
+      code = ExitCode.UNREACHABLE;
+      return;
+    }
+    if (!response.ok) {
+      fail(`${response.error.code}: ${response.error.message}`);
+      code = ExitCode.PROBLEM;
+      return;
+    }
+    if (opts.json === true) print(JSON.stringify(response.result, null, 2));
+    else if (valid(response.result)) print(render(response.result));
+    else {
+      fail(`unexpected answer to ${req.cmd}; try --json`);
+      code = ExitCode.PROBLEM;
+    }
+  }
+
+  const program = new Command('wren')
+    .description('BGP daemon and Linux route programmer for Calico-style pod networks')
+    .version(version())
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+
+  program
+    .command('run')
+    .description('run the daemon in the foreground')
+    .requiredOption('-c, --config <file>', 'configuration file (JSON)')
+    .action(async (opts: { config: string }) => {
+      const daemon = await io.loadDaemon();
+      code = await daemon.runDaemon({ configPath: opts.config });
+    });
+
+  program
+    .command('check')
+    .description('validate a configuration file and print every problem')
+    .requiredOption('-c, --config <file>', 'configuration file (JSON)')
+    .action((opts: { config: string }) => {
+      const r = loadConfig(opts.config);
+      if (r.ok) {
+        print(`config OK: ${r.value.peers.length} peers, ${r.value.originate.length} originated prefixes`);
+        return;
+      }
+      for (const issue of r.issues) print(formatIssue(issue));
+      fail(`${r.issues.length} problem${r.issues.length === 1 ? '' : 's'} in ${opts.config}`);
+      code = ExitCode.PROBLEM;
+    });
+
+  const showCmd = program.command('show').description('ask the running daemon (control socket)');
+  const withShowOptions = (c: Command): Command =>
+    c
+      .option('--json', 'print the answer as JSON')
+      .option('-s, --socket <path>', 'control socket', DEFAULTS.control.socket)
+      .addOption(
+        new Option('--timeout <ms>', 'give up after this many milliseconds').default(5000).argParser((v: string) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n <= 0) throw new CommanderError(ExitCode.USAGE, 'wren.badTimeout', 'error: --timeout must be a positive integer');
+          return n;
+        }),
+      );
+
+  withShowOptions(showCmd.command('peers').description('BGP sessions: state, uptime, prefixes, last error')).action(
+    async (opts: ShowOptions) => show({ cmd: 'show-peers' }, opts, isArray, (v) => formatPeers(v as readonly PeerStatus[])),
+  );
+  withShowOptions(showCmd.command('routes').description('the RIB: every candidate route, best marked *>').argument('[prefix]', 'only this prefix')).action(
+    async (prefix: string | undefined, opts: ShowOptions) =>
+      show(prefix === undefined ? { cmd: 'show-routes' } : { cmd: 'show-routes', prefix }, opts, isArray, (v) => formatRoutes(v as readonly RouteView[])),
+  );
+  withShowOptions(showCmd.command('kernel').description('kernel route programming: desired vs installed, conflicts, retries')).action(
+    async (opts: ShowOptions) => show({ cmd: 'show-kernel' }, opts, isKernelView, formatKernel),
+  );
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    throw e;
+  }
+  return code;
+}

@@ -1,0 +1,205 @@
+/**
+ * config/: the configuration file (one JSON document) as frozen, fully defaulted, readonly data.
+ *
+ * - types.ts        the `Config` types (this file), `Result`, `Issue`
+ * - validate.ts     `validateConfig(raw)`: unknown -> Config, or every issue with its JSON path
+ * - load.ts         `loadConfig(path)`: read, parse JSON (line/column on syntax errors), validate
+ * - diff.ts         `diffConfig(old, next)`: what a reload must do to running sessions
+ * - peers.ts, policies.ts, sections.ts   the rules and defaults of each part
+ * - fields.ts, inet.ts, communities.ts    leaf value schemas (zod 4) and parsers
+ * - issues.ts, json-syntax.ts             JSON paths, zod issue conversion, JSON syntax locator
+ *
+ * Every key, its default and its meaning is documented in docs/configuration.md.
+ * Addresses and prefixes are canonical text (IPv6 in RFC 5952 form); communities are numbers
+ * (RFC 1997: u32 = high 16 bits AS, low 16 bits value), large communities are triples (RFC 8092).
+ */
+import type { LargeCommunity } from '../codec/types.js';
+import type { LogLevel } from '../util/log.js';
+
+export type { LargeCommunity } from '../codec/types.js';
+
+/** One configuration problem. `path` is a JSON path such as `$.peers[1].asn`. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+  /** The offending value, when there is one (absent for missing keys and unknown keys). */
+  readonly value?: unknown;
+}
+
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly issues: readonly Issue[] };
+
+export type AddressFamily = 'ipv4' | 'ipv6';
+/** AFI/SAFI pairs a session may negotiate (RFC 4760). */
+export type PeerFamily = 'ipv4-unicast' | 'ipv6-unicast';
+
+/** A prefix-list entry: matches routes inside `prefix` whose length is in ge..le (inclusive). */
+export interface PrefixMatch {
+  /** Canonical network prefix ("172.16.0.0/16"). */
+  readonly prefix: string;
+  /** Minimum length (default: the prefix length). */
+  readonly ge: number;
+  /** Maximum length (default: 32/128 when `ge` is given, else the prefix length: exact match). */
+  readonly le: number;
+}
+
+export interface ListenConfig {
+  readonly address: string;
+  readonly port: number;
+  readonly enabled: boolean;
+}
+
+/** Seconds. RFC 4271 10 suggested values are the defaults. */
+export interface TimersConfig {
+  readonly holdTime: number;
+  readonly keepaliveTime: number;
+  readonly connectRetryTime: number;
+  readonly idleHoldTime: number;
+  readonly idleHoldMaxTime: number;
+}
+
+export interface OriginateConfig {
+  readonly prefix: string;
+  readonly family: AddressFamily;
+  readonly communities: readonly number[];
+  readonly largeCommunities: readonly LargeCommunity[];
+}
+
+export interface PolicyMatch {
+  readonly prefixes?: readonly PrefixMatch[];
+  /** Matches when the route carries any of these. */
+  readonly communities?: readonly number[];
+  readonly largeCommunities?: readonly LargeCommunity[];
+  readonly asPathContains?: number;
+  readonly family?: AddressFamily;
+}
+
+export interface PolicySet {
+  readonly localPref?: number;
+  readonly med?: number;
+  readonly addCommunities?: readonly number[];
+  readonly removeCommunities?: readonly number[];
+  readonly addLargeCommunities?: readonly LargeCommunity[];
+  /** Prepend `asn` (default: the session's local AS) `count` times to the AS_PATH. */
+  readonly prepend?: { readonly asn?: number; readonly count: number };
+}
+
+export type PolicyAction = 'accept' | 'reject' | 'next';
+
+export interface PolicyRule {
+  /** All given conditions must hold; an empty match matches every route. */
+  readonly match: PolicyMatch;
+  readonly action: PolicyAction;
+  readonly set: PolicySet;
+}
+
+/** Rules are tried in order; the first rule that matches with accept/reject decides; else `default`. */
+export interface Policy {
+  readonly rules: readonly PolicyRule[];
+  readonly default: 'accept' | 'reject';
+}
+
+/** What a peer's import or export does: everything, nothing, or a policy (named or inline). */
+export type PolicyRef =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'named'; readonly name: string; readonly policy: Policy }
+  | { readonly kind: 'inline'; readonly policy: Policy };
+
+export interface MaxPrefixConfig {
+  readonly limit: number;
+  readonly action: 'warn' | 'stop';
+  /** Seconds before re-enabling a session stopped by the limit; absent = stays down until reset. */
+  readonly restartAfter?: number;
+}
+
+interface PeerCommon {
+  /** Identity used by diffConfig and the control socket: the address, or the addressRange. */
+  readonly key: string;
+  readonly name?: string;
+  readonly asn: number;
+  /** Our AS on this session: the peer's `localAs`, or the top-level `asn`. */
+  readonly localAs: number;
+  /** Derived: 'ibgp' when asn == localAs. */
+  readonly type: 'ibgp' | 'ebgp';
+  readonly port: number;
+  readonly localAddress?: string;
+  readonly passive: boolean;
+  /** Resolved: the peer's own value, or the top-level `timers` (keepalive from holdTime/3). */
+  readonly holdTime: number;
+  readonly keepaliveTime: number;
+  readonly connectRetryTime: number;
+  readonly families: readonly PeerFamily[];
+  readonly routeReflectorClient: boolean;
+  readonly nextHopSelf: boolean;
+  readonly enabled: boolean;
+  readonly password?: string;
+  readonly ebgpMultihop?: number;
+  readonly ttlSecurity?: number;
+  readonly allowasIn: number;
+  readonly gracefulRestart: boolean;
+  readonly importPrefixes?: readonly PrefixMatch[];
+  readonly acceptDefaultRoute: boolean;
+  readonly maxPrefix?: MaxPrefixConfig;
+  readonly communities: readonly number[];
+  readonly largeCommunities: readonly LargeCommunity[];
+  readonly import: PolicyRef;
+  readonly export: PolicyRef;
+}
+
+/** A peer at one address. */
+export interface StaticPeerConfig extends PeerCommon {
+  readonly kind: 'static';
+  readonly address: string;
+}
+
+/** Dynamic peers: any address inside `addressRange` may connect (always passive). */
+export interface DynamicPeerConfig extends PeerCommon {
+  readonly kind: 'dynamic';
+  readonly addressRange: string;
+  readonly maxPeers: number;
+}
+
+export type PeerConfig = StaticPeerConfig | DynamicPeerConfig;
+
+export type KernelMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
+
+export interface KernelConfig {
+  readonly enabled: boolean;
+  readonly table: number;
+  readonly protocol: number;
+  readonly metric: number;
+  readonly blackhole: boolean;
+  readonly mode: KernelMode;
+  readonly tunnelDevice: string;
+  readonly withdrawOnStop: boolean;
+  /** Seconds. */
+  readonly convergenceTimeout: number;
+  /** Seconds. */
+  readonly scanInterval: number;
+}
+
+export interface GracefulRestartConfig {
+  readonly enabled: boolean;
+  readonly restartTime: number;
+  readonly staleRoutesTime: number;
+}
+
+export interface Config {
+  readonly routerId: string;
+  readonly asn: number;
+  readonly listen: ListenConfig;
+  readonly timers: TimersConfig;
+  readonly originate: readonly OriginateConfig[];
+  readonly peers: readonly PeerConfig[];
+  /** Named policies, as written (peers hold resolved copies in their PolicyRef). */
+  readonly policies: Readonly<Record<string, Policy>>;
+  readonly ebgpRequiresPolicy: boolean;
+  readonly routeReflector: { readonly clusterId: string };
+  readonly multipath: { readonly maxPaths: number };
+  readonly gracefulRestart: GracefulRestartConfig;
+  readonly kernel: KernelConfig;
+  readonly control: { readonly socket: string };
+  readonly log: { readonly level: LogLevel };
+}
