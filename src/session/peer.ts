@@ -1,0 +1,518 @@
+/**
+ * The peer driver: runs the FSM (session/fsm.ts) for one configured or dynamic neighbour and performs
+ * its effects — timers on the injected Clock, TCP connects, writes, closes — and hands validated
+ * UPDATEs and ROUTE-REFRESH requests to the speaker through hooks. It holds no routes.
+ *
+ * Connections: the main FSM instance is the peer's state. An incoming connection while the main one
+ * is in OpenSent/OpenConfirm gets a second FSM instance; when an OPEN reveals the collision (RFC 4271
+ * 6.8), session/collision.ts picks the survivor and the other receives CollisionDump. An incoming
+ * connection while Established is refused, unless graceful restart was negotiated: then the peer has
+ * restarted (RFC 4724 4.2), the old connection is dropped as if it had failed, and the new one is used.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { CeaseSub, ErrCode } from '../codec/constants.js';
+import { BgpError } from '../codec/errors.js';
+import { validateUpdate } from '../codec/validate.js';
+import type { BgpMessage, NotificationMsg, RouteRefreshMsg, UpdateMsg } from '../codec/types.js';
+import { notificationName } from '../codec/constants.js';
+import type { NotificationRecord } from '../control/protocol.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { jitter } from './backoff.js';
+import { collisionWinner } from './collision.js';
+import { newSession, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
+import type { Negotiated } from './negotiate.js';
+import { Transport } from './transport.js';
+
+export interface ConnectionInfo {
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  readonly localPort: number;
+  readonly remotePort: number;
+}
+
+export interface DownInfo {
+  readonly reason: DownReason;
+  readonly wasEstablished: boolean;
+  readonly notification?: NotificationRecord;
+}
+
+export interface PeerHooks {
+  established(peer: Peer, n: Negotiated, conn: ConnectionInfo): void;
+  /** The established session is gone (only called after `established`). */
+  down(peer: Peer, info: DownInfo): void;
+  /** A validated UPDATE (RFC 7606 outcome applied) from an established session. */
+  update(peer: Peer, msg: UpdateMsg): void;
+  routeRefresh(peer: Peer, msg: RouteRefreshMsg): void;
+  /** Encoded UPDATEs to send now, about `budgetBytes` at most; empty when nothing is pending. */
+  pull(peer: Peer, budgetBytes: number): Buffer[];
+}
+
+/** Opens an outgoing TCP connection (injectable: tests use loopback, issue 4 adds MD5/TTL). */
+export type Connector = (opts: { host: string; port: number; localAddress?: string }) => Socket;
+
+export interface PeerOptions {
+  /** Peer key: the canonical peer address. */
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly localAddress?: string;
+  readonly ebgp: boolean;
+  readonly localAs: number;
+  readonly dynamic: boolean;
+  readonly session: SessionConfig;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly hooks: PeerHooks;
+  readonly random?: () => number;
+  readonly connector?: Connector;
+}
+
+interface Conn {
+  fsm: Session;
+  transport: Transport | undefined;
+  /** Outgoing connect in progress. */
+  pending: Socket | undefined;
+  outgoing: boolean;
+  readonly timers: Map<TimerName, () => void>;
+  readonly name: string;
+}
+
+const defaultConnector: Connector = ({ host, port, localAddress }) =>
+  netConnect({ host, port, ...(localAddress ? { localAddress } : {}), allowHalfOpen: false });
+
+/** RFC 9003: Cease subcodes 2 and 4 carry a length octet and UTF-8 text of at most 255 octets. */
+export function shutdownData(text: string | undefined): Buffer {
+  if (!text) return Buffer.alloc(0);
+  let bytes = Buffer.from(text, 'utf8');
+  while (bytes.length > 255) bytes = Buffer.from(bytes.subarray(0, 255).toString('utf8').replace(/\uFFFD$/, ''), 'utf8');
+  return Buffer.concat([Buffer.from([bytes.length]), bytes]);
+}
+
+export function shutdownText(n: NotificationMsg): string | undefined {
+  if (n.code !== ErrCode.CEASE || (n.subcode !== 2 && n.subcode !== 4) || n.data.length < 1) return undefined;
+  const len = n.data.readUInt8(0);
+  if (len === 0 || len + 1 > n.data.length) return undefined;
+  return n.data.subarray(1, 1 + len).toString('utf8');
+}
+
+export class Peer {
+  readonly opts: PeerOptions;
+  readonly #log: Logger;
+  readonly #random: () => number;
+  #main: Conn;
+  #other: Conn | undefined;
+  #stateSince: number;
+  #lastDownReason: string | undefined;
+  #lastError: NotificationRecord | undefined;
+  #negotiated: Negotiated | undefined;
+  #connInfo: ConnectionInfo | undefined;
+  #msgsIn = 0;
+  #msgsOut = 0;
+  #pumpScheduled = false;
+  readonly #closing = new Set<Promise<void>>();
+  #seq = 0;
+
+  constructor(opts: PeerOptions) {
+    this.opts = opts;
+    this.#log = opts.log;
+    this.#random = opts.random ?? Math.random;
+    this.#main = this.#newConn(true);
+    this.#stateSince = opts.clock.now();
+  }
+
+  get id(): string {
+    return this.opts.id;
+  }
+  get state(): State {
+    return this.#main.fsm.state;
+  }
+  get negotiated(): Negotiated | undefined {
+    return this.#negotiated;
+  }
+  get connection(): ConnectionInfo | undefined {
+    return this.#connInfo;
+  }
+  get stateSinceMs(): number {
+    return this.#stateSince;
+  }
+  get lastDownReason(): string | undefined {
+    return this.#lastDownReason;
+  }
+  get lastError(): NotificationRecord | undefined {
+    return this.#lastError;
+  }
+  get messages(): { in: number; out: number } {
+    return { in: this.#msgsIn, out: this.#msgsOut };
+  }
+
+  start(): void {
+    this.#feed(this.#main, { kind: 'ManualStart' });
+  }
+
+  /**
+   * Administrative stop: Cease with `subcode` (default Administrative Shutdown) and an optional RFC 9003
+   * text. Resolves once the connection is closed (or at once if there is none).
+   */
+  async stop(subcode: number = CeaseSub.ADMINISTRATIVE_SHUTDOWN, text?: string): Promise<void> {
+    const data = subcode === 2 || subcode === 4 ? shutdownData(text) : Buffer.alloc(0);
+    if (this.#other) this.#feed(this.#other, { kind: 'ManualStop', subcode, data });
+    this.#feed(this.#main, { kind: 'ManualStop', subcode, data });
+    await Promise.all([...this.#closing]);
+  }
+
+  /** An incoming TCP connection from this peer's address. Returns false if it was refused. */
+  accept(socket: Socket): boolean {
+    const main = this.#main;
+    const state = main.fsm.state;
+    if (state === 'Established') {
+      if (!this.#negotiated?.gracefulRestart) {
+        this.#log.info({ remote: socket.remoteAddress }, 'incoming connection refused: session already established');
+        socket.destroy();
+        return false;
+      }
+      // RFC 4724 4.2: a new connection from a peer with an established GR session means it restarted.
+      this.#log.info({}, 'peer reconnected while established: treating as a graceful restart');
+      this.#feed(main, { kind: 'TcpConnectionFails' });
+    }
+    if (main.fsm.state === 'OpenSent' || main.fsm.state === 'OpenConfirm') {
+      if (this.#other) {
+        this.#log.info({}, 'incoming connection refused: a collision is already being resolved');
+        socket.destroy();
+        return false;
+      }
+      const other = this.#newConn(false);
+      this.#other = other;
+      this.#attach(other, socket);
+      this.#feed(other, { kind: 'TcpConnectionUp' });
+      return true;
+    }
+    if (main.fsm.state === 'Idle' && !main.fsm.autoRestart) {
+      socket.destroy();
+      return false;
+    }
+    // Idle (restart pending), Connect or Active: the incoming connection replaces any attempt of ours.
+    this.#dropPending(main);
+    main.outgoing = false;
+    this.#attach(main, socket);
+    this.#feed(main, { kind: 'TcpConnectionUp' });
+    return true;
+  }
+
+  /** The RIB has output for this peer: pull and write while the socket takes it. */
+  kick(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Sends a ROUTE-REFRESH request (RFC 2918) if the peer supports it. */
+  requestRefresh(afi: number, safi: number): boolean {
+    const t = this.#main.transport;
+    if (this.state !== 'Established' || !t || !this.#negotiated?.routeRefresh) return false;
+    this.#send(this.#main, { kind: 'route-refresh', afi, safi, subtype: 0 });
+    return true;
+  }
+
+  /** Sends a message on the established session (BoRR/EoRR markers, End-of-RIB built by the speaker). */
+  sendEstablished(msg: BgpMessage): void {
+    if (this.state === 'Established') this.#send(this.#main, msg);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #newConn(outgoing: boolean): Conn {
+    return { fsm: newSession(this.opts.session), transport: undefined, pending: undefined, outgoing, timers: new Map(), name: `c${this.#seq++}` };
+  }
+
+  #attach(conn: Conn, socket: Socket): void {
+    const log = this.#log.child({ conn: conn.name });
+    conn.transport = new Transport(socket, log, {
+      message: (msg) => this.#onMessage(conn, msg),
+      decodeError: (err) => {
+        this.#log.warn({ code: err.code, subcode: err.subcode, reason: err.message }, 'peer protocol error');
+        this.#feed(conn, { kind: 'DecodeError', error: err });
+      },
+      internalError: (err) => {
+        this.#log.error({ err }, 'internal error while handling peer input; resetting session');
+        // Cease with no subcode: none of the RFC 4486 reasons describes a fault of our own.
+        this.#feed(conn, { kind: 'DecodeError', error: new BgpError(ErrCode.CEASE, 0) });
+      },
+      drain: () => {
+        if (conn === this.#main) this.#pump();
+      },
+      closed: (reason) => {
+        if (conn.transport === undefined) return;
+        this.#log.debug({ reason }, 'connection lost');
+        if (conn.fsm.state === 'Established' || conn.fsm.state === 'OpenConfirm' || conn.fsm.state === 'OpenSent') this.#lastDownReason = reason;
+        this.#feed(conn, { kind: 'TcpConnectionFails' });
+      },
+    });
+  }
+
+  #onMessage(conn: Conn, msg: BgpMessage): void {
+    this.#msgsIn++;
+    switch (msg.kind) {
+      case 'open':
+        if (this.#collisionLost(conn, msg.bgpId)) return;
+        this.#feed(conn, { kind: 'BGPOpen', open: msg });
+        return;
+      case 'keepalive':
+        this.#feed(conn, { kind: 'KeepAliveMsg' });
+        return;
+      case 'notification':
+        this.#feed(conn, { kind: 'NotifMsg', msg });
+        return;
+      case 'route-refresh':
+        this.#feed(conn, { kind: 'RouteRefreshMsg' });
+        if (conn.fsm.state === 'Established') this.opts.hooks.routeRefresh(this, msg);
+        return;
+      case 'update': {
+        this.#feed(conn, { kind: 'UpdateMsg' });
+        if (conn.fsm.state !== 'Established') return;
+        const n = conn.fsm.negotiated;
+        const valid = validateUpdate(msg, { ebgp: this.opts.ebgp, peerAs: n?.peerAs ?? this.opts.session.expect.asn, localAs: this.opts.localAs });
+        this.opts.hooks.update(this, valid);
+        return;
+      }
+    }
+  }
+
+  /**
+   * RFC 4271 6.8: an OPEN on `conn` while the other connection is in OpenConfirm (or Established) reveals
+   * a collision. Returns true when `conn` lost (it has been dumped).
+   */
+  #collisionLost(conn: Conn, remoteId: string): boolean {
+    const other = conn === this.#main ? this.#other : this.#main;
+    if (!other || other === conn) return false;
+    const os = other.fsm.state;
+    if (os === 'Established') {
+      this.#feed(conn, { kind: 'CollisionDump' });
+      return true;
+    }
+    if (os !== 'OpenConfirm') return false;
+    const winner = collisionWinner({ routerId: this.opts.session.local.routerId, asn: this.opts.localAs }, { routerId: remoteId, asn: this.opts.session.expect.asn });
+    const survivor = (winner === 'outgoing') === conn.outgoing ? conn : other;
+    const loser = survivor === conn ? other : conn;
+    this.#log.info({ winner, kept: survivor.name, dumped: loser.name }, 'connection collision resolved');
+    this.#feed(loser, { kind: 'CollisionDump' });
+    return loser === conn;
+  }
+
+  /** Runs one FSM step on `conn` and performs its effects. */
+  #feed(conn: Conn, e: Event): void {
+    const before = conn.fsm.state;
+    const r = step(conn.fsm, e);
+    conn.fsm = r.session;
+    if (r.session.state !== before) {
+      this.#log.info({ from: before, to: r.session.state, event: e.kind, conn: conn.name }, 'fsm transition');
+      if (conn === this.#main) this.#stateSince = this.opts.clock.now();
+    }
+    for (const eff of r.effects) this.#perform(conn, eff);
+    this.#afterStep(conn);
+  }
+
+  #perform(conn: Conn, eff: Effect): void {
+    switch (eff.kind) {
+      case 'connect':
+        if (conn === this.#main) this.#connect(conn);
+        return;
+      case 'send':
+        this.#send(conn, eff.msg);
+        return;
+      case 'startTimer':
+        this.#startTimer(conn, eff.timer, eff.seconds);
+        return;
+      case 'stopTimer':
+        conn.timers.get(eff.timer)?.();
+        conn.timers.delete(eff.timer);
+        return;
+      case 'close':
+        this.#dropPending(conn);
+        if (conn.transport) {
+          const closed = conn.transport.close();
+          this.#closing.add(closed);
+          void closed.finally(() => this.#closing.delete(closed));
+        }
+        conn.transport = undefined;
+        return;
+      case 'openAccepted':
+        conn.transport?.setContext(eff.negotiated.ctx);
+        return;
+      case 'established':
+        this.#onEstablished(conn, eff.negotiated);
+        return;
+      case 'down':
+        this.#onDown(conn, eff);
+        return;
+    }
+  }
+
+  #onEstablished(conn: Conn, n: Negotiated): void {
+    if (conn !== this.#main) {
+      // The second connection won: it becomes the peer's session; the old one is dumped.
+      const old = this.#main;
+      this.#main = conn;
+      this.#other = undefined;
+      if (old.fsm.state !== 'Idle') this.#feed(old, { kind: 'CollisionDump' });
+      this.#clearTimers(old);
+    } else if (this.#other) {
+      const other = this.#other;
+      this.#other = undefined;
+      this.#feed(other, { kind: 'CollisionDump' });
+      this.#clearTimers(other);
+    }
+    const t = conn.transport;
+    this.#negotiated = n;
+    this.#connInfo = t ? { localAddress: t.localAddress, remoteAddress: t.remoteAddress, localPort: t.localPort, remotePort: t.remotePort } : undefined;
+    this.#stateSince = this.opts.clock.now();
+    this.#log.info({ peerAs: n.peerAs, routerId: n.peerRouterId, holdTime: n.holdTimeSec, families: n.families }, 'session established');
+    this.opts.hooks.established(this, n, this.#connInfo ?? { localAddress: '', remoteAddress: this.opts.address, localPort: 0, remotePort: 0 });
+    this.kick();
+  }
+
+  #onDown(conn: Conn, eff: Extract<Effect, { kind: 'down' }>): void {
+    let record: NotificationRecord | undefined;
+    if (eff.notification) {
+      const m = eff.notification.msg;
+      const text = shutdownText(m);
+      record = {
+        direction: eff.notification.direction,
+        code: m.code,
+        subcode: m.subcode,
+        name: notificationName(m.code, m.subcode),
+        ...(text !== undefined ? { communication: text } : {}),
+        at: new Date().toISOString(),
+      };
+      if (!(eff.reason === 'collision')) this.#lastError = record;
+      const level = eff.reason === 'admin-stop' || eff.reason === 'collision' ? 'info' : 'warn';
+      this.#log[level]({ direction: record.direction, code: m.code, subcode: m.subcode, name: record.name, communication: text }, 'notification');
+    }
+    if (eff.reason !== 'collision' || eff.wasEstablished) this.#lastDownReason = describeReason(eff.reason, record);
+    if (eff.wasEstablished && conn === this.#main) {
+      this.#negotiated = undefined;
+      this.#log.info({ reason: eff.reason }, 'session down');
+      this.opts.hooks.down(this, { reason: eff.reason, wasEstablished: true, ...(record ? { notification: record } : {}) });
+    }
+  }
+
+  /** After a step: retire a dead second connection, or promote it when the main one died. */
+  #afterStep(conn: Conn): void {
+    if (conn === this.#other && (conn.fsm.state === 'Idle' || conn.fsm.state === 'Active') && !conn.transport) {
+      this.#clearTimers(conn);
+      this.#other = undefined;
+    } else if (conn === this.#main && this.#other && conn.fsm.state === 'Idle' && !conn.transport && conn.fsm.autoRestart) {
+      // The main connection lost a collision (or died) while the other one is alive: it takes over.
+      this.#clearTimers(conn);
+      this.#main = this.#other;
+      this.#other = undefined;
+    }
+  }
+
+  #send(conn: Conn, msg: BgpMessage): void {
+    const t = conn.transport;
+    if (!t) return;
+    try {
+      t.send(msg);
+      this.#msgsOut++;
+    } catch (err) {
+      this.#log.error({ err, kind: msg.kind }, 'failed to encode a message');
+    }
+  }
+
+  #connect(conn: Conn): void {
+    this.#dropPending(conn);
+    conn.outgoing = true;
+    const connector = this.opts.connector ?? defaultConnector;
+    let socket: Socket;
+    try {
+      socket = connector({ host: this.opts.address, port: this.opts.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
+    } catch (err) {
+      this.#log.warn({ err }, 'connect failed');
+      queueMicrotask(() => this.#feed(conn, { kind: 'TcpConnectionFails' }));
+      return;
+    }
+    conn.pending = socket;
+    const onError = (err: NodeJS.ErrnoException): void => {
+      if (conn.pending !== socket) return;
+      conn.pending = undefined;
+      socket.destroy();
+      this.#log.debug({ code: err.code ?? err.message }, 'connect failed');
+      this.#lastDownReason ??= `connect: ${err.code ?? err.message}`;
+      this.#feed(conn, { kind: 'TcpConnectionFails' });
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      if (conn.pending !== socket) {
+        socket.destroy();
+        return;
+      }
+      conn.pending = undefined;
+      socket.removeListener('error', onError);
+      this.#attach(conn, socket);
+      this.#feed(conn, { kind: 'TcpConnectionUp' });
+    });
+  }
+
+  #dropPending(conn: Conn): void {
+    if (!conn.pending) return;
+    const s = conn.pending;
+    conn.pending = undefined;
+    s.removeAllListeners('connect');
+    s.on('error', () => undefined);
+    s.destroy();
+  }
+
+  #startTimer(conn: Conn, timer: TimerName, seconds: number): void {
+    conn.timers.get(timer)?.();
+    // RFC 4271 10: ConnectRetry and Keepalive are jittered; Hold is not.
+    const sec = timer === 'ConnectRetry' || timer === 'Keepalive' ? jitter(seconds, this.#random) : seconds;
+    const cancel = this.opts.clock.after(Math.round(sec * 1000), () => {
+      if (conn.timers.get(timer) !== cancel) return;
+      conn.timers.delete(timer);
+      this.#feed(conn, { kind: 'TimerExpired', timer });
+    });
+    conn.timers.set(timer, cancel);
+  }
+
+  #clearTimers(conn: Conn): void {
+    for (const cancel of conn.timers.values()) cancel();
+    conn.timers.clear();
+  }
+
+  #pump(): void {
+    const conn = this.#main;
+    const t = conn.transport;
+    if (conn.fsm.state !== 'Established' || !t) return;
+    while (t.writable) {
+      const bufs = this.opts.hooks.pull(this, 64 * 1024);
+      if (bufs.length === 0) return;
+      for (const b of bufs) {
+        t.write(b);
+        this.#msgsOut++;
+      }
+    }
+  }
+}
+
+function describeReason(reason: DownReason, n: NotificationRecord | undefined): string {
+  switch (reason) {
+    case 'admin-stop':
+      return 'administratively stopped';
+    case 'hold-timer-expired':
+      return 'hold timer expired';
+    case 'notification-received':
+      return `notification received: ${n?.name ?? ''}${n?.communication ? ` "${n.communication}"` : ''}`;
+    case 'notification-sent':
+      return `notification sent: ${n?.name ?? ''}`;
+    case 'connection-closed':
+      return 'connection closed';
+    case 'collision':
+      return 'connection collision';
+    case 'fsm-error':
+      return `fsm error: ${n?.name ?? ''}`;
+  }
+}
