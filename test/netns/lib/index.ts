@@ -1,0 +1,7 @@
+/** The netns test layer: labs of namespaces, and drivers for BIRD 2, FRR 8 and GoBGP 3 inside them. */
+export * from './netns.js';
+export * from './daemon.js';
+export * from './bird.js';
+export * from './frr.js';
+export * from './gobgp.js';
+export { tailFile, describeLogs } from './files.js';
