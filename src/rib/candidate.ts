@@ -1,0 +1,64 @@
+/**
+ * Routes as decision candidates, and the forwarding facts of the selected paths. The attribute
+ * part of a candidate is computed once per interned attribute set (cached), the rest comes from the
+ * route's source and its stale mark.
+ */
+import type { Route } from './adj-rib-in.js';
+import type { AttrSet } from './attrs-store.js';
+import { attrMetrics, type AttrMetrics, type Candidate } from './decision.js';
+import { usableNextHop } from './next-hop.js';
+import { addressKey } from './prefix.js';
+import type { BestForwarding } from './types.js';
+
+export interface RouteCandidate extends Candidate {
+  readonly route: Route;
+}
+
+const metricsCache = new WeakMap<AttrSet, AttrMetrics>();
+
+function metricsOf(s: AttrSet): AttrMetrics {
+  let m = metricsCache.get(s);
+  if (m === undefined) metricsCache.set(s, (m = attrMetrics(s.attrs)));
+  return m;
+}
+
+/** An accepted route (attrs not null) as a candidate. */
+export function candidateOf(r: Route): RouteCandidate {
+  const m = metricsOf(r.attrs as AttrSet);
+  const s = r.source;
+  return {
+    route: r,
+    local: s.role === 'local',
+    localPref: m.localPref,
+    asPathLen: m.asPathLen,
+    origin: m.origin,
+    med: m.med,
+    neighborAs: m.firstAs ?? s.localAs,
+    ebgp: s.ebgp,
+    stale: r.stale,
+    routerId: m.originatorId ?? s.routerIdNum,
+    clusterListLen: m.clusterListLen,
+    peerKey: s.key,
+  };
+}
+
+const byAddress = (a: string, b: string): number => {
+  const ka = addressKey(a);
+  const kb = addressKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
+
+/** The ECMP set: distinct usable next hops of the multipath routes in ladder order, at most maxPaths, sorted. */
+export function ecmpNextHops(paths: readonly Route[], maxPaths: number): string[] {
+  const out: string[] = [];
+  for (const r of paths) {
+    if (out.length >= Math.max(1, maxPaths)) break;
+    const nh = r.attrs === null ? null : usableNextHop(r.attrs.attrs);
+    if (nh !== null && !out.includes(nh)) out.push(nh);
+  }
+  return out.sort(byAddress);
+}
+
+export const sameForwarding = (a: BestForwarding | null, b: BestForwarding | null): boolean =>
+  a === b ||
+  (a !== null && b !== null && a.local === b.local && a.nextHops.length === b.nextHops.length && a.nextHops.every((n, i) => n === b.nextHops[i]));
