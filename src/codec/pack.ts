@@ -36,29 +36,53 @@ const SLAB = 256 * 1024;
 /** Header + Withdrawn Routes Length + Total Path Attribute Length. */
 const FIXED = HEADER_LEN + 4;
 
-/** Hands out message-sized regions of large slabs; each finished message is a view of its slab. */
+/**
+ * Messages are written into one scratch slab shared by all calls (encodeUpdates is synchronous and
+ * not re-entrant), then copied once into an exactly sized buffer per slab-full; the returned
+ * messages are views of that copy. A call that yields one small UPDATE thus costs one small
+ * allocation, not a 256 KiB slab kept alive by the view (the reflector case: many one-prefix calls).
+ */
+let scratch = Buffer.allocUnsafe(SLAB);
+
 class Slabs {
   readonly out: Buffer[] = [];
-  #slab = Buffer.allocUnsafe(0);
   #used = 0;
+  readonly #pending: number[] = [];
   readonly #room: number;
 
   constructor(max: number) {
     this.#room = max + 1;
+    if (scratch.length < Math.max(SLAB, this.#room)) scratch = Buffer.allocUnsafe(Math.max(SLAB, this.#room));
   }
 
-  /** A slab with at least max + 1 free bytes and the offset to start the next message at. */
+  /** The scratch slab with at least max + 1 free bytes and the offset to start the next message at. */
   begin(): { buf: Buffer; base: number } {
-    if (this.#slab.length - this.#used < this.#room) {
-      this.#slab = Buffer.allocUnsafe(Math.max(SLAB, this.#room));
-      this.#used = 0;
-    }
-    return { buf: this.#slab, base: this.#used };
+    if (scratch.length - this.#used < this.#room) this.#flush();
+    return { buf: scratch, base: this.#used };
   }
 
   end(len: number): void {
-    this.out.push(this.#slab.subarray(this.#used, this.#used + len));
+    this.#pending.push(len);
     this.#used += len;
+  }
+
+  /** Every finished message, copied out of the scratch slab. */
+  done(): Buffer[] {
+    this.#flush();
+    return this.out;
+  }
+
+  #flush(): void {
+    if (this.#used === 0) return;
+    const copy = Buffer.allocUnsafe(this.#used);
+    scratch.copy(copy, 0, 0, this.#used);
+    let off = 0;
+    for (const len of this.#pending) {
+      this.out.push(copy.subarray(off, off + len));
+      off += len;
+    }
+    this.#pending.length = 0;
+    this.#used = 0;
   }
 }
 
@@ -195,7 +219,7 @@ export function encodeUpdates(u: UpdateBatch, ctx: CodecContext): Buffer[] {
   }
 
   const reach: MpReach | undefined = attrs?.mpReach;
-  if (attrs === null || (nlri.length === 0 && reach === undefined)) return s.out;
+  if (attrs === null || (nlri.length === 0 && reach === undefined)) return s.done();
   const block = encodeBlock(encodeAttrList(attrs, ctx, true));
   if (FIXED + block.length > max) throw new RangeError(`attribute block of ${block.length} octets exceeds the maximum ${max}`);
 
@@ -206,5 +230,5 @@ export function encodeUpdates(u: UpdateBatch, ctx: CodecContext): Buffer[] {
     const head = (b: Buffer, o: number): number => writeMpReachHead(b, o, reach);
     packMp(s, max, AttrType.MP_REACH_NLRI, head, block, walk(reach.afi, reach.nlri, reach.pathIds, ctx.addPathTx.has(familyKey(reach.afi, reach.safi))));
   }
-  return s.out;
+  return s.done();
 }
