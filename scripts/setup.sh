@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in bird2 frr gobgpd iproute2 iputils-ping tshark tcpdump; do
+for pkg in bird2 frr gobgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

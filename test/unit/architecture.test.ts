@@ -12,7 +12,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   util: [],
   codec: ['util'],
   session: ['codec', 'util', 'control/protocol.js'],
-  rib: ['codec', 'util', 'control/protocol.js'],
+  rib: ['codec', 'util', 'control/protocol.js', 'config/types.js'],
   kernel: ['util'],
   config: ['codec', 'util'],
   control: ['util'],

@@ -1,0 +1,105 @@
+/**
+ * The daemon process (`wren run --config FILE`): load and validate the config (refuse to start on any
+ * problem), build the logger, the kernel port and the Speaker, serve the control socket, and handle
+ * signals: SIGTERM/SIGINT stop every session with Cease / Administrative Shutdown and keep (default)
+ * or withdraw the kernel routes, within a bounded time; SIGHUP reloads the config.
+ */
+import { formatIssue } from '../config/issues.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import type { ControlRequest } from '../control/protocol.js';
+import { startControlServer } from '../control/server.js';
+import { NetlinkKernel } from '../kernel/netlink.js';
+import type { KernelPort } from '../kernel/port.js';
+import { assertNever } from '../util/assert.js';
+import { createRootLogger, type Logger } from '../util/log.js';
+import { Speaker } from './speaker.js';
+
+/** SIGTERM must end the process within this time even if a peer does not close. */
+const SHUTDOWN_BOUND_MS = 10_000;
+
+export async function runDaemon(opts: { configPath: string }): Promise<number> {
+  const loaded = await loadConfig(opts.configPath);
+  if (!loaded.ok) {
+    for (const i of loaded.issues) process.stderr.write(`${opts.configPath}: ${formatIssue(i)}\n`);
+    process.stderr.write(`wren: refusing to start: ${loaded.issues.length} problem(s) in ${opts.configPath}\n`);
+    return 1;
+  }
+  const config = loaded.value;
+  const log = createRootLogger(config.log.level);
+  installCrashHandlers(log);
+
+  let kernel: KernelPort | undefined;
+  if (config.kernel.enabled) kernel = new NetlinkKernel();
+  const speaker = new Speaker({ config, log, ...(kernel ? { kernel } : {}) });
+
+  try {
+    await speaker.start();
+  } catch (err) {
+    log.fatal({ err }, 'failed to start');
+    kernel?.close();
+    return 1;
+  }
+  const control = await startControlServer(config.control.socket, (req) => handleControl(speaker, req), log.child({ component: 'control' }));
+  log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, withdrawRoutes: config.kernel.withdrawOnStop }, 'shutting down');
+      const bound = setTimeout(() => {
+        log.warn({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
+        resolve(0);
+      }, SHUTDOWN_BOUND_MS);
+      bound.unref();
+      void (async () => {
+        try {
+          await speaker.stop();
+          await control.close();
+        } catch (err) {
+          log.error({ err }, 'error during shutdown');
+        } finally {
+          kernel?.close();
+          clearTimeout(bound);
+          log.info({}, 'stopped');
+          resolve(0);
+        }
+      })();
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGHUP', () => {
+      log.warn({ config: opts.configPath }, 'SIGHUP: configuration reload is not supported yet; restart wren to apply changes');
+    });
+  });
+}
+
+function handleControl(speaker: Speaker, req: ControlRequest): unknown {
+  switch (req.cmd) {
+    case 'show-peers':
+      return speaker.peerStatuses();
+    case 'show-routes':
+      return speaker.routes(req.prefix);
+    case 'show-kernel':
+      return speaker.kernelStatus();
+    default:
+      return assertNever(req);
+  }
+}
+
+function installCrashHandlers(log: Logger): void {
+  // ARCHITECTURE.md Part 5: never continue after an uncaught error; the startup adoption of kernel
+  // routes makes a restart safe.
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection');
+    process.exit(70);
+  });
+}
+
+export type { Config };

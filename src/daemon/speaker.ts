@@ -1,0 +1,384 @@
+/**
+ * `Speaker`: owns all mutable state of a running wren and wires the modules together (ARCHITECTURE.md
+ * Part 2): the peers (session/), the RIB (rib/), the kernel reconciler (kernel/), the TCP listener
+ * and the control socket. Every input arrives here as a callback and is handled synchronously; the
+ * decision process runs once per batch (setImmediate), then pushes best-route changes to the kernel
+ * and kicks the peers whose Adj-RIB-Out has output.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { CeaseSub } from '../codec/constants.js';
+import type { Config, PeerConfig, StaticPeerConfig, DynamicPeerConfig } from '../config/types.js';
+import type { KernelStatus } from '../kernel/fib-sync.js';
+import { FibSync } from '../kernel/fib-sync.js';
+import type { KernelPort } from '../kernel/port.js';
+import type { KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import { Rib } from '../rib/rib.js';
+import type { SessionConfig } from '../session/fsm.js';
+import type { LocalOffer, Negotiated } from '../session/negotiate.js';
+import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
+import { unmapped } from '../session/transport.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { KernelRoutes } from './kernel-routes.js';
+import { sessionAddresses } from './local-addresses.js';
+import { inRange, canonicalAddress } from './address-match.js';
+import { peerStatus } from './status.js';
+import { ribPeerConfig } from './rib-peer.js';
+
+export interface SpeakerOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Absent or kernel.enabled false: no kernel programming. */
+  readonly kernel?: KernelPort;
+  /** For tests: override the listen port (0 = any). */
+  readonly listenPort?: number;
+}
+
+interface PeerEntry {
+  readonly peer: Peer;
+  readonly config: PeerConfig;
+  /** Graceful-restart helper: sweep timer while the peer restarts. */
+  cancelStaleTimer?: (() => void) | undefined;
+  /** Max-prefix 'stop' with restartAfter. */
+  cancelRestart?: (() => void) | undefined;
+  /** Families whose End-of-RIB arrived since the session came up (for first convergence). */
+  readonly eor: Set<string>;
+}
+
+export class Speaker {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #rib: Rib;
+  readonly #fib: FibSync | undefined;
+  readonly #kernelRoutes: KernelRoutes | undefined;
+  readonly #peers = new Map<string, PeerEntry>();
+  #server: Server | undefined;
+  #decideScheduled = false;
+  #converged = false;
+  #cancelConvergence: (() => void) | undefined;
+  #stopping = false;
+  #restarting = false;
+  readonly #listenPort: number | undefined;
+
+  constructor(o: SpeakerOptions) {
+    this.#config = o.config;
+    this.#log = o.log;
+    this.#clock = o.clock ?? systemClock;
+    this.#listenPort = o.listenPort;
+    const c = o.config;
+    this.#rib = new Rib({ localAs: c.asn, routerId: c.routerId, clusterId: c.routeReflector.clusterId, maxPaths: c.multipath.maxPaths, log: o.log.child({ component: 'rib' }) });
+    if (o.kernel && c.kernel.enabled) {
+      this.#fib = new FibSync({
+        port: o.kernel,
+        protocol: c.kernel.protocol,
+        tables: [c.kernel.table],
+        clock: this.#clock,
+        log: o.log.child({ component: 'kernel' }),
+        scanIntervalMs: c.kernel.scanInterval * 1000,
+      });
+      this.#kernelRoutes = new KernelRoutes(c.kernel);
+    }
+  }
+
+  get rib(): Rib {
+    return this.#rib;
+  }
+
+  /** The port the listener is bound to (after start). */
+  get listeningPort(): number | undefined {
+    const a = this.#server?.address();
+    return a && typeof a === 'object' ? a.port : undefined;
+  }
+
+  async start(): Promise<void> {
+    const c = this.#config;
+    if (this.#fib) {
+      await this.#fib.start();
+      // RFC 4724 4.1: routes of ours still in the kernel mean we restarted with forwarding preserved.
+      this.#restarting = c.gracefulRestart.enabled && this.#fib.status().installed > 0;
+      if (this.#restarting) this.#log.info({ kept: this.#fib.status().installed }, 'restarting with forwarding state preserved');
+    }
+    this.#rib.setOriginated(c.originate.map((o) => ({ prefix: o.prefix, communities: o.communities, largeCommunities: o.largeCommunities })));
+    for (const p of c.peers) {
+      if (p.kind === 'static' && p.enabled) this.#addPeer(p, p.address, false);
+    }
+    if (c.listen.enabled) await this.#listen();
+    for (const e of this.#peers.values()) e.peer.start();
+    this.#armConvergence();
+    this.#scheduleDecide();
+  }
+
+  /** Stops every session with Cease / Administrative Shutdown; keeps or withdraws kernel routes. */
+  async stop(text = 'wren shutting down'): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#cancelConvergence?.();
+    this.#server?.close();
+    const stops = [...this.#peers.values()].map((e) => {
+      e.cancelStaleTimer?.();
+      e.cancelRestart?.();
+      return e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, text);
+    });
+    await Promise.all(stops);
+    if (this.#fib) {
+      await this.#fib.idle();
+      if (this.#config.kernel.withdrawOnStop) await this.#fib.withdrawAll();
+      else this.#fib.stop();
+    }
+  }
+
+  peerStatuses(): PeerStatus[] {
+    return [...this.#peers.values()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now()));
+  }
+
+  routes(prefix?: string): RouteView[] {
+    return this.#rib.routes(prefix);
+  }
+
+  kernelStatus(): KernelStatusView | null {
+    const st: KernelStatus | undefined = this.#fib?.status();
+    if (!st) return null;
+    const now = this.#clock.now();
+    const { lastReconcile, conflicts, ...rest } = st;
+    return {
+      ...rest,
+      conflicts: conflicts.map((c) => ({ key: c.key, prefix: c.prefix, sinceSec: Math.round((now - c.since) / 1000) })),
+      lastReconcile: lastReconcile
+        ? (({ at, ...r }) => ({ ...r, agoSec: Math.round((now - at) / 1000) }))(lastReconcile)
+        : null,
+    };
+  }
+
+  /** Resolves once the decision process and the kernel have caught up with everything received. */
+  async settled(): Promise<void> {
+    while (this.#decideScheduled) await new Promise((r) => setImmediate(r));
+    await this.#fib?.idle();
+  }
+
+  // ------------------------------------------------------------ peers
+
+  #addPeer(cfg: PeerConfig, address: string, dynamic: boolean): PeerEntry {
+    const c = this.#config;
+    const id = canonicalAddress(address);
+    const local: LocalOffer = {
+      asn: cfg.localAs,
+      routerId: c.routerId,
+      holdTimeSec: cfg.holdTime,
+      keepaliveSec: cfg.keepaliveTime,
+      families: cfg.families,
+      ...(c.gracefulRestart.enabled && cfg.gracefulRestart
+        ? { gracefulRestart: { restartTimeSec: c.gracefulRestart.restartTime, restarting: this.#restarting, forwardingPreserved: this.#fib !== undefined } }
+        : {}),
+      extendedNextHop: id.includes(':'),
+    };
+    const session: SessionConfig = {
+      local,
+      expect: { asn: cfg.asn },
+      passive: cfg.passive || dynamic,
+      connectRetrySec: cfg.connectRetryTime,
+      idleHoldSec: c.timers.idleHoldTime,
+      idleHoldMaxSec: c.timers.idleHoldMaxTime,
+      stableSec: 60,
+    };
+    const peer = new Peer({
+      id,
+      address: id,
+      port: cfg.port,
+      ...(cfg.localAddress ? { localAddress: cfg.localAddress } : {}),
+      ebgp: cfg.type === 'ebgp',
+      localAs: cfg.localAs,
+      dynamic,
+      session,
+      clock: this.#clock,
+      log: this.#log.child({ component: 'peer', peer: id }),
+      hooks: {
+        established: (p, n, conn) => this.#onEstablished(p, n, conn),
+        down: (p, info) => this.#onDown(p, info),
+        update: (p, msg) => {
+          const r = this.#rib.receive(p.id, msg);
+          const e = this.#peers.get(p.id);
+          if (e && r.endOfRib.length > 0) {
+            for (const f of r.endOfRib) e.eor.add(f);
+            this.#checkConvergence();
+          }
+          if (r.maxPrefixExceeded && e) this.#maxPrefixStop(e);
+          this.#scheduleDecide();
+        },
+        routeRefresh: (p, msg) => {
+          this.#rib.refresh(p.id, msg.afi, msg.safi);
+          p.kick();
+        },
+        pull: (p, budget) => this.#rib.nextMessages(p.id, budget),
+      },
+    });
+    this.#rib.configurePeer(ribPeerConfig(cfg, id));
+    const entry: PeerEntry = { peer, config: cfg, eor: new Set() };
+    this.#peers.set(id, entry);
+    return entry;
+  }
+
+  #onEstablished(p: Peer, n: Negotiated, conn: ConnectionInfo): void {
+    const e = this.#peers.get(p.id);
+    if (!e) return;
+    e.cancelStaleTimer?.();
+    e.cancelStaleTimer = undefined;
+    e.eor.clear();
+    if (n.gracefulRestart) this.#lastGr.set(p.id, n.gracefulRestart);
+    else this.#lastGr.delete(p.id);
+    const local = sessionAddresses(conn.localAddress);
+    this.#rib.peerUp(p.id, {
+      routerId: n.peerRouterId,
+      families: n.families,
+      ctx: n.ctx,
+      localAddress: conn.localAddress,
+      ...(local.v4 ? { localV4: local.v4 } : {}),
+      ...(local.v6 ? { localV6: local.v6 } : {}),
+      ...(local.v6LinkLocal ? { localV6LinkLocal: local.v6LinkLocal } : {}),
+      peerAddress: conn.remoteAddress,
+      directlyConnected: e.config.type === 'ibgp' || e.config.ebgpMultihop === undefined,
+    });
+    this.#scheduleDecide();
+    p.kick();
+  }
+
+  #onDown(p: Peer, info: DownInfo): void {
+    const e = this.#peers.get(p.id);
+    if (!e) return;
+    const gr = p.negotiated?.gracefulRestart ?? this.#lastGr.get(p.id);
+    // RFC 4724 4.2: on a TCP failure or hold-timer expiry (not a NOTIFICATION, RFC 8538 aside) the
+    // helper keeps the peer's routes, marked stale, for the restart time the peer announced.
+    const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && info.reason !== 'notification-received' && info.reason !== 'notification-sent' && info.reason !== 'admin-stop';
+    this.#rib.peerDown(p.id, { keepStale: graceful });
+    if (graceful) {
+      const sec = Math.min(gr.restartTimeSec, this.#config.gracefulRestart.staleRoutesTime);
+      this.#log.info({ peer: p.id, restartTime: sec }, 'peer restarting: keeping its routes as stale');
+      e.cancelStaleTimer?.();
+      e.cancelStaleTimer = this.#clock.after(sec * 1000, () => {
+        e.cancelStaleTimer = undefined;
+        const n = this.#rib.sweepStale(p.id);
+        this.#log.info({ peer: p.id, swept: n }, 'graceful restart timer expired: stale routes removed');
+        this.#scheduleDecide();
+      });
+    }
+    this.#scheduleDecide();
+  }
+
+  /** The GR capability of the last established session per peer (the FSM forgets it on the way down). */
+  readonly #lastGr = new Map<string, NonNullable<Negotiated['gracefulRestart']>>();
+
+  #maxPrefixStop(e: PeerEntry): void {
+    const mp = e.config.maxPrefix;
+    void e.peer.stop(CeaseSub.MAX_PREFIXES);
+    if (mp?.restartAfter !== undefined) {
+      e.cancelRestart = this.#clock.after(mp.restartAfter * 1000, () => {
+        e.cancelRestart = undefined;
+        if (!this.#stopping) e.peer.start();
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ listener
+
+  #listen(): Promise<void> {
+    const c = this.#config;
+    const server = createServer({ allowHalfOpen: false }, (s) => this.#onIncoming(s));
+    this.#server = server;
+    server.on('error', (err) => this.#log.error({ err }, 'listener error'));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: c.listen.address, port: this.#listenPort ?? c.listen.port }, () => {
+        server.removeListener('error', reject);
+        this.#log.info({ address: c.listen.address, port: this.listeningPort }, 'listening');
+        resolve();
+      });
+    });
+  }
+
+  /** RFC 4271 8: connections only from configured peers (or dynamic ranges); anything else is closed at once. */
+  #onIncoming(socket: Socket): void {
+    socket.on('error', () => undefined);
+    const addr = canonicalAddress(unmapped(socket.remoteAddress ?? ''));
+    if (this.#stopping) {
+      socket.destroy();
+      return;
+    }
+    let e = this.#peers.get(addr);
+    if (!e) {
+      const range = this.#config.peers.find((p): p is DynamicPeerConfig => p.kind === 'dynamic' && p.enabled && inRange(addr, p.addressRange));
+      if (range) {
+        const count = [...this.#peers.values()].filter((x) => x.config === range).length;
+        if (count >= range.maxPeers) {
+          this.#log.warn({ remote: addr, range: range.addressRange, maxPeers: range.maxPeers }, 'dynamic peer refused: range is full');
+          socket.destroy();
+          return;
+        }
+        e = this.#addPeer(range, addr, true);
+        this.#log.info({ remote: addr, range: range.addressRange }, 'dynamic peer accepted');
+        e.peer.start();
+      }
+    }
+    if (!e) {
+      this.#log.warn({ remote: addr, port: socket.remotePort }, 'connection from an unknown address refused');
+      socket.destroy();
+      return;
+    }
+    e.peer.accept(socket);
+  }
+
+  // ------------------------------------------------------------ decision and kernel
+
+  #scheduleDecide(): void {
+    if (this.#decideScheduled) return;
+    this.#decideScheduled = true;
+    setImmediate(() => {
+      this.#decideScheduled = false;
+      this.#decide();
+    });
+  }
+
+  #decide(): void {
+    const changes = this.#rib.decide();
+    for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
+    if (this.#fib && this.#kernelRoutes && changes.length > 0) {
+      void this.#fib.update(this.#kernelRoutes.changes(changes));
+    }
+  }
+
+  // ------------------------------------------------------------ first convergence (kernel stale purge)
+
+  #armConvergence(): void {
+    if (!this.#fib) return;
+    this.#cancelConvergence = this.#clock.after(this.#config.kernel.convergenceTimeout * 1000, () => {
+      this.#cancelConvergence = undefined;
+      if (!this.#converged) this.#log.info({}, 'convergence deadline reached');
+      this.#setConverged();
+    });
+    this.#checkConvergence();
+  }
+
+  /** Converged once every enabled configured peer has sent End-of-RIB for each negotiated family. */
+  #checkConvergence(): void {
+    if (this.#converged || !this.#fib) return;
+    for (const e of this.#peers.values()) {
+      if (e.peer.opts.dynamic || !e.config.enabled) continue;
+      const n = e.peer.negotiated;
+      if (!n || e.peer.state !== 'Established') return;
+      if (!n.families.every((f) => e.eor.has(f))) return;
+    }
+    this.#setConverged();
+  }
+
+  #setConverged(): void {
+    if (this.#converged || !this.#fib) return;
+    this.#converged = true;
+    this.#cancelConvergence?.();
+    const fib = this.#fib;
+    // Let the decision process install what was learned before stale routes are purged.
+    this.#scheduleDecide();
+    setImmediate(() => void this.settled().then(() => fib.converged()));
+  }
+}
+
+export type { StaticPeerConfig };

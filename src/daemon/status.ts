@@ -1,0 +1,30 @@
+/** `show peers` rows: a Peer's session state plus the RIB's prefix counts. */
+import type { PeerConfig } from '../config/types.js';
+import type { PeerStatus } from '../control/protocol.js';
+import type { Peer } from '../session/peer.js';
+
+export function peerStatus(
+  peer: Peer,
+  cfg: PeerConfig,
+  prefixes: { received: number; accepted: number; advertised: number },
+  nowMs: number,
+): PeerStatus {
+  const n = peer.negotiated;
+  const established = peer.state === 'Established' && n !== undefined;
+  return {
+    ...(cfg.name !== undefined ? { name: cfg.name } : {}),
+    address: peer.opts.address,
+    port: peer.opts.port,
+    asn: cfg.asn,
+    type: cfg.type,
+    origin: peer.opts.dynamic ? 'dynamic' : 'configured',
+    state: peer.state,
+    uptimeSec: Math.max(0, Math.floor((nowMs - peer.stateSinceMs) / 1000)),
+    ...(established ? { routerId: n.peerRouterId, holdTimeSec: n.holdTimeSec, keepaliveSec: n.keepaliveSec } : {}),
+    capabilities: established ? n.capabilities : [],
+    prefixes,
+    messages: peer.messages,
+    ...(peer.lastDownReason !== undefined ? { lastDownReason: peer.lastDownReason } : {}),
+    ...(peer.lastError !== undefined ? { lastError: peer.lastError } : {}),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The lab's wren daemons: one per host namespace, full iBGP mesh (AS 64512, as Calico's default),
+ * each originating its pod block (IPv4, plus an IPv6 block to show IPv6 programming), installing
+ * learned routes as `proto bird`, with a blackhole for its own block. Files live in /run/wren-lab/<name>/.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PeerStatus } from '../control/protocol.js';
+import { request } from '../control/client.js';
+import { buildNamespaces, run, type Lab, type LabNode } from './topology.js';
+
+export interface LabRun {
+  readonly lab: Lab;
+  readonly dir: string;
+  readonly pids: readonly number[];
+}
+
+const CLI = join(import.meta.dirname, '..', 'cli', 'main.js');
+export const labDir = (name: string): string => `/run/wren-lab/${name}`;
+
+export function nodeConfig(lab: Lab, n: LabNode, dir: string): unknown {
+  return {
+    routerId: n.hostAddress,
+    asn: 64512,
+    listen: { address: '::', port: 179 },
+    // Short timers so a lost peer is noticed quickly in the lab.
+    timers: { holdTime: 9, keepaliveTime: 3, connectRetryTime: 5, idleHoldTime: 1, idleHoldMaxTime: 10 },
+    originate: [n.podBlock, n.podBlock6],
+    peers: lab.nodes
+      .filter((o) => o.index !== n.index)
+      .map((o) => ({ name: o.hostNs, address: o.hostAddress, asn: 64512, localAddress: n.hostAddress })),
+    kernel: { enabled: true, protocol: 'bird', blackhole: true, convergenceTimeout: 30 },
+    control: { socket: join(dir, `h${n.index}.sock`) },
+    log: { level: 'info' },
+  };
+}
+
+export function startLab(lab: Lab): LabRun {
+  const dir = labDir(lab.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  buildNamespaces(lab);
+  const pids: number[] = [];
+  for (const n of lab.nodes) {
+    const cfgPath = join(dir, `h${n.index}.json`);
+    writeFileSync(cfgPath, `${JSON.stringify(nodeConfig(lab, n, dir), null, 2)}\n`);
+    const log = openSync(join(dir, `h${n.index}.log`), 'a');
+    const child = spawn('ip', ['netns', 'exec', n.hostNs, process.execPath, CLI, 'run', '--config', cfgPath], {
+      stdio: ['ignore', log, log],
+      detached: true,
+    });
+    closeSync(log);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start wren in ${n.hostNs}`);
+    writeFileSync(join(dir, `h${n.index}.pid`), `${child.pid}\n`);
+    pids.push(child.pid);
+  }
+  return { lab, dir, pids };
+}
+
+/** Stops the lab's daemons by the PIDs recorded at start (SIGTERM, then SIGKILL after 5 s). */
+export function stopDaemons(name: string): number {
+  const dir = labDir(name);
+  if (!existsSync(dir)) return 0;
+  let stopped = 0;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.pid'))) {
+    const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1 || !isOurDaemon(pid)) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+      stopped++;
+    } catch {
+      continue;
+    }
+    const deadline = Date.now() + 5000;
+    while (alive(pid) && Date.now() < deadline) run('sleep', ['0.05']);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return stopped;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Only signal a PID that is still a wren started by the lab (PIDs get reused). */
+function isOurDaemon(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('cli/main.js');
+  } catch {
+    return false;
+  }
+}
+
+export async function peersOf(dir: string, index: number): Promise<PeerStatus[] | null> {
+  try {
+    const r = await request(join(dir, `h${index}.sock`), { cmd: 'show-peers' }, 2000);
+    return r.ok ? (r.result as PeerStatus[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function birdRoutes(ns: string, family: 4 | 6): string[] {
+  return run('ip', ['-n', ns, `-${family}`, 'route', 'show', 'proto', 'bird'], { allowFail: true })
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+}
+
+/** Polls until every session is Established and every host has every other host's block as `proto bird`. */
+export async function waitForConvergence(r: LabRun, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let why = 'not started';
+  while (Date.now() < deadline) {
+    why = await convergenceGap(r);
+    if (why === '') return { ok: true };
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  return { ok: false, why };
+}
+
+async function convergenceGap(r: LabRun): Promise<string> {
+  for (const n of r.lab.nodes) {
+    const peers = await peersOf(r.dir, n.index);
+    if (!peers) return `${n.hostNs}: control socket not answering yet`;
+    const down = peers.filter((p) => p.state !== 'Established');
+    if (down.length > 0) return `${n.hostNs}: sessions not Established: ${down.map((p) => `${p.address} ${p.state}`).join(', ')}`;
+    const routes = birdRoutes(n.hostNs, 4).join('\n');
+    for (const o of r.lab.nodes) {
+      if (o.index !== n.index && !routes.includes(`${o.podBlock} via ${o.hostAddress}`)) return `${n.hostNs}: no route to ${o.podBlock} yet`;
+    }
+  }
+  return '';
+}

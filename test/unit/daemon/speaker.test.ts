@@ -1,0 +1,109 @@
+/**
+ * Two Speakers in this process, talking BGP over loopback (127.0.0.1 <-> 127.0.0.2, real sockets,
+ * no namespace needed), each with an in-memory FakeKernel: sessions come up, originated blocks are
+ * exchanged and installed, a withdrawn block leaves the other kernel, SIGTERM-style stop sends
+ * Cease / Administrative Shutdown with an RFC 9003 message, and a hold-timer loss is noticed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../src/config/validate.js';
+import type { Config } from '../../../src/config/types.js';
+import { Speaker } from '../../../src/daemon/speaker.js';
+import { FakeKernel } from '../../../src/kernel/fake.js';
+import { silentLogger } from '../../../src/util/log.js';
+
+function config(raw: Record<string, unknown>): Config {
+  const r = validateConfig({ log: { level: 'silent' }, control: { socket: '/tmp/unused.sock' }, ...raw });
+  if (!r.ok) throw new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+  return r.value;
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const running: Speaker[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+});
+
+/** A listens on 127.0.0.1 (ephemeral port) and is passive; B dials A from 127.0.0.2. */
+async function pair(opts: { asnB?: number; holdTime?: number } = {}): Promise<{ a: Speaker; b: Speaker; ka: FakeKernel; kb: FakeKernel }> {
+  const asnB = opts.asnB ?? 64512;
+  const holdTime = opts.holdTime ?? 30;
+  const ka = new FakeKernel();
+  const kb = new FakeKernel();
+  const a = new Speaker({
+    config: config({
+      routerId: '10.0.0.1',
+      asn: 64512,
+      listen: { address: '127.0.0.1', port: 1179 },
+      timers: { holdTime },
+      originate: ['172.16.0.0/24', 'fd00:172:16::/64'],
+      peers: [{ address: '127.0.0.2', asn: asnB, passive: true, ...(asnB !== 64512 ? { import: 'all', export: 'all' } : {}) }],
+    }),
+    log: silentLogger,
+    kernel: ka,
+    listenPort: 0,
+  });
+  running.push(a);
+  await a.start();
+  const b = new Speaker({
+    config: config({
+      routerId: '10.0.0.2',
+      asn: asnB,
+      listen: { enabled: false },
+      timers: { holdTime },
+      originate: ['172.16.1.0/24'],
+      peers: [{ address: '127.0.0.1', asn: 64512, port: a.listeningPort, localAddress: '127.0.0.2', ...(asnB !== 64512 ? { import: 'all', export: 'all' } : {}) }],
+    }),
+    log: silentLogger,
+    kernel: kb,
+  });
+  running.push(b);
+  await b.start();
+  return { a, b, ka, kb };
+}
+
+const established = (s: Speaker): boolean => s.peerStatuses().every((p) => p.state === 'Established');
+const kernelHas = (k: FakeKernel, prefix: string): boolean => k.routes().some((r) => r.prefix === prefix && r.protocol === 12);
+
+describe('two speakers over loopback', () => {
+  it('reach Established, exchange originated blocks and install them with proto 12', async () => {
+    const { a, b, ka, kb } = await pair();
+    await until('sessions Established', () => established(a) && established(b));
+    await until('B learns 172.16.0.0/24', () => kernelHas(kb, '172.16.0.0/24'));
+    await until('A learns 172.16.1.0/24', () => kernelHas(ka, '172.16.1.0/24'));
+    const learned = kb.routes().find((r) => r.prefix === '172.16.0.0/24');
+    expect(learned?.nextHops.map((h) => h.via)).toEqual(['127.0.0.1']);
+    // Each speaker's own block is a blackhole in its own kernel.
+    expect(ka.routes().find((r) => r.prefix === '172.16.0.0/24')?.type).toBe('blackhole');
+    const peer = a.peerStatuses()[0];
+    expect(peer?.capabilities).toEqual(expect.arrayContaining(['ipv4-unicast', 'ipv6-unicast', 'route-refresh', 'as4']));
+    expect(peer?.holdTimeSec).toBe(30);
+    const routes = b.routes('172.16.0.0/24');
+    expect(routes).toHaveLength(1);
+    expect(routes[0]).toMatchObject({ prefix: '172.16.0.0/24', nextHop: '127.0.0.1', best: true, from: '127.0.0.1' });
+  });
+
+  it('an eBGP session prepends the AS and the route shows the path', async () => {
+    const { a, b, kb } = await pair({ asnB: 65001 });
+    await until('sessions Established', () => established(a) && established(b));
+    await until('B learns 172.16.0.0/24', () => kernelHas(kb, '172.16.0.0/24'));
+    expect(b.routes('172.16.0.0/24')[0]?.asPath).toBe('64512');
+  });
+
+  it('stopping one speaker sends Cease / Administrative Shutdown with its message, and the other withdraws its routes', async () => {
+    const { a, b, ka } = await pair();
+    await until('A learns 172.16.1.0/24', () => kernelHas(ka, '172.16.1.0/24'));
+    running.splice(running.indexOf(b), 1);
+    await b.stop('maintenance window');
+    await until('A notices', () => a.peerStatuses()[0]?.state !== 'Established');
+    const st = a.peerStatuses()[0];
+    expect(st?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 2, communication: 'maintenance window' });
+    await until('A removes 172.16.1.0/24', () => !kernelHas(ka, '172.16.1.0/24'));
+  });
+});
