@@ -136,6 +136,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     async (opts: ShowOptions) => show({ cmd: 'show-kernel' }, opts, isKernelView, formatKernel),
   );
 
+  const done = (what: string) => (v: unknown): string => (v === null ? what : `${what}: ${JSON.stringify(v)}`);
+  const isAny = (v: unknown): v is unknown => v !== undefined;
+  const peerCmd = program.command('peer').description('act on one session (control socket)');
+  withShowOptions(peerCmd.command('disable').description('Cease / Administrative Shutdown; stays down until enabled').argument('<address>').option('-m, --message <text>', 'RFC 9003 shutdown communication')).action(
+    async (address: string, opts: ShowOptions & { message?: string }) =>
+      show({ cmd: 'peer-disable', address, ...(opts.message !== undefined ? { message: opts.message } : {}) }, opts, isAny, done(`${address} disabled`)),
+  );
+  withShowOptions(peerCmd.command('enable').description('start a disabled session again').argument('<address>')).action(
+    async (address: string, opts: ShowOptions) => show({ cmd: 'peer-enable', address }, opts, isAny, done(`${address} enabled`)),
+  );
+  withShowOptions(peerCmd.command('reset').description('Cease / Administrative Reset, then reconnect').argument('<address>').option('-m, --message <text>', 'RFC 9003 shutdown communication')).action(
+    async (address: string, opts: ShowOptions & { message?: string }) =>
+      show({ cmd: 'peer-reset', address, ...(opts.message !== undefined ? { message: opts.message } : {}) }, opts, isAny, done(`${address} reset`)),
+  );
+  withShowOptions(peerCmd.command('refresh').description('ask the peer to send its routes again (ROUTE-REFRESH)').argument('<address>')).action(
+    async (address: string, opts: ShowOptions) => show({ cmd: 'peer-refresh', address }, opts, isAny, done(`${address} route refresh requested`)),
+  );
+  withShowOptions(program.command('reload').description('re-read the configuration file (as SIGHUP does)')).action(async (opts: ShowOptions) =>
+    show({ cmd: 'reload' }, opts, isAny, (v) => {
+      const r = v as { changes: number; refused?: string };
+      return r.refused !== undefined ? `reload refused: ${r.refused}` : `configuration reloaded: ${r.changes} change(s)`;
+    }),
+  );
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {

@@ -6,7 +6,16 @@
 export type ControlRequest =
   | { readonly cmd: 'show-peers' }
   | { readonly cmd: 'show-routes'; readonly prefix?: string }
-  | { readonly cmd: 'show-kernel' };
+  | { readonly cmd: 'show-kernel' }
+  /** Cease / Administrative Shutdown with an optional RFC 9003 message; stays down until enabled. */
+  | { readonly cmd: 'peer-disable'; readonly address: string; readonly message?: string }
+  | { readonly cmd: 'peer-enable'; readonly address: string }
+  /** Cease / Administrative Reset, then reconnect. */
+  | { readonly cmd: 'peer-reset'; readonly address: string; readonly message?: string }
+  /** Inbound soft reset: ask the peer for its routes again (ROUTE-REFRESH, RFC 2918). */
+  | { readonly cmd: 'peer-refresh'; readonly address: string }
+  /** Re-read the configuration file (as SIGHUP does). */
+  | { readonly cmd: 'reload' };
 
 /** What each request answers with (the `result` of an ok response). */
 export interface ControlResults {
@@ -14,6 +23,11 @@ export interface ControlResults {
   readonly 'show-routes': readonly RouteView[];
   /** null when kernel programming is disabled (`kernel.enabled: false`). */
   readonly 'show-kernel': KernelStatusView | null;
+  readonly 'peer-disable': null;
+  readonly 'peer-enable': null;
+  readonly 'peer-reset': null;
+  readonly 'peer-refresh': { readonly requested: readonly string[] };
+  readonly reload: { readonly changes: number; readonly refused?: string };
 }
 
 /**

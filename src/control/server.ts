@@ -42,7 +42,23 @@ const COMMANDS: { readonly [K in ControlRequest['cmd']]: (o: Fields) => ControlR
     if (typeof o['prefix'] !== 'string') return 'field "prefix" must be a string';
     return { cmd: 'show-routes', prefix: o['prefix'] };
   },
+  'peer-disable': (o) => peerRequest(o, 'peer-disable', true),
+  'peer-enable': (o) => peerRequest(o, 'peer-enable', false),
+  'peer-reset': (o) => peerRequest(o, 'peer-reset', true),
+  'peer-refresh': (o) => peerRequest(o, 'peer-refresh', false),
+  reload: (o) => noExtraFields(o, []) ?? { cmd: 'reload' },
 };
+
+function peerRequest(o: Fields, cmd: 'peer-disable' | 'peer-enable' | 'peer-reset' | 'peer-refresh', withMessage: boolean): ControlRequest | string {
+  const extra = noExtraFields(o, withMessage ? ['address', 'message'] : ['address']);
+  if (extra) return extra;
+  const address = o['address'];
+  if (typeof address !== 'string' || address === '') return 'field "address" must be a non-empty string';
+  const message = o['message'];
+  if (message !== undefined && typeof message !== 'string') return 'field "message" must be a string';
+  if (cmd === 'peer-disable' || cmd === 'peer-reset') return { cmd, address, ...(typeof message === 'string' ? { message } : {}) };
+  return { cmd, address };
+}
 
 function noExtraFields(o: Fields, allowed: readonly string[]): string | undefined {
   const extra = Object.keys(o).find((k) => k !== 'cmd' && !allowed.includes(k));

@@ -7,13 +7,14 @@
 import { formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import type { ControlRequest } from '../control/protocol.js';
+import { ControlError, type ControlRequest } from '../control/protocol.js';
 import { startControlServer } from '../control/server.js';
 import { NetlinkKernel } from '../kernel/netlink.js';
 import type { KernelPort } from '../kernel/port.js';
 import { assertNever } from '../util/assert.js';
 import { createRootLogger, type Logger } from '../util/log.js';
 import { Speaker } from './speaker.js';
+import { tcpPolicyProblems } from './tcp-policy.js';
 
 /** SIGTERM must end the process within this time even if a peer does not close. */
 const SHUTDOWN_BOUND_MS = 10_000;
@@ -26,6 +27,11 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     return 1;
   }
   const config = loaded.value;
+  const tcpProblems = tcpPolicyProblems(config);
+  if (tcpProblems.length > 0) {
+    for (const p of tcpProblems) process.stderr.write(`${opts.configPath}: ${p}\n`);
+    return 1;
+  }
   const log = createRootLogger(config.log.level);
   installCrashHandlers(log);
 
@@ -40,7 +46,8 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     kernel?.close();
     return 1;
   }
-  const control = await startControlServer(config.control.socket, (req) => handleControl(speaker, req), log.child({ component: 'control' }));
+  const reload = (): Promise<{ changes: number; refused?: string }> => reloadFrom(opts.configPath, speaker, log);
+  const control = await startControlServer(config.control.socket, (req) => handleControl(speaker, req, reload), log.child({ component: 'control' }));
   log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
 
   return new Promise<number>((resolve) => {
@@ -71,12 +78,12 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGHUP', () => {
-      log.warn({ config: opts.configPath }, 'SIGHUP: configuration reload is not supported yet; restart wren to apply changes');
+      reload().catch(() => undefined);
     });
   });
 }
 
-function handleControl(speaker: Speaker, req: ControlRequest): unknown {
+async function handleControl(speaker: Speaker, req: ControlRequest, reload: () => Promise<unknown>): Promise<unknown> {
   switch (req.cmd) {
     case 'show-peers':
       return speaker.peerStatuses();
@@ -84,9 +91,34 @@ function handleControl(speaker: Speaker, req: ControlRequest): unknown {
       return speaker.routes(req.prefix);
     case 'show-kernel':
       return speaker.kernelStatus();
+    case 'peer-disable':
+      await speaker.disablePeer(req.address, req.message);
+      return null;
+    case 'peer-enable':
+      speaker.enablePeer(req.address);
+      return null;
+    case 'peer-reset':
+      await speaker.resetPeer(req.address, req.message);
+      return null;
+    case 'peer-refresh':
+      return speaker.refreshPeer(req.address);
+    case 'reload':
+      return reload();
     default:
       return assertNever(req);
   }
+}
+
+/** Re-reads and validates the file; an invalid file changes nothing (convention 13). */
+async function reloadFrom(path: string, speaker: Speaker, log: Logger): Promise<{ changes: number; refused?: string }> {
+  const loaded = loadConfig(path);
+  if (!loaded.ok) {
+    for (const i of loaded.issues) log.error({ path: i.path, problem: i.message, value: i.value }, 'invalid configuration; reload refused');
+    throw new ControlError('EBADCONFIG', `reload refused: ${loaded.issues.map(formatIssue).join('; ')}`);
+  }
+  const r = await speaker.reload(loaded.value);
+  if (r.refused) log.warn({ reason: r.refused }, 'reload refused');
+  return r;
 }
 
 function installCrashHandlers(log: Logger): void {

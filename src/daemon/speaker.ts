@@ -6,7 +6,11 @@
  * and kicks the peers whose Adj-RIB-Out has output.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { CeaseSub } from '../codec/constants.js';
+import { diffConfig } from '../config/diff.js';
+import { ControlError } from '../control/protocol.js';
+import { familyAfiSafi } from '../session/families.js';
 import type { Config, PeerConfig, StaticPeerConfig, DynamicPeerConfig } from '../config/types.js';
 import type { KernelStatus } from '../kernel/fib-sync.js';
 import { FibSync } from '../kernel/fib-sync.js';
@@ -23,6 +27,7 @@ import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
 import { inRange, canonicalAddress } from './address-match.js';
 import { peerStatus } from './status.js';
+import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
 import { ribPeerConfig } from './rib-peer.js';
 
 export interface SpeakerOptions {
@@ -37,7 +42,7 @@ export interface SpeakerOptions {
 
 interface PeerEntry {
   readonly peer: Peer;
-  readonly config: PeerConfig;
+  config: PeerConfig;
   /** Graceful-restart helper: sweep timer while the peer restarts. */
   cancelStaleTimer?: (() => void) | undefined;
   /** Max-prefix 'stop' with restartAfter. */
@@ -47,7 +52,7 @@ interface PeerEntry {
 }
 
 export class Speaker {
-  readonly #config: Config;
+  #config: Config;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #rib: Rib;
@@ -157,6 +162,106 @@ export class Speaker {
     await this.#fib?.idle();
   }
 
+  // ------------------------------------------------------------ operator actions (control socket)
+
+  #entry(address: string): PeerEntry {
+    const e = this.#peers.get(canonicalAddress(address));
+    if (!e) throw new ControlError('ENOTFOUND', `no peer ${address}`);
+    return e;
+  }
+
+  /** Cease / Administrative Shutdown (RFC 4486 2, RFC 9003 message); stays down until enabled. */
+  async disablePeer(address: string, message?: string): Promise<void> {
+    const e = this.#entry(address);
+    e.cancelRestart?.();
+    await e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, message);
+  }
+
+  enablePeer(address: string): void {
+    const e = this.#entry(address);
+    if (e.peer.state === 'Idle') e.peer.start();
+  }
+
+  /** Cease / Administrative Reset (RFC 4486 4), then reconnect. */
+  async resetPeer(address: string, message?: string): Promise<void> {
+    const e = this.#entry(address);
+    await e.peer.stop(CeaseSub.ADMINISTRATIVE_RESET, message);
+    if (!this.#stopping) e.peer.start();
+  }
+
+  /** Inbound soft reset: ROUTE-REFRESH (RFC 2918) for every negotiated family. */
+  refreshPeer(address: string): { requested: string[] } {
+    const e = this.#entry(address);
+    const requested: string[] = [];
+    for (const f of e.peer.negotiated?.families ?? []) {
+      const { afi, safi } = familyAfiSafi(f);
+      if (e.peer.requestRefresh(afi, safi)) requested.push(f);
+    }
+    return { requested };
+  }
+
+  /**
+   * Applies a new, validated configuration (SIGHUP or `wren reload`), config/diff.ts deciding what each
+   * change costs. AS number and router id changes need a restart and are refused.
+   */
+  async reload(next: Config): Promise<{ changes: number; refused?: string }> {
+    const changes = diffConfig(this.#config, next);
+    const global = changes.find((c) => c.kind === 'global-reset');
+    if (global) {
+      return { changes: 0, refused: `${global.changed.join(', ')} changed: restart wren to apply` };
+    }
+    const old = this.#config;
+    this.#config = next;
+    for (const c of changes) {
+      switch (c.kind) {
+        case 'remove-peer':
+          await this.#removeConfigured(c.key, c.cease);
+          break;
+        case 'add-peer':
+          if (c.peer.kind === 'static') this.#addPeer(c.peer, c.peer.address, false).peer.start();
+          break;
+        case 'reset-peer':
+          await this.#removeConfigured(c.key, c.cease);
+          if (c.peer.kind === 'static') this.#addPeer(c.peer, c.peer.address, false).peer.start();
+          break;
+        case 'refresh-peer':
+          for (const e of this.#entriesOf(c.key)) {
+            e.config = c.peer;
+            // Adj-RIB-In keeps routes as received: re-import and re-export without asking the peer.
+            this.#rib.configurePeer(ribPeerConfig(c.peer, e.peer.id));
+          }
+          break;
+        case 'update-in-place':
+          if (c.key !== undefined) for (const e of this.#entriesOf(c.key)) e.config = next.peers.find((p) => p.key === c.key) ?? e.config;
+          break;
+        case 'global-reset':
+          break;
+      }
+    }
+    if (!isDeepStrictEqual(old.originate, next.originate)) {
+      this.#rib.setOriginated(next.originate.map((o) => ({ prefix: o.prefix, communities: o.communities, largeCommunities: o.largeCommunities })));
+    }
+    if (old.log.level !== next.log.level) this.#log.level = next.log.level;
+    if (this.#server) updateListenerKeys(this.#server, old, next, this.#log);
+    this.#scheduleDecide();
+    this.#log.info({ changes: changes.length }, 'configuration reloaded');
+    return { changes: changes.length };
+  }
+
+  #entriesOf(key: string): PeerEntry[] {
+    return [...this.#peers.values()].filter((e) => e.config.key === key);
+  }
+
+  async #removeConfigured(key: string, cease: number): Promise<void> {
+    for (const e of this.#entriesOf(key)) {
+      e.cancelStaleTimer?.();
+      e.cancelRestart?.();
+      await e.peer.stop(cease);
+      this.#rib.removePeer(e.peer.id);
+      this.#peers.delete(e.peer.id);
+    }
+  }
+
   // ------------------------------------------------------------ peers
 
   #addPeer(cfg: PeerConfig, address: string, dynamic: boolean): PeerEntry {
@@ -193,6 +298,7 @@ export class Speaker {
       session,
       clock: this.#clock,
       log: this.#log.child({ component: 'peer', peer: id }),
+      connector: connectorFor(cfg, this.#log.child({ component: 'peer', peer: id })),
       hooks: {
         established: (p, n, conn) => this.#onEstablished(p, n, conn),
         down: (p, info) => this.#onDown(p, info),
@@ -251,6 +357,7 @@ export class Speaker {
     // helper keeps the peer's routes, marked stale, for the restart time the peer announced.
     const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && info.reason !== 'notification-received' && info.reason !== 'notification-sent' && info.reason !== 'admin-stop';
     this.#rib.peerDown(p.id, { keepStale: graceful });
+    if (p.opts.dynamic && !graceful) this.#forgetDynamic(e);
     if (graceful) {
       const sec = Math.min(gr.restartTimeSec, this.#config.gracefulRestart.staleRoutesTime);
       this.#log.info({ peer: p.id, restartTime: sec }, 'peer restarting: keeping its routes as stale');
@@ -259,6 +366,7 @@ export class Speaker {
         e.cancelStaleTimer = undefined;
         const n = this.#rib.sweepStale(p.id);
         this.#log.info({ peer: p.id, swept: n }, 'graceful restart timer expired: stale routes removed');
+        if (p.opts.dynamic && p.state !== 'Established') this.#forgetDynamic(e);
         this.#scheduleDecide();
       });
     }
@@ -267,6 +375,19 @@ export class Speaker {
 
   /** The GR capability of the last established session per peer (the FSM forgets it on the way down). */
   readonly #lastGr = new Map<string, NonNullable<Negotiated['gracefulRestart']>>();
+
+  /** A dynamic peer whose session is gone is forgotten (it frees its slot in the range). */
+  #forgetDynamic(e: PeerEntry): void {
+    setImmediate(() => {
+      if (this.#peers.get(e.peer.id) !== e || e.peer.state === 'Established') return;
+      e.cancelStaleTimer?.();
+      void e.peer.stop(CeaseSub.PEER_DECONFIGURED);
+      this.#rib.removePeer(e.peer.id);
+      this.#peers.delete(e.peer.id);
+      this.#scheduleDecide();
+      this.#log.info({ peer: e.peer.id }, 'dynamic peer removed');
+    });
+  }
 
   #maxPrefixStop(e: PeerEntry): void {
     const mp = e.config.maxPrefix;
@@ -281,19 +402,13 @@ export class Speaker {
 
   // ------------------------------------------------------------ listener
 
-  #listen(): Promise<void> {
+  async #listen(): Promise<void> {
     const c = this.#config;
     const server = createServer({ allowHalfOpen: false }, (s) => this.#onIncoming(s));
     this.#server = server;
+    await listen(server, c, this.#listenPort ?? c.listen.port);
     server.on('error', (err) => this.#log.error({ err }, 'listener error'));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: c.listen.address, port: this.#listenPort ?? c.listen.port }, () => {
-        server.removeListener('error', reject);
-        this.#log.info({ address: c.listen.address, port: this.listeningPort }, 'listening');
-        resolve();
-      });
-    });
+    this.#log.info({ address: c.listen.address, port: this.listeningPort }, 'listening');
   }
 
   /** RFC 4271 8: connections only from configured peers (or dynamic ranges); anything else is closed at once. */
@@ -324,6 +439,7 @@ export class Speaker {
       socket.destroy();
       return;
     }
+    applyTtl(socket, peerTtl(e.config), this.#log);
     e.peer.accept(socket);
   }
 

@@ -48,8 +48,11 @@ export interface PeerHooks {
   pull(peer: Peer, budgetBytes: number): Buffer[];
 }
 
-/** Opens an outgoing TCP connection (injectable: tests use loopback, issue 4 adds MD5/TTL). */
-export type Connector = (opts: { host: string; port: number; localAddress?: string }) => Socket;
+/**
+ * Opens an outgoing TCP connection; resolves once it is connected. Aborting `signal` must cancel the
+ * attempt. Injectable; the speaker passes one that sets MD5 / TTL options (session/tcp-options.ts).
+ */
+export type Connector = (opts: { host: string; port: number; localAddress?: string; signal: AbortSignal }) => Promise<Socket>;
 
 export interface PeerOptions {
   /** Peer key: the canonical peer address. */
@@ -72,14 +75,32 @@ interface Conn {
   fsm: Session;
   transport: Transport | undefined;
   /** Outgoing connect in progress. */
-  pending: Socket | undefined;
+  pending: AbortController | undefined;
   outgoing: boolean;
   readonly timers: Map<TimerName, () => void>;
   readonly name: string;
 }
 
-const defaultConnector: Connector = ({ host, port, localAddress }) =>
-  netConnect({ host, port, ...(localAddress ? { localAddress } : {}), allowHalfOpen: false });
+/** Plain node:net connect, bound to the local address when one is given. */
+export const netConnector: Connector = ({ host, port, localAddress, signal }) =>
+  new Promise<Socket>((resolve, reject) => {
+    const socket = netConnect({ host, port, ...(localAddress ? { localAddress } : {}), allowHalfOpen: false });
+    const onAbort = (): void => {
+      socket.destroy();
+      reject(Object.assign(new Error('connect aborted'), { code: 'ECANCELED' }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(err);
+    });
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
 
 /** RFC 9003: Cease subcodes 2 and 4 carry a length octet and UTF-8 text of at most 255 octets. */
 export function shutdownData(text: string | undefined): Buffer {
@@ -426,44 +447,43 @@ export class Peer {
   #connect(conn: Conn): void {
     this.#dropPending(conn);
     conn.outgoing = true;
-    const connector = this.opts.connector ?? defaultConnector;
-    let socket: Socket;
-    try {
-      socket = connector({ host: this.opts.address, port: this.opts.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}) });
-    } catch (err) {
-      this.#log.warn({ err }, 'connect failed');
-      queueMicrotask(() => this.#feed(conn, { kind: 'TcpConnectionFails' }));
-      return;
-    }
-    conn.pending = socket;
-    const onError = (err: NodeJS.ErrnoException): void => {
-      if (conn.pending !== socket) return;
+    const connector = this.opts.connector ?? netConnector;
+    const attempt = new AbortController();
+    conn.pending = attempt;
+    const failed = (err: unknown): void => {
+      if (conn.pending !== attempt) return;
       conn.pending = undefined;
-      socket.destroy();
-      this.#log.debug({ code: err.code ?? err.message }, 'connect failed');
-      this.#lastDownReason ??= `connect: ${err.code ?? err.message}`;
+      const code = (err as NodeJS.ErrnoException | null)?.code ?? (err instanceof Error ? err.message : String(err));
+      this.#log.debug({ code }, 'connect failed');
+      this.#lastDownReason ??= `connect: ${code}`;
       this.#feed(conn, { kind: 'TcpConnectionFails' });
     };
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      if (conn.pending !== socket) {
-        socket.destroy();
-        return;
-      }
-      conn.pending = undefined;
-      socket.removeListener('error', onError);
-      this.#attach(conn, socket);
-      this.#feed(conn, { kind: 'TcpConnectionUp' });
-    });
+    let p: Promise<Socket>;
+    try {
+      p = connector({ host: this.opts.address, port: this.opts.port, ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}), signal: attempt.signal });
+    } catch (err) {
+      queueMicrotask(() => failed(err));
+      return;
+    }
+    p.then(
+      (socket) => {
+        if (conn.pending !== attempt) {
+          socket.destroy();
+          return;
+        }
+        conn.pending = undefined;
+        this.#attach(conn, socket);
+        this.#feed(conn, { kind: 'TcpConnectionUp' });
+      },
+      (err: unknown) => failed(err),
+    );
   }
 
   #dropPending(conn: Conn): void {
     if (!conn.pending) return;
-    const s = conn.pending;
+    const a = conn.pending;
     conn.pending = undefined;
-    s.removeAllListeners('connect');
-    s.on('error', () => undefined);
-    s.destroy();
+    a.abort();
   }
 
   #startTimer(conn: Conn, timer: TimerName, seconds: number): void {

@@ -48,8 +48,8 @@ describe('parseRequest', () => {
   it.each([
     ['not json', 'request is not valid JSON'],
     ['[1]', 'request must be a JSON object with a "cmd"'],
-    ['{"cmd":"reboot"}', 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes)'],
-    ['{}', 'unknown cmd null (known: show-peers, show-kernel, show-routes)'],
+    ['{"cmd":"reboot"}', 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload)'],
+    ['{}', 'unknown cmd null (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload)'],
     ['{"cmd":"show-routes","prefix":1}', 'field "prefix" must be a string'],
     ['{"cmd":"show-peers","verbose":true}', 'unknown field "verbose" for show-peers'],
   ])('refuses %s with EBADREQ', (line, message) => {
@@ -114,7 +114,7 @@ describe('startControlServer', () => {
     await start(path, () => 'fine');
     expect(await responses(path, 'nope\n{"cmd":"reboot"}\n{"cmd":"show-peers"}\n')).toEqual([
       { ok: false, error: { code: 'EBADREQ', message: 'request is not valid JSON' } },
-      { ok: false, error: { code: 'EBADREQ', message: 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes)' } },
+      { ok: false, error: { code: 'EBADREQ', message: 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload)' } },
       { ok: true, result: 'fine' },
     ]);
   });
@@ -191,5 +191,17 @@ describe('startControlServer', () => {
     await s.close();
     await closed;
     expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('parseRequest: peer actions and reload', () => {
+  it('builds peer-disable with an optional RFC 9003 message', () => {
+    expect(parseRequest('{"cmd":"peer-disable","address":"10.0.0.2","message":"maintenance"}')).toEqual({ cmd: 'peer-disable', address: '10.0.0.2', message: 'maintenance' });
+    expect(parseRequest('{"cmd":"peer-enable","address":"10.0.0.2"}')).toEqual({ cmd: 'peer-enable', address: '10.0.0.2' });
+    expect(parseRequest('{"cmd":"reload"}')).toEqual({ cmd: 'reload' });
+  });
+  it('refuses a peer action without an address, or with a message where none is taken', () => {
+    expect(parseRequest('{"cmd":"peer-reset"}')).toMatchObject({ code: 'EBADREQ', message: 'field "address" must be a non-empty string' });
+    expect(parseRequest('{"cmd":"peer-enable","address":"10.0.0.2","message":"x"}')).toMatchObject({ code: 'EBADREQ' });
   });
 });
