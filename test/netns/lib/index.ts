@@ -5,3 +5,4 @@ export * from './bird.js';
 export * from './frr.js';
 export * from './gobgp.js';
 export { tailFile, describeLogs } from './files.js';
+export * from './wren.js';
