@@ -344,6 +344,7 @@ export class Speaker {
       ...(local.v6LinkLocal ? { localV6LinkLocal: local.v6LinkLocal } : {}),
       peerAddress: conn.remoteAddress,
       directlyConnected: e.config.type === 'ibgp' || e.config.ebgpMultihop === undefined,
+      extendedNextHopV4: n.extendedNextHopV4,
     });
     this.#scheduleDecide();
     p.kick();

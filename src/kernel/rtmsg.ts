@@ -14,7 +14,7 @@ import type { KernelNextHop, KernelRoute, KernelRouteKey } from './port.js';
 export const RTM = { NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26 } as const;
 export const NLM_F = { REPLACE: 0x100, EXCL: 0x200, CREATE: 0x400, DUMP: 0x300 } as const;
 export const AF = { INET: 2, INET6: 10 } as const;
-export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, MULTIPATH: 9, TABLE: 15 } as const;
+export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, PRIORITY: 6, MULTIPATH: 9, TABLE: 15, VIA: 18 } as const;
 export const RTN = { UNICAST: 1, BLACKHOLE: 6 } as const;
 export const RT_SCOPE = { UNIVERSE: 0, LINK: 253, NOWHERE: 255 } as const;
 export const RT_TABLE = { UNSPEC: 0, MAIN: 254 } as const;
@@ -74,12 +74,35 @@ export function encodeRtmsg(f: RtmsgFields): Buffer {
 const familyCode = (f: Family): number => (f === 4 ? AF.INET : AF.INET6);
 
 /**
+ * The gateway attribute: RTA_GATEWAY when the gateway has the route's family, else RTA_VIA
+ * (struct rtvia: u16 family + address), which is how an IPv4 route gets an IPv6 next hop (RFC 8950,
+ * `ip route add 10.0.0.0/24 via inet6 fd00::1`).
+ */
+export function gatewayAttr(routeFamily: Family, via: string): Buffer {
+  const gw = parseAddress(via);
+  if (gw.family === routeFamily) return encodeAttr(RTA.GATEWAY, gw.bytes);
+  const v = Buffer.alloc(2 + gw.bytes.length);
+  u16(v, familyCode(gw.family), 0);
+  gw.bytes.copy(v, 2);
+  return encodeAttr(RTA.VIA, v);
+}
+
+/** RTA_VIA value -> address text. */
+function decodeVia(v: Buffer): string | undefined {
+  if (v.length < 2) return undefined;
+  const fam = r16(v, 0);
+  const addr = v.subarray(2);
+  if ((fam === AF.INET && addr.length === 4) || (fam === AF.INET6 && addr.length === 16)) return formatAddress(addr);
+  return undefined;
+}
+
+/**
  * RTA_MULTIPATH value: one rtnexthop per hop (len, flags, hops = weight - 1, ifindex) followed by
  * its RTA_GATEWAY. ifindex 0 lets the kernel resolve the device from the gateway.
  */
-export function encodeMultipath(hops: readonly KernelNextHop[]): Buffer {
+export function encodeMultipath(hops: readonly KernelNextHop[], routeFamily?: Family): Buffer {
   const parts = hops.map((h) => {
-    const gw = encodeAttr(RTA.GATEWAY, parseAddress(h.via).bytes);
+    const gw = gatewayAttr(routeFamily ?? parseAddress(h.via).family, h.via);
     const rec = Buffer.alloc(RTNH_LEN);
     u16(rec, RTNH_LEN + gw.length, 0);
     rec[2] = h.onlink ? RTNH_F_ONLINK : 0;
@@ -110,10 +133,10 @@ export function encodeNewRoute(route: KernelRoute): Buffer {
   const attrs = [attrU32(RTA.TABLE, route.table), encodeAttr(RTA.DST, p.bytes), attrU32(RTA.PRIORITY, route.metric)];
   if (!blackhole) {
     if (single) {
-      attrs.push(encodeAttr(RTA.GATEWAY, parseAddress(single.via).bytes));
+      attrs.push(gatewayAttr(p.family, single.via));
       if (single.ifindex !== undefined) attrs.push(attrU32(RTA.OIF, single.ifindex));
     } else if (route.nextHops.length > 1) {
-      attrs.push(encodeAttr(RTA.MULTIPATH, encodeMultipath(route.nextHops)));
+      attrs.push(encodeAttr(RTA.MULTIPATH, encodeMultipath(route.nextHops, p.family)));
     } else {
       throw new Error(`unicast route ${route.prefix} without next hops`);
     }
@@ -170,9 +193,11 @@ export function decodeMultipath(buf: Buffer): DecodedNextHop[] {
   while (at + RTNH_LEN <= buf.length) {
     const len = r16(buf, at);
     if (len < RTNH_LEN || at + len > buf.length) break;
-    const gw = decodeAttrs(buf.subarray(at + RTNH_LEN, at + len)).get(RTA.GATEWAY);
+    const inner = decodeAttrs(buf.subarray(at + RTNH_LEN, at + len));
+    const gw = inner.get(RTA.GATEWAY);
+    const via = inner.get(RTA.VIA);
     out.push({
-      via: gw ? formatAddress(gw) : undefined,
+      via: gw ? formatAddress(gw) : via ? decodeVia(via) : undefined,
       flags: buf[at + 2] ?? 0,
       weight: (buf[at + 3] ?? 0) + 1,
       ifindex: ri32(buf, at + 4),
@@ -206,13 +231,15 @@ export function decodeRoute(data: Buffer): DecodedRoute | null {
   const dst = attrs.get(RTA.DST) ?? Buffer.alloc(family === AF.INET ? 4 : 16);
   const tableAttr = attrs.get(RTA.TABLE);
   const prio = attrs.get(RTA.PRIORITY);
-  const gw = attrs.get(RTA.GATEWAY);
+  const gwAttr = attrs.get(RTA.GATEWAY);
+  const viaAttr = attrs.get(RTA.VIA);
+  const gwText = gwAttr ? formatAddress(gwAttr) : viaAttr ? decodeVia(viaAttr) : undefined;
   const oif = attrs.get(RTA.OIF);
   const mp = attrs.get(RTA.MULTIPATH);
   let nextHops: DecodedNextHop[] = [];
   if (mp) nextHops = decodeMultipath(mp);
-  else if (gw || oif)
-    nextHops = [{ via: gw ? formatAddress(gw) : undefined, ifindex: oif ? ri32(oif, 0) : 0, flags: flags & 0xff, weight: 1 }];
+  else if (gwText !== undefined || oif)
+    nextHops = [{ via: gwText, ifindex: oif ? ri32(oif, 0) : 0, flags: flags & 0xff, weight: 1 }];
   return {
     family,
     dstLen,

@@ -75,8 +75,13 @@ export function communitiesAllow(a: PathAttrs, to: PeerRole): boolean {
  * the global address only (a link-local address is meaningful only on the link it came from). Null
  * when there is nothing usable to keep (then we use our own address).
  */
-function unchangedNextHops(a: PathAttrs, family: Family): readonly string[] | null {
-  if (family === 'ipv4-unicast') return a.mpReach === undefined && a.nextHop !== undefined ? [a.nextHop] : null;
+function unchangedNextHops(a: PathAttrs, family: Family, s: RibSessionInfo): readonly string[] | null {
+  if (family === 'ipv4-unicast') {
+    if (a.mpReach === undefined) return a.nextHop !== undefined ? [a.nextHop] : null;
+    // An IPv4 route with an IPv6 next hop (RFC 8950) keeps it only towards a peer that can take it.
+    const nh = usableNextHop(a);
+    return nh !== null && !isLinkLocalV6(nh) && s.extendedNextHopV4 === true ? [nh] : null;
+  }
   const nh = usableNextHop(a);
   return nh === null || isLinkLocalV6(nh) ? null : [nh];
 }
@@ -164,21 +169,25 @@ export function exportGroupAttrs(
       const stamp = stampReflected(a, src.routerId, clusterId);
       d.originatorId = stamp.originatorId;
       d.clusterList = stamp.clusterList;
-      nextHops = unchangedNextHops(a, family) ?? selfNextHops(dst.session, family);
+      nextHops = unchangedNextHops(a, family, dst.session) ?? selfNextHops(dst.session, family);
     } else {
       delete d.originatorId;
       delete d.clusterList;
       // RFC 4271 5.1.3: to an internal peer the next hop of an external route is kept, unless
       // next-hop-self is configured; our own routes carry our address.
       const self = src.role === 'local' || dst.nextHopSelf;
-      nextHops = (self ? null : unchangedNextHops(a, family)) ?? selfNextHops(dst.session, family);
+      nextHops = (self ? null : unchangedNextHops(a, family, dst.session)) ?? selfNextHops(dst.session, family);
     }
   }
   if (nextHops === null || nextHops.length === 0) return null;
 
-  if (family === 'ipv4-unicast') {
+  if (family === 'ipv4-unicast' && !(nextHops[0] ?? '').includes(':')) {
     d.nextHop = nextHops[0] as string;
     delete d.mpReach;
+  } else if (family === 'ipv4-unicast') {
+    // RFC 8950 3: IPv4 NLRI with an IPv6 next hop travel in MP_REACH_NLRI with AFI 1.
+    delete d.nextHop;
+    d.mpReach = { afi: Afi.IPV4, safi: Safi.UNICAST, nextHops, nlri: [] };
   } else {
     delete d.nextHop;
     // RFC 4760 3 / RFC 2545 3: IPv6 routes travel in MP_REACH_NLRI with [global] or [global, link-local].

@@ -37,6 +37,8 @@ const isV4 = (a: string): boolean => !a.includes(':');
  * that family on the session (then the route cannot be sent with next-hop-self).
  */
 export function selfNextHops(s: RibSessionInfo, family: Family): readonly string[] | null {
+  // RFC 8950 4: on an IPv6 session that negotiated extended next hop, IPv4 routes carry our IPv6 address.
+  if (family === 'ipv4-unicast' && s.extendedNextHopV4 === true && !isV4(s.localAddress)) return selfNextHops(s, 'ipv6-unicast');
   if (family === 'ipv4-unicast') {
     const v4 = s.localV4 ?? (isV4(s.localAddress) ? s.localAddress : undefined);
     return v4 === undefined ? null : [v4];

@@ -83,6 +83,11 @@ export interface RibSessionInfo {
   readonly peerAddress: string;
   /** Single-hop session: the IPv6 link-local next hop is included (RFC 2545 3). */
   readonly directlyConnected: boolean;
+  /**
+   * RFC 8950 negotiated on an IPv6 session: IPv4 routes may carry IPv6 next hops; our own next hop
+   * for IPv4 routes is then our IPv6 address (MP_REACH_NLRI with AFI 1).
+   */
+  readonly extendedNextHopV4?: boolean;
 }
 
 /** Forwarding facts of a prefix's best route(s): the ECMP next-hop set, or a local (originated) prefix. */

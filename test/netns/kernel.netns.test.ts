@@ -271,6 +271,15 @@ describe.skipIf(skipReason !== null)('NetlinkKernel in a network namespace', () 
     expect(show('-6', 'route', 'show', 'proto', 'bird')).toBe('');
   });
 
+  it('installs an IPv4 route with an IPv6 next hop (RFC 8950, RTA_VIA) and reads it back', async () => {
+    await k.call('add', v4('172.16.9.0/24', [{ via: 'fd00:1::11' }]));
+    expect(show('route', 'show', 'proto', 'bird')).toBe('172.16.9.0/24 via inet6 fd00:1::11 dev v0');
+    const listed = await k.call<KernelRoute[]>('list', { table: 254, protocol: BIRD });
+    expect(listed.find((r) => r.prefix === '172.16.9.0/24')?.nextHops.map((h) => h.via)).toEqual(['fd00:1::11']);
+    await k.call('remove', { prefix: '172.16.9.0/24', table: 254, protocol: BIRD, metric: 0 });
+    expect(show('route', 'show', 'proto', 'bird')).toBe('');
+  });
+
   it('leaves a foreign proto static route at the same prefix and metric alone: add gives EEXIST, delete does not touch it', async () => {
     ip('-n', ns, 'route', 'add', '172.16.3.0/24', 'via', '192.168.1.200', 'proto', 'static');
     const r = await k.raw('add', v4('172.16.3.0/24', [{ via: '192.168.1.11' }]));

@@ -111,3 +111,22 @@ describe('rtnetlink route encoding', () => {
     expect(decodeRoute(Buffer.from(h('07 00 00 00 00 00 00 00 00000000'), 'hex'))).toBeNull();
   });
 });
+
+describe('RFC 8950: an IPv4 route with an IPv6 next hop', () => {
+  const route: KernelRoute = { prefix: '172.16.5.0/24', table: 254, protocol: 12, metric: 0, type: 'unicast', nextHops: [{ via: 'fd00::2', ifindex: 3 }] };
+  it('uses RTA_VIA (family AF_INET6 + 16 bytes) instead of RTA_GATEWAY', () => {
+    const b = encodeNewRoute(route);
+    // RTA_VIA: len 4 + 2 + 16 = 22 (padded to 24), type 18, family 10, then the address.
+    expect(hex(b)).toContain(h('1600 1200 0a00 fd000000000000000000000000000002'));
+    expect(hex(b)).not.toContain(h('1400 0500'));
+  });
+  it('decodes RTA_VIA back into the same next hop', () => {
+    const d = decodeRoute(encodeNewRoute(route));
+    expect(d?.nextHops[0]?.via).toBe('fd00::2');
+    expect(toKernelRouteFromDecoded(d!, new Map([[3, 'eth0']]))?.nextHops).toEqual([{ via: 'fd00::2', dev: 'eth0', ifindex: 3 }]);
+  });
+  it('uses RTA_VIA inside RTA_MULTIPATH records too', () => {
+    const mp = encodeMultipath([{ via: 'fd00::2' }, { via: 'fd00::3' }], 4);
+    expect(decodeMultipath(mp).map((x) => x.via)).toEqual(['fd00::2', 'fd00::3']);
+  });
+});

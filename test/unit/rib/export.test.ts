@@ -189,3 +189,24 @@ describe('export communities', () => {
     expect(a?.largeCommunities).toEqual([{ global: 65000, local1: 1, local2: 2 }]);
   });
 });
+
+describe('RFC 8950 extended next hop', () => {
+  const v6session = (extended: boolean) => session('fd00::9', { localAddress: 'fd00:ffff::1', extendedNextHopV4: extended });
+  it('sends IPv4 routes with our IPv6 next hop in MP_REACH (AFI 1) on an IPv6 session that negotiated it', () => {
+    const out = exportAttrs(local, 'ipv4-unicast', src('local', 'local', '10.0.0.1'), dst('fd00::9', 'ebgp', { session: v6session(true) }), CLUSTER);
+    expect(out?.nextHop).toBeUndefined();
+    expect(out?.mpReach).toEqual({ afi: 1, safi: 1, nextHops: ['fd00:ffff::1', 'fe80::1'], nlri: [] });
+  });
+  it('keeps the classic IPv4 NEXT_HOP when it was not negotiated', () => {
+    const out = exportAttrs(local, 'ipv4-unicast', src('local', 'local', '10.0.0.1'), dst('fd00::9', 'ebgp', { session: v6session(false) }), CLUSTER);
+    expect(out?.nextHop).toBe('10.0.0.1');
+    expect(out?.mpReach).toBeUndefined();
+  });
+  it('passes an IPv6 next hop of an IPv4 route unchanged to an iBGP peer that can take it, else uses ours', () => {
+    const learned: PathAttrs = { origin: 0, asPath: [{ type: 'sequence', asns: [65001] }], localPref: 100, mpReach: { afi: 1, safi: 1, nextHops: ['fd00:7::1'], nlri: [] } };
+    const can = exportAttrs(learned, 'ipv4-unicast', src('fd00::7', 'ebgp'), dst('fd00::9', 'ibgp', { session: v6session(true) }), CLUSTER);
+    expect(can?.mpReach?.nextHops).toEqual(['fd00:7::1']);
+    const cannot = exportAttrs(learned, 'ipv4-unicast', src('fd00::7', 'ebgp'), dst('10.0.0.9', 'ibgp'), CLUSTER);
+    expect(cannot?.nextHop).toBe('10.0.0.1');
+  });
+});
