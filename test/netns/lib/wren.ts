@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { familyOf, nsTag, spawnReady, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute } from './daemon.js';
+import type { KernelStatusView } from '../../../src/control/protocol.js';
 import { describeLogs } from './files.js';
 import { exec, type Lab, type LabProcess } from './netns.js';
 
@@ -26,7 +27,7 @@ export interface WrenSpec extends DaemonSpec {
   readonly logLevel?: string;
 }
 
-interface RouteView {
+export interface RouteView {
   readonly prefix: string;
   readonly nextHop: string;
   readonly asPath: string;
@@ -36,6 +37,7 @@ interface RouteView {
   readonly med?: number;
   readonly from: string;
   readonly best: boolean;
+  readonly stale?: boolean;
 }
 
 interface PeerView {
@@ -143,6 +145,11 @@ export class WrenDaemon implements BgpDaemon {
 
   showRoutes(): RouteView[] {
     return JSON.parse(this.#cli(['show', 'routes', '--json']) ?? '[]') as RouteView[];
+  }
+
+  /** `wren show kernel --json`: the reconciler's state (null when kernel programming is off). */
+  showKernel(): KernelStatusView | null {
+    return JSON.parse(this.#cli(['show', 'kernel', '--json']) ?? 'null') as KernelStatusView | null;
   }
 
   showPeers(): (PeerView & Record<string, unknown>)[] {
