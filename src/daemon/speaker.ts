@@ -458,7 +458,9 @@ export class Speaker {
   #decide(): void {
     const changes = this.#rib.decide();
     for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
-    if (this.#fib && this.#kernelRoutes && changes.length > 0) {
+    // While stopping, sessions going down must not take routes out of the kernel: SIGTERM keeps them
+    // (graceful restart) unless kernel.withdrawOnStop, which withdrawAll() handles.
+    if (this.#fib && this.#kernelRoutes && !this.#stopping && changes.length > 0) {
       void this.#fib.update(this.#kernelRoutes.changes(changes));
     }
   }

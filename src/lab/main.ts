@@ -75,7 +75,8 @@ async function status(name: string): Promise<number> {
   return 0;
 }
 
-const program = new Command('lab').description("the seed's Calico lab in network namespaces, with wren on each host");
+// Positional options: `down --name X` must give --name to `down`, not to the root command.
+const program = new Command('lab').description("the seed's Calico lab in network namespaces, with wren on each host").enablePositionalOptions();
 program
   .option('--nodes <n>', 'hosts in the full mesh', positiveInt, 2)
   .option('--name <prefix>', 'namespace name prefix', labName, 'wlab')
