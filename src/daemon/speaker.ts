@@ -124,7 +124,9 @@ export class Speaker {
     const stops = [...this.#peers.values()].map((e) => {
       e.cancelStaleTimer?.();
       e.cancelRestart?.();
-      return e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, text);
+      // Keeping our kernel routes (restart): a plain Cease lets N-bit peers keep ours too (RFC 8538).
+      // Withdrawing them: Hard Reset, so those peers flush our routes as well.
+      return e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, text, { hardReset: this.#config.kernel.withdrawOnStop });
     });
     await Promise.all(stops);
     if (this.#fib) {
@@ -174,7 +176,8 @@ export class Speaker {
   async disablePeer(address: string, message?: string): Promise<void> {
     const e = this.#entry(address);
     e.cancelRestart?.();
-    await e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, message);
+    // The operator takes the session down: the peer must not keep our routes (RFC 8538 Hard Reset).
+    await e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, message, { hardReset: true });
   }
 
   enablePeer(address: string): void {
@@ -333,6 +336,7 @@ export class Speaker {
     e.eor.clear();
     if (n.gracefulRestart) this.#lastGr.set(p.id, n.gracefulRestart);
     else this.#lastGr.delete(p.id);
+    this.#lastN.set(p.id, n.gracefulNotification);
     const local = sessionAddresses(conn.localAddress);
     this.#rib.peerUp(p.id, {
       routerId: n.peerRouterId,
@@ -353,10 +357,8 @@ export class Speaker {
   #onDown(p: Peer, info: DownInfo): void {
     const e = this.#peers.get(p.id);
     if (!e) return;
-    const gr = p.negotiated?.gracefulRestart ?? this.#lastGr.get(p.id);
-    // RFC 4724 4.2: on a TCP failure or hold-timer expiry (not a NOTIFICATION, RFC 8538 aside) the
-    // helper keeps the peer's routes, marked stale, for the restart time the peer announced.
-    const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && info.reason !== 'notification-received' && info.reason !== 'notification-sent' && info.reason !== 'admin-stop';
+    const gr = this.#lastGr.get(p.id);
+    const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && gracefulDown(info, gr.notification && this.#lastN.get(p.id) === true);
     this.#rib.peerDown(p.id, { keepStale: graceful });
     if (p.opts.dynamic && !graceful) this.#forgetDynamic(e);
     if (graceful) {
@@ -376,6 +378,8 @@ export class Speaker {
 
   /** The GR capability of the last established session per peer (the FSM forgets it on the way down). */
   readonly #lastGr = new Map<string, NonNullable<Negotiated['gracefulRestart']>>();
+  /** Whether the last established session negotiated the RFC 8538 N bit. */
+  readonly #lastN = new Map<string, boolean>();
 
   /** A dynamic peer whose session is gone is forgotten (it frees its slot in the range). */
   #forgetDynamic(e: PeerEntry): void {
@@ -501,3 +505,24 @@ export class Speaker {
 }
 
 export type { StaticPeerConfig };
+
+/**
+ * Does the loss of a session keep the peer's routes (graceful restart helper)?
+ * RFC 4724 4.2: a TCP failure does. A NOTIFICATION does not (the session was closed on purpose),
+ * unless both sides set the N bit (RFC 8538 4): then every NOTIFICATION but Cease / Hard Reset does,
+ * including Hold Timer Expired. An administrative stop of our own is never graceful on our side.
+ */
+export function gracefulDown(info: DownInfo, nBit: boolean): boolean {
+  switch (info.reason) {
+    case 'connection-closed':
+      return true;
+    case 'admin-stop':
+    case 'collision':
+      return false;
+    case 'hold-timer-expired':
+    case 'notification-received':
+    case 'notification-sent':
+    case 'fsm-error':
+      return nBit && !(info.notification?.code === 6 && info.notification.subcode === CeaseSub.HARD_RESET);
+  }
+}

@@ -64,6 +64,11 @@ export interface Negotiated {
   readonly extendedNextHopV4: boolean;
   /** Present when both sides sent the graceful restart capability (RFC 4724). */
   readonly gracefulRestart?: PeerGracefulRestart;
+  /**
+   * RFC 8538: both sides set the N bit: a NOTIFICATION (other than Cease / Hard Reset) ends the
+   * session gracefully too, and an operator who wants routes flushed sends Hard Reset.
+   */
+  readonly gracefulNotification: boolean;
   /** Capability names both sides announced, for `show peers`. */
   readonly capabilities: readonly string[];
   /** Capability names only the peer sent (kept and ignored, RFC 5492 3). */
@@ -86,7 +91,8 @@ export function buildOpen(local: LocalOffer): OpenMsg {
     caps.push({
       kind: 'graceful-restart',
       restarting: gr.restarting,
-      notification: false,
+      // RFC 8538 2: N bit: graceful restart also applies to a NOTIFICATION other than Hard Reset.
+      notification: true,
       restartTimeSec: Math.min(4095, Math.max(0, gr.restartTimeSec)),
       families: local.families.map((f) => ({ ...familyAfiSafi(f), forwardingPreserved: gr.forwardingPreserved })),
     });
@@ -213,6 +219,7 @@ export function negotiate(local: LocalOffer, expect: PeerExpectation, open: Open
     enhancedRouteRefresh,
     extendedNextHopV4,
     ...(gracefulRestart ? { gracefulRestart } : {}),
+    gracefulNotification: gracefulRestart?.notification === true,
     capabilities,
     peerOnlyCapabilities,
   };

@@ -111,10 +111,18 @@ export function shutdownData(text: string | undefined): Buffer {
 }
 
 export function shutdownText(n: NotificationMsg): string | undefined {
-  if (n.code !== ErrCode.CEASE || (n.subcode !== 2 && n.subcode !== 4) || n.data.length < 1) return undefined;
-  const len = n.data.readUInt8(0);
-  if (len === 0 || len + 1 > n.data.length) return undefined;
-  return n.data.subarray(1, 1 + len).toString('utf8');
+  if (n.code !== ErrCode.CEASE || n.data.length < 1) return undefined;
+  let data = n.data;
+  let subcode = n.subcode;
+  // RFC 8538 5: Hard Reset wraps the real Cease subcode and its data.
+  if (subcode === CeaseSub.HARD_RESET) {
+    subcode = data.readUInt8(0);
+    data = data.subarray(1);
+  }
+  if ((subcode !== 2 && subcode !== 4) || data.length < 1) return undefined;
+  const len = data.readUInt8(0);
+  if (len === 0 || len + 1 > data.length) return undefined;
+  return data.subarray(1, 1 + len).toString('utf8');
 }
 
 export class Peer {
@@ -175,8 +183,14 @@ export class Peer {
    * Administrative stop: Cease with `subcode` (default Administrative Shutdown) and an optional RFC 9003
    * text. Resolves once the connection is closed (or at once if there is none).
    */
-  async stop(subcode: number = CeaseSub.ADMINISTRATIVE_SHUTDOWN, text?: string): Promise<void> {
-    const data = subcode === 2 || subcode === 4 ? shutdownData(text) : Buffer.alloc(0);
+  async stop(subcode: number = CeaseSub.ADMINISTRATIVE_SHUTDOWN, text?: string, opts: { hardReset?: boolean } = {}): Promise<void> {
+    let data = subcode === 2 || subcode === 4 ? shutdownData(text) : Buffer.alloc(0);
+    // RFC 8538 5: with the N bit negotiated, Cease / Hard Reset carries the real Cease subcode and
+    // its data, and tells the peer not to keep our routes.
+    if (opts.hardReset === true && this.#negotiated?.gracefulNotification === true) {
+      data = Buffer.concat([Buffer.from([subcode]), data]);
+      subcode = CeaseSub.HARD_RESET;
+    }
     if (this.#other) this.#feed(this.#other, { kind: 'ManualStop', subcode, data });
     this.#feed(this.#main, { kind: 'ManualStop', subcode, data });
     await Promise.all([...this.#closing]);

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/validate.js';
 import type { Config } from '../../../src/config/types.js';
-import { Speaker } from '../../../src/daemon/speaker.js';
+import { gracefulDown, Speaker } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { silentLogger } from '../../../src/util/log.js';
 
@@ -96,7 +96,7 @@ describe('two speakers over loopback', () => {
     expect(b.routes('172.16.0.0/24')[0]?.asPath).toBe('64512');
   });
 
-  it('stopping one speaker sends Cease / Administrative Shutdown with its message, and the other withdraws its routes', async () => {
+  it('stopping one speaker sends Cease / Administrative Shutdown with its message; the other keeps its routes as stale (RFC 8538)', async () => {
     const { a, b, ka } = await pair();
     await until('A learns 172.16.1.0/24', () => kernelHas(ka, '172.16.1.0/24'));
     running.splice(running.indexOf(b), 1);
@@ -104,6 +104,33 @@ describe('two speakers over loopback', () => {
     await until('A notices', () => a.peerStatuses()[0]?.state !== 'Established');
     const st = a.peerStatuses()[0];
     expect(st?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 2, communication: 'maintenance window' });
+    await until('route marked stale', () => a.routes('172.16.1.0/24')[0]?.stale === true);
+    expect(kernelHas(ka, '172.16.1.0/24')).toBe(true);
+  });
+
+  it('disabling a peer sends Cease / Hard Reset around Administrative Shutdown, and the other side flushes our routes', async () => {
+    const { a, b, ka, kb } = await pair();
+    await until('both learn', () => kernelHas(ka, '172.16.1.0/24') && kernelHas(kb, '172.16.0.0/24'));
+    await b.disablePeer('127.0.0.1', 'draining');
+    await until('A notices', () => a.peerStatuses()[0]?.state !== 'Established');
+    expect(a.peerStatuses()[0]?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 9, communication: 'draining' });
     await until('A removes 172.16.1.0/24', () => !kernelHas(ka, '172.16.1.0/24'));
+    await until('B removes 172.16.0.0/24', () => !kernelHas(kb, '172.16.0.0/24'));
+  });
+});
+
+describe('gracefulDown (RFC 4724 4.2, RFC 8538 4)', () => {
+  const n = (code: number, subcode: number) => ({ direction: 'received' as const, code, subcode, name: '', at: '' });
+  it('keeps routes after a TCP failure, with or without the N bit', () => {
+    expect(gracefulDown({ reason: 'connection-closed', wasEstablished: true }, false)).toBe(true);
+  });
+  it('drops them after a NOTIFICATION without the N bit, keeps them with it, except Hard Reset', () => {
+    expect(gracefulDown({ reason: 'notification-received', wasEstablished: true, notification: n(6, 2) }, false)).toBe(false);
+    expect(gracefulDown({ reason: 'notification-received', wasEstablished: true, notification: n(6, 2) }, true)).toBe(true);
+    expect(gracefulDown({ reason: 'hold-timer-expired', wasEstablished: true, notification: n(4, 0) }, true)).toBe(true);
+    expect(gracefulDown({ reason: 'notification-received', wasEstablished: true, notification: n(6, 9) }, true)).toBe(false);
+  });
+  it('never keeps them after our own administrative stop', () => {
+    expect(gracefulDown({ reason: 'admin-stop', wasEstablished: true }, true)).toBe(false);
   });
 });
