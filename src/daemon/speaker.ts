@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { CeaseSub } from '../codec/constants.js';
 import { diffConfig } from '../config/diff.js';
 import { ControlError } from '../control/protocol.js';
-import { familyAfiSafi } from '../session/families.js';
+import { ALL_FAMILIES, familyAfiSafi } from '../session/families.js';
 import type { Config, PeerConfig, StaticPeerConfig, DynamicPeerConfig } from '../config/types.js';
 import type { KernelStatus } from '../kernel/fib-sync.js';
 import { FibSync } from '../kernel/fib-sync.js';
@@ -334,6 +334,10 @@ export class Speaker {
     e.cancelStaleTimer?.();
     e.cancelStaleTimer = undefined;
     e.eor.clear();
+    // RFC 4724 4.2: stale routes of a family whose forwarding state the restarted peer did not
+    // preserve (F bit clear, or the family no longer listed) are removed at once.
+    const preserved = new Set((n.gracefulRestart?.families ?? []).filter((f) => f.forwardingPreserved).map((f) => f.family));
+    for (const f of ALL_FAMILIES) if (!preserved.has(f)) this.#rib.sweepStale(p.id, f);
     if (n.gracefulRestart) this.#lastGr.set(p.id, n.gracefulRestart);
     else this.#lastGr.delete(p.id);
     this.#lastN.set(p.id, n.gracefulNotification);
@@ -359,9 +363,12 @@ export class Speaker {
     if (!e) return;
     const gr = this.#lastGr.get(p.id);
     const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && gracefulDown(info, gr.notification && this.#lastN.get(p.id) === true);
-    this.#rib.peerDown(p.id, { keepStale: graceful });
-    if (p.opts.dynamic && !graceful) this.#forgetDynamic(e);
-    if (graceful) {
+    // RFC 4724 4.2: only the families the peer listed in its capability are retained.
+    const kept = graceful && gr ? gr.families.map((f) => f.family) : [];
+    this.#rib.peerDown(p.id, { keepStale: kept.length > 0 });
+    if (kept.length > 0) for (const f of ALL_FAMILIES) if (!kept.includes(f)) this.#rib.sweepStale(p.id, f);
+    if (p.opts.dynamic && kept.length === 0) this.#forgetDynamic(e);
+    if (kept.length > 0 && gr) {
       const sec = Math.min(gr.restartTimeSec, this.#config.gracefulRestart.staleRoutesTime);
       this.#log.info({ peer: p.id, restartTime: sec }, 'peer restarting: keeping its routes as stale');
       e.cancelStaleTimer?.();

@@ -114,10 +114,11 @@ export function shutdownText(n: NotificationMsg): string | undefined {
   if (n.code !== ErrCode.CEASE || n.data.length < 1) return undefined;
   let data = n.data;
   let subcode = n.subcode;
-  // RFC 8538 5: Hard Reset wraps the real Cease subcode and its data.
+  // RFC 8538 3: Hard Reset wraps the inner NOTIFICATION: error code, subcode, data.
   if (subcode === CeaseSub.HARD_RESET) {
-    subcode = data.readUInt8(0);
-    data = data.subarray(1);
+    if (data.length < 2 || data.readUInt8(0) !== ErrCode.CEASE) return undefined;
+    subcode = data.readUInt8(1);
+    data = data.subarray(2);
   }
   if ((subcode !== 2 && subcode !== 4) || data.length < 1) return undefined;
   const len = data.readUInt8(0);
@@ -185,10 +186,10 @@ export class Peer {
    */
   async stop(subcode: number = CeaseSub.ADMINISTRATIVE_SHUTDOWN, text?: string, opts: { hardReset?: boolean } = {}): Promise<void> {
     let data = subcode === 2 || subcode === 4 ? shutdownData(text) : Buffer.alloc(0);
-    // RFC 8538 5: with the N bit negotiated, Cease / Hard Reset carries the real Cease subcode and
-    // its data, and tells the peer not to keep our routes.
+    // RFC 8538 3, 5: with the N bit negotiated, Cease / Hard Reset carries the "inner" NOTIFICATION's
+    // error code, subcode and data, and tells the peer not to keep our routes.
     if (opts.hardReset === true && this.#negotiated?.gracefulNotification === true) {
-      data = Buffer.concat([Buffer.from([subcode]), data]);
+      data = Buffer.concat([Buffer.from([ErrCode.CEASE, subcode]), data]);
       subcode = CeaseSub.HARD_RESET;
     }
     if (this.#other) this.#feed(this.#other, { kind: 'ManualStop', subcode, data });
