@@ -44,6 +44,7 @@ describeInterop({
   title: 'FRR 8',
   id: 'frr',
   skipReason,
+  freeze: (d) => d.pid,
   start: startFrr,
   probe,
   peerSendsRouteRefresh: true,

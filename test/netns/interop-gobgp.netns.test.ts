@@ -62,8 +62,10 @@ describeInterop({
   title: 'GoBGP 3',
   id: 'gobgp',
   skipReason,
+  freeze: (d) => d.pid,
   start: startGobgp,
   peerSpec: withIpv6NextHop,
   probe,
+  // GoBGP has no command that sends ROUTE-REFRESH: that scenario is not registered for it.
   peerSendsRouteRefresh: false,
 });

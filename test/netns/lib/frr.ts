@@ -163,6 +163,11 @@ export class FrrDaemon implements BgpDaemon {
   #zebra: LabProcess | undefined;
   #bgpd: LabProcess | undefined;
 
+  /** PID of bgpd (e.g. to SIGSTOP it in a test). */
+  get pid(): number | undefined {
+    return this.#bgpd?.pid;
+  }
+
   constructor(lab: Lab, spec: DaemonSpec) {
     this.#lab = lab;
     this.spec = spec;

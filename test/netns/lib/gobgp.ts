@@ -162,6 +162,11 @@ export class GobgpDaemon implements BgpDaemon {
   #originate: string[];
   #proc: LabProcess | undefined;
 
+  /** PID of gobgpd (e.g. to SIGSTOP it in a test). */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   constructor(lab: Lab, spec: DaemonSpec) {
     if (spec.kernel) throw new Error('gobgp driver: GoBGP has no FIB programming (kernel: true is not possible)');
     if (spec.aggregates?.length) throw new Error('gobgp driver: GoBGP does not aggregate');

@@ -61,7 +61,7 @@ export interface InteropSuiteOptions<D extends StartableDaemon> {
    * The pid of the eBGP peer's BGP process: when given, the peer is frozen (SIGSTOP) with its TCP
    * connection open and wren's Hold Timer Expired NOTIFICATION is read back from a tshark capture.
    */
-  readonly freeze?: (d: D) => number | undefined;
+  readonly freeze: (d: D) => number | undefined;
   /** The driver's refreshPeer sends a ROUTE-REFRESH (BIRD, FRR; not GoBGP). */
   readonly peerSendsRouteRefresh: boolean;
 }
@@ -186,10 +186,9 @@ export function describeInterop<D extends StartableDaemon>(o: InteropSuiteOption
       await ready();
     });
 
-    const capture = o.freeze ? it : it.skip;
-    capture(`puts Hold Timer Expired (4/0) on the wire, as tshark decodes it, when ${o.title} hangs with its TCP connection open`, async () => {
+    it(`puts Hold Timer Expired (4/0) on the wire, as tshark decodes it, when ${o.title} hangs with its TCP connection open`, async () => {
       await ready();
-      const pid = o.freeze?.(t.ebgp);
+      const pid = o.freeze(t.ebgp);
       if (pid === undefined) throw new Error('no pid to freeze');
       const cap = new BgpCapture(t.lab, t.ns.wren, IF_NAME, 'hold-timer');
       await cap.ready();
@@ -246,8 +245,9 @@ export function describeInterop<D extends StartableDaemon>(o: InteropSuiteOption
       await ready();
     });
 
-    const peerRefresh = o.peerSendsRouteRefresh ? it : it.skip;
-    peerRefresh(`answers ROUTE-REFRESH from ${o.title} by sending its routes again, without a session reset`, async () => {
+    // GoBGP never sends ROUTE-REFRESH (its soft reset in re-reads its own Adj-RIB-In): the scenario
+    // does not exist for it, so it is not registered (rather than skipped); the file says so.
+    if (o.peerSendsRouteRefresh) it(`answers ROUTE-REFRESH from ${o.title} by sending its routes again, without a session reset`, async () => {
       await ready();
       for (const role of PEERS) {
         const d = peer(role);
