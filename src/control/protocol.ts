@@ -108,6 +108,11 @@ export interface RouteView {
   readonly reason?: string;
   /** Marked stale during a peer's graceful restart. */
   readonly stale?: boolean;
+  /** RFC 4456: set on reflected routes. */
+  readonly originatorId?: string;
+  readonly clusterList?: readonly string[];
+  /** All next hops the route carries (IPv6: global and link-local), when more than the one shown. */
+  readonly nextHops?: readonly string[];
 }
 
 /**

@@ -66,5 +66,9 @@ export function toRouteView(r: Route, best: boolean): RouteView {
   const reason = r.reason ?? (best ? null : r.lostBy);
   if (reason !== null) v.reason = reason;
   if (r.stale) v.stale = true;
+  if (a.originatorId !== undefined) v.originatorId = a.originatorId;
+  if (a.clusterList !== undefined && a.clusterList.length > 0) v.clusterList = [...a.clusterList];
+  const all = a.mpReach?.nextHops;
+  if (all !== undefined && all.length > 1) v.nextHops = [...all];
   return v;
 }
