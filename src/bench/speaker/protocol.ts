@@ -1,0 +1,58 @@
+/**
+ * The JSON-lines protocol between the bench harness and its speaker processes (feeder, sink,
+ * reflector clients), one object per line: commands on the speaker's stdin, events on its stdout.
+ * Times are process.hrtime.bigint() values as decimal strings (CLOCK_MONOTONIC: comparable between
+ * processes on one machine).
+ */
+
+export interface SessionParams {
+  readonly remote: string;
+  readonly asn: number;
+  readonly holdTime: number;
+  /** Give up establishing after this many milliseconds. */
+  readonly establishTimeoutMs: number;
+  /**
+   * After Established, wait up to this long for the daemon's End-of-RIB (RFC 4724 2) before saying
+   * ready, so that a daemon's deliberate initial delay (FRR's update-group coalesce timer) is not
+   * measured. `ready` says whether it came (`eor`: "yes"/"no") and how long it took (`eorMs`).
+   */
+  readonly eorTimeoutMs: number;
+}
+
+export type SpeakerInit =
+  | (SessionParams & {
+      readonly role: 'feeder';
+      readonly local: string;
+      readonly routerId: string;
+      readonly n: number;
+      readonly seed: number;
+      readonly avoidAs: readonly number[];
+    })
+  | (SessionParams & { readonly role: 'sink'; readonly local: string; readonly routerId: string; readonly verifyEvery: number })
+  | (SessionParams & {
+      readonly role: 'clients';
+      /** One address per client (its source address, router id and next hop). */
+      readonly addrs: readonly string[];
+      /** The /26 each client announces, parallel to addrs. */
+      readonly blocks: readonly string[];
+      readonly concurrency: number;
+    });
+
+export type SpeakerCommand =
+  | { readonly cmd: 'init'; readonly init: SpeakerInit }
+  | { readonly cmd: 'announce' }
+  | { readonly cmd: 'withdraw' }
+  /** Sink: report `reached` as soon as it holds exactly `count` prefixes. */
+  | { readonly cmd: 'expect'; readonly count: number }
+  | { readonly cmd: 'status' }
+  | { readonly cmd: 'close' };
+
+export type SpeakerEvent =
+  | { readonly ev: 'ready'; readonly info: Readonly<Record<string, number | string>> }
+  | { readonly ev: 'sent'; readonly firstNs: string; readonly flushedNs: string }
+  | { readonly ev: 'expecting'; readonly count: number; readonly now: number }
+  | { readonly ev: 'reached'; readonly count: number; readonly atNs: string }
+  | { readonly ev: 'status'; readonly info: Readonly<Record<string, number | string>> }
+  | { readonly ev: 'down'; readonly why: string }
+  | { readonly ev: 'error'; readonly message: string }
+  | { readonly ev: 'closed' };
