@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "wren_tcp",
-      "sources": ["src/wren_tcp.c", "src/connect.c", "src/sockets.c", "src/napi_util.c"],
+      "sources": ["src/wren_tcp.c", "src/connect.c", "src/sockets.c", "src/napi_util.c", "src/netlink_tune.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fvisibility=hidden"],
       "conditions": [

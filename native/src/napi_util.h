@@ -32,5 +32,7 @@ napi_value named(napi_env env, napi_value obj, const char *name);
 
 /* connect.c */
 napi_value js_connect(napi_env env, napi_callback_info info);
+/* netlink_tune.c */
+napi_value js_netlink_tune(napi_env env, napi_callback_info info);
 
 #endif

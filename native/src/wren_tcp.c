@@ -14,6 +14,7 @@
  *   getTtl(fd) -> { ttl, hops, minTtl, minHops } | { errno, syscall }   (hops/minHops -1 on AF_INET)
  *   socketFamily(fd) -> 4 | 6 | { errno, syscall }
  *   findSocketFd(hint, localAddress, localPort, remoteAddress | null, remotePort) -> fd | -1
+ *   netlinkTune(portId, rcvbufBytes) -> 0 | { errno, syscall }              (netlink_tune.c)
  *
  * Files: sockets.c (addresses, socket options, descriptor lookup; no Node-API), napi_util.c
  * (argument reading, result objects), connect.c (the async connect), this file (the rest).
@@ -188,6 +189,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"getTtl", NULL, js_get_ttl, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketFamily", NULL, js_socket_family, NULL, NULL, NULL, napi_enumerable, NULL},
       {"findSocketFd", NULL, js_find_socket_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkTune", NULL, js_netlink_tune, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -16,6 +16,7 @@ import {
   type KernelPort,
   type KernelRoute,
   type KernelRouteKey,
+  type KernelWrite,
   type RouteFilter,
 } from './port.js';
 
@@ -123,6 +124,21 @@ export class FakeKernel implements KernelPort {
     const have = this.#routes.get(key);
     if (have && have.protocol === route.protocol) this.#routes.delete(key);
     this.calls.push({ op: 'remove', key, route, result: 'ok' });
+  }
+
+  async write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]> {
+    const out: (KernelError | null)[] = [];
+    for (const w of batch) {
+      try {
+        if (w.op === 'add') await this.add(w.route);
+        else if (w.op === 'replace') await this.replace(w.route);
+        else await this.remove(w.route);
+        out.push(null);
+      } catch (e) {
+        out.push(e instanceof KernelError ? e : new KernelError('EOTHER', w.op, w.route, { cause: e }));
+      }
+    }
+    return out;
   }
 
   async list(filter: RouteFilter): Promise<KernelRoute[]> {

@@ -23,8 +23,11 @@ import {
   toKernelError,
   type KernelErrorCode,
   type KernelEvent,
+  type KernelError,
   type KernelPort,
   type KernelRoute,
+  type KernelRouteKey,
+  type KernelWrite,
 } from './port.js';
 import { kernelMetric } from './next-hops.js';
 
@@ -87,6 +90,18 @@ interface Retry {
 }
 
 type Counts = { added: number; replaced: number; removed: number; failed: number };
+
+/** One planned kernel call of a batch. `route` is what is written (or, for a remove, what was there). */
+interface Planned {
+  readonly key: string;
+  readonly write: KernelWrite;
+  readonly route: KernelRoute;
+}
+
+/** Writes handed to the port at once (it pipelines them). */
+const WRITE_CHUNK = 4096;
+/** Per-route failure lines logged per batch before only the summary is. */
+const FAILURES_LOGGED = 20;
 
 export class FibSync {
   readonly #port: KernelPort;
@@ -271,7 +286,17 @@ export class FibSync {
         }
         keys = new Set([...this.#desired.keys(), ...this.#installed.keys(), ...this.#retries.keys(), ...dirty]);
       }
-      await Promise.all([...keys].map((k) => this.#reconcileKey(k, full, counts)));
+      // Plan every key synchronously, then write in bounded chunks (the port pipelines each chunk).
+      const planned: Planned[] = [];
+      for (const k of keys) {
+        const p = this.#plan(k);
+        if (p) planned.push(p);
+      }
+      for (let i = 0; i < planned.length; i += WRITE_CHUNK) {
+        const chunk = planned.slice(i, i + WRITE_CHUNK);
+        const results = await this.#port.write(chunk.map((p) => p.write));
+        chunk.forEach((p, j) => this.#settle(p, results[j] ?? null, counts, full));
+      }
     } catch (e) {
       error = toKernelError(e, 'list').message;
       this.#listFailed = true;
@@ -295,7 +320,8 @@ export class FibSync {
     return out;
   }
 
-  async #reconcileKey(k: string, full: boolean, counts: Counts): Promise<void> {
+  /** What one key needs now (null: nothing). Updates bookkeeping that needs no kernel call. */
+  #plan(k: string): Planned | null {
     const want = this.#desired.get(k);
     const have = this.#installed.get(k);
     if (!want) {
@@ -303,34 +329,24 @@ export class FibSync {
       if (!have) {
         this.#retries.delete(k);
         this.#stale.delete(k);
-        return;
+        return null;
       }
-      if (!this.#converged && this.#stale.has(k)) return; // kept until first convergence
-      await this.#attempt(k, 'remove', have, counts, () => this.#port.remove(have), full);
-      return;
+      if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
+      return { key: k, write: { op: 'remove', route: have }, route: have };
     }
     this.#stale.delete(k);
     if (have && routeSatisfies(have, want)) {
       this.#retries.delete(k);
       this.#conflicts.delete(k);
-      return;
+      return null;
     }
-    if (have) await this.#attempt(k, 'replace', want, counts, () => this.#port.replace(want), full);
-    else await this.#attempt(k, 'add', want, counts, () => this.#port.add(want), full);
+    return { key: k, write: have ? { op: 'replace', route: want } : { op: 'add', route: want }, route: want };
   }
 
-  async #attempt(
-    k: string,
-    op: 'add' | 'replace' | 'remove',
-    route: KernelRoute,
-    counts: Counts,
-    call: () => Promise<void>,
-    full: boolean,
-  ): Promise<void> {
-    try {
-      await call();
-    } catch (e) {
-      const err = toKernelError(e, op, route);
+  #settle(p: Planned, err: KernelError | null, counts: Counts, full: boolean): void {
+    const { key: k, route } = p;
+    const op = p.write.op;
+    if (err) {
       if (op === 'add' && err.code === 'EEXIST') {
         if (!this.#conflicts.has(k)) {
           this.#log.warn({ route: describe(route), table: route.table, metric: route.metric }, 'kernel route conflict: a foreign route holds the key');
@@ -344,11 +360,16 @@ export class FibSync {
       counts.failed++;
       const prev = this.#retries.get(k);
       const waitsForLink = isUnreachable(err.code);
-      this.#retries.set(k, { code: err.code, attempts: (prev?.attempts ?? 0) + 1, waitsForLink });
-      const fields = { route: describe(route), op, code: err.code, errno: err.errno, attempts: (prev?.attempts ?? 0) + 1 };
-      if (err.code === 'EPERM' || err.code === 'EACCES') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
-      else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
-      else this.#log.warn(fields, 'kernel route change failed, will retry');
+      const attempts = (prev?.attempts ?? 0) + 1;
+      this.#retries.set(k, { code: err.code, attempts, waitsForLink });
+      // One line per route for the first few failures of a batch; then a summary (a million failures
+      // must not become a million log lines).
+      if (counts.failed <= FAILURES_LOGGED) {
+        const fields = { route: describe(route), op, code: err.code, errno: err.errno, attempts };
+        if (err.code === 'EPERM' || err.code === 'EACCES') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
+        else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
+        else this.#log.warn(fields, 'kernel route change failed, will retry');
+      }
       if (!waitsForLink) this.#scheduleRetry();
       return;
     }
@@ -414,7 +435,8 @@ export class FibSync {
 
   #scheduleRetry(): void {
     if (this.#cancelRetry || this.#stopped) return;
-    const attempts = Math.max(1, ...[...this.#retries.values()].filter((r) => !r.waitsForLink).map((r) => r.attempts));
+    let attempts = 1;
+    for (const r of this.#retries.values()) if (!r.waitsForLink && r.attempts > attempts) attempts = r.attempts;
     const delay = Math.min(this.#scanMs, this.#retryMs * 2 ** (attempts - 1));
     this.#cancelRetry = this.#clock.after(delay, () => {
       this.#cancelRetry = undefined;

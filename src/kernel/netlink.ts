@@ -14,8 +14,10 @@
  * and notifications. The package groups multipart replies in one slot per socket, so a second dump,
  * an ACK or an unsolicited message arriving in the middle of a dump would cut that dump short.
  */
-import { createRtNetlink, rt, type RtNetlinkSocket, type NetlinkMessage } from 'netlink';
+import { constants as osConstants } from 'node:os';
+import { createRtNetlink, Protocol, RawNetlinkSocket, rt, type RtNetlinkSocket, type NetlinkMessage } from 'netlink';
 import { formatAddress, subnetContains } from './inet.js';
+import { tuneNotificationSocket } from './netlink-tune.js';
 import {
   KernelError,
   toKernelError,
@@ -26,11 +28,15 @@ import {
   type KernelPort,
   type KernelRoute,
   type KernelRouteKey,
+  type KernelWrite,
   type RouteFilter,
 } from './port.js';
 import {
   NLM_F,
   RTM,
+  decodeAcks,
+  encodeNlmsg,
+  setNlmsgAck,
   decodeRoute,
   encodeDelRoute,
   encodeDumpRequest,
@@ -65,8 +71,14 @@ export class NetlinkKernel implements KernelPort {
   readonly #waiting: (() => void)[] = [];
   #links: { at: number; value: Promise<KernelLink[]> } | undefined;
   #names = new Map<number, string>();
-  readonly #subs = new Set<RtNetlinkSocket>();
+  /** Notification sockets and their listeners. */
+  readonly #subs = new Map<RtNetlinkSocket, (e: KernelEvent) => void>();
   #closed = false;
+  /** Batched writes: a raw socket whose ACKs we read ourselves (many messages per datagram). */
+  #raw: RawNetlinkSocket | undefined;
+  #seq = 1;
+  readonly #waitingAcks = new Map<number, (errno: number) => void>();
+  #bigBatches = 0;
 
   constructor(opts: NetlinkKernelOptions = {}) {
     this.#maxInFlight = opts.maxInFlight ?? 64;
@@ -101,6 +113,156 @@ export class NetlinkKernel implements KernelPort {
     } catch (e) {
       if (e instanceof KernelError && e.code === 'ESRCH') return;
       throw e;
+    }
+  }
+
+  /**
+   * Pipelined batch: route messages are packed many per datagram (up to ~32 KiB), at most
+   * BATCH_WINDOW messages wait for their ACK at once, and ACKs are matched by sequence number.
+   * Devices are resolved once for the whole batch. Never rejects.
+   */
+  async write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]> {
+    const results: (KernelError | null)[] = new Array<KernelError | null>(batch.length).fill(null);
+    if (batch.length === 0) return results;
+    if (this.#closed) return results.map((_, i) => new KernelError('EBADF', batch[i]?.op ?? 'add', batch[i]?.route));
+    let links: KernelLink[] = [];
+    if (batch.some((w) => w.op !== 'remove' && w.route.type !== 'blackhole')) {
+      try {
+        links = await this.links();
+      } catch (e) {
+        return batch.map((w) => toKernelError(e, w.op, w.route));
+      }
+    }
+    const raw = this.#rawSocket();
+    const viaCache = new Map<string, number | undefined>();
+    // A big batch would echo one notification per route to our own subscription (a million parses
+    // for a full table): route groups are left for the batch's duration. A change someone else
+    // makes meanwhile is repaired by the reconciler's periodic scan instead of at once.
+    const big = batch.length >= QUIET_BATCH;
+    if (big) this.#pauseRouteEvents();
+    const messages: { index: number; seq: number; bytes: Buffer }[] = [];
+    batch.forEach((w, index) => {
+      try {
+        const seq = this.#nextSeq();
+        let bytes: Buffer;
+        if (w.op === 'remove') bytes = encodeNlmsg(RTM.DELROUTE, 0, seq, encodeDelRoute(w.route));
+        else {
+          const resolved = resolveWith(w.route, links, w.op, viaCache);
+          const flags = w.op === 'add' ? NLM_F.CREATE | NLM_F.EXCL : NLM_F.CREATE | NLM_F.REPLACE;
+          bytes = encodeNlmsg(RTM.NEWROUTE, flags, seq, encodeNewRoute(resolved));
+        }
+        messages.push({ index, seq, bytes });
+      } catch (e) {
+        results[index] = toKernelError(e, w.op, w.route);
+      }
+    });
+    await new Promise<void>((resolve) => {
+      let next = 0;
+      let inFlight = 0;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const seqs: number[] = [];
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        for (const seq of seqs) this.#waitingAcks.delete(seq);
+        resolve();
+      };
+      const fail = (m: { index: number }, errno: number): void => {
+        const w = batch[m.index];
+        if (!w || errno === 0) return;
+        const name = errnoName(errno);
+        // A remove of an absent route is done (ESRCH).
+        results[m.index] = w.op === 'remove' && name === 'ESRCH' ? null : new KernelError(name, w.op, w.route);
+      };
+      const arm = (): void => {
+        if (timer) clearTimeout(timer);
+        // No progress for timeoutMs: every message of an unanswered datagram fails with ETIMEDOUT.
+        timer = setTimeout(() => {
+          for (const m of messages) {
+            if (this.#waitingAcks.has(m.seq) && results[m.index] === null) {
+              const w = batch[m.index];
+              if (w) results[m.index] = new KernelError('ETIMEDOUT', w.op, w.route);
+            }
+          }
+          finish();
+        }, this.#timeoutMs);
+      };
+      let pumpScheduled = false;
+      const schedulePump = (): void => {
+        if (pumpScheduled) return;
+        pumpScheduled = true;
+        setImmediate(() => {
+          pumpScheduled = false;
+          pump();
+        });
+      };
+      const pump = (): void => {
+        while (!done && next < messages.length && inFlight < BATCH_WINDOW) {
+          const group: { index: number; seq: number; bytes: Buffer }[] = [];
+          let size = 0;
+          while (next < messages.length && size < DATAGRAM_BYTES) {
+            const m = messages[next++];
+            if (!m) break;
+            group.push(m);
+            size += m.bytes.length;
+          }
+          // Only the last message of a datagram asks for an ACK: the kernel handles the messages of
+          // a socket in order and answers the others only when they fail, so that ACK means the
+          // whole datagram is done (one reply per datagram instead of one per route).
+          group.forEach((m, i) => setNlmsgAck(m.bytes, i === group.length - 1));
+          inFlight += group.length;
+          const last = group[group.length - 1];
+          for (const m of group) {
+            seqs.push(m.seq);
+            this.#waitingAcks.set(m.seq, (errno) => {
+              fail(m, errno);
+              if (m !== last) return;
+              for (const g of group) this.#waitingAcks.delete(g.seq);
+              inFlight -= group.length;
+              if (next >= messages.length && inFlight === 0) finish();
+              else {
+                arm();
+                // Not from inside the socket's receive callback: the addon's send path must not be
+                // re-entered from its read loop (it aborts the process).
+                schedulePump();
+              }
+            });
+          }
+          raw.send(Buffer.concat(group.map((m) => m.bytes)), {}, (err) => {
+            if (!err || !last) return;
+            // The datagram never reached the kernel: its messages fail with the send error.
+            const errno = osConstants.errno[(err.code ?? 'EIO') as keyof typeof osConstants.errno] ?? 5;
+            for (const m of group) if (m !== last) this.#waitingAcks.get(m.seq)?.(errno);
+            this.#waitingAcks.get(last.seq)?.(errno);
+          });
+        }
+      };
+      if (messages.length === 0) {
+        finish();
+        return;
+      }
+      arm();
+      pump();
+    });
+    if (big) this.#resumeRouteEvents();
+    return results;
+  }
+
+  #pauseRouteEvents(): void {
+    if (this.#bigBatches++ > 0) return;
+    for (const s of this.#subs.keys()) {
+      s.dropMembership('IPV4_ROUTE');
+      s.dropMembership('IPV6_ROUTE');
+    }
+  }
+
+  #resumeRouteEvents(): void {
+    if (--this.#bigBatches > 0) return;
+    for (const s of this.#subs.keys()) {
+      s.addMembership('IPV4_ROUTE');
+      s.addMembership('IPV6_ROUTE');
     }
   }
 
@@ -146,6 +308,9 @@ export class NetlinkKernel implements KernelPort {
       // best effort
     }
     for (const g of groups) sock.addMembership(g);
+    // Overflow must not kill the process (netlink-tune.ts); a drop is repaired by the periodic scan.
+    const why = tuneNotificationSocket(sock.socket.address().port, NOTIFY_RCVBUF);
+    if (why !== null) onEvent({ kind: 'resync', reason: `notification socket not protected against overflow: ${why}` });
     const linkUp = new Map<number, boolean>();
     sock.socket.on('error', (err) => onEvent({ kind: 'resync', reason: String(err.code ?? err.message) }));
     sock.socket.on('message', (msgs: NetlinkMessage[]) => {
@@ -153,7 +318,7 @@ export class NetlinkKernel implements KernelPort {
         for (const e of this.#toEvents(m, linkUp)) onEvent(e);
       }
     });
-    this.#subs.add(sock);
+    this.#subs.set(sock, onEvent);
     // Route events name devices from the ifindex -> name map; fill it now.
     this.links().catch(() => undefined);
     return () => {
@@ -164,10 +329,28 @@ export class NetlinkKernel implements KernelPort {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#subs) s.socket.close();
+    this.#raw?.close();
+    for (const s of this.#subs.keys()) s.socket.close();
     this.#subs.clear();
     this.#sock.socket.close();
     this.#dumpSock.socket.close();
+  }
+
+  #nextSeq(): number {
+    const s = this.#seq;
+    this.#seq = (this.#seq % 0x7fffffff) + 1;
+    return s;
+  }
+
+  #rawSocket(): RawNetlinkSocket {
+    if (this.#raw) return this.#raw;
+    const raw = new RawNetlinkSocket(Protocol.ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 20 });
+    raw.on('error', () => undefined);
+    raw.on('message', (buf: Buffer) => {
+      for (const a of decodeAcks(buf)) this.#waitingAcks.get(a.seq)?.(a.errno);
+    });
+    this.#raw = raw;
+    return raw;
   }
 
   #toEvents(m: NetlinkMessage, linkUp: Map<number, boolean>): KernelEvent[] {
@@ -292,4 +475,37 @@ export class NetlinkKernel implements KernelPort {
       this.#waiting.shift()?.();
     }
   }
+}
+
+/** Batches at least this big pause route notifications (see write()). */
+const QUIET_BATCH = 512;
+/** Receive buffer of the notification socket (forced; bytes of kernel skb memory, not payload). */
+const NOTIFY_RCVBUF = 32 << 20;
+
+/** Messages sent and not yet confirmed at once in a batch, and the size of one datagram. */
+const BATCH_WINDOW = 8192;
+const DATAGRAM_BYTES = 32 * 1024;
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+const errnoName = (n: number): string => ERRNO_NAMES.get(n) ?? String(n);
+
+/** Fills in ifindex from a links snapshot: `dev` by name, else the interface whose subnet holds the gateway. */
+function resolveWith(route: KernelRoute, links: readonly KernelLink[], op: KernelOp, cache: Map<string, number | undefined>): KernelRoute {
+  if (route.type === 'blackhole' || route.nextHops.every((h) => h.ifindex !== undefined)) return route;
+  const hops = route.nextHops.map((h): KernelNextHop => {
+    if (h.ifindex !== undefined) return h;
+    if (h.dev !== undefined) {
+      const link = links.find((l) => l.name === h.dev);
+      if (!link) throw new KernelError('ENODEV', op, route);
+      return { ...h, ifindex: link.ifindex };
+    }
+    if (h.onlink) return h;
+    let ifindex = cache.get(h.via);
+    if (!cache.has(h.via)) {
+      ifindex = links.find((l) => l.addresses.some((a) => subnetContains(a, h.via)))?.ifindex;
+      cache.set(h.via, ifindex);
+    }
+    return ifindex !== undefined ? { ...h, ifindex } : h;
+  });
+  return { ...route, nextHops: hops };
 }

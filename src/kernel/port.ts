@@ -72,6 +72,12 @@ export type KernelEvent =
   | { readonly kind: 'addr-changed'; readonly ifindex: number; readonly address: string; readonly removed: boolean }
   | { readonly kind: 'resync'; readonly reason: string };
 
+/** One route write of a batch (KernelPort.write). */
+export type KernelWrite =
+  | { readonly op: 'add'; readonly route: KernelRoute }
+  | { readonly op: 'replace'; readonly route: KernelRoute }
+  | { readonly op: 'remove'; readonly route: KernelRouteKey };
+
 export interface KernelPort {
   /** Create-exclusive (NLM_F_CREATE|NLM_F_EXCL). A route already at the key => KernelError 'EEXIST'. */
   add(route: KernelRoute): Promise<void>;
@@ -79,6 +85,12 @@ export interface KernelPort {
   replace(route: KernelRoute): Promise<void>;
   /** Deletes the route with this key and protocol; an absent route (ESRCH) is success. */
   remove(route: KernelRouteKey): Promise<void>;
+  /**
+   * Many writes at once, pipelined (the adapter packs many route messages per datagram and does not
+   * wait for each ACK in turn). One result per write, in order: null when done (a remove of an
+   * absent route counts as done), else the KernelError. Never rejects.
+   */
+  write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]>;
   /** Routes of one protocol in one table. */
   list(filter: RouteFilter): Promise<KernelRoute[]>;
   links(): Promise<KernelLink[]>;

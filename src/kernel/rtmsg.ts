@@ -276,3 +276,49 @@ export function toKernelRouteFromDecoded(d: DecodedRoute, names: ReadonlyMap<num
   }
   return { ...base, type: 'unicast', nextHops: hops };
 }
+
+/** struct nlmsghdr (16 bytes): len u32, type u16, flags u16, seq u32, pid u32. */
+export const NLMSG_HDRLEN = 16;
+export const NLMSG_ERROR = 2;
+export const NLM_F_REQUEST = 0x1;
+export const NLM_F_ACK = 0x4;
+
+/**
+ * One whole netlink message (header + payload, padded to 4). Without `ack` the kernel answers only
+ * on failure (an NLMSG_ERROR with the errno); with it, always.
+ */
+export function encodeNlmsg(type: number, flags: number, seq: number, payload: Buffer, ack = true): Buffer {
+  const len = NLMSG_HDRLEN + payload.length;
+  const out = Buffer.alloc(align4(len));
+  u32(out, len, 0);
+  u16(out, type, 4);
+  u16(out, flags | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0), 6);
+  u32(out, seq, 8);
+  u32(out, 0, 12);
+  payload.copy(out, NLMSG_HDRLEN);
+  return out;
+}
+
+/** Sets or clears NLM_F_ACK in an encoded message. */
+export function setNlmsgAck(msg: Buffer, ack: boolean): void {
+  const flags = r16(msg, 6);
+  u16(msg, ack ? flags | NLM_F_ACK : flags & ~NLM_F_ACK, 6);
+}
+
+/** The sequence number of an encoded message. */
+export const nlmsgSeq = (msg: Buffer): number => r32(msg, 8);
+
+/** The ACKs / errors in one received datagram: seq and errno (0 = success; positive errno number). */
+export function decodeAcks(buf: Buffer): { seq: number; errno: number }[] {
+  const out: { seq: number; errno: number }[] = [];
+  let at = 0;
+  while (at + NLMSG_HDRLEN <= buf.length) {
+    const len = r32(buf, at);
+    if (len < NLMSG_HDRLEN || at + len > buf.length) break;
+    if (r16(buf, at + 4) === NLMSG_ERROR && len >= NLMSG_HDRLEN + 4) {
+      out.push({ seq: r32(buf, at + 8), errno: -ri32(buf, at + NLMSG_HDRLEN) });
+    }
+    at += align4(len);
+  }
+  return out;
+}
