@@ -49,6 +49,10 @@ export interface NeighborSpec {
   readonly extendedMessage?: boolean;
   /** Attributes set on every route exported to this neighbor. BIRD and FRR. */
   readonly exportAttrs?: RouteAttributes;
+  /** GTSM (RFC 5082): accept only packets from at most this many hops away, send with TTL 255. FRR only. */
+  readonly ttlSecurity?: number;
+  /** Offer the extended next hop capability for IPv4 unicast over an IPv6 session (RFC 8950). FRR only. */
+  readonly extendedNextHop?: boolean;
 }
 
 /** An aggregate route (FRR only: `aggregate-address`). */

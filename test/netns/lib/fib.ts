@@ -22,6 +22,13 @@ export interface FibRoute {
   readonly devices: readonly string[];
   readonly metric: number;
   readonly table?: string;
+  /** True when a gateway is an RTA_VIA address of the other family (`via inet6 ...` on an IPv4 route, RFC 8950). */
+  readonly viaOtherFamily?: boolean;
+}
+
+interface IpJsonVia {
+  readonly family?: string;
+  readonly host?: string;
 }
 
 interface IpJsonRoute {
@@ -32,7 +39,9 @@ interface IpJsonRoute {
   readonly dev?: string;
   readonly metric?: number;
   readonly table?: string;
-  readonly nexthops?: readonly { readonly gateway?: string; readonly dev?: string }[];
+  /** RTA_VIA (a gateway of the other family): `"via": { "family": "inet6", "host": "fd00::2" }`. */
+  readonly via?: IpJsonVia;
+  readonly nexthops?: readonly { readonly gateway?: string; readonly via?: IpJsonVia; readonly dev?: string }[];
 }
 
 const withLength = (dst: string, v6: boolean): string => {
@@ -44,7 +53,12 @@ const withLength = (dst: string, v6: boolean): string => {
 export function parseIpRouteJson(text: string, v6: boolean): FibRoute[] {
   const rows = JSON.parse(text.trim() === '' ? '[]' : text) as IpJsonRoute[];
   return rows.map((r) => {
-    const hops = r.nexthops ?? (r.gateway !== undefined ? [{ gateway: r.gateway, ...(r.dev !== undefined ? { dev: r.dev } : {}) }] : []);
+    const single = r.gateway ?? r.via?.host;
+    const hops = (r.nexthops ?? (single !== undefined ? [{ gateway: single, ...(r.dev !== undefined ? { dev: r.dev } : {}) }] : [])).map((h) => ({
+      gateway: h.gateway ?? h.via?.host,
+      dev: h.dev,
+    }));
+    const other = r.via?.host !== undefined || (r.nexthops ?? []).some((h) => h.via?.host !== undefined);
     return {
       prefix: withLength(r.dst, v6),
       type: r.type ?? 'unicast',
@@ -53,6 +67,7 @@ export function parseIpRouteJson(text: string, v6: boolean): FibRoute[] {
       devices: hops.length > 0 ? hops.flatMap((h) => (h.dev !== undefined ? [h.dev] : [])) : r.dev !== undefined ? [r.dev] : [],
       metric: r.metric ?? 0,
       ...(r.table !== undefined ? { table: r.table } : {}),
+      ...(other ? { viaOtherFamily: true } : {}),
     };
   });
 }

@@ -84,6 +84,8 @@ export function frrBgpdConfig(spec: DaemonSpec, originate: readonly string[] = s
     if (n.localAddress !== undefined) out.push(` neighbor ${a} update-source ${n.localAddress}`);
     if (n.multihop !== undefined && n.multihop !== false) out.push(` neighbor ${a} ebgp-multihop${n.multihop === true ? '' : ` ${n.multihop}`}`);
     if (n.password !== undefined) out.push(` neighbor ${a} password ${n.password}`);
+    if (n.ttlSecurity !== undefined) out.push(` neighbor ${a} ttl-security hops ${n.ttlSecurity}`);
+    if (n.extendedNextHop) out.push(` neighbor ${a} capability extended-nexthop`);
   }
   for (const f of ['ipv4', 'ipv6'] as const) {
     out.push(' !', ` address-family ${f} unicast`);
