@@ -17,6 +17,7 @@ import {
   type KernelRoute,
   type KernelRouteKey,
   type KernelWrite,
+  type GatewayResolution,
   type RouteFilter,
 } from './port.js';
 
@@ -137,6 +138,24 @@ export class FakeKernel implements KernelPort {
       } catch (e) {
         out.push(e instanceof KernelError ? e : new KernelError('EOTHER', w.op, w.route, { cause: e }));
       }
+    }
+    return out;
+  }
+
+  /** Gateways for addresses on no connected subnet (`ip route get`), set by tests. */
+  readonly gateways = new Map<string, GatewayResolution | null>();
+
+  async lookup(addresses: readonly string[]): Promise<Map<string, GatewayResolution | null>> {
+    await Promise.resolve();
+    const out = new Map<string, GatewayResolution | null>();
+    for (const a of addresses) {
+      const set = this.gateways.get(a);
+      if (set !== undefined) {
+        out.set(a, set);
+        continue;
+      }
+      const link = this.#links.find((l) => l.addresses.some((c) => subnetContains(c, a)));
+      out.set(a, link ? { via: a, ifindex: link.ifindex, dev: link.name } : null);
     }
     return out;
   }

@@ -23,7 +23,9 @@ import {
   toKernelError,
   type KernelErrorCode,
   type KernelEvent,
+  type GatewayResolution,
   type KernelError,
+  type KernelNextHop,
   type KernelPort,
   type KernelRoute,
   type KernelRouteKey,
@@ -98,6 +100,9 @@ interface Planned {
   readonly route: KernelRoute;
 }
 
+/** A next hop the kernel cannot take as is unless it is on a connected subnet: resolved recursively. */
+const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.ifindex === undefined && h.onlink !== true;
+
 /** Writes handed to the port at once (it pipelines them). */
 const WRITE_CHUNK = 4096;
 /** Per-route failure lines logged per batch before only the summary is. */
@@ -114,6 +119,8 @@ export class FibSync {
   readonly #retryMs: number;
 
   readonly #desired = new Map<string, KernelRoute>();
+  /** Recursive next hops (not on a connected subnet): how the kernel reaches each (`ip route get`). */
+  readonly #resolved = new Map<string, GatewayResolution | null>();
   #installed = new Map<string, KernelRoute>();
   readonly #stale = new Set<string>();
   readonly #conflicts = new Map<string, { prefix: string; since: number }>();
@@ -286,9 +293,14 @@ export class FibSync {
         }
         keys = new Set([...this.#desired.keys(), ...this.#installed.keys(), ...this.#retries.keys(), ...dirty]);
       }
+      // Next hops on no connected subnet (eBGP multihop, iBGP next hops behind a router) are resolved
+      // through the kernel's own table first, as BIRD's `gateway recursive` does.
+      if (full) this.#resolved.clear();
+      const keyList = [...keys];
+      await this.#resolveNextHops(keyList);
       // Plan every key synchronously, then write in bounded chunks (the port pipelines each chunk).
       const planned: Planned[] = [];
-      for (const k of keys) {
+      for (const k of keyList) {
         const p = this.#plan(k);
         if (p) planned.push(p);
       }
@@ -320,9 +332,42 @@ export class FibSync {
     return out;
   }
 
+  async #resolveNextHops(keys: readonly string[]): Promise<void> {
+    const need = new Set<string>();
+    for (const k of keys) {
+      const r = this.#desired.get(k);
+      if (!r || r.type !== 'unicast') continue;
+      for (const h of r.nextHops) if (needsResolution(h) && !this.#resolved.has(h.via)) need.add(h.via);
+    }
+    if (need.size === 0) return;
+    for (const [address, g] of await this.#port.lookup([...need])) {
+      this.#resolved.set(address, g);
+      if (g && g.via !== address) this.#log.debug({ nextHop: address, via: g.via, dev: g.dev }, 'recursive next hop resolved');
+    }
+  }
+
+  /** The route as installed: recursive next hops replaced by the gateway the kernel uses to reach them. */
+  #effective(want: KernelRoute): KernelRoute {
+    if (want.type !== 'unicast' || !want.nextHops.some(needsResolution)) return want;
+    const seen = new Set<string>();
+    const hops: KernelNextHop[] = [];
+    for (const h of want.nextHops) {
+      let hop = h;
+      if (needsResolution(h)) {
+        const g = this.#resolved.get(h.via);
+        if (g && g.via !== h.via) hop = { via: g.via, ifindex: g.ifindex, ...(g.dev !== undefined ? { dev: g.dev } : {}), ...(h.weight !== undefined ? { weight: h.weight } : {}) };
+      }
+      if (seen.has(hop.via)) continue; // two BGP next hops behind the same gateway
+      seen.add(hop.via);
+      hops.push(hop);
+    }
+    return { ...want, nextHops: hops };
+  }
+
   /** What one key needs now (null: nothing). Updates bookkeeping that needs no kernel call. */
   #plan(k: string): Planned | null {
-    const want = this.#desired.get(k);
+    const desired = this.#desired.get(k);
+    const want = desired ? this.#effective(desired) : undefined;
     const have = this.#installed.get(k);
     if (!want) {
       this.#conflicts.delete(k);
@@ -392,8 +437,15 @@ export class FibSync {
       case 'route-deleted':
       case 'route-changed': {
         const k = routeKey(e.route);
-        const want = this.#desired.get(k);
+        const desired = this.#desired.get(k);
+        const want = desired ? this.#effective(desired) : undefined;
         const ours = e.route.protocol === this.#protocol;
+        // Another protocol's route changed: a recursive next hop may now resolve differently.
+        if (!ours && this.#resolved.size > 0) {
+          this.#resolved.clear();
+          this.#scheduleRepair();
+          return;
+        }
         if (e.kind === 'route-changed' && ours && want && routeSatisfies(e.route, want)) return; // our own write
         if (e.kind === 'route-deleted' && ours && !want && !this.#installed.has(k)) return; // our own delete
         if (!want && !this.#installed.has(k) && !this.#conflicts.has(k)) return; // not a key we care about
@@ -402,11 +454,16 @@ export class FibSync {
       }
       case 'link-up':
       case 'addr-changed':
+        if (this.#resolved.size > 0) {
+          this.#resolved.clear();
+          this.#scheduleRepair();
+        }
         this.#retryLinkWaiters();
         if (e.kind === 'addr-changed' && e.removed) this.#scheduleRepair();
         return;
       case 'link-down':
       case 'resync':
+        this.#resolved.clear();
         this.#scheduleRepair();
         return;
     }

@@ -17,8 +17,9 @@ let addon: TuneAddon | null | undefined;
 function load(): TuneAddon | null {
   if (addon !== undefined) return addon;
   try {
-    const path = process.env['WREN_TCP_ADDON'] ?? new URL('../../native/build/Release/wren_tcp.node', import.meta.url).pathname;
-    addon = createRequire(import.meta.url)(path) as TuneAddon;
+    const override = process.env['WREN_TCP_ADDON'];
+    const path = override ?? new URL('../../native/build/Release/wren_tcp.node', import.meta.url).pathname;
+    addon = createRequire(override ?? import.meta.url)(path) as TuneAddon;
   } catch {
     addon = null;
   }

@@ -29,6 +29,7 @@ import {
   type KernelRoute,
   type KernelRouteKey,
   type KernelWrite,
+  type GatewayResolution,
   type RouteFilter,
 } from './port.js';
 import {
@@ -39,6 +40,7 @@ import {
   setNlmsgAck,
   decodeRoute,
   encodeDelRoute,
+  encodeRouteLookup,
   encodeDumpRequest,
   encodeNewRoute,
   toKernelRouteFromDecoded,
@@ -264,6 +266,35 @@ export class NetlinkKernel implements KernelPort {
       s.addMembership('IPV4_ROUTE');
       s.addMembership('IPV6_ROUTE');
     }
+  }
+
+  async lookup(addresses: readonly string[]): Promise<Map<string, GatewayResolution | null>> {
+    const out = new Map<string, GatewayResolution | null>();
+    let names: ReadonlyMap<number, string> = new Map();
+    try {
+      names = await this.#linkNames();
+    } catch {
+      // names are only for display
+    }
+    await Promise.all(
+      addresses.map(async (address) => {
+        try {
+          const msgs = await this.#request('list', RTM.GETROUTE, encodeRouteLookup(address), 0);
+          const m = msgs.find((x) => x.type === RTM.NEWROUTE);
+          const d = m ? decodeRoute(m.data) : null;
+          const hop = d?.nextHops[0];
+          if (!d || !hop || d.type !== 1 || hop.ifindex === 0) {
+            out.set(address, null);
+            return;
+          }
+          const dev = names.get(hop.ifindex);
+          out.set(address, { via: hop.via ?? address, ifindex: hop.ifindex, ...(dev !== undefined ? { dev } : {}) });
+        } catch {
+          out.set(address, null);
+        }
+      }),
+    );
+    return out;
   }
 
   async list(filter: RouteFilter): Promise<KernelRoute[]> {

@@ -78,6 +78,13 @@ export type KernelWrite =
   | { readonly op: 'replace'; readonly route: KernelRoute }
   | { readonly op: 'remove'; readonly route: KernelRouteKey };
 
+/** How the kernel reaches an address: the immediate gateway (the address itself when connected) and device. */
+export interface GatewayResolution {
+  readonly via: string;
+  readonly ifindex: number;
+  readonly dev?: string;
+}
+
 export interface KernelPort {
   /** Create-exclusive (NLM_F_CREATE|NLM_F_EXCL). A route already at the key => KernelError 'EEXIST'. */
   add(route: KernelRoute): Promise<void>;
@@ -93,6 +100,11 @@ export interface KernelPort {
   write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]>;
   /** Routes of one protocol in one table. */
   list(filter: RouteFilter): Promise<KernelRoute[]>;
+  /**
+   * Route lookups (`ip route get`) for next hops that are not on a connected subnet: one result per
+   * address, null when the kernel has no route to it. Never rejects.
+   */
+  lookup(addresses: readonly string[]): Promise<Map<string, GatewayResolution | null>>;
   links(): Promise<KernelLink[]>;
   /** Starts notifications; returns the unsubscribe function. */
   subscribe(onEvent: (e: KernelEvent) => void): () => void;

@@ -162,6 +162,13 @@ export function encodeDelRoute(key: KernelRouteKey): Buffer {
   return Buffer.concat([head, attrU32(RTA.TABLE, key.table), encodeAttr(RTA.DST, p.bytes), attrU32(RTA.PRIORITY, key.metric)]);
 }
 
+/** RTM_GETROUTE for one address (not a dump): "which route would the kernel use to reach it". */
+export function encodeRouteLookup(address: string): Buffer {
+  const a = parseAddress(address);
+  const head = encodeRtmsg({ family: familyCode(a.family), dstLen: a.family === 4 ? 32 : 128, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });
+  return Buffer.concat([head, encodeAttr(RTA.DST, a.bytes)]);
+}
+
 /** RTM_GETROUTE dump request for one family (0 = both). */
 export function encodeDumpRequest(family: number): Buffer {
   return encodeRtmsg({ family, dstLen: 0, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });

@@ -93,7 +93,8 @@ class Driver {
 
   constructor(ns: string, bundle: string) {
     this.#child = spawn('ip', ['netns', 'exec', ns, process.execPath, bundle], {
-      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+      // The bundle lives in a temp directory: point it at the native addon (netlink-tune.ts).
+      env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), WREN_TCP_ADDON: join(ROOT, 'native', 'build', 'Release', 'wren_tcp.node') },
     });
     children.add(this.#child);
     this.#child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));

@@ -276,3 +276,37 @@ describe('toKernelRoute', () => {
     expect(toKernelRoute('172.16.0.0/24', [], opts).type).toBe('blackhole');
   });
 });
+
+describe('FibSync: recursive next hops (not on a connected subnet)', () => {
+  it('installs the gateway the kernel uses to reach the BGP next hop, and does not rewrite it on later scans', async () => {
+    const { fake, sync } = setup();
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.1', ifindex: 2, dev: 'eth0' });
+    await sync.start();
+    const want = route('10.200.0.0/24', '10.0.100.2');
+    expect(want.nextHops).toEqual([{ via: '10.0.100.2' }]);
+    await sync.setDesired([want]);
+    expect(fake.routes().find((r) => r.prefix === '10.200.0.0/24')?.nextHops).toEqual([{ via: '192.168.1.1', ifindex: 2, dev: 'eth0' }]);
+    fake.clearCalls();
+    await sync.scan();
+    expect(ops(fake)).toEqual([]);
+  });
+
+  it('follows the next hop when the route to it changes (another protocol\'s route event)', async () => {
+    const { fake, sync, clock } = setup();
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.1', ifindex: 2, dev: 'eth0' });
+    await sync.start();
+    await sync.setDesired([route('10.200.0.0/24', '10.0.100.2')]);
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.254', ifindex: 2, dev: 'eth0' });
+    fake.emit({ kind: 'route-changed', route: { prefix: '10.0.100.0/24', table: 254, protocol: 4, metric: 0, type: 'unicast', nextHops: [{ via: '192.168.1.254' }] } });
+    clock.advance(1000);
+    await sync.idle();
+    expect(fake.routes().find((r) => r.prefix === '10.200.0.0/24')?.nextHops.map((h) => h.via)).toEqual(['192.168.1.254']);
+  });
+
+  it('leaves an unresolvable next hop as it is (the kernel refuses it; retried when links change)', async () => {
+    const { sync } = setup([], { checkReachability: true, links: [eth0] });
+    await sync.start();
+    await sync.setDesired([route('10.200.0.0/24', '10.9.9.9')]);
+    expect(sync.status().installed).toBe(0);
+  });
+});
