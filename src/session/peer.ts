@@ -525,10 +525,8 @@ export class Peer {
     while (t.writable) {
       const bufs = this.opts.hooks.pull(this, 64 * 1024);
       if (bufs.length === 0) return;
-      for (const b of bufs) {
-        t.write(b);
-        this.#msgsOut++;
-      }
+      t.writeMany(bufs);
+      this.#msgsOut += bufs.length;
     }
   }
 }

@@ -105,6 +105,25 @@ export class Transport {
   }
 
   /**
+   * Writes several messages as one writev (cork/uncork, ARCHITECTURE.md part 5): a reflector sends
+   * thousands of small UPDATEs, one syscall per batch instead of one per message.
+   */
+  writeMany(bufs: readonly Buffer[]): void {
+    if (!this.#open || bufs.length === 0) return;
+    if (bufs.length === 1) {
+      this.write(bufs[0] as Buffer);
+      return;
+    }
+    const s = this.#socket;
+    s.cork();
+    for (const b of bufs) {
+      this.bytesOut += b.length;
+      s.write(b);
+    }
+    s.uncork();
+  }
+
+  /**
    * Flushes what was written (a NOTIFICATION), half-closes, and destroys after a grace period.
    * No more callbacks. Resolves when the socket is closed.
    */
