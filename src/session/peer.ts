@@ -78,6 +78,8 @@ interface Conn {
   pending: AbortController | undefined;
   outgoing: boolean;
   readonly timers: Map<TimerName, () => void>;
+  /** When the hold timer expires (see #startTimer), clock milliseconds. */
+  holdDeadline: number;
   readonly name: string;
 }
 
@@ -261,7 +263,7 @@ export class Peer {
   // ------------------------------------------------------------ internals
 
   #newConn(outgoing: boolean): Conn {
-    return { fsm: newSession(this.opts.session), transport: undefined, pending: undefined, outgoing, timers: new Map(), name: `c${this.#seq++}` };
+    return { fsm: newSession(this.opts.session), transport: undefined, pending: undefined, outgoing, timers: new Map(), holdDeadline: 0, name: `c${this.#seq++}` };
   }
 
   #attach(conn: Conn, socket: Socket): void {
@@ -502,15 +504,32 @@ export class Peer {
   }
 
   #startTimer(conn: Conn, timer: TimerName, seconds: number): void {
+    const now = this.opts.clock.now();
+    // The hold timer is restarted by every message received (thousands per second during a table
+    // transfer): an armed hold timer only moves its deadline, and re-arms itself for the remainder
+    // when it fires early, instead of a clearTimeout + setTimeout per message.
+    if (timer === 'Hold' && conn.timers.has('Hold')) {
+      conn.holdDeadline = now + seconds * 1000;
+      return;
+    }
     conn.timers.get(timer)?.();
     // RFC 4271 10: ConnectRetry and Keepalive are jittered; Hold is not.
     const sec = timer === 'ConnectRetry' || timer === 'Keepalive' ? jitter(seconds, this.#random) : seconds;
-    const cancel = this.opts.clock.after(Math.round(sec * 1000), () => {
-      if (conn.timers.get(timer) !== cancel) return;
-      conn.timers.delete(timer);
-      this.#feed(conn, { kind: 'TimerExpired', timer });
-    });
-    conn.timers.set(timer, cancel);
+    if (timer === 'Hold') conn.holdDeadline = now + sec * 1000;
+    const arm = (ms: number): void => {
+      const cancel = this.opts.clock.after(Math.max(0, Math.round(ms)), () => {
+        if (conn.timers.get(timer) !== cancel) return;
+        conn.timers.delete(timer);
+        const left = timer === 'Hold' ? conn.holdDeadline - this.opts.clock.now() : 0;
+        if (left > 0) {
+          arm(left);
+          return;
+        }
+        this.#feed(conn, { kind: 'TimerExpired', timer });
+      });
+      conn.timers.set(timer, cancel);
+    };
+    arm(sec * 1000);
   }
 
   #clearTimers(conn: Conn): void {
