@@ -460,18 +460,7 @@ export class NetlinkKernel implements KernelPort {
     } catch (e) {
       throw toKernelError(e, op, route);
     }
-    const hops = route.nextHops.map((h): KernelNextHop => {
-      if (h.ifindex !== undefined) return h;
-      if (h.dev !== undefined) {
-        const link = links.find((l) => l.name === h.dev);
-        if (!link) throw new KernelError('ENODEV', op, route);
-        return { ...h, ifindex: link.ifindex };
-      }
-      if (h.onlink) return h;
-      const link = links.find((l) => l.addresses.some((a) => subnetContains(a, h.via)));
-      return link ? { ...h, ifindex: link.ifindex } : h;
-    });
-    return { ...route, nextHops: hops };
+    return resolveWith(route, links, op, new Map());
   }
 
   async #request(op: KernelOp, type: number, payload: Buffer, flags: number, route?: KernelRouteKey): Promise<NetlinkMessage[]> {
