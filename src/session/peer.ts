@@ -80,6 +80,8 @@ interface Conn {
   readonly timers: Map<TimerName, () => void>;
   /** When the hold timer expires (see #startTimer), clock milliseconds. */
   holdDeadline: number;
+  /** When the armed hold timer fires (it then re-arms if the deadline moved later). */
+  holdFiresAt: number;
   readonly name: string;
 }
 
@@ -263,7 +265,7 @@ export class Peer {
   // ------------------------------------------------------------ internals
 
   #newConn(outgoing: boolean): Conn {
-    return { fsm: newSession(this.opts.session), transport: undefined, pending: undefined, outgoing, timers: new Map(), holdDeadline: 0, name: `c${this.#seq++}` };
+    return { fsm: newSession(this.opts.session), transport: undefined, pending: undefined, outgoing, timers: new Map(), holdDeadline: 0, holdFiresAt: 0, name: `c${this.#seq++}` };
   }
 
   #attach(conn: Conn, socket: Socket): void {
@@ -508,7 +510,8 @@ export class Peer {
     // The hold timer is restarted by every message received (thousands per second during a table
     // transfer): an armed hold timer only moves its deadline, and re-arms itself for the remainder
     // when it fires early, instead of a clearTimeout + setTimeout per message.
-    if (timer === 'Hold' && conn.timers.has('Hold')) {
+    // A deadline earlier than the armed firing (4 minutes in OpenSent, then the negotiated time) re-arms.
+    if (timer === 'Hold' && conn.timers.has('Hold') && now + seconds * 1000 >= conn.holdFiresAt) {
       conn.holdDeadline = now + seconds * 1000;
       return;
     }
@@ -517,6 +520,7 @@ export class Peer {
     const sec = timer === 'ConnectRetry' || timer === 'Keepalive' ? jitter(seconds, this.#random) : seconds;
     if (timer === 'Hold') conn.holdDeadline = now + sec * 1000;
     const arm = (ms: number): void => {
+      if (timer === 'Hold') conn.holdFiresAt = this.opts.clock.now() + ms;
       const cancel = this.opts.clock.after(Math.max(0, Math.round(ms)), () => {
         if (conn.timers.get(timer) !== cancel) return;
         conn.timers.delete(timer);
