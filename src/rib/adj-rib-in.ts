@@ -1,7 +1,9 @@
 /**
  * Adj-RIB-In: per peer, the routes as received (pre-import) and as accepted (post-import), with the
  * reason when refused, and the graceful-restart stale mark. One small `Route` object per
- * (peer, prefix); no closures. This file also splits a decoded UPDATE into what changes.
+ * (peer, prefix), hung off the prefix's destination (loc-rib.ts) rather than kept in a per-peer
+ * map: the prefix is looked up once per UPDATE, and per-peer walks (session down, stale sweep,
+ * re-import) walk the destinations. This file also splits a decoded UPDATE into what changes.
  */
 import { Afi, Safi } from '../codec/constants.js';
 import type { PathAttrs, UpdateMsg } from '../codec/types.js';
@@ -22,23 +24,63 @@ export interface RouteSource {
   readonly routerIdNum: number;
 }
 
-export interface Route {
-  readonly prefix: string;
-  readonly family: Family;
+const REJECT_REASONS: readonly (RejectReason | null)[] = [null, 'as-loop', 'reflection-loop', 'next-hop-self-loop', 'no-next-hop', 'filtered', 'policy'];
+const DECISION_REASONS: readonly (DecisionReason | null)[] = [
+  null,
+  'local',
+  'local-pref',
+  'as-path-len',
+  'origin',
+  'med',
+  'ebgp-over-ibgp',
+  'stale',
+  'router-id',
+  'cluster-list-len',
+  'peer-addr',
+];
+const REASON_BITS = 0x7;
+const STALE_BIT = 0x8;
+const LOST_SHIFT = 4;
+
+/** One route of one source for one prefix (the prefix and family are its destination's). */
+export class Route {
   readonly source: RouteSource;
   /** As received (normalized by the store). */
   received: AttrSet;
   /** After import; null when refused. */
   attrs: AttrSet | null;
-  reason: RejectReason | null;
-  /** RFC 4724 4.2: kept across the peer's restart, not yet re-announced. */
-  stale: boolean;
-  /** Set by the last decision run for a candidate that lost. */
-  lostBy: DecisionReason | null;
-}
+  /** Reject reason, stale mark and decision reason packed in one small integer (no per-route strings). */
+  #bits = 0;
 
-/** One peer's Adj-RIB-In. */
-export type AdjRibIn = Map<string, Route>;
+  constructor(source: RouteSource, received: AttrSet, attrs: AttrSet | null) {
+    this.source = source;
+    this.received = received;
+    this.attrs = attrs;
+  }
+
+  get reason(): RejectReason | null {
+    return REJECT_REASONS[this.#bits & REASON_BITS] ?? null;
+  }
+  set reason(r: RejectReason | null) {
+    this.#bits = (this.#bits & ~REASON_BITS) | (r === null ? 0 : REJECT_REASONS.indexOf(r));
+  }
+
+  /** RFC 4724 4.2: kept across the peer's restart, not yet re-announced. */
+  get stale(): boolean {
+    return (this.#bits & STALE_BIT) !== 0;
+  }
+  set stale(v: boolean) {
+    this.#bits = v ? this.#bits | STALE_BIT : this.#bits & ~STALE_BIT;
+  }
+
+  /** Set by the last decision run for a candidate that lost. */
+  get lostBy(): DecisionReason | null {
+    return DECISION_REASONS[this.#bits >>> LOST_SHIFT] ?? null;
+  }
+  set lostBy(r: DecisionReason | null) {
+    this.#bits = (this.#bits & ((1 << LOST_SHIFT) - 1)) | ((r === null ? 0 : DECISION_REASONS.indexOf(r)) << LOST_SHIFT);
+  }
+}
 
 export function familyOfAfi(afi: number, safi: number): Family | null {
   if (safi !== Safi.UNICAST) return null;
@@ -76,16 +118,21 @@ export function splitUpdate(u: UpdateMsg): UpdateParts {
   const a = u.attrs;
   const reach = a?.mpReach !== undefined && familyOfAfi(a.mpReach.afi, a.mpReach.safi) !== null ? a.mpReach : undefined;
   const unreach = a?.mpUnreach !== undefined && familyOfAfi(a.mpUnreach.afi, a.mpUnreach.safi) !== null ? a.mpUnreach : undefined;
-  const withdrawn = [...u.withdrawn, ...(unreach?.withdrawn ?? [])];
+  const withdrawn = unreach === undefined ? u.withdrawn : [...u.withdrawn, ...unreach.withdrawn];
   if (u.treatAsWithdraw === true) {
     return { withdrawn: [...withdrawn, ...u.nlri, ...(reach?.nlri ?? [])], announced: [], endOfRib: [] };
   }
   const announced: { family: Family; attrs: PathAttrs; prefixes: readonly string[] }[] = [];
   if (a !== null && u.nlri.length > 0) {
-    const v4: Mutable<PathAttrs> = { ...a };
-    delete v4.mpReach;
-    delete v4.mpUnreach;
-    announced.push({ family: 'ipv4-unicast', attrs: v4 as PathAttrs, prefixes: u.nlri });
+    // The store ignores NLRI lists, so attributes without MP attributes are used as they are.
+    let v4: PathAttrs = a;
+    if (a.mpReach !== undefined || a.mpUnreach !== undefined) {
+      const m: Mutable<PathAttrs> = { ...a };
+      delete m.mpReach;
+      delete m.mpUnreach;
+      v4 = m as PathAttrs;
+    }
+    announced.push({ family: 'ipv4-unicast', attrs: v4, prefixes: u.nlri });
   }
   if (a !== null && reach !== undefined && reach.nlri.length > 0) {
     const mp: Mutable<PathAttrs> = { ...a };

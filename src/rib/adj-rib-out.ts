@@ -1,41 +1,57 @@
 /**
- * Adj-RIB-Out of one peer: what it has been sent (`advertised`) and what is pending. Pending is
- * "latest wins" per prefix (a prefix that flaps twice before the socket drains is sent once, and a
- * change back to what was advertised is dropped). Output is pulled by byte budget: the oldest
- * pending changes are grouped by (family, attribute set) so one UPDATE carries as many prefixes as
- * fit; nothing encoded is queued here. Enqueueing is two Map operations (a route reflector with a
- * thousand clients enqueues a million). End-of-RIB (RFC 4724 2) follows the initial dump of each
- * family.
+ * Adj-RIB-Out of one peer: what it has been sent, indexed by destination id (one array slot per
+ * prefix, no map), and where it is in the export journal and in a table dump.
  *
- * References: every advertised entry and every pending announce holds one reference on its set.
+ * Nothing is queued per peer and per prefix. A decision run appends each changed destination once
+ * to the shared export journal (export-journal.ts); a session start, a ROUTE-REFRESH or a new
+ * configuration starts a dump (a walk of the Loc-RIB). When the peer's socket can take more,
+ * `pull` walks the dump, then the journal from the peer's cursor, asks the RIB what the peer should
+ * have for each destination now (`OutFeed.want`), and compares it with what was sent: latest wins
+ * by construction (a prefix that flapped twice since the last pull is read once, in its current
+ * state; a change back to what was sent, or a withdraw of what was never sent, sends nothing).
+ *
+ * A destination that is dirty (changed, not yet decided) is skipped and marked for export: its best
+ * route is stale until the next decision run, which journals it again.
+ *
+ * The changes taken are grouped by (family, attribute set), withdrawals first, up to about
+ * `budgetBytes` of UPDATEs; what is taken counts as advertised from then on. A dump walks one family
+ * after the other, and End-of-RIB (RFC 4724 2) follows the walk of each family.
+ *
+ * References: every advertised entry holds one reference on its attribute set.
  */
 import type { PathAttrs } from '../codec/types.js';
 import type { AttrSet, AttrsStore } from './attrs-store.js';
-import { familyIndex, prefixWireBytes } from './prefix.js';
-import type { Family } from './types.js';
+import type { ExportJournal } from './export-journal.js';
+import type { DestId, LocRib } from './loc-rib.js';
+import { FAMILIES, type Family } from './types.js';
 
 export type OutBatch =
   | { readonly kind: 'withdraw'; readonly family: Family; readonly prefixes: readonly string[] }
   | { readonly kind: 'announce'; readonly family: Family; readonly attrs: AttrSet; readonly prefixes: readonly string[] }
   | { readonly kind: 'end-of-rib'; readonly family: Family };
 
-/** Group key: an attribute set, or WITHDRAW. */
-const WITHDRAW = null;
-type GroupKey = AttrSet | typeof WITHDRAW;
+/** What the RIB tells an Adj-RIB-Out while it is pulled. */
+export interface OutFeed {
+  /** What the peer should have for destination `id` now (null = nothing), with one reference for the caller. */
+  want(id: DestId): AttrSet | null;
+  /** Destination `id` is advertised to no peer any more (the RIB may drop it). */
+  idle(id: DestId): void;
+}
 
 /** RFC 4271 4.3: marker, length, type, withdrawn length, attributes length. */
 const UPDATE_OVERHEAD = 23;
 
-const sizeCache = new WeakMap<AttrSet, number>();
-
-/** A close upper estimate of the encoded path attribute block (for budgeting only). */
+/** A close upper estimate of the encoded path attribute block (for budgeting only; cached per set). */
 export function estimateAttrsBytes(s: AttrSet): number {
-  let n = sizeCache.get(s);
-  if (n !== undefined) return n;
+  if (s.wireEstimate >= 0) return s.wireEstimate;
   const a: PathAttrs = s.attrs;
-  n = 0;
+  let n = 0;
   if (a.origin !== undefined) n += 4;
-  if (a.asPath !== undefined) n += 4 + a.asPath.reduce((t, seg) => t + 2 + 4 * seg.asns.length, 0);
+  const path = a.asPath;
+  if (path !== undefined) {
+    n += 4;
+    for (let i = 0; i < path.length; i++) n += 2 + 4 * (path[i] as (typeof path)[number]).asns.length;
+  }
   if (a.nextHop !== undefined) n += 7;
   if (a.med !== undefined) n += 7;
   if (a.localPref !== undefined) n += 7;
@@ -47,12 +63,16 @@ export function estimateAttrsBytes(s: AttrSet): number {
   if (a.mpReach !== undefined) n += 4 + 5 + 16 * a.mpReach.nextHops.length + 1;
   if (a.extCommunities !== undefined) n += 4 + 8 * a.extCommunities.length;
   if (a.largeCommunities !== undefined) n += 4 + 12 * a.largeCommunities.length;
-  for (const r of a.unknown ?? []) n += 4 + r.value.length;
-  sizeCache.set(s, n);
+  const unknown = a.unknown;
+  if (unknown !== undefined) for (let i = 0; i < unknown.length; i++) n += 4 + (unknown[i] as (typeof unknown)[number]).value.length;
+  s.wireEstimate = n;
   return n;
 }
 
+const familyBit = (f: Family): number => (f === 'ipv4-unicast' ? 1 : 2);
+
 interface Group {
+  readonly attrs: AttrSet | null;
   readonly prefixes: string[];
   /** Bytes of prefixes in the message being filled. */
   fill: number;
@@ -61,145 +81,219 @@ interface Group {
   readonly room: number;
 }
 
+/** A walk of the Loc-RIB, one family after the other (so each family's End-of-RIB can follow it). */
+interface Dump {
+  /** Family bits (1 IPv4, 2 IPv6) still to walk, the current one included. */
+  families: number;
+  /** Family bits to send even where the peer already has the same (ROUTE-REFRESH). */
+  force: number;
+  /** The family being walked (0 IPv4, 1 IPv6) and the next destination id to look at. */
+  fi: 0 | 1;
+  pos: number;
+}
+
 export class AdjRibOut {
   readonly #store: AttrsStore;
   readonly #maxMessageBytes: number;
-  readonly #advertised = new Map<string, AttrSet>();
-  /** prefix -> what to send (null = withdraw), in the order changes arrived; latest wins. */
-  readonly #pending = new Map<string, AttrSet | null>();
-  /** Pending entries per family (IPv4, IPv6), for End-of-RIB. */
-  readonly #pendingPerFamily: [number, number] = [0, 0];
-  readonly #eorPending = new Set<Family>();
+  readonly #loc: LocRib;
+  readonly #journal: ExportJournal;
+  /** Destination id -> what the peer was sent. */
+  #adv: (AttrSet | undefined)[] = [];
+  #advertised = 0;
+  /** Next journal position to read. */
+  #cursor: number;
+  #dump: Dump | null = null;
+  /**
+   * A destination taken from the dump or the journal but not processed yet (it did not fit), or -1.
+   * Held here, so trimming the journal does not lose it; skipped if it was dropped meanwhile.
+   */
+  #carry: DestId = -1;
+  #carryFromDump = false;
+  #eorPending: Family[] = [];
 
-  constructor(store: AttrsStore, maxMessageBytes: number) {
+  constructor(store: AttrsStore, maxMessageBytes: number, loc: LocRib, journal: ExportJournal) {
     this.#store = store;
     this.#maxMessageBytes = maxMessageBytes;
+    this.#loc = loc;
+    this.#journal = journal;
+    this.#cursor = journal.end;
   }
 
-  /** Records what the peer should have for `prefix` (null = nothing). Latest wins. */
-  enqueue(prefix: string, attrs: AttrSet | null): void {
-    const prev = this.#pending.get(prefix);
-    if (prev !== undefined) {
-      if (prev === attrs) return;
-      this.#unpend(prefix, prev);
-    }
-    if (attrs === (this.#advertised.get(prefix) ?? null)) return; // the peer already has exactly this
-    if (attrs !== null) this.#store.retain(attrs);
-    this.#pending.set(prefix, attrs);
-    this.#pendingPerFamily[prefix.includes(':') ? 1 : 0]++;
+  /** Walks the whole Loc-RIB (these families) for this peer; `force` resends what it already has. */
+  dump(families: readonly Family[], force = false): void {
+    let bits = 0;
+    for (const f of families) bits |= familyBit(f);
+    if (bits === 0) return;
+    const d = this.#dump;
+    // A dump already under way starts over with the union of both (what it sent is not sent twice).
+    const all = bits | (d?.families ?? 0);
+    this.#dump = { families: all, force: (force ? bits : 0) | (d?.force ?? 0), fi: (all & 1) !== 0 ? 0 : 1, pos: 0 };
   }
 
-  /** Asks for End-of-RIB of these families once their pending updates are all pulled. */
+  /** Asks for End-of-RIB of these families, each once the dump has walked it. */
   requestEndOfRib(families: readonly Family[]): void {
-    for (const f of families) this.#eorPending.add(f);
+    for (const f of families) if (!this.#eorPending.includes(f)) this.#eorPending.push(f);
   }
 
+  /** True when a pull may have something to send. */
   hasPending(): boolean {
-    return this.#pending.size > 0 || this.#eorPending.size > 0;
+    return this.#dump !== null || this.#carry >= 0 || this.#cursor < this.#journal.end || this.#eorPending.length > 0;
   }
 
-  get pendingCount(): number {
-    return this.#pending.size;
+  /** The journal position this peer has read up to (the journal is trimmed behind every peer). */
+  get cursor(): number {
+    return this.#cursor;
   }
 
   get advertisedCount(): number {
-    return this.#advertised.size;
+    return this.#advertised;
   }
 
-  advertisedAttrs(prefix: string): AttrSet | undefined {
-    return this.#advertised.get(prefix);
-  }
-
-  /** What is pending for a prefix (undefined = nothing pending, null = a withdraw). */
-  pendingAttrs(prefix: string): AttrSet | null | undefined {
-    return this.#pending.get(prefix);
+  advertisedAttrs(id: DestId): AttrSet | undefined {
+    return this.#adv[id];
   }
 
   /**
-   * Takes the oldest pending changes worth about `budgetBytes` of UPDATEs and groups them:
-   * withdrawals per family first, then announcements per (family, attribute set). Then End-of-RIB
-   * for each requested family with nothing left pending. Always makes progress: at least one
-   * prefix when anything is pending. What is taken counts as advertised from now on.
+   * Takes the next changes worth about `budgetBytes` of UPDATEs and groups them: withdrawals per
+   * family first, then announcements per (family, attribute set), then End-of-RIB for each
+   * requested family once the dump is done. Always makes progress: at least one prefix when there
+   * is anything to send.
    */
-  pull(budgetBytes: number): OutBatch[] {
+  pull(budgetBytes: number, feed: OutFeed): OutBatch[] {
     const max = this.#maxMessageBytes;
-    const groups: [Map<GroupKey, Group>, Map<GroupKey, Group>] = [new Map(), new Map()];
+    const withdraws: [Group | null, Group | null] = [null, null];
+    const groups: [Map<AttrSet, Group>, Map<AttrSet, Group>] = [new Map(), new Map()];
+    const store = this.#store;
+    const adv = this.#adv;
     let used = 0;
     let taken = 0;
-    for (const [p, key] of this.#pending) {
-      const fi = p.includes(':') ? 1 : 0;
-      const b = prefixWireBytes(p);
-      let g = groups[fi].get(key);
-      const isNew = g === undefined;
-      if (g === undefined) {
-        const perMessage = UPDATE_OVERHEAD + (key === WITHDRAW ? 10 * fi : estimateAttrsBytes(key));
-        g = { prefixes: [], fill: max, perMessage, room: max - perMessage };
+    const loc = this.#loc;
+    for (let id = this.#next(); id >= 0; id = this.#next()) {
+      if (loc.isDirty(id)) {
+        loc.setExportPending(id, true);
+        this.#carry = -1;
+        continue;
       }
+      const fi = loc.familyIndex(id);
+      const forced = this.#carryFromDump && ((this.#dump?.force ?? 0) & (1 << fi)) !== 0;
+      const have = adv[id];
+      const want = feed.want(id);
+      if (want === (have ?? null) && (want === null || !forced)) {
+        if (want !== null) store.release(want);
+        this.#carry = -1;
+        continue;
+      }
+      let g = want === null ? withdraws[fi] : groups[fi].get(want);
+      const isNew = g === undefined || g === null;
+      if (g === undefined || g === null) {
+        const perMessage = UPDATE_OVERHEAD + (want === null ? 10 * fi : estimateAttrsBytes(want));
+        g = { attrs: want, prefixes: [], fill: max, perMessage, room: max - perMessage };
+      }
+      const b = loc.wireBytes(id);
       // A group whose current message is full (or a new group) starts a message.
       const extra = g.fill + b > g.room ? g.perMessage + b : b;
-      if (taken > 0 && used + extra > budgetBytes) break;
-      if (isNew) groups[fi].set(key, g);
+      if (taken > 0 && used + extra > budgetBytes) {
+        if (want !== null) store.release(want);
+        break;
+      }
+      this.#carry = -1;
+      if (isNew) {
+        if (want === null) withdraws[fi] = g;
+        else groups[fi].set(want, g);
+      }
       g.fill = extra === b ? g.fill + b : b;
-      g.prefixes.push(p);
+      g.prefixes.push(loc.prefix(id));
       used += extra;
       taken++;
+      this.#record(id, have, want, feed);
     }
     const out: OutBatch[] = [];
-    for (const [fi, family] of [[0, 'ipv4-unicast'], [1, 'ipv6-unicast']] as const) {
-      const w = groups[fi].get(WITHDRAW);
-      if (w !== undefined) out.push({ kind: 'withdraw', family, prefixes: w.prefixes });
+    for (let fi = 0; fi < 2; fi++) {
+      const w = withdraws[fi];
+      if (w != null) out.push({ kind: 'withdraw', family: FAMILIES[fi] as Family, prefixes: w.prefixes });
     }
-    for (const [fi, family] of [[0, 'ipv4-unicast'], [1, 'ipv6-unicast']] as const) {
-      for (const [key, g] of groups[fi]) if (key !== WITHDRAW) out.push({ kind: 'announce', family, attrs: key, prefixes: g.prefixes });
-    }
-    for (const b of out) {
-      if (b.kind === 'end-of-rib') continue;
-      const attrs = b.kind === 'announce' ? b.attrs : null;
-      for (const p of b.prefixes) {
-        this.#pending.delete(p);
-        this.#pendingPerFamily[p.includes(':') ? 1 : 0]--;
-        const old = this.#advertised.get(p);
-        if (attrs === null) this.#advertised.delete(p);
-        else this.#advertised.set(p, attrs); // the pending reference moves to advertised
-        if (old !== undefined) this.#store.release(old);
+    for (let fi = 0; fi < 2; fi++) {
+      for (const g of (groups[fi] as Map<AttrSet, Group>).values()) {
+        out.push({ kind: 'announce', family: FAMILIES[fi] as Family, attrs: g.attrs as AttrSet, prefixes: g.prefixes });
       }
     }
-    for (const f of [...this.#eorPending]) {
-      if (this.#pendingPerFamily[familyIndex(f)] === 0) {
-        out.push({ kind: 'end-of-rib', family: f });
-        this.#eorPending.delete(f);
-      }
+    if (this.#eorPending.length > 0) {
+      const walking = this.#dump?.families ?? 0;
+      const ready = this.#eorPending.filter((f) => (walking & familyBit(f)) === 0);
+      for (const f of ready) out.push({ kind: 'end-of-rib', family: f });
+      if (ready.length > 0) this.#eorPending = this.#eorPending.filter((f) => (walking & familyBit(f)) !== 0);
     }
     return out;
   }
 
-  /**
-   * Forgets what was advertised in one family, so the next dump sends all of it again (ROUTE-REFRESH,
-   * RFC 2918 3). Pending withdrawals stay pending: the peer still holds those prefixes.
-   */
-  forgetAdvertised(family: Family): void {
-    const v6 = family === 'ipv6-unicast';
-    for (const [p, s] of this.#advertised) {
-      if (p.includes(':') !== v6) continue;
-      this.#advertised.delete(p);
-      this.#store.release(s);
-    }
-  }
-
   /** Forgets everything (session down), releasing every reference. */
-  clear(): void {
-    for (const s of this.#advertised.values()) this.#store.release(s);
-    for (const s of this.#pending.values()) if (s !== null) this.#store.release(s);
-    this.#advertised.clear();
-    this.#pending.clear();
-    this.#pendingPerFamily[0] = 0;
-    this.#pendingPerFamily[1] = 0;
-    this.#eorPending.clear();
+  clear(feed: OutFeed): void {
+    const adv = this.#adv;
+    const loc = this.#loc;
+    this.#adv = [];
+    this.#advertised = 0;
+    for (let id = 0; id < adv.length; id++) {
+      const s = adv[id];
+      if (s === undefined) continue;
+      this.#store.release(s);
+      if (loc.addAdvertised(id, -1) === 0) feed.idle(id);
+    }
+    this.#dump = null;
+    this.#carry = -1;
+    this.#eorPending = [];
+    this.#cursor = this.#journal.end;
   }
 
-  #unpend(prefix: string, key: GroupKey): void {
-    this.#pending.delete(prefix);
-    this.#pendingPerFamily[prefix.includes(':') ? 1 : 0]--;
-    if (key !== null) this.#store.release(key);
+  /** The peer now has `want` (its reference moves here) for destination `id` instead of `have`. */
+  #record(id: DestId, have: AttrSet | undefined, want: AttrSet | null, feed: OutFeed): void {
+    const adv = this.#adv;
+    if (want !== null) {
+      while (adv.length <= id) adv.push(undefined);
+      adv[id] = want;
+      if (have !== undefined) this.#store.release(have);
+      else {
+        this.#advertised++;
+        this.#loc.addAdvertised(id, 1);
+      }
+      return;
+    }
+    if (have === undefined) return;
+    adv[id] = undefined;
+    this.#store.release(have);
+    this.#advertised--;
+    if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
+  }
+
+  /** The next destination to look at (kept as the carry until it is processed), or -1. */
+  #next(): DestId {
+    if (this.#carry >= 0) return this.#carry;
+    const dump = this.#dump;
+    const loc = this.#loc;
+    if (dump !== null) {
+      for (;;) {
+        while (dump.pos < loc.idLimit) {
+          const id = dump.pos++;
+          if (!loc.isLive(id) || loc.familyIndex(id) !== dump.fi) continue;
+          this.#carry = id;
+          this.#carryFromDump = true;
+          return id;
+        }
+        // This family is walked: on to the next one, if any.
+        dump.families &= ~(1 << dump.fi);
+        if ((dump.families & 2) === 0) break;
+        dump.fi = 1;
+        dump.pos = 0;
+      }
+      this.#dump = null;
+    }
+    const j = this.#journal;
+    while (this.#cursor < j.end) {
+      const id = j.at(this.#cursor++);
+      if (id < 0 || !loc.isLive(id)) continue;
+      this.#carry = id;
+      this.#carryFromDump = false;
+      return id;
+    }
+    return -1;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Routes as decision candidates, and the forwarding facts of the selected paths. The attribute
- * part of a candidate is computed once per interned attribute set (cached), the rest comes from the
- * route's source and its stale mark.
+ * part of a candidate is computed once per interned attribute set (cached on the set), the rest
+ * comes from the route's source and its stale mark. The forwarding facts of a single path are also
+ * one frozen object per attribute set, shared by every prefix using it.
  */
 import type { Route } from './adj-rib-in.js';
 import type { AttrSet } from './attrs-store.js';
@@ -14,11 +15,9 @@ export interface RouteCandidate extends Candidate {
   readonly route: Route;
 }
 
-const metricsCache = new WeakMap<AttrSet, AttrMetrics>();
-
 function metricsOf(s: AttrSet): AttrMetrics {
-  let m = metricsCache.get(s);
-  if (m === undefined) metricsCache.set(s, (m = attrMetrics(s.attrs)));
+  let m = s.metrics;
+  if (m === null) s.metrics = m = attrMetrics(s.attrs);
   return m;
 }
 
@@ -47,6 +46,19 @@ const byAddress = (a: string, b: string): number => {
   const kb = addressKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
+
+/** The forwarding facts of a locally originated prefix. */
+export const LOCAL_FORWARDING: BestForwarding = Object.freeze({ local: true, nextHops: Object.freeze([]) as readonly string[] });
+
+/** The forwarding facts of a route that is the only path: one frozen object per attribute set. */
+export function singlePathForwarding(s: AttrSet): BestForwarding {
+  let f = s.fwd;
+  if (f === null) {
+    const nh = usableNextHop(s.attrs);
+    s.fwd = f = Object.freeze({ local: false, nextHops: Object.freeze(nh === null ? [] : [nh]) as readonly string[] });
+  }
+  return f;
+}
 
 /** The ECMP set: distinct usable next hops of the multipath routes in ladder order, at most maxPaths, sorted. */
 export function ecmpNextHops(paths: readonly Route[], maxPaths: number): string[] {

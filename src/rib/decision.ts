@@ -8,6 +8,7 @@
 import type { AsPath, PathAttrs } from '../codec/types.js';
 import { Origin } from '../codec/constants.js';
 import { routerIdNumber } from './prefix.js';
+import { DEFAULT_LOCAL_PREF } from './import.js';
 import type { DecisionReason } from './types.js';
 
 export interface Candidate {
@@ -162,7 +163,8 @@ export interface AttrMetrics {
 export function attrMetrics(a: PathAttrs): AttrMetrics {
   const first = neighborAs(a.asPath, -1);
   return {
-    localPref: a.localPref ?? 100,
+    // RFC 4271 5.1.5: the default degree of preference when the route has none (import.ts localPrefOf).
+    localPref: a.localPref ?? DEFAULT_LOCAL_PREF,
     asPathLen: asPathLength(a.asPath),
     origin: a.origin ?? Origin.INCOMPLETE,
     med: a.med ?? 0,

@@ -38,15 +38,38 @@ type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
  * starts with an AS_SET or the sequence already holds 255 ASes.
  */
 export function prependAs(p: AsPath, asn: number): AsPath {
+  // Frozen like an interned path, so interning the result does not copy it again. Plain loops, no
+  // spreads: this runs once per exported attribute set, a quarter million times for a full table.
   const first = p[0];
-  if (first !== undefined && first.type === 'sequence' && first.asns.length < 255) {
-    return [{ type: 'sequence', asns: [asn, ...first.asns] }, ...p.slice(1)];
-  }
-  return [{ type: 'sequence', asns: [asn] }, ...p];
+  const extend = first !== undefined && first.type === 'sequence' && first.asns.length < 255;
+  const asns: number[] = [asn];
+  if (extend) for (let i = 0; i < first.asns.length; i++) asns.push(first.asns[i] as number);
+  const out: AsPath[number][] = [Object.freeze({ type: 'sequence' as const, asns: Object.freeze(asns) })];
+  for (let i = extend ? 1 : 0; i < p.length; i++) out.push(p[i] as AsPath[number]);
+  return Object.freeze(out);
 }
 
 /** RFC 5065 5.3: confederation segments are removed before a route leaves the confederation. */
-const withoutConfed = (p: AsPath): AsPath => p.filter((s) => s.type === 'sequence' || s.type === 'set');
+function withoutConfed(p: AsPath): AsPath {
+  for (let i = 0; i < p.length; i++) {
+    const t = (p[i] as AsPath[number]).type;
+    if (t !== 'sequence' && t !== 'set') return p.filter((s) => s.type === 'sequence' || s.type === 'set');
+  }
+  return p;
+}
+
+/** The attributes export passes on unchanged to any peer (a new object; nothing is deleted from it). */
+function passedOn(a: PathAttrs): Mutable<PathAttrs> {
+  const d: Mutable<PathAttrs> = {};
+  if (a.origin !== undefined) d.origin = a.origin;
+  if (a.atomicAggregate === true) d.atomicAggregate = true;
+  if (a.aggregator !== undefined) d.aggregator = a.aggregator;
+  if (a.communities !== undefined) d.communities = a.communities;
+  if (a.extCommunities !== undefined) d.extCommunities = a.extCommunities;
+  if (a.largeCommunities !== undefined) d.largeCommunities = a.largeCommunities;
+  if (a.unknown !== undefined) d.unknown = a.unknown;
+  return d;
+}
 
 function addUnique<T>(base: readonly T[] | undefined, extra: readonly T[], key: (t: T) => string): T[] {
   const out = [...(base ?? [])];
@@ -140,29 +163,26 @@ export function exportGroupAttrs(
   // RFC 4271 9.2 (iBGP split horizon) and RFC 4456 6 (reflection).
   if (!mayAdvertise(src.role, dst.role)) return null;
 
-  const d: Mutable<PathAttrs> = { ...a };
-  delete d.mpUnreach;
-  delete d.as4Path;
-  delete d.as4Aggregator;
+  // MP_UNREACH_NLRI, AS4_PATH and AS4_AGGREGATOR are never passed on (the codec writes the AS4
+  // forms itself for a 2-octet peer); NEXT_HOP / MP_REACH_NLRI are set below.
+  const d = passedOn(a);
   let nextHops: readonly string[] | null;
 
   if (dst.role === 'ebgp') {
     // RFC 4271 5.1.5: LOCAL_PREF is not included in UPDATEs to external peers.
-    delete d.localPref;
     // RFC 4456 8: ORIGINATOR_ID and CLUSTER_LIST stay inside the AS.
-    delete d.originatorId;
-    delete d.clusterList;
     // RFC 4271 5.1.4: "The MULTI_EXIT_DISC attribute received from a neighboring AS MUST NOT be
     // propagated to other neighboring ASes." A learned MED (eBGP, or iBGP that may carry one from
     // another border router) is dropped; our own (originated, or set by export policy) is kept.
-    if (src.role !== 'local') delete d.med;
+    if (src.role === 'local' && a.med !== undefined) d.med = a.med;
     // RFC 4271 5.1.2 b): prepend our AS on this session.
     d.asPath = prependAs(withoutConfed(a.asPath ?? []), dst.localAs);
     // RFC 4271 5.1.3: to an external peer, our own address on the session.
     nextHops = selfNextHops(dst.session, family);
   } else {
+    if (a.med !== undefined) d.med = a.med;
     // RFC 4271 5.1.5: LOCAL_PREF is included in every UPDATE to an internal peer.
-    if (d.localPref === undefined) d.localPref = DEFAULT_LOCAL_PREF;
+    d.localPref = a.localPref ?? DEFAULT_LOCAL_PREF;
     d.asPath = a.asPath ?? [];
     if (isReflected(src.role, dst.role)) {
       // RFC 4456 8: stamp ORIGINATOR_ID / CLUSTER_LIST. RFC 4456 10: next hop unchanged.
@@ -171,8 +191,6 @@ export function exportGroupAttrs(
       d.clusterList = stamp.clusterList;
       nextHops = unchangedNextHops(a, family, dst.session) ?? selfNextHops(dst.session, family);
     } else {
-      delete d.originatorId;
-      delete d.clusterList;
       // RFC 4271 5.1.3: to an internal peer the next hop of an external route is kept, unless
       // next-hop-self is configured; our own routes carry our address.
       const self = src.role === 'local' || dst.nextHopSelf;
@@ -183,13 +201,10 @@ export function exportGroupAttrs(
 
   if (family === 'ipv4-unicast' && !(nextHops[0] ?? '').includes(':')) {
     d.nextHop = nextHops[0] as string;
-    delete d.mpReach;
   } else if (family === 'ipv4-unicast') {
     // RFC 8950 3: IPv4 NLRI with an IPv6 next hop travel in MP_REACH_NLRI with AFI 1.
-    delete d.nextHop;
     d.mpReach = { afi: Afi.IPV4, safi: Safi.UNICAST, nextHops, nlri: [] };
   } else {
-    delete d.nextHop;
     // RFC 4760 3 / RFC 2545 3: IPv6 routes travel in MP_REACH_NLRI with [global] or [global, link-local].
     d.mpReach = { afi: Afi.IPV6, safi: Safi.UNICAST, nextHops, nlri: [] };
   }

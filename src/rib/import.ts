@@ -7,7 +7,7 @@
  * on the attributes and the peer) and `prefixAllowed` (depends on the prefix).
  */
 import type { AsPath, PathAttrs } from '../codec/types.js';
-import { allNextHops, usableNextHop } from './next-hop.js';
+import { usableNextHop } from './next-hop.js';
 import { isDefaultRoute, parsePrefix, prefixCovers, type ParsedPrefix } from './prefix.js';
 import { isReflectionLoop } from './reflect.js';
 import type { PrefixFilterEntry, RejectReason } from './types.js';
@@ -42,40 +42,74 @@ export function countAs(path: AsPath | undefined, asns: readonly number[]): numb
   return n;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
+/** countAs for our global AS and the session's (the same number, or a local-AS override), without an array. */
+function countOurAs(path: AsPath | undefined, global: number, session: number): number {
+  let n = 0;
+  for (const seg of path ?? []) for (const a of seg.asns) if (a === global || a === session) n++;
+  return n;
+}
 
-/** The prefix-independent part of import, in the order the reasons are reported. */
+/** Attributes an accepted route never keeps; and those an eBGP route loses too. */
+const NEVER_KEPT: readonly (keyof PathAttrs)[] = ['mpUnreach', 'as4Path', 'as4Aggregator'];
+const NOT_FROM_EBGP: readonly (keyof PathAttrs)[] = [...NEVER_KEPT, 'localPref', 'originatorId', 'clusterList'];
+
+/** A copy of `a` without the `drop` attributes (built, not deleted from, so it stays a fast object). */
+function without(a: PathAttrs, drop: readonly (keyof PathAttrs)[]): PathAttrs {
+  const d: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) if (v !== undefined && !drop.includes(k as keyof PathAttrs)) d[k] = v;
+  return d as PathAttrs;
+}
+
+/**
+ * The prefix-independent part of import, in the order the reasons are reported. An accepted route
+ * that needs no change is returned as the very object it came as (it then shares the received
+ * attribute set). LOCAL_PREF: see localPrefOf.
+ */
 export function importAttrs(a: PathAttrs, peer: ImportPeer, env: ImportEnv): ImportResult {
   // RFC 4271 9.1.2: "If the AS_PATH attribute of a BGP route contains an AS loop, the BGP route
   // should be excluded from the Phase 2 decision function." allowasIn relaxes it on purpose.
-  const ours = peer.localAs === env.localAs ? [env.localAs] : [env.localAs, peer.localAs];
-  if (countAs(a.asPath, ours) > peer.allowasIn) return { attrs: null, reason: 'as-loop' };
+  if (countOurAs(a.asPath, env.localAs, peer.localAs) > peer.allowasIn) return { attrs: null, reason: 'as-loop' };
 
   // RFC 4456 8: our router id as ORIGINATOR_ID, or our CLUSTER_ID in CLUSTER_LIST. Refusing it
   // replaces the peer's previous route for the prefix (a withdraw), as BIRD does.
   if (!peer.ebgp && isReflectionLoop(a, env.routerId, env.clusterId)) return { attrs: null, reason: 'reflection-loop' };
 
   // A next hop that is one of our own addresses would forward to ourselves.
-  for (const nh of allNextHops(a)) if (env.ownAddresses.has(nh)) return { attrs: null, reason: 'next-hop-self-loop' };
+  if (a.mpReach !== undefined) {
+    for (const nh of a.mpReach.nextHops) if (env.ownAddresses.has(nh)) return { attrs: null, reason: 'next-hop-self-loop' };
+  } else if (a.nextHop !== undefined && env.ownAddresses.has(a.nextHop)) {
+    return { attrs: null, reason: 'next-hop-self-loop' };
+  }
 
   // RFC 4271 9.1.2.1: a route whose NEXT_HOP cannot be resolved is excluded from Phase 2.
   if (usableNextHop(a) === null) return { attrs: null, reason: 'no-next-hop' };
 
-  const d: Mutable<PathAttrs> = { ...a };
-  delete d.mpUnreach;
   // RFC 6793: the codec merged AS4_PATH / AS4_AGGREGATOR; the RIB keeps only the 4-octet form.
-  delete d.as4Path;
-  delete d.as4Aggregator;
-  if (peer.ebgp) {
-    // RFC 4271 5.1.5: LOCAL_PREF is not sent to external peers (RFC 7606 7.5: ignore it if it is);
-    // RFC 4456 8: ORIGINATOR_ID and CLUSTER_LIST are not meaningful across an AS boundary.
-    delete d.originatorId;
-    delete d.clusterList;
-    d.localPref = DEFAULT_LOCAL_PREF;
-  } else if (d.localPref === undefined) {
-    d.localPref = DEFAULT_LOCAL_PREF;
-  }
-  return { attrs: d as PathAttrs, reason: null };
+  // eBGP: RFC 4271 5.1.5, LOCAL_PREF is not sent to external peers (RFC 7606 7.5: ignore it if it
+  // is), so a received one is dropped and the route gets the default; RFC 4456 8: ORIGINATOR_ID and
+  // CLUSTER_LIST are not meaningful across an AS boundary.
+  const drop = peer.ebgp ? NOT_FROM_EBGP : NEVER_KEPT;
+  for (const k of drop) if (a[k] !== undefined) return { attrs: without(a, drop), reason: null };
+  return { attrs: a, reason: null };
+}
+
+/**
+ * RFC 4271 5.1.5 / 9.1.1: the degree of preference of an accepted route is its LOCAL_PREF, or
+ * DEFAULT_LOCAL_PREF when it has none (every eBGP route, and iBGP routes sent without one). The
+ * default is not written into the stored attributes, so an eBGP route shares the received
+ * attribute set (one set per UPDATE, not two); the decision (attrMetrics), export to iBGP peers
+ * (exportGroupAttrs), `show route` (view.ts) and the import policy hook (withLocalPref) apply it.
+ */
+export const localPrefOf = (a: PathAttrs): number => a.localPref ?? DEFAULT_LOCAL_PREF;
+
+const policyViews = new WeakMap<PathAttrs, PathAttrs>();
+
+/** An accepted route's attributes with the degree of preference written out (what policy hooks see; cached per object). */
+export function withLocalPref(a: PathAttrs): PathAttrs {
+  if (a.localPref !== undefined) return a;
+  let v = policyViews.get(a);
+  if (v === undefined) policyViews.set(a, (v = { ...a, localPref: DEFAULT_LOCAL_PREF }));
+  return v;
 }
 
 export type PrefixFilter = (prefix: string) => boolean;

@@ -1,84 +1,258 @@
 /**
- * Loc-RIB: one destination per prefix with its candidates (accepted routes from every source), the
- * selected best, and what was last exported and installed. Changes only mark destinations dirty;
- * the decision runs once per batch over the dirty set (rib.ts decide()).
+ * Loc-RIB: one destination per prefix, found by one lookup of the prefix text (prefix-index.ts:
+ * numeric for IPv4), and named by a small integer id from then on. Every per-prefix fact is a
+ * column indexed by that id: the routes of every source (Adj-RIB-In, accepted or refused), the
+ * selected best, the forwarding facts last reported, a few flags, its place in the export journal,
+ * and how many peers' Adj-RIB-Outs hold it (each of those indexes what it advertised by the same
+ * id, adj-rib-out.ts). Columns instead of an object per prefix: a million prefixes are a few arrays
+ * for the garbage collector, not a million more objects.
+ *
+ * Changes only mark destinations dirty (a flag and a list); the decision runs once per batch over
+ * them (rib.ts decide()). A destination is dropped when nothing refers to it any more (`idle`: no
+ * route, no best, nothing installed, advertised to nobody, not dirty); its id is then reused.
  */
-import type { Route } from './adj-rib-in.js';
-import type { AttrSet } from './attrs-store.js';
+import type { Route, RouteSource } from './adj-rib-in.js';
+import { PrefixIndex } from './prefix-index.js';
+import { prefixLength } from './prefix.js';
 import type { BestForwarding, Family } from './types.js';
 
-export interface Dest {
-  readonly prefix: string;
-  readonly family: Family;
-  /** Accepted routes, any order (the decision sorts canonically). */
-  readonly candidates: Route[];
-  best: Route | null;
-  /** The best route and its attributes when the Adj-RIB-Outs were last filled (identity compare only). */
-  exportedRoute: Route | null;
-  exportedAttrs: AttrSet | null;
-  /** Forwarding facts last reported (BestChange). */
-  fib: BestForwarding | null;
+/** A destination, by id. */
+export type DestId = number;
+
+const FAMILY_BIT = 0x1;
+/** Queued for the next decision run. */
+const DIRTY = 0x2;
+/** What its export depends on changed: journal it at the next decision even if the best is the same route. */
+const EXPORT = 0x4;
+/** Kept in the prefix index by number: #addr and the length below are its key. */
+const NUMERIC = 0x8;
+const WIRE_SHIFT = 4;
+const WIRE_MASK = 0x1f;
+const LEN_SHIFT = 9;
+
+/** RFC 4271 4.3: an NLRI entry is a length octet plus the prefix bytes. */
+const wireBytesOf = (len: number): number => 1 + ((len + 7) >>> 3);
+
+function grownInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.max(min, a.length * 2));
+  b.set(a);
+  return b;
 }
 
 export class LocRib {
-  readonly #dests = new Map<string, Dest>();
-  readonly #dirty = new Set<Dest>();
+  readonly #index = new PrefixIndex();
+  readonly #freeIds: number[] = [];
+  #dirty: DestId[] = [];
+  #live = 0;
 
-  get(prefix: string): Dest | undefined {
-    return this.#dests.get(prefix);
+  // ---- columns (by id). `prefix` is null for a free id.
+  readonly #prefix: (string | null)[] = [];
+  /** Every route for this prefix (accepted and refused), any order: one route, or an array of two or more. */
+  readonly #routes: (Route | Route[] | null)[] = [];
+  readonly #best: (Route | null)[] = [];
+  /** Forwarding facts last reported (BestChange). */
+  readonly #fib: (BestForwarding | null)[] = [];
+  /** family bit | DIRTY | EXPORT | NUMERIC | NLRI wire bytes << WIRE_SHIFT | IPv4 length << LEN_SHIFT */
+  #bits = new Int32Array(1024);
+  /** Peers whose Adj-RIB-Out holds this prefix. */
+  #advCount = new Int32Array(1024);
+  /** Index of its entry in the export journal's ring, or -1 (export-journal.ts). */
+  #jslot = new Int32Array(1024);
+  /** IPv4 address (int32) of a destination kept by number in the prefix index. */
+  #addr = new Int32Array(1024);
+
+  // ------------------------------------------------------------ lookup and lifetime
+
+  /** The destination of this prefix text, or -1. */
+  get(prefix: string): DestId {
+    return this.#index.get(prefix);
   }
 
-  getOrCreate(prefix: string, family: Family): Dest {
-    let d = this.#dests.get(prefix);
-    if (d === undefined) {
-      d = { prefix, family, candidates: [], best: null, exportedRoute: null, exportedAttrs: null, fib: null };
-      this.#dests.set(prefix, d);
+  getOrCreate(prefix: string, family: Family): DestId {
+    const found = this.#index.get(prefix);
+    if (found >= 0) return found;
+    const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#prefix.length;
+    if (id === this.#prefix.length) {
+      this.#prefix.push(prefix);
+      this.#routes.push(null);
+      this.#best.push(null);
+      this.#fib.push(null);
+      if (id >= this.#bits.length) {
+        this.#bits = grownInt32(this.#bits, id + 1);
+        this.#advCount = grownInt32(this.#advCount, id + 1);
+        this.#jslot = grownInt32(this.#jslot, id + 1);
+        this.#addr = grownInt32(this.#addr, id + 1);
+      }
+    } else {
+      this.#prefix[id] = prefix;
     }
-    return d;
+    const index = this.#index;
+    let bits = (family === 'ipv6-unicast' ? FAMILY_BIT : 0) | (wireBytesOf(prefixLength(prefix)) << WIRE_SHIFT);
+    if (index.add(prefix, id)) {
+      this.#addr[id] = index.lastAddr;
+      bits |= NUMERIC | (index.lastLen << LEN_SHIFT);
+    }
+    this.#bits[id] = bits;
+    this.#advCount[id] = 0;
+    this.#jslot[id] = -1;
+    this.#live++;
+    return id;
   }
 
-  addCandidate(route: Route): void {
-    const d = this.getOrCreate(route.prefix, route.family);
-    if (!d.candidates.includes(route)) d.candidates.push(route);
-    this.#dirty.add(d);
+  /** Forgets a destination nothing refers to (see idle); the caller removed it from the journal. */
+  drop(id: DestId): void {
+    const prefix = this.#prefix[id];
+    if (prefix == null) return;
+    const bits = this.#bits[id] as number;
+    if ((bits & NUMERIC) !== 0) this.#index.deleteKey(this.#addr[id] as number, bits >>> LEN_SHIFT);
+    else this.#index.delete(prefix);
+    this.#prefix[id] = null;
+    this.#routes[id] = null;
+    this.#best[id] = null;
+    this.#fib[id] = null;
+    this.#bits[id] = 0;
+    this.#freeIds.push(id);
+    this.#live--;
   }
 
-  removeCandidate(route: Route): void {
-    const d = this.#dests.get(route.prefix);
-    if (d === undefined) return;
-    const i = d.candidates.indexOf(route);
-    if (i >= 0) d.candidates.splice(i, 1);
-    this.#dirty.add(d);
+  isLive(id: DestId): boolean {
+    return this.#prefix[id] != null;
   }
 
-  markDirty(prefix: string): void {
-    const d = this.#dests.get(prefix);
-    if (d !== undefined) this.#dirty.add(d);
+  /** Nothing refers to this destination any more. */
+  idle(id: DestId): boolean {
+    return this.#routes[id] === null && this.#best[id] === null && this.#fib[id] === null && this.#advCount[id] === 0 && (this.#flags(id) & DIRTY) === 0;
   }
 
-  /** The dirty destinations, emptying the set. */
-  takeDirty(): Dest[] {
-    const out = [...this.#dirty];
-    this.#dirty.clear();
+  /** One past the highest id in use: walks go over 0 .. idLimit - 1, skipping ids that are not live. */
+  get idLimit(): number {
+    return this.#prefix.length;
+  }
+
+  /** Live destinations. */
+  get size(): number {
+    return this.#live;
+  }
+
+  // ------------------------------------------------------------ columns
+
+  #flags(id: DestId): number {
+    return this.#bits[id] as number;
+  }
+
+  prefix(id: DestId): string {
+    return this.#prefix[id] ?? '';
+  }
+  family(id: DestId): Family {
+    return (this.#flags(id) & FAMILY_BIT) === 0 ? 'ipv4-unicast' : 'ipv6-unicast';
+  }
+  /** 0 = IPv4, 1 = IPv6. */
+  familyIndex(id: DestId): 0 | 1 {
+    return (this.#flags(id) & FAMILY_BIT) as 0 | 1;
+  }
+  /** Bytes of this prefix as an NLRI entry. */
+  wireBytes(id: DestId): number {
+    return ((this.#bits[id] as number) >>> WIRE_SHIFT) & WIRE_MASK;
+  }
+  routes(id: DestId): Route | Route[] | null {
+    return this.#routes[id] ?? null;
+  }
+  setRoutes(id: DestId, rs: Route | Route[] | null): void {
+    this.#routes[id] = rs;
+  }
+  best(id: DestId): Route | null {
+    return this.#best[id] ?? null;
+  }
+  setBest(id: DestId, r: Route | null): void {
+    this.#best[id] = r;
+  }
+  fib(id: DestId): BestForwarding | null {
+    return this.#fib[id] ?? null;
+  }
+  setFib(id: DestId, f: BestForwarding | null): void {
+    this.#fib[id] = f;
+  }
+  isDirty(id: DestId): boolean {
+    return (this.#flags(id) & DIRTY) !== 0;
+  }
+  exportPending(id: DestId): boolean {
+    return (this.#flags(id) & EXPORT) !== 0;
+  }
+  setExportPending(id: DestId, v: boolean): void {
+    this.#bits[id] = v ? (this.#bits[id] as number) | EXPORT : (this.#bits[id] as number) & ~EXPORT;
+  }
+  advCount(id: DestId): number {
+    return this.#advCount[id] as number;
+  }
+  /** Adds `delta` to the number of peers advertised to; returns the new count. */
+  addAdvertised(id: DestId, delta: number): number {
+    return (this.#advCount[id] = (this.#advCount[id] as number) + delta);
+  }
+  journalSlot(id: DestId): number {
+    return this.#jslot[id] as number;
+  }
+  setJournalSlot(id: DestId, slot: number): void {
+    this.#jslot[id] = slot;
+  }
+
+  // ------------------------------------------------------------ the decision queue
+
+  markDirty(id: DestId): void {
+    const b = this.#bits[id] as number;
+    if ((b & DIRTY) !== 0) return;
+    this.#bits[id] = b | DIRTY;
+    this.#dirty.push(id);
+  }
+
+  /** The dirty destinations, in the order they were marked; their marks are cleared. */
+  takeDirty(): DestId[] {
+    const out = this.#dirty;
+    this.#dirty = [];
+    for (let i = 0; i < out.length; i++) {
+      const id = out[i] as number;
+      this.#bits[id] = (this.#bits[id] as number) & ~DIRTY;
+    }
     return out;
   }
 
   get dirtyCount(): number {
-    return this.#dirty.size;
+    return this.#dirty.length;
   }
+}
 
-  /** Forgets a destination with nothing left in it. */
-  dropIfEmpty(d: Dest): void {
-    if (d.candidates.length === 0 && d.best === null && d.fib === null && this.#dests.get(d.prefix) === d) {
-      this.#dests.delete(d.prefix);
-    }
-  }
+// ---------------------------------------------------------------- the routes of a destination
 
-  values(): IterableIterator<Dest> {
-    return this.#dests.values();
-  }
+/** The route of `source` for this prefix, if any. */
+export function routeOf(loc: LocRib, id: DestId, source: RouteSource): Route | undefined {
+  const rs = loc.routes(id);
+  if (rs === null) return undefined;
+  if (!Array.isArray(rs)) return rs.source === source ? rs : undefined;
+  for (let i = 0; i < rs.length; i++) if ((rs[i] as Route).source === source) return rs[i];
+  return undefined;
+}
 
-  get size(): number {
-    return this.#dests.size;
+export function addRoute(loc: LocRib, id: DestId, r: Route): void {
+  const rs = loc.routes(id);
+  if (rs === null) loc.setRoutes(id, r);
+  else if (Array.isArray(rs)) rs.push(r);
+  else loc.setRoutes(id, [rs, r]);
+}
+
+export function removeRoute(loc: LocRib, id: DestId, r: Route): void {
+  const rs = loc.routes(id);
+  if (rs === r) {
+    loc.setRoutes(id, null);
+    return;
   }
+  if (!Array.isArray(rs)) return;
+  const i = rs.indexOf(r);
+  if (i < 0) return;
+  rs.splice(i, 1);
+  if (rs.length === 1) loc.setRoutes(id, rs[0] as Route);
+}
+
+/** The routes as an array (a new one for a single route; for walks that are not per prefix and per UPDATE). */
+export function routeList(loc: LocRib, id: DestId): readonly Route[] {
+  const rs = loc.routes(id);
+  return rs === null ? [] : Array.isArray(rs) ? rs : [rs];
 }

@@ -1,6 +1,6 @@
 /**
- * Next hops: the usable one of a received route (for the kernel and ECMP), every one it carries (for
- * the own-address loop check), and ours on a session (next-hop-self).
+ * Next hops: the usable one of a received route (for the kernel and ECMP), and ours on a session
+ * (next-hop-self).
  */
 import type { PathAttrs } from '../codec/types.js';
 import { isLinkLocalV6 } from './prefix.js';
@@ -21,12 +21,6 @@ export function usableNextHop(a: PathAttrs): string | null {
   if (ll !== undefined && ll !== '::') return ll;
   if (global !== undefined && global !== '::') return global;
   return null;
-}
-
-/** Every next-hop address a route carries. */
-export function allNextHops(a: PathAttrs): readonly string[] {
-  if (a.mpReach !== undefined) return a.mpReach.nextHops;
-  return a.nextHop === undefined ? [] : [a.nextHop];
 }
 
 const isV4 = (a: string): boolean => !a.includes(':');

@@ -1,13 +1,14 @@
 /**
  * What the RIB keeps per configured peer: its configuration, its session facts while Established,
- * its Adj-RIB-In and Adj-RIB-Out, and the derived values the hot path needs (role flags, compiled
- * prefix filter, export target, export memo).
+ * its Adj-RIB-In counters (the routes themselves hang off the destinations, loc-rib.ts), its
+ * Adj-RIB-Out, and the derived values the hot path needs (role flags, compiled prefix filter,
+ * export target, export memo).
  */
-import type { AdjRibIn, RouteSource } from './adj-rib-in.js';
+import type { RouteSource } from './adj-rib-in.js';
 import type { AdjRibOut } from './adj-rib-out.js';
 import type { ExportMemo } from './export-memo.js';
 import type { ExportTarget } from './export.js';
-import { compilePrefixFilter, type PrefixFilter } from './import.js';
+import { compilePrefixFilter, type ImportPeer, type PrefixFilter } from './import.js';
 import { addressKey, routerIdNumber } from './prefix.js';
 import type { PeerRole, RibPeerConfig, RibSessionInfo } from './types.js';
 
@@ -19,12 +20,19 @@ export interface PeerState extends RouteSource {
   routerId: string;
   routerIdNum: number;
   session: RibSessionInfo | null;
-  readonly adjIn: AdjRibIn;
-  /** Routes in adjIn that passed import. */
+  /** Routes of this peer in Adj-RIB-In (accepted or refused). */
+  received: number;
+  /** Of those, the ones that passed import. */
   accepted: number;
+  /** Of those, the ones marked stale (graceful restart). */
+  stale: number;
   /** Present while Established. */
   out: AdjRibOut | null;
+  /** encode-out.ts ctxKey of the session (shared encodings). */
+  ctxKey: number;
   filter: PrefixFilter | null;
+  /** What import needs to know of the peer (import.ts). */
+  importPeer: ImportPeer;
   /** The max-prefix line was logged for this session. */
   maxPrefixWarned: boolean;
   /** Present while Established. */
@@ -45,10 +53,13 @@ export function createPeerState(cfg: RibPeerConfig): PeerState {
     routerId: '0.0.0.0',
     routerIdNum: 0,
     session: null,
-    adjIn: new Map(),
+    received: 0,
     accepted: 0,
+    stale: 0,
     out: null,
+    ctxKey: 0,
     filter: null,
+    importPeer: { ebgp: cfg.role === 'ebgp', localAs: cfg.localAs, allowasIn: cfg.allowasIn },
     maxPrefixWarned: false,
     target: null,
     memo: null,
@@ -65,6 +76,7 @@ export function applyConfig(p: PeerState, cfg: RibPeerConfig): void {
   p.ebgp = cfg.role === 'ebgp';
   p.localAs = cfg.localAs;
   p.filter = cfg.importPrefixes === undefined ? null : compilePrefixFilter(cfg.importPrefixes);
+  p.importPeer = { ebgp: p.ebgp, localAs: cfg.localAs, allowasIn: cfg.allowasIn };
   p.target = p.session === null ? null : exportTarget(cfg, p.session);
 }
 

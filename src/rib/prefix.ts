@@ -9,8 +9,6 @@ import type { Family } from './types.js';
 export const familyOf = (prefixOrAddress: string): Family =>
   prefixOrAddress.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
 
-export const familyIndex = (f: Family): 0 | 1 => (f === 'ipv4-unicast' ? 0 : 1);
-
 /** Prefix length from canonical text (digits after the '/'; hot path, no allocation). */
 export function prefixLength(prefix: string): number {
   let n = 0;

@@ -5,68 +5,67 @@
  * once per batch (from setImmediate), hands BestChange records to the kernel, and pulls each peer's
  * output when its socket can take more.
  *
- * Pieces: attrs-store (interning), adj-rib-in (routes, UPDATE split), import, decision, loc-rib,
- * reflect + export (+ export-memo), adj-rib-out (+ encode-out), originate, view. See docs/rib.md.
+ * Shape (docs/rib.md "Design"): one lookup of the prefix per UPDATE entry finds its destination id
+ * (loc-rib.ts), under which the Loc-RIB keeps the routes of every source (Adj-RIB-In), the best, and
+ * by which each peer's Adj-RIB-Out indexes what it was sent. A decision run appends each changed
+ * destination once to the export journal shared by all peers; each peer's output is computed when
+ * it is pulled.
+ *
+ * Pieces: attrs-store (+ attrs-hash: interning), adj-rib-in (routes, UPDATE split), import,
+ * decision + decide-destination, loc-rib (+ prefix-index), export-journal, reflect + export
+ * (+ export-groups, export-memo), adj-rib-out (+ encode-out), originate, view.
  */
-import type { UpdateMsg } from '../codec/types.js';
+import type { PathAttrs, UpdateMsg } from '../codec/types.js';
 import type { RouteView } from '../control/protocol.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { familyOfAfi, splitUpdate, type Route, type RouteSource } from './adj-rib-in.js';
-import { AdjRibOut, type OutBatch } from './adj-rib-out.js';
+import { familyOfAfi, Route, splitUpdate, type RouteSource } from './adj-rib-in.js';
+import { AdjRibOut, type OutBatch, type OutFeed } from './adj-rib-out.js';
 import { AttrsStore, type AttrSet } from './attrs-store.js';
-import { candidateOf, ecmpNextHops, sameForwarding } from './candidate.js';
-import { multipathSet, selectBest } from './decision.js';
-import { encodeBatch } from './encode-out.js';
+import { decideDestination } from './decide-destination.js';
+import { ctxKey, encodeBatch, SharedEncodings } from './encode-out.js';
 import { ExportGroups } from './export-groups.js';
-import { importAttrs, prefixAllowed, type ImportEnv, type ImportPeer, type ImportResult } from './import.js';
-import { LocRib, type Dest } from './loc-rib.js';
+import { ExportJournal } from './export-journal.js';
+import { importAttrs, prefixAllowed, withLocalPref, type ImportEnv } from './import.js';
+import { addRoute, LocRib, removeRoute, routeOf, type DestId } from './loc-rib.js';
 import { sessionAddresses } from './next-hop.js';
 import { originatedTable } from './originate.js';
 import { applyConfig, applySession, createPeerState, type PeerState } from './peer-state.js';
-import { canonicalPrefix, comparePrefixes, familyOf, routerIdNumber } from './prefix.js';
-import type {
-  BestChange,
-  Family,
-  OriginatedRoute,
-  ReceiveResult,
-  RejectReason,
-  RibOptions,
-  RibPeerConfig,
-  RibSessionInfo,
-} from './types.js';
-import { toRouteView } from './view.js';
+import { familyOf, routerIdNumber } from './prefix.js';
+import type { BestChange, Family, OriginatedRoute, ReceiveResult, RejectReason, RibOptions, RibPeerConfig, RibSessionInfo } from './types.js';
+import { routeViews } from './view.js';
 
 const MAX_MESSAGE = 4096; // RFC 4271 4
 const MAX_MESSAGE_EXTENDED = 65535; // RFC 8654
 
-const importPeer = (p: PeerState): ImportPeer => ({ ebgp: p.ebgp, localAs: p.localAs, allowasIn: p.cfg.allowasIn });
+/** The prefix-independent import result of one received attribute set (once per UPDATE part). */
+interface ImportBase {
+  readonly set: AttrSet | null;
+  readonly reason: RejectReason | null;
+}
 
 export class Rib {
   readonly #o: RibOptions;
   readonly #log: Logger;
   readonly #store = new AttrsStore();
   readonly #loc = new LocRib();
+  readonly #journal = new ExportJournal(this.#loc);
   readonly #peers = new Map<string, PeerState>();
+  readonly #feeds = new Map<PeerState, OutFeed>();
   readonly #local: RouteSource;
   readonly #localRoutes = new Map<string, Route>();
-  #ownAddresses = new Set<string>();
-  /** Destinations to re-export to every peer at the next decide() even if their best is unchanged. */
-  readonly #reexport = new Set<Dest>();
+  #importEnv: ImportEnv;
+  /** Counts of the UPDATE being received. */
+  #accepted = 0;
+  #rejected = 0;
   readonly #exports: ExportGroups;
+  readonly #shared = new SharedEncodings();
 
   constructor(o: RibOptions) {
     this.#o = o;
     this.#log = (o.log ?? silentLogger).child({ component: 'rib' });
-    this.#exports = new ExportGroups(this.#store, o.clusterId);
-    this.#local = {
-      id: 'local',
-      key: '',
-      role: 'local',
-      ebgp: false,
-      localAs: o.localAs,
-      routerId: o.routerId,
-      routerIdNum: routerIdNumber(o.routerId),
-    };
+    this.#exports = new ExportGroups(this.#store, this.#loc, o.clusterId);
+    this.#importEnv = { localAs: o.localAs, routerId: o.routerId, clusterId: o.clusterId, ownAddresses: new Set() };
+    this.#local = { id: 'local', key: '', role: 'local', ebgp: false, localAs: o.localAs, routerId: o.routerId, routerIdNum: routerIdNumber(o.routerId) };
   }
 
   // ------------------------------------------------------------ peers
@@ -75,7 +74,9 @@ export class Rib {
   configurePeer(p: RibPeerConfig): void {
     const peer = this.#peers.get(p.id);
     if (peer === undefined) {
-      this.#peers.set(p.id, createPeerState(p));
+      const created = createPeerState(p);
+      this.#peers.set(p.id, created);
+      this.#feeds.set(created, { want: (d) => this.#exports.want(created, d), idle: (d) => this.#idle(d) });
       return;
     }
     const roleChanged = peer.role !== p.role || peer.localAs !== p.localAs;
@@ -83,25 +84,21 @@ export class Rib {
     this.#exports.join(peer);
     // Its role and AS also matter when its routes are exported to others.
     if (roleChanged) this.#exports.clearAll();
+    // Re-imported, and (its role, policy results) re-exported to the others.
     this.#reimport(peer);
-    // Its routes may now be exported differently to others (role, policy results).
-    for (const r of peer.adjIn.values()) {
-      const d = this.#loc.get(r.prefix);
-      if (d !== undefined && d.best === r) this.#reexport.add(d);
-    }
-    if (peer.out !== null) this.#dumpTo(peer);
+    if (peer.out !== null && peer.session !== null) peer.out.dump(peer.session.families);
   }
 
   /** Forgets a peer: its routes are withdrawn, its Adj-RIB-Out dropped. */
   removePeer(id: string): void {
     const peer = this.#peers.get(id);
     if (peer === undefined) return;
-    for (const r of [...peer.adjIn.values()]) this.#withdraw(peer, r);
-    peer.out?.clear();
-    peer.out = null;
+    this.#dropOut(peer);
+    this.#withdrawAll(peer);
     applySession(peer, null);
     this.#exports.join(peer);
     this.#peers.delete(id);
+    this.#feeds.delete(peer);
     this.#exports.clearAll();
     this.#refreshOwnAddresses();
   }
@@ -116,18 +113,19 @@ export class Rib {
     if (oldRouterId !== peer.routerId) {
       // Router id feeds the decision (RFC 4271 9.1.2.2 f) and ORIGINATOR_ID of reflected routes.
       this.#exports.clearAll();
-      for (const r of peer.adjIn.values()) {
-        if (r.attrs === null) continue;
-        this.#loc.markDirty(r.prefix);
-        const d = this.#loc.get(r.prefix);
-        if (d !== undefined && d.best === r) this.#reexport.add(d);
-      }
+      this.#walk(peer, (id, r) => {
+        if (r.attrs === null) return;
+        this.#loc.setExportPending(id, true);
+        this.#loc.markDirty(id);
+      });
     }
-    peer.out?.clear();
-    peer.out = new AdjRibOut(this.#store, s.ctx.extendedMessage ? MAX_MESSAGE_EXTENDED : MAX_MESSAGE);
+    this.#dropOut(peer);
+    const out = new AdjRibOut(this.#store, s.ctx.extendedMessage ? MAX_MESSAGE_EXTENDED : MAX_MESSAGE, this.#loc, this.#journal);
+    peer.out = out;
+    peer.ctxKey = ctxKey(s.ctx);
     this.#refreshOwnAddresses();
-    this.#dumpTo(peer);
-    peer.out.requestEndOfRib(s.families);
+    out.dump(s.families);
+    out.requestEndOfRib(s.families);
   }
 
   /**
@@ -137,19 +135,19 @@ export class Rib {
    */
   peerDown(id: string, o: { keepStale: boolean }): void {
     const peer = this.#peer(id);
-    peer.out?.clear();
-    peer.out = null;
+    this.#dropOut(peer);
     applySession(peer, null);
     this.#exports.join(peer);
     this.#refreshOwnAddresses();
     if (o.keepStale) {
-      for (const r of peer.adjIn.values()) {
-        if (r.stale) continue;
+      this.#walk(peer, (id, r) => {
+        if (r.stale) return;
         r.stale = true;
-        if (r.attrs !== null) this.#loc.markDirty(r.prefix);
-      }
+        peer.stale++;
+        if (r.attrs !== null) this.#loc.markDirty(id);
+      });
     } else {
-      for (const r of [...peer.adjIn.values()]) this.#withdraw(peer, r);
+      this.#withdrawAll(peer);
     }
   }
 
@@ -159,26 +157,26 @@ export class Rib {
    */
   sweepStale(id: string, family?: Family): number {
     const peer = this.#peer(id);
+    if (peer.stale === 0) return 0;
     let n = 0;
-    for (const r of [...peer.adjIn.values()]) {
-      if (r.stale && (family === undefined || r.family === family)) {
-        this.#withdraw(peer, r);
+    this.#walk(peer, (id, r) => {
+      if (r.stale && (family === undefined || this.#loc.family(id) === family)) {
+        this.#withdraw(peer, id, r);
         n++;
       }
-    }
+    });
     return n;
   }
 
   /**
    * RFC 2918 3: on a ROUTE-REFRESH the speaker "re-advertise[s] to that peer the Adj-RIB-Out of
-   * the <AFI, SAFI>". Queues every route of the family again (pulled like any other output).
+   * the <AFI, SAFI>". Walks the family again, sending every route even if it was sent before.
    */
   refresh(id: string, afi: number, safi: number): void {
     const peer = this.#peer(id);
     const family = familyOfAfi(afi, safi);
     if (family === null || peer.out === null || peer.session === null || !peer.session.families.includes(family)) return;
-    peer.out.forgetAdvertised(family);
-    this.#dumpTo(peer, family);
+    peer.out.dump([family], true);
   }
 
   // ------------------------------------------------------------ input
@@ -186,118 +184,101 @@ export class Rib {
   /** One decoded, validated UPDATE from a peer. */
   receive(id: string, u: UpdateMsg): ReceiveResult {
     const peer = this.#peer(id);
+    this.#accepted = 0;
+    this.#rejected = 0;
+    const a = u.attrs;
+    if (u.treatAsWithdraw !== true && (a === null || (a.mpReach === undefined && a.mpUnreach === undefined)) && (u.withdrawn.length > 0 || u.nlri.length > 0)) {
+      // The common UPDATE, IPv4 only: no need to split it.
+      this.#withdrawList(peer, u.withdrawn);
+      if (a !== null && u.nlri.length > 0) this.#announce(peer, 'ipv4-unicast', a, u.nlri);
+      return { endOfRib: [], maxPrefixExceeded: this.#checkMaxPrefix(peer), accepted: this.#accepted, rejected: this.#rejected };
+    }
     const parts = splitUpdate(u);
     for (const f of parts.endOfRib) {
       const swept = this.sweepStale(id, f);
       if (swept > 0) this.#log.info({ peer: id, family: f, swept }, 'stale routes swept after end-of-rib');
     }
-    for (const p of parts.withdrawn) {
-      const r = peer.adjIn.get(p);
-      if (r !== undefined) this.#withdraw(peer, r);
+    this.#withdrawList(peer, parts.withdrawn);
+    for (const part of parts.announced) this.#announce(peer, part.family, part.attrs, part.prefixes);
+    return { endOfRib: parts.endOfRib, maxPrefixExceeded: this.#checkMaxPrefix(peer), accepted: this.#accepted, rejected: this.#rejected };
+  }
+
+  #withdrawList(peer: PeerState, prefixes: readonly string[]): void {
+    const loc = this.#loc;
+    for (let i = 0; i < prefixes.length; i++) {
+      const id = loc.get(prefixes[i] as string);
+      const r = id < 0 ? undefined : routeOf(loc, id, peer);
+      if (r !== undefined) this.#withdraw(peer, id, r);
     }
-    let accepted = 0;
-    let rejected = 0;
-    const env = this.#importEnv();
-    for (const part of parts.announced) {
-      const received = this.#store.intern(part.attrs);
-      const base = importAttrs(received.attrs, importPeer(peer), env);
-      const baseSet = base.attrs === null ? null : this.#store.intern(base.attrs);
-      for (const prefix of part.prefixes) {
-        if (this.#importOne(peer, prefix, part.family, received, base, baseSet)) accepted++;
-        else rejected++;
-      }
-      this.#store.release(received);
-      if (baseSet !== null) this.#store.release(baseSet);
+  }
+
+  /** Prefixes announced with one attribute set: interned and imported once, then stored per prefix. */
+  #announce(peer: PeerState, family: Family, attrs: PathAttrs, prefixes: readonly string[]): void {
+    const loc = this.#loc;
+    const received = this.#store.intern(attrs);
+    const base = this.#importBase(peer, received);
+    for (let i = 0; i < prefixes.length; i++) {
+      if (this.#importOne(peer, loc.getOrCreate(prefixes[i] as string, family), received, base, true)) this.#accepted++;
+      else this.#rejected++;
     }
-    return { endOfRib: parts.endOfRib, maxPrefixExceeded: this.#checkMaxPrefix(peer), accepted, rejected };
+    this.#store.release(received);
+    if (base.set !== null) this.#store.release(base.set);
   }
 
   /** Replaces the set of originated prefixes. */
   setOriginated(routes: readonly OriginatedRoute[]): void {
     const table = originatedTable(routes);
+    const s = this.#store;
     for (const [prefix, r] of [...this.#localRoutes]) {
       if (table.has(prefix)) continue;
       this.#localRoutes.delete(prefix);
-      this.#loc.removeCandidate(r);
-      this.#dropRouteRefs(r);
+      const id = this.#loc.get(prefix);
+      if (id >= 0) {
+        removeRoute(this.#loc, id, r);
+        this.#loc.markDirty(id);
+      }
+      s.release(r.received);
+      if (r.attrs !== null) s.release(r.attrs);
+      r.attrs = null;
     }
     for (const [prefix, attrs] of table) {
-      const set = this.#store.intern(attrs);
+      const set = s.intern(attrs);
       const r = this.#localRoutes.get(prefix);
+      const id = this.#loc.getOrCreate(prefix, familyOf(prefix));
       if (r === undefined) {
-        this.#store.retain(set);
-        this.#store.retain(set);
-        const route: Route = { prefix, family: familyOf(prefix), source: this.#local, received: set, attrs: set, reason: null, stale: false, lostBy: null };
+        s.retain(set);
+        s.retain(set);
+        const route = new Route(this.#local, set, set);
         this.#localRoutes.set(prefix, route);
-        this.#loc.addCandidate(route);
+        addRoute(this.#loc, id, route);
+        this.#loc.markDirty(id);
       } else if (r.attrs !== set) {
-        this.#store.retain(set);
-        this.#store.retain(set);
-        this.#dropRouteRefs(r);
+        s.retain(set);
+        s.retain(set);
+        s.release(r.received);
+        if (r.attrs !== null) s.release(r.attrs);
         r.received = set;
         r.attrs = set;
-        this.#loc.markDirty(prefix);
+        this.#loc.setExportPending(id, true);
+        this.#loc.markDirty(id);
       }
-      this.#store.release(set);
+      s.release(set);
     }
   }
 
   // ------------------------------------------------------------ decision
 
-  /** Runs the decision over every dirty prefix, fills the Adj-RIB-Outs, returns forwarding changes. */
+  /** Runs the decision over every dirty prefix, journals what changed for export, returns forwarding changes. */
   decide(): BestChange[] {
     const changes: BestChange[] = [];
     const dirty = this.#loc.takeDirty();
-    for (const d of dirty) this.#decideDest(d, changes);
-    for (const d of this.#reexport) this.#exportToAll(d);
-    this.#reexport.clear();
-    for (const d of dirty) this.#loc.dropIfEmpty(d);
+    for (let i = 0; i < dirty.length; i++) decideDestination(this.#loc, this.#journal, dirty[i] as DestId, this.#o.maxPaths, changes);
+    for (let i = 0; i < dirty.length; i++) this.#idle(dirty[i] as DestId);
+    let readers = this.#journal.end;
+    for (const p of this.#peers.values()) if (p.out !== null && p.out.cursor < readers) readers = p.out.cursor;
+    this.#journal.trim(readers);
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ dirty: dirty.length, changes: changes.length }, 'decision run');
     return changes;
-  }
-
-  #decideDest(d: Dest, changes: BestChange[]): void {
-    const c = d.candidates;
-    let best: Route | null = null;
-    let paths: readonly Route[] = [];
-    if (c.length === 1) {
-      best = c[0] as Route;
-      best.lostBy = null;
-      paths = [best];
-    } else if (c.length > 1) {
-      const cands = c.map(candidateOf);
-      const dec = selectBest(cands);
-      if (dec !== null) {
-        best = dec.best.route;
-        for (const x of cands) x.route.lostBy = dec.lostBy.get(x) ?? null;
-        paths = multipathSet(dec.best, cands, cands.length).map((x) => x.route);
-      }
-    }
-    const fib = best === null ? null : best.source.role === 'local' ? { local: true, nextHops: [] } : { local: false, nextHops: ecmpNextHops(paths, this.#o.maxPaths) };
-    if (!sameForwarding(d.fib, fib)) {
-      d.fib = fib;
-      changes.push(fib === null ? { prefix: d.prefix, best: null } : { prefix: d.prefix, best: { local: fib.local, nextHops: [...fib.nextHops] } });
-    }
-    d.best = best;
-    if (best !== d.exportedRoute || (best?.attrs ?? null) !== d.exportedAttrs) this.#exportToAll(d);
-  }
-
-  // ------------------------------------------------------------ export
-
-  #exportToAll(d: Dest): void {
-    d.exportedRoute = d.best;
-    d.exportedAttrs = d.best?.attrs ?? null;
-    for (const peer of this.#peers.values()) {
-      if (peer.out !== null && peer.session !== null && peer.session.families.includes(d.family)) this.#exports.enqueue(peer, d);
-    }
-  }
-
-  /** The whole Loc-RIB (or one family of it) towards one peer: initial dump, refresh, new configuration. */
-  #dumpTo(peer: PeerState, only?: Family): void {
-    const families = peer.session?.families ?? [];
-    for (const d of this.#loc.values()) {
-      if (d.best !== null && families.includes(d.family) && (only === undefined || d.family === only)) this.#exports.enqueue(peer, d);
-    }
   }
 
   // ------------------------------------------------------------ output
@@ -308,16 +289,26 @@ export class Rib {
 
   /** Pending output as grouped batches (no bytes); what nextMessages encodes. */
   nextBatches(id: string, budgetBytes: number): OutBatch[] {
-    return this.#peers.get(id)?.out?.pull(budgetBytes) ?? [];
+    const peer = this.#peers.get(id);
+    const feed = peer === undefined ? undefined : this.#feeds.get(peer);
+    if (peer?.out == null || feed === undefined) return [];
+    return peer.out.pull(budgetBytes, feed);
   }
 
-  /** Encoded UPDATEs (and End-of-RIB after the initial dump), about `budgetBytes` in total. */
+  /**
+   * Encoded UPDATEs (and End-of-RIB after the initial dump), about `budgetBytes` in total. Peers
+   * of one export group may get the very same Buffers (encoded once); they are never modified.
+   */
   nextMessages(id: string, budgetBytes: number): Buffer[] {
     const peer = this.#peers.get(id);
     if (peer?.out == null || peer.session === null) return [];
     const ctx = peer.session.ctx;
+    const shared = this.#exports.groupSize(peer) > 1;
     const out: Buffer[] = [];
-    for (const b of peer.out.pull(budgetBytes)) for (const buf of encodeBatch(b, ctx)) out.push(buf);
+    for (const b of this.nextBatches(id, budgetBytes)) {
+      const bufs = shared ? this.#shared.encode(b, ctx, peer.ctxKey) : encodeBatch(b, ctx);
+      for (let i = 0; i < bufs.length; i++) out.push(bufs[i] as Buffer);
+    }
     return out;
   }
 
@@ -325,45 +316,23 @@ export class Rib {
 
   /** Every route (accepted and refused) for one prefix or all, best first, losers with their reason. */
   routes(prefix?: string): RouteView[] {
-    let prefixes: string[];
-    if (prefix !== undefined) {
-      try {
-        prefixes = [canonicalPrefix(prefix)];
-      } catch {
-        return [];
-      }
-    } else {
-      const all = new Set<string>(this.#localRoutes.keys());
-      for (const d of this.#loc.values()) all.add(d.prefix);
-      for (const p of this.#peers.values()) for (const k of p.adjIn.keys()) all.add(k);
-      prefixes = [...all].sort(comparePrefixes);
-    }
-    const views: RouteView[] = [];
-    for (const p of prefixes) {
-      const best = this.#loc.get(p)?.best ?? null;
-      const rs: Route[] = [];
-      const local = this.#localRoutes.get(p);
-      if (local !== undefined) rs.push(local);
-      for (const peer of this.#peers.values()) {
-        const r = peer.adjIn.get(p);
-        if (r !== undefined) rs.push(r);
-      }
-      rs.sort((a, b) => Number(b === best) - Number(a === best) || (a.source.key < b.source.key ? -1 : a.source.key > b.source.key ? 1 : 0));
-      for (const r of rs) views.push(toRouteView(r, r === best));
-    }
-    return views;
+    return routeViews(this.#loc, prefix);
   }
 
   counts(id: string): { received: number; accepted: number; advertised: number } {
     const p = this.#peers.get(id);
     if (p === undefined) return { received: 0, accepted: 0, advertised: 0 };
-    return { received: p.adjIn.size, accepted: p.accepted, advertised: p.out?.advertisedCount ?? 0 };
+    return { received: p.received, accepted: p.accepted, advertised: p.out?.advertisedCount ?? 0 };
   }
 
   /** Forwarding state of every prefix with a best route (kernel resync). */
   bestNextHops(): Map<string, { nextHops: string[]; local: boolean }> {
     const out = new Map<string, { nextHops: string[]; local: boolean }>();
-    for (const d of this.#loc.values()) if (d.fib !== null) out.set(d.prefix, { nextHops: [...d.fib.nextHops], local: d.fib.local });
+    const loc = this.#loc;
+    for (let id = 0; id < loc.idLimit; id++) {
+      const fib = loc.isLive(id) ? loc.fib(id) : null;
+      if (fib !== null) out.set(loc.prefix(id), { nextHops: [...fib.nextHops], local: fib.local });
+    }
     return out;
   }
 
@@ -380,46 +349,57 @@ export class Rib {
     return p;
   }
 
-  #importEnv(): ImportEnv {
-    return { localAs: this.#o.localAs, routerId: this.#o.routerId, clusterId: this.#o.clusterId, ownAddresses: this.#ownAddresses };
+  /** The prefix-independent import of a received set; the caller releases `set`. */
+  #importBase(peer: PeerState, received: AttrSet): ImportBase {
+    const base = importAttrs(received.attrs, peer.importPeer, this.#importEnv);
+    if (base.attrs === received.attrs) {
+      this.#store.retain(received); // accepted unchanged: the same set
+      return { set: received, reason: null };
+    }
+    return { set: base.attrs === null ? null : this.#store.intern(base.attrs), reason: base.reason };
   }
 
   /** Applies the prefix-dependent rules and stores the route. True when accepted. */
-  #importOne(peer: PeerState, prefix: string, family: Family, received: AttrSet, base: ImportResult, baseSet: AttrSet | null): boolean {
-    let acc = baseSet;
-    let reason: RejectReason | null = base.reason;
+  #importOne(peer: PeerState, id: DestId, received: AttrSet, base: ImportBase, announced: boolean): boolean {
+    let acc = base.set;
+    let reason = base.reason;
     let owned = false;
-    if (acc !== null && !prefixAllowed(prefix, peer.cfg.acceptDefaultRoute, peer.filter)) {
+    if (acc !== null && !prefixAllowed(this.#loc.prefix(id), peer.cfg.acceptDefaultRoute, peer.filter)) {
       acc = null;
       reason = 'filtered';
     }
     const policy = peer.cfg.importPolicy;
     if (acc !== null && policy !== undefined) {
-      const r = policy({ prefix, family, from: peer.id, attrs: acc.attrs });
+      const shown = withLocalPref(acc.attrs);
+      const r = policy({ prefix: this.#loc.prefix(id), family: this.#loc.family(id), from: peer.id, attrs: shown });
       if (r === null) {
         acc = null;
         reason = 'policy';
-      } else if (r.attrs !== acc.attrs) {
+      } else if (r.attrs !== shown) {
         acc = this.#store.intern(r.attrs);
         owned = true;
       }
     }
-    this.#upsert(peer, prefix, family, received, acc, reason);
+    this.#upsert(peer, id, received, acc, reason, announced);
     if (owned && acc !== null) this.#store.release(acc);
     return acc !== null;
   }
 
-  #upsert(peer: PeerState, prefix: string, family: Family, received: AttrSet, acc: AttrSet | null, reason: RejectReason | null): void {
+  /** Stores (peer, prefix) -> route. `announced`: the peer sent it again (clears the stale mark). */
+  #upsert(peer: PeerState, id: DestId, received: AttrSet, acc: AttrSet | null, reason: RejectReason | null, announced: boolean): void {
     const s = this.#store;
-    const r = peer.adjIn.get(prefix);
+    const loc = this.#loc;
+    const r = routeOf(loc, id, peer);
     if (r === undefined) {
       s.retain(received);
       if (acc !== null) s.retain(acc);
-      const route: Route = { prefix, family, source: peer, received, attrs: acc, reason, stale: false, lostBy: null };
-      peer.adjIn.set(prefix, route);
+      const route = new Route(peer, received, acc);
+      if (reason !== null) route.reason = reason;
+      addRoute(loc, id, route);
+      peer.received++;
       if (acc !== null) {
         peer.accepted++;
-        this.#loc.addCandidate(route);
+        loc.markDirty(id);
       }
       return;
     }
@@ -433,57 +413,78 @@ export class Rib {
       if (acc !== null) s.retain(acc);
       if (was !== null) s.release(was);
       r.attrs = acc;
+      loc.setExportPending(id, true);
     }
     r.reason = reason;
     const wasStale = r.stale;
-    r.stale = false;
+    if (announced && wasStale) {
+      r.stale = false;
+      peer.stale--;
+    }
     if (acc !== null) {
-      if (was === null) {
-        peer.accepted++;
-        this.#loc.addCandidate(r);
-      } else if (was !== acc || wasStale) {
-        this.#loc.markDirty(prefix);
-      }
+      if (was === null) peer.accepted++;
+      if (was !== acc || (announced && wasStale)) loc.markDirty(id);
     } else if (was !== null) {
       peer.accepted--;
-      this.#loc.removeCandidate(r);
+      loc.markDirty(id);
     }
   }
 
-  #withdraw(peer: PeerState, r: Route): void {
-    peer.adjIn.delete(r.prefix);
+  #withdraw(peer: PeerState, id: DestId, r: Route): void {
+    removeRoute(this.#loc, id, r);
+    peer.received--;
+    if (r.stale) peer.stale--;
     if (r.attrs !== null) {
       peer.accepted--;
-      this.#loc.removeCandidate(r);
+      this.#loc.markDirty(id);
+      this.#store.release(r.attrs);
+      r.attrs = null;
     }
-    this.#dropRouteRefs(r);
-  }
-
-  #dropRouteRefs(r: Route): void {
     this.#store.release(r.received);
-    if (r.attrs !== null) this.#store.release(r.attrs);
-    r.attrs = null;
+    this.#idle(id);
   }
 
-  /** Import again from what was received (configuration or policy changed). */
-  #reimport(peer: PeerState): void {
-    const env = this.#importEnv();
-    const bases = new Map<AttrSet, { base: ImportResult; set: AttrSet | null }>();
-    for (const r of [...peer.adjIn.values()]) {
-      let b = bases.get(r.received);
-      if (b === undefined) {
-        const base = importAttrs(r.received.attrs, importPeer(peer), env);
-        b = { base, set: base.attrs === null ? null : this.#store.intern(base.attrs) };
-        bases.set(r.received, b);
-      }
-      const stale = r.stale;
-      this.#importOne(peer, r.prefix, r.family, r.received, b.base, b.set);
-      if (stale) {
-        r.stale = true; // a re-evaluation is not a re-announcement
-        if (r.attrs !== null) this.#loc.markDirty(r.prefix);
-      }
+  /** Calls f for each route of this peer (walks every destination: session events, not per UPDATE). */
+  #walk(peer: PeerState, f: (id: DestId, r: Route) => void): void {
+    if (peer.received === 0) return;
+    const loc = this.#loc;
+    for (let id = 0; id < loc.idLimit; id++) {
+      const r = loc.isLive(id) ? routeOf(loc, id, peer) : undefined;
+      if (r !== undefined) f(id, r);
     }
+  }
+
+  #withdrawAll(peer: PeerState): void {
+    this.#walk(peer, (id, r) => this.#withdraw(peer, id, r));
+  }
+
+  /** Import again from what was received (configuration or policy changed); re-export its best routes. */
+  #reimport(peer: PeerState): void {
+    const bases = new Map<AttrSet, ImportBase>();
+    this.#walk(peer, (id, r) => {
+      let b = bases.get(r.received);
+      if (b === undefined) bases.set(r.received, (b = this.#importBase(peer, r.received)));
+      this.#importOne(peer, id, r.received, b, false);
+      if (this.#loc.best(id) === r) {
+        this.#loc.setExportPending(id, true);
+        this.#loc.markDirty(id);
+      }
+    });
     for (const b of bases.values()) if (b.set !== null) this.#store.release(b.set);
+  }
+
+  /** Drops the peer's Adj-RIB-Out (session down or replaced). */
+  #dropOut(peer: PeerState): void {
+    const feed = this.#feeds.get(peer);
+    if (peer.out !== null && feed !== undefined) peer.out.clear(feed);
+    peer.out = null;
+  }
+
+  /** Forgets a destination nothing refers to any more. */
+  #idle(id: DestId): void {
+    if (!this.#loc.isLive(id) || !this.#loc.idle(id)) return;
+    this.#journal.remove(id);
+    this.#loc.drop(id);
   }
 
   /** RFC 4486 / max-prefix: counts accepted prefixes. 'warn' logs once per session. */
@@ -500,6 +501,6 @@ export class Rib {
   #refreshOwnAddresses(): void {
     const own = new Set<string>();
     for (const p of this.#peers.values()) if (p.session !== null) for (const a of sessionAddresses(p.session)) own.add(a);
-    this.#ownAddresses = own;
+    this.#importEnv = { ...this.#importEnv, ownAddresses: own };
   }
 }

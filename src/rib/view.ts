@@ -6,6 +6,9 @@ import { WellKnownCommunity } from '../codec/constants.js';
 import type { AsPath, LargeCommunity } from '../codec/types.js';
 import type { RouteView } from '../control/protocol.js';
 import type { Route } from './adj-rib-in.js';
+import { localPrefOf } from './import.js';
+import { routeList, type DestId, type LocRib } from './loc-rib.js';
+import { canonicalPrefix, comparePrefixes } from './prefix.js';
 import { usableNextHop } from './next-hop.js';
 
 /** "65001 65002 {65003,65004}"; confederation segments in parentheses: "(65010 65011)" / "({65012,65013})". */
@@ -47,12 +50,12 @@ const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** One route as shown: accepted attributes when accepted, else as received. */
-export function toRouteView(r: Route, best: boolean): RouteView {
+/** One route of `prefix` as shown: accepted attributes when accepted, else as received. */
+export function toRouteView(prefix: string, r: Route, best: boolean): RouteView {
   const a = (r.attrs ?? r.received).attrs;
   const local = r.source.role === 'local';
   const v: Mutable<RouteView> = {
-    prefix: r.prefix,
+    prefix,
     nextHop: local ? '' : (usableNextHop(a) ?? ''),
     asPath: formatAsPath(a.asPath),
     origin: ORIGINS[a.origin ?? 2] ?? 'incomplete',
@@ -61,7 +64,9 @@ export function toRouteView(r: Route, best: boolean): RouteView {
     from: r.source.id,
     best,
   };
-  if (a.localPref !== undefined) v.localPref = a.localPref;
+  // An accepted route without LOCAL_PREF has the default degree of preference (import.ts localPrefOf).
+  if (r.attrs !== null) v.localPref = localPrefOf(a);
+  else if (a.localPref !== undefined) v.localPref = a.localPref;
   if (a.med !== undefined) v.med = a.med;
   const reason = r.reason ?? (best ? null : r.lostBy);
   if (reason !== null) v.reason = reason;
@@ -71,4 +76,31 @@ export function toRouteView(r: Route, best: boolean): RouteView {
   const all = a.mpReach?.nextHops;
   if (all !== undefined && all.length > 1) v.nextHops = [...all];
   return v;
+}
+
+/** Every route (accepted and refused) of one prefix or of all (numeric order), best first, then by peer address. */
+export function routeViews(loc: LocRib, prefix?: string): RouteView[] {
+  let dests: DestId[];
+  if (prefix !== undefined) {
+    let key: string;
+    try {
+      key = canonicalPrefix(prefix);
+    } catch {
+      return [];
+    }
+    const id = loc.get(key);
+    dests = id < 0 ? [] : [id];
+  } else {
+    dests = [];
+    for (let id = 0; id < loc.idLimit; id++) if (loc.isLive(id) && loc.routes(id) !== null) dests.push(id);
+    dests.sort((a, b) => comparePrefixes(loc.prefix(a), loc.prefix(b)));
+  }
+  const views: RouteView[] = [];
+  for (const id of dests) {
+    const best = loc.best(id);
+    const rs = [...routeList(loc, id)];
+    rs.sort((a, b) => Number(b === best) - Number(a === best) || (a.source.key < b.source.key ? -1 : a.source.key > b.source.key ? 1 : 0));
+    for (const r of rs) views.push(toRouteView(loc.prefix(id), r, r === best));
+  }
+  return views;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PathAttrs } from '../../../src/codec/types.js';
-import { attrsKey, AttrsStore } from '../../../src/rib/attrs-store.js';
+import { attrsEqual, attrsHash } from '../../../src/rib/attrs-hash.js';
+import { AttrsStore, type AttrSet } from '../../../src/rib/attrs-store.js';
 
 const a: PathAttrs = { origin: 0, asPath: [{ type: 'sequence', asns: [65001] }], nextHop: '192.0.2.1', communities: [1, 2] };
 
@@ -49,9 +50,60 @@ describe('AttrsStore', () => {
     expect(s.attrs.extCommunities?.[0]?.toString('hex')).toBe('0002fde800000001');
   });
 
-  it('serializes the same attributes to the same key whatever the NLRI', () => {
-    const k1 = attrsKey({ ...a, mpReach: { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: ['fd00:1::/64'] } });
-    const k2 = attrsKey({ ...a, mpReach: { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: [] } });
-    expect(k1).toBe(k2);
+  it('hashes and compares the same attributes as equal whatever the NLRI', () => {
+    const x: PathAttrs = { ...a, mpReach: { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: ['fd00:1::/64'] } };
+    const y: PathAttrs = { ...a, mpReach: { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: [] }, mpUnreach: { afi: 2, safi: 1, withdrawn: ['fd00:2::/64'] } };
+    expect(attrsHash(x)).toBe(attrsHash(y));
+    expect(attrsEqual(x, y)).toBe(true);
+  });
+
+  it('tells apart attributes that differ in any field', () => {
+    const variants: PathAttrs[] = [
+      a,
+      { ...a, origin: 1 },
+      { ...a, asPath: [{ type: 'sequence', asns: [65001, 1] }] },
+      { ...a, asPath: [{ type: 'set', asns: [65001] }] },
+      { ...a, nextHop: '192.0.2.2' },
+      { ...a, med: 0 },
+      { ...a, localPref: 100 },
+      { ...a, atomicAggregate: true },
+      { ...a, aggregator: { asn: 1, address: '192.0.2.9' } },
+      { ...a, communities: [2, 1] },
+      { ...a, originatorId: '1.1.1.1' },
+      { ...a, clusterList: ['1.1.1.1'] },
+      { ...a, extCommunities: [Buffer.from('0002fde800000001', 'hex')] },
+      { ...a, largeCommunities: [{ global: 1, local1: 2, local2: 3 }] },
+      { ...a, unknown: [{ flags: 0xe0, type: 99, value: Buffer.from([1]) }] },
+    ];
+    const store = new AttrsStore();
+    const sets = variants.map((v) => store.intern(v));
+    expect(new Set(sets).size).toBe(variants.length);
+    for (let i = 0; i < variants.length; i++) for (let j = 0; j < variants.length; j++) expect(attrsEqual(variants[i] as PathAttrs, variants[j] as PathAttrs)).toBe(i === j);
+  });
+
+  it('keeps sets whose hashes collide apart, and finds each again', () => {
+    const store = new AttrsStore();
+    const sets = Array.from({ length: 3000 }, (_, i) => store.intern({ ...a, med: i }));
+    expect(store.size).toBe(3000);
+    for (let i = 0; i < 3000; i++) expect(store.intern({ ...a, med: i })).toBe(sets[i]);
+    for (const s of sets) {
+      store.release(s);
+      store.release(s);
+    }
+    expect(store.size).toBe(0);
+    expect(store.totalRefs).toBe(0);
+  });
+
+  it('finds every live set again after others were released in any order', () => {
+    const store = new AttrsStore();
+    const n = 5000;
+    const sets = Array.from({ length: n }, (_, i) => store.intern({ ...a, med: i }));
+    let seed = 7;
+    const order = Array.from({ length: n }, (_, i) => i).sort(() => ((seed = (seed * 1103515245 + 12345) >>> 0) & 1 ? 1 : -1));
+    const gone = new Set(order.slice(0, n / 2));
+    for (const i of gone) store.release(sets[i] as AttrSet);
+    const again = Array.from({ length: n }, (_, i) => store.intern({ ...a, med: i }));
+    expect(again.filter((s, i) => (s === sets[i]) === gone.has(i))).toEqual([]);
+    expect(store.size).toBe(n);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PathAttrs } from '../../../src/codec/types.js';
-import { compilePrefixFilter, countAs, importAttrs, prefixAllowed, type ImportEnv, type ImportPeer } from '../../../src/rib/import.js';
+import { compilePrefixFilter, countAs, importAttrs, localPrefOf, prefixAllowed, withLocalPref, type ImportEnv, type ImportPeer } from '../../../src/rib/import.js';
 
 const env: ImportEnv = { localAs: 65000, routerId: '10.255.0.1', clusterId: '10.255.0.9', ownAddresses: new Set(['10.0.0.1', 'fd00::1']) };
 const ebgp: ImportPeer = { ebgp: true, localAs: 65000, allowasIn: 0 };
@@ -8,10 +8,12 @@ const ibgp: ImportPeer = { ebgp: false, localAs: 65000, allowasIn: 0 };
 const base: PathAttrs = { origin: 0, asPath: [{ type: 'sequence', asns: [65001, 65002] }], nextHop: '192.0.2.1' };
 
 describe('importAttrs', () => {
-  it('accepts a plain eBGP route with LOCAL_PREF 100', () => {
+  it('accepts a plain eBGP route as received, with the default LOCAL_PREF of 100', () => {
     const r = importAttrs(base, ebgp, env);
     expect(r.reason).toBeNull();
-    expect(r.attrs?.localPref).toBe(100);
+    expect(r.attrs).toBe(base); // unchanged: shares the received attribute set
+    expect(localPrefOf(r.attrs ?? {})).toBe(100);
+    expect(withLocalPref(base)).toMatchObject({ ...base, localPref: 100 });
   });
 
   it('refuses a path containing our AS as an as-loop', () => {
@@ -57,13 +59,14 @@ describe('importAttrs', () => {
   });
 
   it('gives an iBGP route without LOCAL_PREF 100 and keeps one that has it', () => {
-    expect(importAttrs(base, ibgp, env).attrs?.localPref).toBe(100);
+    expect(localPrefOf(importAttrs(base, ibgp, env).attrs ?? {})).toBe(100);
     expect(importAttrs({ ...base, localPref: 250 }, ibgp, env).attrs?.localPref).toBe(250);
   });
 
   it('overrides LOCAL_PREF and strips reflection attributes on eBGP routes', () => {
     const r = importAttrs({ ...base, localPref: 999, originatorId: '1.2.3.4', clusterList: ['5.6.7.8'] }, ebgp, env);
-    expect(r.attrs).toMatchObject({ localPref: 100 });
+    expect(r.attrs).toEqual(base);
+    expect(localPrefOf(r.attrs ?? {})).toBe(100);
     expect(r.attrs?.originatorId).toBeUndefined();
     expect(r.attrs?.clusterList).toBeUndefined();
   });

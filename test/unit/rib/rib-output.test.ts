@@ -131,4 +131,51 @@ describe('Rib output (encoded UPDATEs)', () => {
     expect(bytes).toBeLessThanOrEqual(8192);
     expect(bytes).toBeGreaterThan(6000);
   });
+
+  it('sends nothing for a change that is not decided yet, and the decided state afterwards', () => {
+    const rib = feedAndListen();
+    const P = '172.16.1.0/24';
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.decide();
+    rib.receive('10.0.0.2', withdraw4([P]));
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001, 65007) }));
+    // Pulled before the decision: the new route is not the best yet, so nothing about P goes out,
+    // in particular no withdrawal of the route being replaced.
+    const early = decodeAll(rib.nextMessages('10.0.0.3', ALL));
+    expect(early.flatMap((m) => m.withdrawn)).toEqual([]);
+    expect(early.flatMap((m) => m.nlri)).toEqual([]);
+    rib.decide();
+    const msgs = decodeAll(rib.nextMessages('10.0.0.3', ALL));
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]).toMatchObject({ withdrawn: [], nlri: [P], attrs: { asPath: [{ type: 'sequence', asns: [65000, 65001, 65007] }] } });
+  });
+
+  it('encodes a reflected route once for all the clients of an export group', () => {
+    const rib = makeRib();
+    const clients = ['10.0.0.11', '10.0.0.12', '10.0.0.13'];
+    for (const id of clients) addPeer(rib, peer(id, 65000, { role: 'rr-client' }));
+    rib.receive('10.0.0.11', announce4(['172.16.1.0/26'], { nextHop: '10.0.0.11', localPref: 100 }));
+    rib.decide();
+    const [b, c] = [rib.nextMessages('10.0.0.12', ALL), rib.nextMessages('10.0.0.13', ALL)];
+    expect(b).toHaveLength(1);
+    expect(c[0]).toBe(b[0]); // the very same Buffer
+    expect(decodeAll(b)[0]).toMatchObject({ nlri: ['172.16.1.0/26'], attrs: { originatorId: '10.0.0.11', clusterList: ['10.255.0.1'] } });
+    expect(rib.nextMessages('10.0.0.11', ALL)).toEqual([]); // never back to its source
+  });
+
+  it('withdraws and forgets a million-entry-style table completely (ids and journal are reused)', () => {
+    const rib = feedAndListen();
+    for (let round = 0; round < 3; round++) {
+      const prefixes = Array.from({ length: 3000 }, (_, i) => v4(i + round * 1000));
+      rib.receive('10.0.0.2', announce4(prefixes, { nextHop: '10.0.0.2', asPath: seq(65001, round) }));
+      rib.decide();
+      expect(decodeAll(rib.nextMessages('10.0.0.3', ALL)).reduce((n, m) => n + m.nlri.length, 0)).toBe(3000);
+      rib.receive('10.0.0.2', withdraw4(prefixes));
+      rib.decide();
+      expect(decodeAll(rib.nextMessages('10.0.0.3', ALL)).reduce((n, m) => n + m.withdrawn.length, 0)).toBe(3000);
+      expect(rib.stats()).toMatchObject({ prefixes: 0, dirty: 0 });
+      expect(rib.counts('10.0.0.3').advertised).toBe(0);
+    }
+    expect(rib.stats().attrSets).toBe(0);
+  });
 });
