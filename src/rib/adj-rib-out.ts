@@ -10,8 +10,11 @@
  * by construction (a prefix that flapped twice since the last pull is read once, in its current
  * state; a change back to what was sent, or a withdraw of what was never sent, sends nothing).
  *
- * A destination that is dirty (changed, not yet decided) is skipped and marked for export: its best
- * route is stale until the next decision run, which journals it again.
+ * A destination that is dirty (changed, not yet decided) is marked for export: its best route is
+ * stale until the next decision run, which journals it again. Read from the journal it is skipped
+ * (the new entry brings it back); met by a dump, the dump waits at it until the decision run (the
+ * RIB kicks the peer then), so End-of-RIB still follows the whole table and a ROUTE-REFRESH still
+ * resends it.
  *
  * The changes taken are grouped by (family, attribute set), withdrawals first, up to about
  * `budgetBytes` of UPDATEs; what is taken counts as advertised from then on. A dump walks one family
@@ -90,6 +93,8 @@ interface Dump {
   /** The family being walked (0 IPv4, 1 IPv6) and the next destination id to look at. */
   fi: 0 | 1;
   pos: number;
+  /** Per family: the force applies from this destination id on (what was resent already is not resent). */
+  forceFrom: [number, number];
 }
 
 export class AdjRibOut {
@@ -125,9 +130,32 @@ export class AdjRibOut {
     for (const f of families) bits |= familyBit(f);
     if (bits === 0) return;
     const d = this.#dump;
-    // A dump already under way starts over with the union of both (what it sent is not sent twice).
+    // A dump already under way starts over with the union of both: what it already sent is compared,
+    // not sent again, and what it already resent for a ROUTE-REFRESH is not resent a second time.
     const all = bits | (d?.families ?? 0);
-    this.#dump = { families: all, force: (force ? bits : 0) | (d?.force ?? 0), fi: (all & 1) !== 0 ? 0 : 1, pos: 0 };
+    let forceBits = force ? bits : 0;
+    const forceFrom: [number, number] = [0, 0];
+    if (d !== null) {
+      for (let fi = 0; fi < 2; fi++) {
+        const bit = 1 << fi;
+        if ((d.force & bit) === 0 || (forceBits & bit) !== 0 || (d.families & bit) === 0) continue;
+        forceBits |= bit;
+        if (d.fi !== fi) forceFrom[fi] = d.forceFrom[fi] as number;
+        else forceFrom[fi] = this.#carry >= 0 && this.#carryFromDump ? this.#carry : d.pos;
+      }
+    }
+    this.#dump = { families: all, force: forceBits, fi: (all & 1) !== 0 ? 0 : 1, pos: 0, forceFrom };
+  }
+
+  /**
+   * Skips to the end of the journal and walks the table instead (unforced: only what differs from
+   * what the peer has is sent). For a peer so far behind that the journal would grow without bound
+   * while it holds the journal's head.
+   */
+  resync(families: readonly Family[]): void {
+    this.#cursor = this.#journal.end;
+    if (this.#carry >= 0 && !this.#carryFromDump) this.#carry = -1; // the walk reaches it too
+    this.dump(families);
   }
 
   /** Asks for End-of-RIB of these families, each once the dump has walked it. */
@@ -171,11 +199,14 @@ export class AdjRibOut {
     for (let id = this.#next(); id >= 0; id = this.#next()) {
       if (loc.isDirty(id)) {
         loc.setExportPending(id, true);
+        // A dump waits here for the decision run (it stays the carry); the journal brings it back.
+        if (this.#carryFromDump) break;
         this.#carry = -1;
         continue;
       }
       const fi = loc.familyIndex(id);
-      const forced = this.#carryFromDump && ((this.#dump?.force ?? 0) & (1 << fi)) !== 0;
+      const dump = this.#dump;
+      const forced = this.#carryFromDump && dump !== null && (dump.force & (1 << fi)) !== 0 && id >= (dump.forceFrom[fi] as number);
       const have = adv[id];
       const want = feed.want(id);
       if (want === (have ?? null) && (want === null || !forced)) {
@@ -266,7 +297,10 @@ export class AdjRibOut {
 
   /** The next destination to look at (kept as the carry until it is processed), or -1. */
   #next(): DestId {
-    if (this.#carry >= 0) return this.#carry;
+    if (this.#carry >= 0) {
+      if (this.#loc.isLive(this.#carry)) return this.#carry;
+      this.#carry = -1; // dropped meanwhile (its id may not be reused before it is live again)
+    }
     const dump = this.#dump;
     const loc = this.#loc;
     if (dump !== null) {

@@ -131,6 +131,7 @@ export function exportGroupKey(dst: ExportTarget): string {
     dst.role,
     dst.localAs,
     dst.nextHopSelf ? 1 : 0,
+    s.extendedNextHopV4 === true ? 1 : 0,
     s.families.join(','),
     (selfNextHops(s, 'ipv4-unicast') ?? []).join(','),
     (selfNextHops(s, 'ipv6-unicast') ?? []).join(','),

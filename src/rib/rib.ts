@@ -43,6 +43,9 @@ interface ImportBase {
   readonly reason: RejectReason | null;
 }
 
+/** Journal entries allowed beyond twice the table before lagging peers are made to walk the table. */
+const JOURNAL_SLACK = 65536;
+
 export class Rib {
   readonly #o: RibOptions;
   readonly #log: Logger;
@@ -274,11 +277,28 @@ export class Rib {
     const dirty = this.#loc.takeDirty();
     for (let i = 0; i < dirty.length; i++) decideDestination(this.#loc, this.#journal, dirty[i] as DestId, this.#o.maxPaths, changes);
     for (let i = 0; i < dirty.length; i++) this.#idle(dirty[i] as DestId);
-    let readers = this.#journal.end;
-    for (const p of this.#peers.values()) if (p.out !== null && p.out.cursor < readers) readers = p.out.cursor;
-    this.#journal.trim(readers);
+    this.#trimJournal();
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ dirty: dirty.length, changes: changes.length }, 'decision run');
     return changes;
+  }
+
+  /**
+   * Trims the journal behind the slowest peer. The journal holds one entry per change, not per
+   * prefix: a peer that does not read (a stalled socket with hold time 0) would let it grow without
+   * bound, so once it is more than twice the table (and 64 Ki entries) long, the peers holding its
+   * older half skip to its end and walk the table instead (only differences are sent).
+   */
+  #trimJournal(): void {
+    const j = this.#journal;
+    if (j.length > 2 * this.#loc.size + JOURNAL_SLACK) {
+      const half = j.end - (j.length >> 1);
+      for (const p of this.#peers.values()) {
+        if (p.out !== null && p.session !== null && p.out.cursor < half) p.out.resync(p.session.families);
+      }
+    }
+    let readers = j.end;
+    for (const p of this.#peers.values()) if (p.out !== null && p.out.cursor < readers) readers = p.out.cursor;
+    j.trim(readers);
   }
 
   // ------------------------------------------------------------ output
@@ -337,8 +357,8 @@ export class Rib {
   }
 
   /** Internals for tests and benchmarks. */
-  stats(): { attrSets: number; attrRefs: number; prefixes: number; dirty: number } {
-    return { attrSets: this.#store.size, attrRefs: this.#store.totalRefs, prefixes: this.#loc.size, dirty: this.#loc.dirtyCount };
+  stats(): { attrSets: number; attrRefs: number; prefixes: number; dirty: number; journal: number } {
+    return { attrSets: this.#store.size, attrRefs: this.#store.totalRefs, prefixes: this.#loc.size, dirty: this.#loc.dirtyCount, journal: this.#journal.length };
   }
 
   // ------------------------------------------------------------ internals

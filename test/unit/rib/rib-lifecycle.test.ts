@@ -40,7 +40,7 @@ describe('Rib interned attributes and lifecycle', () => {
     rib.decide();
     rib.peerDown('10.0.0.4', { keepStale: false });
     rib.decide();
-    expect(rib.stats()).toEqual({ attrSets: 0, attrRefs: 0, prefixes: 0, dirty: 0 });
+    expect(rib.stats()).toMatchObject({ attrSets: 0, attrRefs: 0, prefixes: 0, dirty: 0 });
   });
 
   it('drops the Adj-RIB-Out of a session that goes down and rebuilds it on the next session', () => {
