@@ -65,6 +65,8 @@ export class Speaker {
   #cancelConvergence: (() => void) | undefined;
   #stopping = false;
   #restarting = false;
+  /** Restarting speaker: End-of-RIB held back until the peers' End-of-RIB (or the deadline). */
+  #selectionDeferred = false;
   readonly #listenPort: number | undefined;
 
   constructor(o: SpeakerOptions) {
@@ -103,7 +105,12 @@ export class Speaker {
       await this.#fib.start();
       // RFC 4724 4.1: routes of ours still in the kernel mean we restarted with forwarding preserved.
       this.#restarting = c.gracefulRestart.enabled && this.#fib.status().installed > 0;
-      if (this.#restarting) this.#log.info({ kept: this.#fib.status().installed }, 'restarting with forwarding state preserved');
+      if (this.#restarting) {
+        this.#log.info({ kept: this.#fib.status().installed }, 'restarting with forwarding state preserved');
+        // RFC 4724 4.1: End-of-RIB only once our selection has what the peers had to say.
+        this.#selectionDeferred = true;
+        this.#rib.holdEndOfRib(true);
+      }
     }
     this.#rib.setOriginated(c.originate.map((o) => ({ prefix: o.prefix, communities: o.communities, largeCommunities: o.largeCommunities })));
     for (const p of c.peers) {
@@ -490,6 +497,7 @@ export class Speaker {
 
   /** Converged once every enabled configured peer has sent End-of-RIB for each negotiated family. */
   #checkConvergence(): void {
+    this.#checkSelectionDeferral();
     if (this.#converged || !this.#fib) return;
     for (const e of this.#peers.values()) {
       if (e.peer.opts.dynamic || !e.config.enabled) continue;
@@ -500,7 +508,35 @@ export class Speaker {
     this.#setConverged();
   }
 
+  /**
+   * RFC 4724 4.1: the restarting speaker defers its selection until it "receives the End-of-RIB
+   * marker from all its peers (excluding the ones with the "Restart State" bit set in the received
+   * capability and excluding the ones that do not advertise the graceful restart capability)" or a
+   * timer expires (here the convergence deadline, kernel.convergenceTimeout). Routes flow meanwhile;
+   * only our End-of-RIB waits, so a helper does not sweep our stale routes before we relearned them.
+   */
+  #checkSelectionDeferral(): void {
+    if (!this.#selectionDeferred) return;
+    for (const e of this.#peers.values()) {
+      if (e.peer.opts.dynamic || !e.config.enabled) continue;
+      const n = e.peer.negotiated;
+      if (!n || e.peer.state !== 'Established') return;
+      if (!n.gracefulRestart || n.gracefulRestart.restarting) continue;
+      if (!n.families.every((f) => e.eor.has(f))) return;
+    }
+    this.#endSelectionDeferral();
+  }
+
+  #endSelectionDeferral(): void {
+    if (!this.#selectionDeferred) return;
+    this.#selectionDeferred = false;
+    this.#rib.holdEndOfRib(false);
+    this.#log.info({}, 'selection deferral over: End-of-RIB to peers');
+    for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
+  }
+
   #setConverged(): void {
+    this.#endSelectionDeferral();
     if (this.#converged || !this.#fib) return;
     this.#converged = true;
     this.#cancelConvergence?.();

@@ -184,10 +184,10 @@ export class AdjRibOut {
   /**
    * Takes the next changes worth about `budgetBytes` of UPDATEs and groups them: withdrawals per
    * family first, then announcements per (family, attribute set), then End-of-RIB for each
-   * requested family once the dump is done. Always makes progress: at least one prefix when there
+   * requested family once the dump is done (and `holdEndOfRib` is off). Always makes progress: at least one prefix when there
    * is anything to send.
    */
-  pull(budgetBytes: number, feed: OutFeed): OutBatch[] {
+  pull(budgetBytes: number, feed: OutFeed, holdEndOfRib = false): OutBatch[] {
     const max = this.#maxMessageBytes;
     const withdraws: [Group | null, Group | null] = [null, null];
     const groups: [Map<AttrSet, Group>, Map<AttrSet, Group>] = [new Map(), new Map()];
@@ -248,7 +248,7 @@ export class AdjRibOut {
         out.push({ kind: 'announce', family: FAMILIES[fi] as Family, attrs: g.attrs as AttrSet, prefixes: g.prefixes });
       }
     }
-    if (this.#eorPending.length > 0) {
+    if (this.#eorPending.length > 0 && !holdEndOfRib) {
       const walking = this.#dump?.families ?? 0;
       const ready = this.#eorPending.filter((f) => (walking & familyBit(f)) === 0);
       for (const f of ready) out.push({ kind: 'end-of-rib', family: f });

@@ -52,6 +52,7 @@ export class Rib {
   readonly #store = new AttrsStore();
   readonly #loc = new LocRib();
   readonly #journal = new ExportJournal(this.#loc);
+  #holdEor = false;
   readonly #peers = new Map<string, PeerState>();
   readonly #feeds = new Map<PeerState, OutFeed>();
   readonly #local: RouteSource;
@@ -303,6 +304,15 @@ export class Rib {
 
   // ------------------------------------------------------------ output
 
+  /**
+   * Holds End-of-RIB back from every peer (routes still flow) while on: RFC 4724 4.1, a restarting
+   * speaker defers its selection, and so its End-of-RIB, until it has heard End-of-RIB from its
+   * peers. Turning it off lets the held markers go at the next pull (the caller kicks the peers).
+   */
+  holdEndOfRib(hold: boolean): void {
+    this.#holdEor = hold;
+  }
+
   hasPending(id: string): boolean {
     return this.#peers.get(id)?.out?.hasPending() ?? false;
   }
@@ -312,7 +322,7 @@ export class Rib {
     const peer = this.#peers.get(id);
     const feed = peer === undefined ? undefined : this.#feeds.get(peer);
     if (peer?.out == null || feed === undefined) return [];
-    return peer.out.pull(budgetBytes, feed);
+    return peer.out.pull(budgetBytes, feed, this.#holdEor);
   }
 
   /**

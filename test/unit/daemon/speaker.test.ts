@@ -9,6 +9,7 @@ import { validateConfig } from '../../../src/config/validate.js';
 import type { Config } from '../../../src/config/types.js';
 import { gracefulDown, Speaker } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
+import { pino } from 'pino';
 import { silentLogger } from '../../../src/util/log.js';
 
 function config(raw: Record<string, unknown>): Config {
@@ -132,5 +133,48 @@ describe('gracefulDown (RFC 4724 4.2, RFC 8538 4)', () => {
   });
   it('never keeps them after our own administrative stop', () => {
     expect(gracefulDown({ reason: 'admin-stop', wasEstablished: true }, true)).toBe(false);
+  });
+});
+
+describe('a restarting speaker (RFC 4724 4.1)', () => {
+  it('holds its End-of-RIB until the peer has sent its own, then sends it', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const ka = new FakeKernel();
+    // A route of ours a previous run left: A starts as a restarting speaker.
+    ka.seed({ prefix: '172.16.1.0/24', table: 254, protocol: 12, metric: 0, type: 'unicast', nextHops: [{ via: '127.0.0.2' }] });
+    const a = new Speaker({
+      config: config({
+        routerId: '10.0.0.1',
+        asn: 64512,
+        listen: { address: '127.0.0.1', port: 1179 },
+        originate: ['172.16.0.0/24'],
+        peers: [{ address: '127.0.0.2', asn: 64512, passive: true }],
+      }),
+      log,
+      kernel: ka,
+      listenPort: 0,
+    });
+    running.push(a);
+    await a.start();
+    const said = (msg: string): boolean => lines.some((l) => (JSON.parse(l) as { msg?: string }).msg === msg);
+    expect(said('restarting with forwarding state preserved')).toBe(true);
+    expect(said('selection deferral over: End-of-RIB to peers')).toBe(false);
+    const b = new Speaker({
+      config: config({
+        routerId: '10.0.0.2',
+        asn: 64512,
+        listen: { enabled: false },
+        originate: ['172.16.1.0/24'],
+        peers: [{ address: '127.0.0.1', asn: 64512, port: a.listeningPort, localAddress: '127.0.0.2' }],
+      }),
+      log: silentLogger,
+      kernel: new FakeKernel(),
+    });
+    running.push(b);
+    await b.start();
+    await until('A ends its selection deferral', () => said('selection deferral over: End-of-RIB to peers'));
+    // B's End-of-RIB also made A converge: the route it kept is the one B announces again.
+    await until('A keeps 172.16.1.0/24 via B', () => kernelHas(ka, '172.16.1.0/24'));
   });
 });

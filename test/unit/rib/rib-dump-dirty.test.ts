@@ -84,3 +84,22 @@ describe('a peer that stops reading', () => {
     for (const v of got.values()) expect(v).toBe(100 + (1499 % 7));
   });
 });
+
+describe('End-of-RIB held back (RFC 4724 4.1, restarting speaker)', () => {
+  it('sends the routes but not End-of-RIB while held, and End-of-RIB at the first pull after release', () => {
+    const rib = makeRib();
+    rib.holdEndOfRib(true);
+    addPeer(rib, peer('10.0.0.2', 65001));
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.decide();
+    rib.configurePeer(peer('10.0.0.3', 65002));
+    rib.peerUp('10.0.0.3', session('10.0.0.3'));
+    const held = pullAll(rib, '10.0.0.3');
+    expect(held).toContain(`announce ${P}`);
+    expect(held.some((x) => x.startsWith('eor'))).toBe(false);
+    expect(rib.hasPending('10.0.0.3')).toBe(true);
+    rib.holdEndOfRib(false);
+    expect(pullAll(rib, '10.0.0.3')).toEqual(['eor ipv4-unicast', 'eor ipv6-unicast']);
+    expect(rib.hasPending('10.0.0.3')).toBe(false);
+  });
+});
