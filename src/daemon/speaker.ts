@@ -10,7 +10,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { CeaseSub } from '../codec/constants.js';
 import { diffConfig } from '../config/diff.js';
 import { ControlError } from '../control/protocol.js';
-import { ALL_FAMILIES, familyAfiSafi } from '../session/families.js';
+import { ALL_FAMILIES, familyAfiSafi, familyOf } from '../session/families.js';
+import type { RouteRefreshMsg } from '../codec/types.js';
+import type { Family } from '../rib/types.js';
 import type { Config, PeerConfig, StaticPeerConfig, DynamicPeerConfig } from '../config/types.js';
 import type { KernelStatus } from '../kernel/fib-sync.js';
 import { FibSync } from '../kernel/fib-sync.js';
@@ -49,6 +51,8 @@ interface PeerEntry {
   cancelRestart?: (() => void) | undefined;
   /** Families whose End-of-RIB arrived since the session came up (for first convergence). */
   readonly eor: Set<string>;
+  /** Enhanced route refresh: per family, the bound on the wait for the peer's EoRR after its BoRR. */
+  readonly refreshTimers: Map<Family, () => void>;
 }
 
 export class Speaker {
@@ -322,15 +326,12 @@ export class Speaker {
           if (r.maxPrefixExceeded && e) this.#maxPrefixStop(e);
           this.#scheduleDecide();
         },
-        routeRefresh: (p, msg) => {
-          this.#rib.refresh(p.id, msg.afi, msg.safi);
-          p.kick();
-        },
+        routeRefresh: (p, msg) => this.#onRouteRefresh(p, msg),
         pull: (p, budget) => this.#rib.nextMessages(p.id, budget),
       },
     });
     this.#rib.configurePeer(ribPeerConfig(cfg, id));
-    const entry: PeerEntry = { peer, config: cfg, eor: new Set() };
+    const entry: PeerEntry = { peer, config: cfg, eor: new Set(), refreshTimers: new Map() };
     this.#peers.set(id, entry);
     return entry;
   }
@@ -365,9 +366,54 @@ export class Speaker {
     p.kick();
   }
 
+  /**
+   * ROUTE-REFRESH (RFC 2918) and, when both sides offered enhanced route refresh, its BoRR / EoRR
+   * (RFC 7313 4): a request is answered with the whole family between our own BoRR and EoRR; the
+   * peer's BoRR marks its routes of the family stale, its EoRR removes those it did not send again.
+   * The wait for the EoRR is bounded by gracefulRestart.staleRoutesTime (RFC 7313 4.2 leaves the
+   * bound to the implementation). Other subtypes are ignored (RFC 7313 5).
+   */
+  #onRouteRefresh(p: Peer, msg: RouteRefreshMsg): void {
+    const e = this.#peers.get(p.id);
+    const enhanced = p.negotiated?.enhancedRouteRefresh === true;
+    if (msg.subtype === 0) {
+      this.#rib.refresh(p.id, msg.afi, msg.safi, enhanced);
+      p.kick();
+      return;
+    }
+    if (!enhanced || !e || (msg.subtype !== 1 && msg.subtype !== 2)) return;
+    if (msg.subtype === 1) {
+      const family = this.#rib.beginPeerRefresh(p.id, msg.afi, msg.safi);
+      if (family === null) return;
+      e.refreshTimers.get(family)?.();
+      const sec = this.#config.gracefulRestart.staleRoutesTime;
+      e.refreshTimers.set(
+        family,
+        this.#clock.after(sec * 1000, () => {
+          e.refreshTimers.delete(family);
+          const swept = this.#rib.sweepStale(p.id, family);
+          this.#log.warn({ peer: p.id, family, swept, waited: sec }, 'no EoRR after the peer\'s BoRR: stale routes removed');
+          this.#scheduleDecide();
+        }),
+      );
+      this.#scheduleDecide();
+      return;
+    }
+    const family = familyOf(msg.afi, msg.safi);
+    if (family === undefined || !e.refreshTimers.has(family)) return; // an EoRR without a BoRR
+    e.refreshTimers.get(family)?.();
+    e.refreshTimers.delete(family);
+    const swept = this.#rib.sweepStale(p.id, family);
+    this.#log.info({ peer: p.id, family, swept }, 'route refresh from the peer complete (EoRR): routes it did not send again removed');
+    this.#scheduleDecide();
+  }
+
   #onDown(p: Peer, info: DownInfo): void {
     const e = this.#peers.get(p.id);
     if (!e) return;
+    // A refresh under way ends with the session (its stale marks then follow graceful restart or go).
+    for (const cancel of e.refreshTimers.values()) cancel();
+    e.refreshTimers.clear();
     const gr = this.#lastGr.get(p.id);
     const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && gracefulDown(info, gr.notification && this.#lastN.get(p.id) === true);
     // RFC 4724 4.2: only the families the peer listed in its capability are retained.

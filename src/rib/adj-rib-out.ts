@@ -31,7 +31,9 @@ import { FAMILIES, type Family } from './types.js';
 export type OutBatch =
   | { readonly kind: 'withdraw'; readonly family: Family; readonly prefixes: readonly string[] }
   | { readonly kind: 'announce'; readonly family: Family; readonly attrs: AttrSet; readonly prefixes: readonly string[] }
-  | { readonly kind: 'end-of-rib'; readonly family: Family };
+  | { readonly kind: 'end-of-rib'; readonly family: Family }
+  /** RFC 7313 3.2: Beginning (1) / End (2) of a Route Refresh, around the answer to a ROUTE-REFRESH. */
+  | { readonly kind: 'refresh-marker'; readonly family: Family; readonly subtype: 1 | 2 };
 
 /** What the RIB tells an Adj-RIB-Out while it is pulled. */
 export interface OutFeed {
@@ -115,6 +117,9 @@ export class AdjRibOut {
   #carry: DestId = -1;
   #carryFromDump = false;
   #eorPending: Family[] = [];
+  /** RFC 7313: BoRR to send before the next changes, EoRR once the dump has walked the family. */
+  #borrPending: Family[] = [];
+  #eorrPending: Family[] = [];
 
   constructor(store: AttrsStore, maxMessageBytes: number, loc: LocRib, journal: ExportJournal) {
     this.#store = store;
@@ -163,9 +168,25 @@ export class AdjRibOut {
     for (const f of families) if (!this.#eorPending.includes(f)) this.#eorPending.push(f);
   }
 
+  /**
+   * Enhanced route refresh (RFC 7313 4): the answer to a ROUTE-REFRESH for `family` (the dump the
+   * caller starts) is sent between a BoRR and an EoRR, so the peer can purge what it no longer gets.
+   */
+  requestRefreshMarkers(family: Family): void {
+    if (!this.#borrPending.includes(family)) this.#borrPending.push(family);
+    if (!this.#eorrPending.includes(family)) this.#eorrPending.push(family);
+  }
+
   /** True when a pull may have something to send. */
   hasPending(): boolean {
-    return this.#dump !== null || this.#carry >= 0 || this.#cursor < this.#journal.end || this.#eorPending.length > 0;
+    return (
+      this.#dump !== null ||
+      this.#carry >= 0 ||
+      this.#cursor < this.#journal.end ||
+      this.#eorPending.length > 0 ||
+      this.#borrPending.length > 0 ||
+      this.#eorrPending.length > 0
+    );
   }
 
   /** The journal position this peer has read up to (the journal is trimmed behind every peer). */
@@ -239,6 +260,9 @@ export class AdjRibOut {
       this.#record(id, have, want, feed);
     }
     const out: OutBatch[] = [];
+    // BoRR first: everything taken in this pull comes after it (RFC 7313 4).
+    for (const f of this.#borrPending) out.push({ kind: 'refresh-marker', family: f, subtype: 1 });
+    this.#borrPending = [];
     for (let fi = 0; fi < 2; fi++) {
       const w = withdraws[fi];
       if (w != null) out.push({ kind: 'withdraw', family: FAMILIES[fi] as Family, prefixes: w.prefixes });
@@ -247,6 +271,12 @@ export class AdjRibOut {
       for (const g of (groups[fi] as Map<AttrSet, Group>).values()) {
         out.push({ kind: 'announce', family: FAMILIES[fi] as Family, attrs: g.attrs as AttrSet, prefixes: g.prefixes });
       }
+    }
+    if (this.#eorrPending.length > 0) {
+      const walking = this.#dump?.families ?? 0;
+      const ready = this.#eorrPending.filter((f) => (walking & familyBit(f)) === 0);
+      for (const f of ready) out.push({ kind: 'refresh-marker', family: f, subtype: 2 });
+      if (ready.length > 0) this.#eorrPending = this.#eorrPending.filter((f) => (walking & familyBit(f)) !== 0);
     }
     if (this.#eorPending.length > 0 && !holdEndOfRib) {
       const walking = this.#dump?.families ?? 0;
@@ -272,6 +302,8 @@ export class AdjRibOut {
     this.#dump = null;
     this.#carry = -1;
     this.#eorPending = [];
+    this.#borrPending = [];
+    this.#eorrPending = [];
     this.#cursor = this.#journal.end;
   }
 

@@ -54,6 +54,8 @@ export function encodeBatch(b: OutBatch, ctx: CodecContext): Buffer[] {
     }
     case 'end-of-rib':
       return [encodeMessage(endOfRib(afiOf(b.family), Safi.UNICAST), ctx)];
+    case 'refresh-marker':
+      return [encodeMessage({ kind: 'route-refresh', afi: afiOf(b.family), subtype: b.subtype, safi: Safi.UNICAST }, ctx)];
     default:
       return assertNever(b);
   }

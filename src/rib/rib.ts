@@ -176,11 +176,30 @@ export class Rib {
    * RFC 2918 3: on a ROUTE-REFRESH the speaker "re-advertise[s] to that peer the Adj-RIB-Out of
    * the <AFI, SAFI>". Walks the family again, sending every route even if it was sent before.
    */
-  refresh(id: string, afi: number, safi: number): void {
+  refresh(id: string, afi: number, safi: number, enhanced = false): void {
     const peer = this.#peer(id);
     const family = familyOfAfi(afi, safi);
     if (family === null || peer.out === null || peer.session === null || !peer.session.families.includes(family)) return;
     peer.out.dump([family], true);
+    if (enhanced) peer.out.requestRefreshMarkers(family);
+  }
+
+  /**
+   * The peer's BoRR (RFC 7313 4): "the receiving speaker MUST mark all the routes with the given AFI
+   * and SAFI received from that peer as stale". What it re-sends clears the mark; its EoRR
+   * (`sweepStale(peer, family)`) removes the rest. Returns the family, or null if not negotiated.
+   */
+  beginPeerRefresh(id: string, afi: number, safi: number): Family | null {
+    const peer = this.#peer(id);
+    const family = familyOfAfi(afi, safi);
+    if (family === null || peer.session === null || !peer.session.families.includes(family)) return null;
+    this.#walk(peer, (dest, r) => {
+      if (r.stale || this.#loc.family(dest) !== family) return;
+      r.stale = true;
+      peer.stale++;
+      if (r.attrs !== null) this.#loc.markDirty(dest);
+    });
+    return family;
   }
 
   // ------------------------------------------------------------ input

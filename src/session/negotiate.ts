@@ -79,9 +79,9 @@ export interface Negotiated {
 export function buildOpen(local: LocalOffer): OpenMsg {
   const caps: Capability[] = [];
   for (const f of local.families) caps.push({ kind: 'multiprotocol', ...familyAfiSafi(f) });
-  // Enhanced route refresh (RFC 7313) is decoded but not offered: we do not send BoRR/EoRR
-  // around a refresh, nor sweep on a peer's EoRR.
   caps.push({ kind: 'route-refresh' });
+  // RFC 7313: our answers to a refresh come between BoRR and EoRR; a peer's EoRR purges (daemon/speaker.ts).
+  caps.push({ kind: 'enhanced-route-refresh' });
   caps.push({ kind: 'extended-message' });
   if (local.extendedNextHop && local.families.includes('ipv4-unicast')) {
     caps.push({ kind: 'extended-next-hop', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] });
@@ -201,7 +201,7 @@ export function negotiate(local: LocalOffer, expect: PeerExpectation, open: Open
     extendedMessage,
   };
 
-  const ours = new Set<string>(['route-refresh', 'extended-message', 'as4', ...local.families]);
+  const ours = new Set<string>(['route-refresh', 'enhanced-route-refresh', 'extended-message', 'as4', ...local.families]);
   if (local.gracefulRestart) ours.add('graceful-restart');
   if (local.extendedNextHop) ours.add('extended-next-hop');
   const names = [...new Set(caps.map(capabilityName))];

@@ -17,6 +17,7 @@
  *      back.
  *   7. ROUTE-REFRESH both ways (the peer's only where its driver can send one), without a reset.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonSpec } from './daemon.js';
 import {
@@ -45,6 +46,7 @@ import {
   type StartableDaemon,
 } from './interop.js';
 import { waitFor } from './wait.js';
+import type { WrenDaemon } from './wren.js';
 
 export interface InteropSuiteOptions<D extends StartableDaemon> {
   /** "BIRD 2", for test names. */
@@ -67,6 +69,18 @@ export interface InteropSuiteOptions<D extends StartableDaemon> {
 }
 
 const PEERS = ['ebgp', 'ibgp'] as const;
+
+/** wren's log lines saying a refresh from `peer` ended with its EoRR (RFC 7313). */
+function eorrLines(wren: WrenDaemon, peer: string): number {
+  let n = 0;
+  for (const f of wren.logFiles) {
+    if (!existsSync(f)) continue;
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      if (line.includes('route refresh from the peer complete (EoRR)') && line.includes(`"peer":"${peer}"`)) n++;
+    }
+  }
+  return n;
+}
 
 export function describeInterop<D extends StartableDaemon>(o: InteropSuiteOptions<D>): void {
   describe.skipIf(o.skipReason !== null)(`wren and ${o.title}`, () => {
@@ -102,6 +116,8 @@ export function describeInterop<D extends StartableDaemon>(o: InteropSuiteOption
       expect(eb).toMatchObject({ type: 'ebgp', holdTimeSec: SHORT_HOLD_TIME, routerId: e.routerId });
       expect(ib).toMatchObject({ type: 'ibgp', routerId: i.routerId });
       for (const p of [eb, ib]) expect(p.capabilities).toEqual(expect.arrayContaining(['ipv4-unicast', 'ipv6-unicast', 'route-refresh', 'as4']));
+      // BIRD 2 and FRR 8 offer enhanced route refresh (RFC 7313) by default, as wren does.
+      if (o.peerSendsRouteRefresh) for (const p of [eb, ib]) expect(p.capabilities).toContain('enhanced-route-refresh');
     });
 
     it(`announces wren's IPv4 and IPv6 prefixes to ${o.title} with wren's global addresses as next hops`, async () => {
@@ -276,10 +292,16 @@ export function describeInterop<D extends StartableDaemon>(o: InteropSuiteOption
         const sent = o.probe.updatesToWren(d);
         const refreshes = o.probe.refreshesFromWren?.(d);
         const wrenBefore = await wrenPeer(t.wren, NODES[role].v4);
+        const eorrsBefore = eorrLines(t.wren, NODES[role].v4);
         const answer = t.wren.cli('peer', 'refresh', NODES[role].v4, '--json');
         expect(JSON.parse(answer)).toMatchObject({ requested: expect.arrayContaining(['ipv4-unicast', 'ipv6-unicast']) });
         await waitFor(() => o.probe.updatesToWren(d) > sent, { what: `${o.title} (${role}) to send its routes again (updates to wren were ${sent})` });
         if (refreshes !== undefined) expect(o.probe.refreshesFromWren?.(d)).toBe(refreshes + 2); // one per family
+        // RFC 7313: a peer that negotiated enhanced route refresh answers between BoRR and EoRR.
+        if (wrenBefore.capabilities.includes('enhanced-route-refresh')) {
+          const eorrs = (): number => eorrLines(t.wren, NODES[role].v4);
+          await waitFor(() => eorrs() >= eorrsBefore + 2, { what: `${o.title} (${role}) to end its refresh with an EoRR per family` });
+        }
         expect(o.probe.sessionMark(d)).toBe(mark);
         const wrenAfter = await wrenPeer(t.wren, NODES[role].v4);
         expect(wrenAfter.state).toBe('Established');

@@ -10,7 +10,7 @@ import type { Config } from '../../../src/config/types.js';
 import { gracefulDown, Speaker } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { pino } from 'pino';
-import { silentLogger } from '../../../src/util/log.js';
+import { silentLogger, type Logger } from '../../../src/util/log.js';
 
 function config(raw: Record<string, unknown>): Config {
   const r = validateConfig({ log: { level: 'silent' }, control: { socket: '/tmp/unused.sock' }, ...raw });
@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 /** A listens on 127.0.0.1 (ephemeral port) and is passive; B dials A from 127.0.0.2. */
-async function pair(opts: { asnB?: number; holdTime?: number } = {}): Promise<{ a: Speaker; b: Speaker; ka: FakeKernel; kb: FakeKernel }> {
+async function pair(opts: { asnB?: number; holdTime?: number; logB?: Logger } = {}): Promise<{ a: Speaker; b: Speaker; ka: FakeKernel; kb: FakeKernel }> {
   const asnB = opts.asnB ?? 64512;
   const holdTime = opts.holdTime ?? 30;
   const ka = new FakeKernel();
@@ -61,7 +61,7 @@ async function pair(opts: { asnB?: number; holdTime?: number } = {}): Promise<{ 
       originate: ['172.16.1.0/24'],
       peers: [{ address: '127.0.0.1', asn: 64512, port: a.listeningPort, localAddress: '127.0.0.2', ...(asnB !== 64512 ? { import: 'all', export: 'all' } : {}) }],
     }),
-    log: silentLogger,
+    log: opts.logB ?? silentLogger,
     kernel: kb,
   });
   running.push(b);
@@ -176,5 +176,22 @@ describe('a restarting speaker (RFC 4724 4.1)', () => {
     await until('A ends its selection deferral', () => said('selection deferral over: End-of-RIB to peers'));
     // B's End-of-RIB also made A converge: the route it kept is the one B announces again.
     await until('A keeps 172.16.1.0/24 via B', () => kernelHas(ka, '172.16.1.0/24'));
+  });
+});
+
+describe('enhanced route refresh between two speakers (RFC 7313)', () => {
+  it("answers a refresh between BoRR and EoRR: the requester's stale marks are cleared, nothing is removed", async () => {
+    const lines: string[] = [];
+    const logB = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+    const { a, b, kb } = await pair({ logB });
+    await until('sessions Established', () => established(a) && established(b));
+    await until('B learns 172.16.0.0/24', () => kernelHas(kb, '172.16.0.0/24'));
+    expect(b.peerStatuses()[0]?.capabilities).toContain('enhanced-route-refresh');
+    b.refreshPeer('127.0.0.1');
+    const eorr = (): { swept?: number } | undefined =>
+      lines.map((l) => JSON.parse(l) as { msg?: string; swept?: number }).find((l) => l.msg?.startsWith('route refresh from the peer complete (EoRR)'));
+    await until("B gets A's EoRR", () => eorr() !== undefined);
+    expect(eorr()?.swept).toBe(0);
+    expect(kernelHas(kb, '172.16.0.0/24')).toBe(true);
   });
 });

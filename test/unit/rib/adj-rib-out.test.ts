@@ -43,7 +43,7 @@ function setup() {
 }
 
 const v4 = (i: number): string => `10.${(i >> 8) & 255}.${i & 255}.0/24`;
-const prefixesOf = (bs: OutBatch[]): string[] => bs.flatMap((b) => (b.kind === 'end-of-rib' ? [] : b.prefixes));
+const prefixesOf = (bs: OutBatch[]): string[] => bs.flatMap((b) => (b.kind === 'end-of-rib' || b.kind === 'refresh-marker' ? [] : b.prefixes));
 
 describe('AdjRibOut', () => {
   it('groups 1000 prefixes with 4 attribute sets into 4 announcements', () => {

@@ -13,7 +13,13 @@ const Q = '172.16.2.0/24';
 function pullAll(rib: Rib, id: string): string[] {
   return rib
     .nextBatches(id, ALL)
-    .map((b) => (b.kind === 'end-of-rib' ? `eor ${b.family}` : `${b.kind} ${[...b.prefixes].sort().join(',')}`));
+    .map((b) =>
+      b.kind === 'end-of-rib'
+        ? `eor ${b.family}`
+        : b.kind === 'refresh-marker'
+          ? `${b.subtype === 1 ? 'borr' : 'eorr'} ${b.family}`
+          : `${b.kind} ${[...b.prefixes].sort().join(',')}`,
+    );
 }
 
 describe('a dump meeting an undecided destination', () => {
@@ -101,5 +107,38 @@ describe('End-of-RIB held back (RFC 4724 4.1, restarting speaker)', () => {
     rib.holdEndOfRib(false);
     expect(pullAll(rib, '10.0.0.3')).toEqual(['eor ipv4-unicast', 'eor ipv6-unicast']);
     expect(rib.hasPending('10.0.0.3')).toBe(false);
+  });
+});
+
+describe('enhanced route refresh (RFC 7313)', () => {
+  it('answers a refresh between BoRR and EoRR', () => {
+    const rib = makeRib();
+    addPeer(rib, peer('10.0.0.2', 65001));
+    addPeer(rib, peer('10.0.0.3', 65002));
+    rib.receive('10.0.0.2', announce4([P, Q], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.decide();
+    pullAll(rib, '10.0.0.3');
+    rib.refresh('10.0.0.3', 1, 1, true);
+    expect(pullAll(rib, '10.0.0.3')).toEqual(['borr ipv4-unicast', `announce ${P},${Q}`, 'eorr ipv4-unicast']);
+    rib.refresh('10.0.0.3', 1, 1);
+    expect(pullAll(rib, '10.0.0.3')).toEqual([`announce ${P},${Q}`]);
+  });
+
+  it("marks the peer's routes of the family stale at its BoRR; its EoRR removes what it did not send again", () => {
+    const rib = makeRib();
+    addPeer(rib, peer('10.0.0.2', 65001));
+    addPeer(rib, peer('10.0.0.3', 65002));
+    rib.receive('10.0.0.2', announce4([P, Q], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.decide();
+    pullAll(rib, '10.0.0.3');
+    expect(rib.beginPeerRefresh('10.0.0.2', 1, 1)).toBe('ipv4-unicast');
+    rib.decide();
+    // Stale routes stay in use meanwhile: nothing is withdrawn from the other peer.
+    expect(pullAll(rib, '10.0.0.3').filter((x) => x.startsWith('withdraw'))).toEqual([]);
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    expect(rib.sweepStale('10.0.0.2', 'ipv4-unicast')).toBe(1);
+    rib.decide();
+    expect(pullAll(rib, '10.0.0.3')).toEqual([`withdraw ${Q}`]);
+    expect(rib.beginPeerRefresh('10.0.0.2', 2, 128)).toBe(null);
   });
 });

@@ -38,9 +38,17 @@ describe('buildOpen', () => {
     const caps = o.params.flatMap((p) => ('capabilities' in p ? p.capabilities : []));
     expect(caps).toContainEqual({ kind: 'as4', asn: 4200000001 });
   });
-  it('announces multiprotocol per family, route refresh, extended message and graceful restart (not enhanced route refresh)', () => {
+  it('announces multiprotocol per family, route refresh, enhanced route refresh, extended message and graceful restart', () => {
     const caps = buildOpen(local).params.flatMap((p) => ('capabilities' in p ? p.capabilities : []));
-    expect(caps.map((c) => c.kind)).toEqual(['multiprotocol', 'multiprotocol', 'route-refresh', 'extended-message', 'graceful-restart', 'as4']);
+    expect(caps.map((c) => c.kind)).toEqual([
+      'multiprotocol',
+      'multiprotocol',
+      'route-refresh',
+      'enhanced-route-refresh',
+      'extended-message',
+      'graceful-restart',
+      'as4',
+    ]);
   });
 });
 
