@@ -257,6 +257,7 @@ export class Speaker {
     }
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
     if (this.#server) updateListenerKeys(this.#server, old, next, this.#log);
+    this.#checkConvergence(); // a removed peer no longer holds first convergence back
     this.#scheduleDecide();
     this.#log.info({ changes: changes.length }, 'configuration reloaded');
     return { changes: changes.length };
@@ -281,6 +282,8 @@ export class Speaker {
   #addPeer(cfg: PeerConfig, address: string, dynamic: boolean): PeerEntry {
     const c = this.#config;
     const id = canonicalAddress(address);
+    // Read when each OPEN is built: the R bit goes once the restart is over (#setConverged).
+    const restarting = (): boolean => this.#restarting;
     const local: LocalOffer = {
       asn: cfg.localAs,
       routerId: c.routerId,
@@ -288,7 +291,15 @@ export class Speaker {
       keepaliveSec: cfg.keepaliveTime,
       families: cfg.families,
       ...(c.gracefulRestart.enabled && cfg.gracefulRestart
-        ? { gracefulRestart: { restartTimeSec: c.gracefulRestart.restartTime, restarting: this.#restarting, forwardingPreserved: this.#fib !== undefined } }
+        ? {
+            gracefulRestart: {
+              restartTimeSec: c.gracefulRestart.restartTime,
+              get restarting(): boolean {
+                return restarting();
+              },
+              forwardingPreserved: this.#fib !== undefined,
+            },
+          }
         : {}),
       extendedNextHop: id.includes(':'),
     };
@@ -346,6 +357,17 @@ export class Speaker {
     // preserve (F bit clear, or the family no longer listed) are removed at once.
     const preserved = new Set((n.gracefulRestart?.families ?? []).filter((f) => f.forwardingPreserved).map((f) => f.family));
     for (const f of ALL_FAMILIES) if (!preserved.has(f)) this.#rib.sweepStale(p.id, f);
+    if (preserved.size > 0) {
+      // The rest waits for its End-of-RIB, but not forever (like FRR's stale-path time): a peer that
+      // never sends one loses its stale routes after gracefulRestart.staleRoutesTime.
+      const sec = this.#config.gracefulRestart.staleRoutesTime;
+      e.cancelStaleTimer = this.#clock.after(sec * 1000, () => {
+        e.cancelStaleTimer = undefined;
+        const swept = this.#rib.sweepStale(p.id);
+        if (swept > 0) this.#log.warn({ peer: p.id, swept, waited: sec }, 'no End-of-RIB after the peer restarted: stale routes removed');
+        this.#scheduleDecide();
+      });
+    }
     if (n.gracefulRestart) this.#lastGr.set(p.id, n.gracefulRestart);
     else this.#lastGr.delete(p.id);
     this.#lastN.set(p.id, n.gracefulNotification);
@@ -364,6 +386,8 @@ export class Speaker {
     });
     this.#scheduleDecide();
     p.kick();
+    // A peer without graceful restart (or itself restarting) no longer holds our End-of-RIB back.
+    this.#checkConvergence();
   }
 
   /**
@@ -383,6 +407,10 @@ export class Speaker {
     }
     if (!enhanced || !e || (msg.subtype !== 1 && msg.subtype !== 2)) return;
     if (msg.subtype === 1) {
+      // RFC 7313 4: with graceful restart, a BoRR before the peer's End-of-RIB of the family is
+      // ignored (its EoRR then too: no refresh is under way).
+      const f = familyOf(msg.afi, msg.safi);
+      if (f === undefined || (p.negotiated?.gracefulRestart !== undefined && !e.eor.has(f))) return;
       const family = this.#rib.beginPeerRefresh(p.id, msg.afi, msg.safi);
       if (family === null) return;
       e.refreshTimers.get(family)?.();
@@ -585,6 +613,8 @@ export class Speaker {
     this.#endSelectionDeferral();
     if (this.#converged || !this.#fib) return;
     this.#converged = true;
+    // The restart is over: later OPENs no longer carry the R bit (RFC 4724 3).
+    this.#restarting = false;
     this.#cancelConvergence?.();
     const fib = this.#fib;
     // Let the decision process install what was learned before stale routes are purged.

@@ -40,7 +40,8 @@ const DECISION_REASONS: readonly (DecisionReason | null)[] = [
 ];
 const REASON_BITS = 0x7;
 const STALE_BIT = 0x8;
-const LOST_SHIFT = 4;
+const REFRESH_ONLY_BIT = 0x10;
+const LOST_SHIFT = 5;
 
 /** One route of one source for one prefix (the prefix and family are its destination's). */
 export class Route {
@@ -71,6 +72,18 @@ export class Route {
   }
   set stale(v: boolean) {
     this.#bits = v ? this.#bits | STALE_BIT : this.#bits & ~STALE_BIT;
+  }
+
+  /**
+   * Stale only because the peer began an enhanced route refresh (RFC 7313 BoRR), not because it
+   * restarted: swept like a stale route at its EoRR, but not ranked below fresh routes meanwhile
+   * (a refresh must not move the best path).
+   */
+  get refreshOnly(): boolean {
+    return (this.#bits & REFRESH_ONLY_BIT) !== 0;
+  }
+  set refreshOnly(v: boolean) {
+    this.#bits = v ? this.#bits | REFRESH_ONLY_BIT : this.#bits & ~REFRESH_ONLY_BIT;
   }
 
   /** Set by the last decision run for a candidate that lost. */

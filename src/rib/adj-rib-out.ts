@@ -173,6 +173,10 @@ export class AdjRibOut {
    * caller starts) is sent between a BoRR and an EoRR, so the peer can purge what it no longer gets.
    */
   requestRefreshMarkers(family: Family): void {
+    // RFC 7313 4: a speaker that supports graceful restart "MUST NOT send a BoRR for an <AFI, SAFI>
+    // to a neighbor before it sends the EoR for the <AFI, SAFI> to the neighbor". Before our
+    // End-of-RIB the re-dump alone answers the refresh (End-of-RIB follows it).
+    if (this.#eorPending.includes(family)) return;
     if (!this.#borrPending.includes(family)) this.#borrPending.push(family);
     if (!this.#eorrPending.includes(family)) this.#eorrPending.push(family);
   }

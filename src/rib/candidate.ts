@@ -34,7 +34,7 @@ export function candidateOf(r: Route): RouteCandidate {
     med: m.med,
     neighborAs: m.firstAs ?? s.localAs,
     ebgp: s.ebgp,
-    stale: r.stale,
+    stale: r.stale && !r.refreshOnly,
     routerId: m.originatorId ?? s.routerIdNum,
     clusterListLen: m.clusterListLen,
     peerKey: s.key,

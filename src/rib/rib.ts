@@ -145,7 +145,12 @@ export class Rib {
     this.#refreshOwnAddresses();
     if (o.keepStale) {
       this.#walk(peer, (id, r) => {
-        if (r.stale) return;
+        if (r.stale) {
+          // Stale for a refresh under way: now stale for the restart (ranked as such).
+          if (r.refreshOnly && r.attrs !== null) this.#loc.markDirty(id);
+          r.refreshOnly = false;
+          return;
+        }
         r.stale = true;
         peer.stale++;
         if (r.attrs !== null) this.#loc.markDirty(id);
@@ -193,11 +198,13 @@ export class Rib {
     const peer = this.#peer(id);
     const family = familyOfAfi(afi, safi);
     if (family === null || peer.session === null || !peer.session.families.includes(family)) return null;
+    // Marked for the sweep only: the decision does not rank these below fresh routes, so the refresh
+    // moves no best path (a route already stale from a restart stays what it is).
     this.#walk(peer, (dest, r) => {
       if (r.stale || this.#loc.family(dest) !== family) return;
       r.stale = true;
+      r.refreshOnly = true;
       peer.stale++;
-      if (r.attrs !== null) this.#loc.markDirty(dest);
     });
     return family;
   }
@@ -465,9 +472,11 @@ export class Rib {
       loc.setExportPending(id, true);
     }
     r.reason = reason;
-    const wasStale = r.stale;
-    if (announced && wasStale) {
+    // A route stale for a refresh only was ranked as fresh: its re-announcement changes nothing.
+    const wasStale = r.stale && !r.refreshOnly;
+    if (announced && r.stale) {
       r.stale = false;
+      r.refreshOnly = false;
       peer.stale--;
     }
     if (acc !== null) {

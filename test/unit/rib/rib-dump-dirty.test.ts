@@ -142,3 +142,41 @@ describe('enhanced route refresh (RFC 7313)', () => {
     expect(rib.beginPeerRefresh('10.0.0.2', 2, 128)).toBe(null);
   });
 });
+
+describe('enhanced route refresh, the fine print (RFC 7313 4)', () => {
+  it("a peer's BoRR moves no best path: its routes are not ranked as stale while it re-sends them", () => {
+    const rib = makeRib({ maxPaths: 1 });
+    addPeer(rib, peer('10.0.0.2', 65001));
+    addPeer(rib, peer('10.0.0.3', 65001));
+    addPeer(rib, peer('10.0.0.4', 65004));
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.receive('10.0.0.3', announce4([P], { nextHop: '10.0.0.3', asPath: seq(65001) }));
+    const first = rib.decide();
+    const via = first.find((c) => c.prefix === P)?.best?.nextHops.join();
+    pullAll(rib, '10.0.0.4');
+    expect(via === '10.0.0.2' || via === '10.0.0.3').toBe(true);
+    const winner = via as string;
+    rib.beginPeerRefresh(winner, 1, 1);
+    // Something else makes the decision run for P meanwhile: a worse path from the listener.
+    rib.receive('10.0.0.4', announce4([P], { nextHop: '10.0.0.4', asPath: seq(65004, 1, 2) }));
+    expect(rib.decide()).toEqual([]);
+    expect(pullAll(rib, '10.0.0.4')).toEqual([]);
+    rib.receive(winner, announce4([P], { nextHop: winner, asPath: seq(65001) }));
+    expect(rib.decide()).toEqual([]);
+    expect(pullAll(rib, '10.0.0.4')).toEqual([]);
+    expect(rib.sweepStale(winner, 'ipv4-unicast')).toBe(0);
+  });
+
+  it('sends no BoRR/EoRR before our End-of-RIB of the family: the re-dump answers, End-of-RIB follows it', () => {
+    const rib = makeRib();
+    addPeer(rib, peer('10.0.0.2', 65001));
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.decide();
+    rib.configurePeer(peer('10.0.0.3', 65002));
+    rib.peerUp('10.0.0.3', session('10.0.0.3'));
+    rib.refresh('10.0.0.3', 1, 1, true); // before the initial dump was pulled
+    const out = pullAll(rib, '10.0.0.3');
+    expect(out.some((x) => x.startsWith('borr') || x.startsWith('eorr'))).toBe(false);
+    expect(out).toEqual([`announce ${P}`, 'eor ipv4-unicast', 'eor ipv6-unicast']);
+  });
+});
