@@ -332,6 +332,11 @@ export class Speaker {
           const e = this.#peers.get(p.id);
           if (e && r.endOfRib.length > 0) {
             for (const f of r.endOfRib) e.eor.add(f);
+            // Every family's End-of-RIB is in: the stale-path bound set at re-establishment is done.
+            if (p.negotiated?.families.every((f) => e.eor.has(f))) {
+              e.cancelStaleTimer?.();
+              e.cancelStaleTimer = undefined;
+            }
             this.#checkConvergence();
           }
           if (r.maxPrefixExceeded && e) this.#maxPrefixStop(e);
