@@ -211,18 +211,7 @@ export class BenchLab {
   }
 
   #removeNamespaces(): void {
-    for (const ns of this.#namespaces.splice(0)) {
-      // Anything still inside one of our namespaces descends from a process we started.
-      const pids = tryExec(null, 'ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter((s) => /^\d+$/.test(s));
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      tryExec(null, 'ip', ['netns', 'del', ns]);
-    }
+    for (const ns of this.#namespaces.splice(0)) removeNamespace(ns);
   }
 
   #own(ns: string): void {
@@ -238,4 +227,20 @@ export function netnsProblem(): string | null {
   if (r.error) return `\`ip\` is not available (${r.error.message})`;
   if (r.status !== 0) return `\`ip netns list\` failed: ${r.stderr.trim()}`;
   return null;
+}
+
+/**
+ * Deletes a namespace this process created, killing what still runs in it first: anything inside
+ * one of our namespaces descends from a process we started (a daemon, tshark's dumpcap).
+ */
+export function removeNamespace(ns: string): void {
+  const pids = tryExec(null, 'ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter((s) => /^\d+$/.test(s));
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  tryExec(null, 'ip', ['netns', 'del', ns]);
 }

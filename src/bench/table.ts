@@ -4,18 +4,7 @@
  * sets, a MED on some. Same seed, same table, on every machine.
  */
 import type { PathAttrs } from '../codec/types.js';
-
-/** mulberry32: a small, fast, well-distributed 32-bit PRNG; returns [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../util/prng.js';
 
 export interface RouteGroup {
   /** Prefixes sharing one attribute set, as "a.b.c.d/len". */

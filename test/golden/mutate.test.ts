@@ -17,7 +17,8 @@ import type { CodecContext } from '../../src/codec/types.js';
 import { ALLOWED_ERRORS, checkFramer, checkInvariant } from './invariant.js';
 import { contextOf, hexBytes } from './json-form.js';
 import { loadVectors } from './load.js';
-import { type Landmarks, landmarks, mutate, prng } from './mutate.js';
+import { prng } from '../../src/util/prng.js';
+import { type Landmarks, landmarks, mutate } from './mutate.js';
 
 const COUNT = Number(process.env['WREN_FUZZ_COUNT'] ?? 100_000);
 const SEED = Number(process.env['WREN_FUZZ_SEED'] ?? randomInt(2 ** 31));

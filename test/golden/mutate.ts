@@ -6,18 +6,6 @@
 import { HEADER_LEN } from '../../src/codec/constants.js';
 import type { CodecContext } from '../../src/codec/types.js';
 
-/** mulberry32: small, fast, good enough for fuzzing; the seed makes a run reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Field {
   readonly off: number;
   readonly size: 1 | 2;

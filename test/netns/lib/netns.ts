@@ -14,6 +14,7 @@ import { spawn as spawnChild, spawnSync, type ChildProcess } from 'node:child_pr
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeNamespace } from '../../../src/bench/netns.js';
 import { tailFile } from './files.js';
 
 export { waitFor, WaitTimeout, type Check, type WaitOptions } from './wait.js';
@@ -359,16 +360,7 @@ export class Lab {
 
   #removeNamespaces(): void {
     for (const ns of this.#namespaces.splice(0)) {
-      // Processes still in the namespace are descendants of ours (tshark's dumpcap, say).
-      const pids = tryExec(null, 'ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter((s) => /^\d+$/.test(s));
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      tryExec(null, 'ip', ['netns', 'del', ns]);
+      removeNamespace(ns);
       namesInUse.delete(ns);
     }
   }
