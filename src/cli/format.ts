@@ -33,6 +33,11 @@ function peerDetail(p: PeerStatus): string {
   if (p.holdTimeSec !== undefined || p.keepaliveSec !== undefined) {
     fields.push(['hold/keepalive', `${p.holdTimeSec ?? '-'}s / ${p.keepaliveSec ?? '-'}s`]);
   }
+  if (p.sendHoldTimeSec !== undefined) {
+    const queued = p.sendQueueBytes !== undefined && p.sendQueueBytes > 0 ? `, ${p.sendQueueBytes} bytes unread by the peer` : '';
+    fields.push(['send hold', `${p.sendHoldTimeSec === 0 ? 'off' : `${p.sendHoldTimeSec}s`}${queued}`]);
+  }
+  if (p.sendHoldExpirations > 0) fields.push(['send hold expired', `${p.sendHoldExpirations} time(s)`]);
   fields.push(['messages', `in ${p.messages.in}, out ${p.messages.out}`]);
   if (p.lastError !== undefined) fields.push(['last error', formatNotification(p.lastError)]);
   if (p.lastDownReason !== undefined) fields.push(['last down', p.lastDownReason]);

@@ -24,6 +24,9 @@ export const ExitCode = {
   UNREACHABLE: 3,
 } as const;
 
+/** How long `wren stop` waits for the daemon to go (it bounds its own shutdown at 10 s). */
+const STOP_WAIT_MS = 15_000;
+
 export interface DaemonModule {
   runDaemon(opts: { configPath: string }): Promise<number>;
 }
@@ -159,6 +162,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return r.refused !== undefined ? `reload refused: ${r.refused}` : `configuration reloaded: ${r.changes} change(s)`;
     }),
   );
+
+  withShowOptions(
+    program
+      .command('stop')
+      .description('stop the daemon: by default as SIGTERM does (routes kept by graceful restart, at the peers and in the kernel)')
+      .option('--withdraw', 'withdraw instead: Cease to every peer (they drop our routes) and our kernel routes removed')
+      .option('-m, --message <text>', 'RFC 9003 shutdown communication'),
+  ).action(async (opts: ShowOptions & { withdraw?: boolean; message?: string }) => {
+    const req: ControlRequest = { cmd: 'stop', ...(opts.withdraw === true ? { withdraw: true } : {}), ...(opts.message !== undefined ? { message: opts.message } : {}) };
+    await show(req, opts, isAny, (v) => ((v as { withdraw?: boolean }).withdraw === true ? 'wren stopping: withdrawing routes' : 'wren stopping: routes kept for a graceful restart'));
+    if (code !== ExitCode.OK || opts.json === true) return;
+    // Returns once the daemon is gone (its socket no longer answers); the daemon's own bound is 10 s.
+    const end = Date.now() + STOP_WAIT_MS;
+    while (Date.now() < end) {
+      try {
+        await io.request(opts.socket, { cmd: 'show-peers' }, Math.max(1, end - Date.now()));
+      } catch {
+        print('wren stopped');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    fail(`still running after ${STOP_WAIT_MS} ms`);
+    code = ExitCode.PROBLEM;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -78,6 +78,7 @@ export const ErrCode = {
   FSM: 5,
   CEASE: 6,
   ROUTE_REFRESH_MESSAGE: 7, // RFC 7313
+  SEND_HOLD_TIMER_EXPIRED: 8, // RFC 9687
 } as const;
 export type ErrCode = (typeof ErrCode)[keyof typeof ErrCode];
 
@@ -187,6 +188,7 @@ export function notificationName(code: number, subcode: number): string {
       },
     ],
     7: ['ROUTE-REFRESH Message Error', { 1: 'Invalid Message Length' }],
+    8: ['Send Hold Timer Expired', {}],
   };
   const row = table[code];
   if (!row) return `code ${code}/${subcode}`;

@@ -98,6 +98,7 @@ const PEER_FIELD_CLASS: { readonly [K in PeerField]: FieldClass } = {
   name: 'in-place',
   passive: 'in-place', // only whether we dial; an established session is unaffected
   connectRetryTime: 'in-place',
+  sendHoldTime: 'in-place', // RFC 9687: local only; the next connection uses the new value
   maxPrefix: 'in-place',
   maxPeers: 'in-place',
 };

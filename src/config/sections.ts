@@ -52,6 +52,7 @@ const TIMERS = {
   connectRetryTime: connectRetryTime.optional(),
   idleHoldTime: intIn(0, 3600).optional(),
   idleHoldMaxTime: intIn(0, 3600).optional(),
+  sendHoldTime: intIn(0, 65535).optional(),
 };
 
 /** RFC 4271 10: KeepaliveTime is one third of the Hold Time. */
@@ -91,6 +92,7 @@ export function parseTimers(raw: unknown, issues: Issue[]): TimersConfig {
     connectRetryTime: f.connectRetryTime ?? d.connectRetryTime,
     idleHoldTime,
     idleHoldMaxTime,
+    ...(f.sendHoldTime !== undefined && { sendHoldTime: f.sendHoldTime }),
   };
 }
 

@@ -57,6 +57,8 @@ export interface TimersConfig {
   readonly connectRetryTime: number;
   readonly idleHoldTime: number;
   readonly idleHoldMaxTime: number;
+  /** RFC 9687 SendHoldTime; absent: the RFC's default, max(480, 2 x the negotiated hold time); 0: off. */
+  readonly sendHoldTime?: number;
 }
 
 export interface OriginateConfig {
@@ -130,6 +132,8 @@ interface PeerCommon {
   readonly holdTime: number;
   readonly keepaliveTime: number;
   readonly connectRetryTime: number;
+  /** Resolved: the peer's own value, or `timers.sendHoldTime`; absent: the RFC 9687 default. */
+  readonly sendHoldTime?: number;
   readonly families: readonly PeerFamily[];
   readonly routeReflectorClient: boolean;
   readonly nextHopSelf: boolean;

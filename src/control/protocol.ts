@@ -15,7 +15,13 @@ export type ControlRequest =
   /** Inbound soft reset: ask the peer for its routes again (ROUTE-REFRESH, RFC 2918). */
   | { readonly cmd: 'peer-refresh'; readonly address: string }
   /** Re-read the configuration file (as SIGHUP does). */
-  | { readonly cmd: 'reload' };
+  | { readonly cmd: 'reload' }
+  /**
+   * Stop the daemon. By default as SIGTERM does (a planned restart: kernel routes and the peers'
+   * copies of ours kept by graceful restart); `withdraw: true` sends every peer a Cease (Hard Reset
+   * where RFC 8538 was negotiated) and removes our kernel routes. Answered before the stop begins.
+   */
+  | { readonly cmd: 'stop'; readonly withdraw?: boolean; readonly message?: string };
 
 /** What each request answers with (the `result` of an ok response). */
 export interface ControlResults {
@@ -28,6 +34,7 @@ export interface ControlResults {
   readonly 'peer-reset': null;
   readonly 'peer-refresh': { readonly requested: readonly string[] };
   readonly reload: { readonly changes: number; readonly refused?: string };
+  readonly stop: { readonly stopping: true; readonly withdraw: boolean };
 }
 
 /**
@@ -80,6 +87,12 @@ export interface PeerStatus {
   /** Negotiated hold time and keepalive, seconds (Established only). */
   readonly holdTimeSec?: number;
   readonly keepaliveSec?: number;
+  /** RFC 9687 SendHoldTime of the session, seconds, 0 when off (Established only). */
+  readonly sendHoldTimeSec?: number;
+  /** Bytes of ours the peer has not read yet (Established only). */
+  readonly sendQueueBytes?: number;
+  /** Sessions closed because the peer stopped reading (Send Hold Timer expired), since wren started. */
+  readonly sendHoldExpirations: number;
   /** Capabilities both sides announced, e.g. ["ipv4-unicast", "ipv6-unicast", "route-refresh", "as4", ...]. */
   readonly capabilities: readonly string[];
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };

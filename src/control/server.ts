@@ -47,6 +47,14 @@ const COMMANDS: { readonly [K in ControlRequest['cmd']]: (o: Fields) => ControlR
   'peer-reset': (o) => peerRequest(o, 'peer-reset', true),
   'peer-refresh': (o) => peerRequest(o, 'peer-refresh', false),
   reload: (o) => noExtraFields(o, []) ?? { cmd: 'reload' },
+  stop: (o) => {
+    const extra = noExtraFields(o, ['withdraw', 'message']);
+    if (extra) return extra;
+    const { withdraw, message } = o;
+    if (withdraw !== undefined && typeof withdraw !== 'boolean') return 'field "withdraw" must be true or false';
+    if (message !== undefined && typeof message !== 'string') return 'field "message" must be a string';
+    return { cmd: 'stop', ...(withdraw !== undefined ? { withdraw } : {}), ...(message !== undefined ? { message } : {}) };
+  },
 };
 
 function peerRequest(o: Fields, cmd: 'peer-disable' | 'peer-enable' | 'peer-reset' | 'peer-refresh', withMessage: boolean): ControlRequest | string {

@@ -1,8 +1,10 @@
 /**
  * The daemon process (`wren run --config FILE`): load and validate the config (refuse to start on any
  * problem), build the logger, the kernel port and the Speaker, serve the control socket, and handle
- * signals: SIGTERM/SIGINT stop every session with Cease / Administrative Shutdown and keep (default)
- * or withdraw the kernel routes, within a bounded time; SIGHUP reloads the config.
+ * signals: SIGTERM/SIGINT are a planned stop (kernel routes kept, every session closed so that its
+ * peer keeps our routes through graceful restart; Speaker.stop), unless kernel.withdrawOnStop; the
+ * `stop` control command may ask for a withdrawing stop instead. Both end within a bounded time.
+ * SIGHUP reloads the config.
  */
 import { formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
@@ -47,15 +49,20 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     return 1;
   }
   const reload = (): Promise<{ changes: number; refused?: string }> => reloadFrom(opts.configPath, speaker, log);
-  const control = await startControlServer(config.control.socket, (req) => handleControl(speaker, req, reload), log.child({ component: 'control' }));
+  let shutdown: (why: string, how?: StopHow) => void = () => undefined;
+  const control = await startControlServer(
+    config.control.socket,
+    (req) => handleControl(speaker, req, reload, (how) => setImmediate(() => shutdown('stop command', how))),
+    log.child({ component: 'control' }),
+  );
   log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const shutdown = (signal: string): void => {
+    shutdown = (why: string, how: StopHow = {}): void => {
       if (stopping) return;
       stopping = true;
-      log.info({ signal, withdrawRoutes: config.kernel.withdrawOnStop }, 'shutting down');
+      log.info({ trigger: why, withdrawRoutes: how.withdraw ?? config.kernel.withdrawOnStop }, 'shutting down');
       const bound = setTimeout(() => {
         log.warn({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
         resolve(0);
@@ -63,7 +70,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
       bound.unref();
       void (async () => {
         try {
-          await speaker.stop();
+          await speaker.stop(how);
           await control.close();
         } catch (err) {
           log.error({ err }, 'error during shutdown');
@@ -83,7 +90,13 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
   });
 }
 
-async function handleControl(speaker: Speaker, req: ControlRequest, reload: () => Promise<unknown>): Promise<unknown> {
+/** How a stop was asked for: withdraw (undefined: kernel.withdrawOnStop) and an RFC 9003 message. */
+interface StopHow {
+  readonly withdraw?: boolean;
+  readonly message?: string;
+}
+
+async function handleControl(speaker: Speaker, req: ControlRequest, reload: () => Promise<unknown>, stop: (how: StopHow) => void): Promise<unknown> {
   switch (req.cmd) {
     case 'show-peers':
       return speaker.peerStatuses();
@@ -104,6 +117,12 @@ async function handleControl(speaker: Speaker, req: ControlRequest, reload: () =
       return speaker.refreshPeer(req.address);
     case 'reload':
       return reload();
+    case 'stop': {
+      // Answered first; the stop begins once the answer is on its way.
+      const how: StopHow = { ...(req.withdraw !== undefined ? { withdraw: req.withdraw } : {}), ...(req.message !== undefined ? { message: req.message } : {}) };
+      stop(how);
+      return { stopping: true, withdraw: req.withdraw ?? speaker.withdrawsOnStop };
+    }
     default:
       return assertNever(req);
   }

@@ -97,6 +97,11 @@ export class Speaker {
     return this.#rib;
   }
 
+  /** What a stop without an explicit choice does (kernel.withdrawOnStop). */
+  get withdrawsOnStop(): boolean {
+    return this.#config.kernel.withdrawOnStop;
+  }
+
   /** The port the listener is bound to (after start). */
   get listeningPort(): number | undefined {
     const a = this.#server?.address();
@@ -126,23 +131,42 @@ export class Speaker {
     this.#scheduleDecide();
   }
 
-  /** Stops every session with Cease / Administrative Shutdown; keeps or withdraws kernel routes. */
-  async stop(text = 'wren shutting down'): Promise<void> {
+  /**
+   * Stops every session and the kernel reconciler. Two kinds of stop (docs/decisions/0004-planned-restart.md):
+   * - a planned stop or restart (SIGTERM, the default): our kernel routes stay, and every session
+   *   ends the way its peer keeps our routes too (RFC 4724 helper): with graceful restart negotiated
+   *   and no RFC 8538 N bit from the peer, the connection is closed without a NOTIFICATION (a
+   *   NOTIFICATION makes such a peer — BIRD 1.6, BIRD 2.0 — drop every route); with the N bit, a
+   *   Cease (RFC 8538 keeps routes on it); without graceful restart, a Cease (the peer drops our
+   *   routes whatever we send);
+   * - a withdrawing stop (`wren stop --withdraw`, or kernel.withdrawOnStop): Cease / Hard Reset where
+   *   the N bit was negotiated, else Cease, to every peer, so they all flush our routes, and our
+   *   kernel routes are removed.
+   */
+  async stop(opts: { withdraw?: boolean; message?: string } = {}): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    const withdraw = opts.withdraw ?? this.#config.kernel.withdrawOnStop;
+    const text = opts.message ?? 'wren shutting down';
     this.#cancelConvergence?.();
     this.#server?.close();
     const stops = [...this.#peers.values()].map((e) => {
       e.cancelStaleTimer?.();
       e.cancelRestart?.();
-      // Keeping our kernel routes (restart): a plain Cease lets N-bit peers keep ours too (RFC 8538).
-      // Withdrawing them: Hard Reset, so those peers flush our routes as well.
-      return e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, text, { hardReset: this.#config.kernel.withdrawOnStop });
+      for (const cancel of e.refreshTimers.values()) cancel();
+      switch (stopStyle(e.peer.negotiated, withdraw)) {
+        case 'close-silently':
+          return e.peer.stopForRestart();
+        case 'hard-reset':
+          return e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, text, { hardReset: true });
+        case 'cease':
+          return e.peer.stop(CeaseSub.ADMINISTRATIVE_SHUTDOWN, text);
+      }
     });
     await Promise.all(stops);
     if (this.#fib) {
       await this.#fib.idle();
-      if (this.#config.kernel.withdrawOnStop) await this.#fib.withdrawAll();
+      if (withdraw) await this.#fib.withdrawAll();
       else this.#fib.stop();
     }
   }
@@ -246,7 +270,12 @@ export class Speaker {
           }
           break;
         case 'update-in-place':
-          if (c.key !== undefined) for (const e of this.#entriesOf(c.key)) e.config = next.peers.find((p) => p.key === c.key) ?? e.config;
+          if (c.key !== undefined) {
+            for (const e of this.#entriesOf(c.key)) {
+              e.config = next.peers.find((p) => p.key === c.key) ?? e.config;
+              e.peer.reconfigure(this.#sessionConfig(e.config, e.peer.id, e.peer.opts.dynamic));
+            }
+          }
           break;
         case 'global-reset':
           break;
@@ -279,9 +308,9 @@ export class Speaker {
 
   // ------------------------------------------------------------ peers
 
-  #addPeer(cfg: PeerConfig, address: string, dynamic: boolean): PeerEntry {
+  /** The session settings of a peer (its OPEN offer, timers), rebuilt on an in-place reload. */
+  #sessionConfig(cfg: PeerConfig, id: string, dynamic: boolean): SessionConfig {
     const c = this.#config;
-    const id = canonicalAddress(address);
     // Read when each OPEN is built: the R bit goes once the restart is over (#setConverged).
     const restarting = (): boolean => this.#restarting;
     const local: LocalOffer = {
@@ -303,7 +332,7 @@ export class Speaker {
         : {}),
       extendedNextHop: id.includes(':'),
     };
-    const session: SessionConfig = {
+    return {
       local,
       expect: { asn: cfg.asn },
       passive: cfg.passive || dynamic,
@@ -311,7 +340,13 @@ export class Speaker {
       idleHoldSec: c.timers.idleHoldTime,
       idleHoldMaxSec: c.timers.idleHoldMaxTime,
       stableSec: 60,
+      ...(cfg.sendHoldTime !== undefined ? { sendHoldSec: cfg.sendHoldTime } : {}),
     };
+  }
+
+  #addPeer(cfg: PeerConfig, address: string, dynamic: boolean): PeerEntry {
+    const id = canonicalAddress(address);
+    const session = this.#sessionConfig(cfg, id, dynamic);
     const peer = new Peer({
       id,
       address: id,
@@ -631,6 +666,20 @@ export class Speaker {
 export type { StaticPeerConfig };
 
 /**
+ * How a stop ends one session (docs/decisions/0004-planned-restart.md). Keeping routes (a planned
+ * restart): graceful restart negotiated and no N bit from the peer => close without a NOTIFICATION
+ * (RFC 4724: a helper keeps our routes on a TCP failure; without RFC 8538 it drops them on any
+ * NOTIFICATION); N bit => Cease, which RFC 8538 4 keeps routes on; no graceful restart => Cease (the
+ * peer drops our routes whatever we send, and learns why). Withdrawing: Cease / Hard Reset where the
+ * N bit was negotiated (RFC 8538 3), else Cease (Peer.stop decides).
+ */
+export function stopStyle(n: Negotiated | undefined, withdraw: boolean): 'close-silently' | 'cease' | 'hard-reset' {
+  if (withdraw) return 'hard-reset';
+  if (n?.gracefulRestart !== undefined && !n.gracefulNotification) return 'close-silently';
+  return 'cease';
+}
+
+/**
  * Does the loss of a session keep the peer's routes (graceful restart helper)?
  * RFC 4724 4.2: a TCP failure does. A NOTIFICATION does not (the session was closed on purpose),
  * unless both sides set the N bit (RFC 8538 4): then every NOTIFICATION but Cease / Hard Reset does,
@@ -641,9 +690,11 @@ export function gracefulDown(info: DownInfo, nBit: boolean): boolean {
     case 'connection-closed':
       return true;
     case 'admin-stop':
+    case 'graceful-stop':
     case 'collision':
       return false;
     case 'hold-timer-expired':
+    case 'send-hold-timer-expired':
     case 'notification-received':
     case 'notification-sent':
     case 'fsm-error':

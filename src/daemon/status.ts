@@ -20,7 +20,10 @@ export function peerStatus(
     origin: peer.opts.dynamic ? 'dynamic' : 'configured',
     state: peer.state,
     uptimeSec: Math.max(0, Math.floor((nowMs - peer.stateSinceMs) / 1000)),
-    ...(established ? { routerId: n.peerRouterId, holdTimeSec: n.holdTimeSec, keepaliveSec: n.keepaliveSec } : {}),
+    ...(established
+      ? { routerId: n.peerRouterId, holdTimeSec: n.holdTimeSec, keepaliveSec: n.keepaliveSec, sendHoldTimeSec: peer.sendHoldSec, sendQueueBytes: peer.queuedBytes }
+      : {}),
+    sendHoldExpirations: peer.sendHoldExpirations,
     capabilities: established ? n.capabilities : [],
     prefixes,
     messages: peer.messages,

@@ -21,10 +21,13 @@ import { nextIdleHold } from './backoff.js';
 import { buildOpen, negotiate, type LocalOffer, type Negotiated, type PeerExpectation } from './negotiate.js';
 
 export type State = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
-export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'IdleHold' | 'Stable';
+export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'IdleHold' | 'Stable' | 'SendHold';
 
 /** RFC 4271 8.2.2: the hold timer while waiting for the peer's OPEN, "suggested value 4 minutes". */
 export const LARGE_HOLD_SEC = 240;
+
+/** RFC 9687 4: the SendHoldTime floor, 8 minutes. */
+export const MIN_DEFAULT_SEND_HOLD_SEC = 480;
 
 export interface SessionConfig {
   readonly local: LocalOffer;
@@ -36,6 +39,20 @@ export interface SessionConfig {
   readonly idleHoldMaxSec: number;
   /** Established for this long resets the idle-hold backoff. */
   readonly stableSec: number;
+  /**
+   * RFC 9687 Send Hold Timer, seconds: how long the peer may leave our output unread before the
+   * session is closed. Absent: the RFC's default (sendHoldSeconds); 0: disabled.
+   */
+  readonly sendHoldSec?: number;
+}
+
+/**
+ * The SendHoldTime of a session: the configured value, else RFC 9687 4's recommendation, "the
+ * larger of 8 minutes or 2 times the negotiated HoldTime". 0 means the timer is not used.
+ */
+export function sendHoldSeconds(config: SessionConfig, n: Negotiated): number {
+  if (config.sendHoldSec !== undefined) return config.sendHoldSec;
+  return Math.max(MIN_DEFAULT_SEND_HOLD_SEC, 2 * n.holdTimeSec);
 }
 
 export type DownReason =
@@ -45,7 +62,11 @@ export type DownReason =
   | 'notification-sent'
   | 'connection-closed'
   | 'collision'
-  | 'fsm-error';
+  | 'fsm-error'
+  /** RFC 9687: the peer did not read what we sent for SendHoldTime. */
+  | 'send-hold-timer-expired'
+  /** Our own stop for a restart with forwarding preserved: the connection closed without a NOTIFICATION. */
+  | 'graceful-stop';
 
 export interface Session {
   readonly state: State;
@@ -64,6 +85,12 @@ export type Event =
   | { readonly kind: 'ManualStart' } // events 1/4
   | { readonly kind: 'AutomaticStart' } // event 3 (idle hold expired)
   | { readonly kind: 'ManualStop'; readonly subcode: number; readonly data?: Buffer } // event 2
+  /**
+   * Event 2 for a restart of our own with forwarding preserved (RFC 4724 4.1): stop without a
+   * NOTIFICATION, so that a graceful-restart helper keeps our routes (a peer without RFC 8538 drops
+   * them on any NOTIFICATION).
+   */
+  | { readonly kind: 'GracefulStop' }
   | { readonly kind: 'TimerExpired'; readonly timer: TimerName } // events 9, 10, 11
   | { readonly kind: 'TcpConnectionUp' } // events 16/17 (Tcp_CR_Acked, TcpConnectionConfirmed)
   | { readonly kind: 'TcpConnectionFails' } // event 18
@@ -104,7 +131,7 @@ export function newSession(config: SessionConfig): Session {
 
 // ---------------------------------------------------------------- helpers
 
-const ALL_TIMERS: readonly TimerName[] = ['ConnectRetry', 'Hold', 'Keepalive', 'Stable'];
+const ALL_TIMERS: readonly TimerName[] = ['ConnectRetry', 'Hold', 'Keepalive', 'Stable', 'SendHold'];
 const stopAll = (): Effect[] => ALL_TIMERS.map((timer) => ({ kind: 'stopTimer', timer }));
 const notification = (code: number, subcode: number, data: Buffer = Buffer.alloc(0)): NotificationMsg => ({
   kind: 'notification',
@@ -205,6 +232,15 @@ function stopQuiet(s: Session): Step {
   return { session: { ...s, state: 'Idle', autoRestart: false }, effects: [{ kind: 'close' }, ...stopAll(), { kind: 'stopTimer', timer: 'IdleHold' }] };
 }
 
+/** GracefulStop after OPEN: close the connection without a NOTIFICATION; no automatic restart. */
+function stopSilently(s: Session): Step {
+  return toIdle(
+    { ...s, autoRestart: false },
+    [{ kind: 'close' }, { kind: 'down', reason: 'graceful-stop', wasEstablished: wasUp(s) }],
+    { error: false },
+  );
+}
+
 /** ManualStop after OPEN: Cease with the given subcode (RFC 4486; RFC 9003 text in data). */
 function stopWithCease(s: Session, e: Extract<Event, { kind: 'ManualStop' }>): Step {
   return notifyAndDrop({ ...s, autoRestart: false }, notification(ErrCode.CEASE, e.subcode, e.data), 'admin-stop');
@@ -221,6 +257,10 @@ function acceptOpen(s: Session, e: Extract<Event, { kind: 'BGPOpen' }>): Step {
   }
   const effects: Effect[] = [{ kind: 'openAccepted', negotiated: n }, { kind: 'send', msg: { kind: 'keepalive' } }, holdEffect(n.holdTimeSec)];
   if (n.keepaliveSec > 0) effects.push({ kind: 'startTimer', timer: 'Keepalive', seconds: n.keepaliveSec });
+  // RFC 9687 3: the Send Hold Timer runs from OpenConfirm on (the driver restarts it whenever the
+  // peer takes our output; see session/peer.ts).
+  const sendHold = sendHoldSeconds(s.config, n);
+  if (sendHold > 0) effects.push({ kind: 'startTimer', timer: 'SendHold', seconds: sendHold });
   return { session: { ...s, state: 'OpenConfirm', negotiated: n, peerOpen: e.open }, effects };
 }
 
@@ -261,6 +301,11 @@ function onTimer(s: Session, e: Extract<Event, { kind: 'TimerExpired' }>): Step 
       return { session: { ...s, idleHoldSec: s.config.idleHoldSec }, effects: [] };
     case 'IdleHold':
       return s.state === 'Idle' && s.autoRestart ? start(s) : { session: s, effects: [] };
+    case 'SendHold':
+      // RFC 9687 3: the peer has not read our output for SendHoldTime: NOTIFICATION Send Hold Timer
+      // Expired (it may never be read; the close does not wait for it), drop the connection, Idle.
+      if (s.state !== 'OpenConfirm' && s.state !== 'Established') return { session: s, effects: [] };
+      return notifyAndDrop(s, notification(ErrCode.SEND_HOLD_TIMER_EXPIRED, 0), 'send-hold-timer-expired');
   }
 }
 
@@ -304,9 +349,9 @@ type Row = { readonly [K in Event['kind']]?: Handler<K> };
 
 /** State x event. A missing cell in OpenSent/OpenConfirm/Established is an FSM error (RFC 6608); elsewhere it is ignored. */
 const TABLE: { readonly [S in State]: Row } = {
-  Idle: { ManualStart: start, AutomaticStart: start, TcpConnectionUp: acceptWhileIdle, TimerExpired: onTimer, ManualStop: stopQuiet },
-  Connect: { TcpConnectionUp: sendOpen, TcpConnectionFails: connectFailed, TimerExpired: onTimer, ManualStop: stopQuiet, ManualStart: ignore },
-  Active: { TcpConnectionUp: sendOpen, TcpConnectionFails: ignore, TimerExpired: onTimer, ManualStop: stopQuiet, ManualStart: ignore },
+  Idle: { ManualStart: start, AutomaticStart: start, TcpConnectionUp: acceptWhileIdle, TimerExpired: onTimer, ManualStop: stopQuiet, GracefulStop: stopQuiet },
+  Connect: { TcpConnectionUp: sendOpen, TcpConnectionFails: connectFailed, TimerExpired: onTimer, ManualStop: stopQuiet, GracefulStop: stopQuiet, ManualStart: ignore },
+  Active: { TcpConnectionUp: sendOpen, TcpConnectionFails: ignore, TimerExpired: onTimer, ManualStop: stopQuiet, GracefulStop: stopQuiet, ManualStart: ignore },
   OpenSent: {
     BGPOpen: acceptOpen,
     TimerExpired: onTimer,
@@ -314,6 +359,7 @@ const TABLE: { readonly [S in State]: Row } = {
     DecodeError: decodeFailed,
     TcpConnectionFails: openSentConnectionLost,
     ManualStop: stopWithCease,
+    GracefulStop: stopSilently,
     CollisionDump: collisionDump,
     ManualStart: ignore,
   },
@@ -324,6 +370,7 @@ const TABLE: { readonly [S in State]: Row } = {
     DecodeError: decodeFailed,
     TcpConnectionFails: connectionLost,
     ManualStop: stopWithCease,
+    GracefulStop: stopSilently,
     CollisionDump: collisionDump,
     ManualStart: ignore,
   },
@@ -336,6 +383,7 @@ const TABLE: { readonly [S in State]: Row } = {
     DecodeError: decodeFailed,
     TcpConnectionFails: connectionLost,
     ManualStop: stopWithCease,
+    GracefulStop: stopSilently,
     ManualStart: ignore,
   },
 };

@@ -4,23 +4,28 @@
  * UPDATEs and ROUTE-REFRESH requests to the speaker through hooks. It holds no routes.
  *
  * Connections: the main FSM instance is the peer's state. An incoming connection while the main one
- * is in OpenSent/OpenConfirm gets a second FSM instance; when an OPEN reveals the collision (RFC 4271
- * 6.8), session/collision.ts picks the survivor and the other receives CollisionDump. An incoming
- * connection while Established is refused, unless graceful restart was negotiated: then the peer has
- * restarted (RFC 4724 4.2), the old connection is dropped as if it had failed, and the new one is used.
+ * is in OpenSent/OpenConfirm/Established gets a second FSM instance; when an OPEN reveals the
+ * collision (RFC 4271 6.8), session/collision.ts picks the survivor and the other receives
+ * CollisionDump. A new connection never disturbs an Established session before a valid OPEN arrives
+ * on it: then, if graceful restart was negotiated, the peer has restarted (RFC 4724 4.2: the old
+ * connection is dropped as if it had failed and the new one is used); without graceful restart the
+ * Established connection wins (RFC 4271 6.8) and the new one is closed.
+ *
+ * Timers: Hold and SendHold (RFC 9687) move their deadlines instead of being re-armed per message;
+ * SendHold only fires when output has been waiting, unread by the peer, for the whole SendHoldTime.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { CeaseSub, ErrCode } from '../codec/constants.js';
 import { BgpError } from '../codec/errors.js';
 import { validateUpdate } from '../codec/validate.js';
-import type { BgpMessage, NotificationMsg, RouteRefreshMsg, UpdateMsg } from '../codec/types.js';
+import type { BgpMessage, NotificationMsg, OpenMsg, RouteRefreshMsg, UpdateMsg } from '../codec/types.js';
 import { notificationName } from '../codec/constants.js';
 import type { NotificationRecord } from '../control/protocol.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { jitter } from './backoff.js';
 import { collisionWinner } from './collision.js';
-import { newSession, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
+import { newSession, sendHoldSeconds, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
 import type { Negotiated } from './negotiate.js';
 import { Transport } from './transport.js';
 
@@ -82,6 +87,10 @@ interface Conn {
   holdDeadline: number;
   /** When the armed hold timer fires (it then re-arms if the deadline moved later). */
   holdFiresAt: number;
+  /** SendHoldTime of this connection's session, ms (set when the FSM starts the SendHold timer). */
+  sendHoldMs: number;
+  /** Set once an OPEN arrived on this connection. */
+  openReceived: boolean;
   readonly name: string;
 }
 
@@ -143,14 +152,18 @@ export class Peer {
   #connInfo: ConnectionInfo | undefined;
   #msgsIn = 0;
   #msgsOut = 0;
+  #sendHoldExpired = 0;
   #pumpScheduled = false;
   readonly #closing = new Set<Promise<void>>();
   #seq = 0;
+  /** The session settings new connections use (reconfigure() changes them). */
+  #session: SessionConfig;
 
   constructor(opts: PeerOptions) {
     this.opts = opts;
     this.#log = opts.log;
     this.#random = opts.random ?? Math.random;
+    this.#session = opts.session;
     this.#main = this.#newConn(true);
     this.#stateSince = opts.clock.now();
   }
@@ -179,9 +192,30 @@ export class Peer {
   get messages(): { in: number; out: number } {
     return { in: this.#msgsIn, out: this.#msgsOut };
   }
+  /** Sessions closed because the peer stopped reading (RFC 9687 Send Hold Timer). */
+  get sendHoldExpirations(): number {
+    return this.#sendHoldExpired;
+  }
+  /** The established session's SendHoldTime in seconds (0: off; RFC 9687). */
+  get sendHoldSec(): number {
+    const n = this.#negotiated;
+    return n ? sendHoldSeconds(this.#main.fsm.config, n) : 0;
+  }
+  /** Bytes of ours waiting for the peer to read them (in the socket's buffer). */
+  get queuedBytes(): number {
+    return this.#main.transport?.queuedBytes ?? 0;
+  }
 
   start(): void {
     this.#feed(this.#main, { kind: 'ManualStart' });
+  }
+
+  /**
+   * New session settings (a reload's in-place change: connect retry, passive, send hold time). A
+   * connection that is up keeps what it negotiated; the next one uses these.
+   */
+  reconfigure(session: SessionConfig): void {
+    this.#session = session;
   }
 
   /**
@@ -201,21 +235,33 @@ export class Peer {
     await Promise.all([...this.#closing]);
   }
 
+  /**
+   * Stop for a restart of our own with forwarding preserved (RFC 4724 4.1): the connection is closed
+   * without a NOTIFICATION, as a restarting BIRD or FRR does, so that a graceful-restart helper
+   * without RFC 8538 keeps our routes. Resolves once the connection is closed.
+   */
+  async stopForRestart(): Promise<void> {
+    if (this.#other) this.#feed(this.#other, { kind: 'GracefulStop' });
+    this.#feed(this.#main, { kind: 'GracefulStop' });
+    await Promise.all([...this.#closing]);
+  }
+
   /** An incoming TCP connection from this peer's address. Returns false if it was refused. */
   accept(socket: Socket): boolean {
     const main = this.#main;
-    const state = main.fsm.state;
-    if (state === 'Established') {
-      if (!this.#negotiated?.gracefulRestart) {
-        this.#log.info({ remote: socket.remoteAddress }, 'incoming connection refused: session already established');
+    if (main.fsm.state === 'Established') {
+      // The new connection changes nothing until a valid OPEN arrives on it (#onOpen). One that has
+      // not sent its OPEN yet is replaced by a newer one: a stray connection cannot hold the slot.
+      const other = this.#other;
+      if (other && other.openReceived) {
+        this.#log.debug({ remote: socket.remoteAddress }, 'incoming connection refused: another new connection is being checked');
         socket.destroy();
         return false;
       }
-      // RFC 4724 4.2: a new connection from a peer with an established GR session means it restarted.
-      this.#log.info({}, 'peer reconnected while established: treating as a graceful restart');
-      this.#feed(main, { kind: 'TcpConnectionFails' });
+      if (other) this.#discard(other);
+      this.#log.debug({ remote: socket.remoteAddress }, 'new connection while established: waiting for its OPEN');
     }
-    if (main.fsm.state === 'OpenSent' || main.fsm.state === 'OpenConfirm') {
+    if (main.fsm.state === 'OpenSent' || main.fsm.state === 'OpenConfirm' || main.fsm.state === 'Established') {
       if (this.#other) {
         this.#log.info({}, 'incoming connection refused: a collision is already being resolved');
         socket.destroy();
@@ -265,12 +311,36 @@ export class Peer {
   // ------------------------------------------------------------ internals
 
   #newConn(outgoing: boolean): Conn {
-    return { fsm: newSession(this.opts.session), transport: undefined, pending: undefined, outgoing, timers: new Map(), holdDeadline: 0, holdFiresAt: 0, name: `c${this.#seq++}` };
+    return {
+      fsm: newSession(this.#session),
+      transport: undefined,
+      pending: undefined,
+      outgoing,
+      timers: new Map(),
+      holdDeadline: 0,
+      holdFiresAt: 0,
+      sendHoldMs: 0,
+      openReceived: false,
+      name: `c${this.#seq++}`,
+    };
+  }
+
+  /** A second connection while the session is Established: it reports nothing about the session. */
+  #secondary(conn: Conn): boolean {
+    return conn !== this.#main && this.#main.fsm.state === 'Established';
+  }
+
+  /** Drops a second connection that has not proven itself: no NOTIFICATION, no state change. */
+  #discard(conn: Conn): void {
+    this.#clearTimers(conn);
+    conn.transport?.destroy();
+    conn.transport = undefined;
+    if (this.#other === conn) this.#other = undefined;
   }
 
   #attach(conn: Conn, socket: Socket): void {
     const log = this.#log.child({ conn: conn.name });
-    conn.transport = new Transport(socket, log, {
+    conn.transport = new Transport(socket, log, () => this.opts.clock.now(), {
       message: (msg) => this.#onMessage(conn, msg),
       decodeError: (err) => {
         this.#log.warn({ code: err.code, subcode: err.subcode, reason: err.message }, 'peer protocol error');
@@ -287,7 +357,7 @@ export class Peer {
       closed: (reason) => {
         if (conn.transport === undefined) return;
         this.#log.debug({ reason }, 'connection lost');
-        if (conn.fsm.state === 'Established' || conn.fsm.state === 'OpenConfirm' || conn.fsm.state === 'OpenSent') this.#lastDownReason = reason;
+        if (!this.#secondary(conn) && (conn.fsm.state === 'Established' || conn.fsm.state === 'OpenConfirm' || conn.fsm.state === 'OpenSent')) this.#lastDownReason = reason;
         this.#feed(conn, { kind: 'TcpConnectionFails' });
       },
     });
@@ -297,6 +367,11 @@ export class Peer {
     this.#msgsIn++;
     switch (msg.kind) {
       case 'open':
+        conn.openReceived = true;
+        if (conn !== this.#main && this.#main.fsm.state === 'Established') {
+          this.#onOpenWhileEstablished(conn, msg);
+          return;
+        }
         if (this.#collisionLost(conn, msg.bgpId)) return;
         this.#feed(conn, { kind: 'BGPOpen', open: msg });
         return;
@@ -319,6 +394,29 @@ export class Peer {
         return;
       }
     }
+  }
+
+  /**
+   * An OPEN on a new connection while the session is Established. Only a valid OPEN counts: it goes
+   * through the FSM (negotiation) first, and an invalid one is answered on the new connection alone.
+   * Valid, with graceful restart negotiated on the Established session: the peer restarted (RFC 4724
+   * 4.2), so the old connection is dropped as if it had failed (its routes kept as stale for the
+   * families the peer's capability listed, or withdrawn when it listed none) and the new connection
+   * becomes the session. Valid, without graceful restart: RFC 4271 6.8, the Established connection
+   * wins and the new one is closed with Cease / Connection Collision Resolution.
+   */
+  #onOpenWhileEstablished(conn: Conn, open: OpenMsg): void {
+    const main = this.#main;
+    if (!this.#negotiated?.gracefulRestart) {
+      this.#log.info({ conn: conn.name }, 'new connection while established, without graceful restart: keeping the established one (RFC 4271 6.8)');
+      this.#feed(conn, { kind: 'CollisionDump' });
+      return;
+    }
+    this.#feed(conn, { kind: 'BGPOpen', open });
+    if (conn.fsm.state !== 'OpenConfirm') return; // refused: the NOTIFICATION went on the new connection only
+    this.#log.info({ conn: conn.name, replaced: main.name }, 'valid OPEN on a new connection while established: the peer restarted (RFC 4724 4.2)');
+    this.#feed(main, { kind: 'TcpConnectionFails' });
+    this.#lastDownReason = 'the peer restarted: valid OPEN on a new connection';
   }
 
   /**
@@ -345,10 +443,15 @@ export class Peer {
   /** Runs one FSM step on `conn` and performs its effects. */
   #feed(conn: Conn, e: Event): void {
     const before = conn.fsm.state;
+    // Settings changed by a reload apply from the next connection on (not to a session that is up).
+    if (conn.fsm.config !== this.#session && (before === 'Idle' || before === 'Connect' || before === 'Active')) {
+      conn.fsm = { ...conn.fsm, config: this.#session };
+    }
     const r = step(conn.fsm, e);
     conn.fsm = r.session;
     if (r.session.state !== before) {
-      this.#log.info({ from: before, to: r.session.state, event: e.kind, conn: conn.name }, 'fsm transition');
+      // A second connection's steps while the session is up are noise unless they replace it.
+      this.#log[this.#secondary(conn) ? 'debug' : 'info']({ from: before, to: r.session.state, event: e.kind, conn: conn.name }, 'fsm transition');
       if (conn === this.#main) this.#stateSince = this.opts.clock.now();
     }
     for (const eff of r.effects) this.#perform(conn, eff);
@@ -427,11 +530,13 @@ export class Peer {
         ...(text !== undefined ? { communication: text } : {}),
         at: new Date().toISOString(),
       };
-      if (!(eff.reason === 'collision')) this.#lastError = record;
-      const level = eff.reason === 'admin-stop' || eff.reason === 'collision' ? 'info' : 'warn';
+      const secondary = this.#secondary(conn);
+      if (eff.reason !== 'collision' && !secondary) this.#lastError = record;
+      const level = eff.reason === 'admin-stop' || eff.reason === 'collision' || secondary ? 'info' : 'warn';
       this.#log[level]({ direction: record.direction, code: m.code, subcode: m.subcode, name: record.name, communication: text }, 'notification');
     }
-    if (eff.reason !== 'collision' || eff.wasEstablished) this.#lastDownReason = describeReason(eff.reason, record);
+    if (eff.reason === 'send-hold-timer-expired') this.#sendHoldExpired++;
+    if (!this.#secondary(conn) && (eff.reason !== 'collision' || eff.wasEstablished)) this.#lastDownReason = describeReason(eff.reason, record);
     if (eff.wasEstablished && conn === this.#main) {
       this.#negotiated = undefined;
       this.#log.info({ reason: eff.reason }, 'session down');
@@ -519,12 +624,13 @@ export class Peer {
     // RFC 4271 10: ConnectRetry and Keepalive are jittered; Hold is not.
     const sec = timer === 'ConnectRetry' || timer === 'Keepalive' ? jitter(seconds, this.#random) : seconds;
     if (timer === 'Hold') conn.holdDeadline = now + sec * 1000;
+    if (timer === 'SendHold') conn.sendHoldMs = sec * 1000;
     const arm = (ms: number): void => {
       if (timer === 'Hold') conn.holdFiresAt = this.opts.clock.now() + ms;
       const cancel = this.opts.clock.after(Math.max(0, Math.round(ms)), () => {
         if (conn.timers.get(timer) !== cancel) return;
         conn.timers.delete(timer);
-        const left = timer === 'Hold' ? conn.holdDeadline - this.opts.clock.now() : 0;
+        const left = timer === 'Hold' ? conn.holdDeadline - this.opts.clock.now() : timer === 'SendHold' ? this.#sendHoldLeft(conn) : 0;
         if (left > 0) {
           arm(left);
           return;
@@ -534,6 +640,17 @@ export class Peer {
       conn.timers.set(timer, cancel);
     };
     arm(sec * 1000);
+  }
+
+  /**
+   * RFC 9687 3: the Send Hold Timer restarts whenever the peer takes our output. Milliseconds left
+   * before it expires: a full period when nothing of ours is waiting, else the time since the socket
+   * last handed bytes to TCP counted against SendHoldTime.
+   */
+  #sendHoldLeft(conn: Conn): number {
+    const t = conn.transport;
+    if (!t || t.queuedBytes === 0) return conn.sendHoldMs;
+    return t.lastProgressAt + conn.sendHoldMs - this.opts.clock.now();
   }
 
   #clearTimers(conn: Conn): void {
@@ -570,5 +687,9 @@ function describeReason(reason: DownReason, n: NotificationRecord | undefined): 
       return 'connection collision';
     case 'fsm-error':
       return `fsm error: ${n?.name ?? ''}`;
+    case 'send-hold-timer-expired':
+      return 'send hold timer expired: the peer did not read our messages';
+    case 'graceful-stop':
+      return 'stopped for a restart, without a NOTIFICATION (graceful restart)';
   }
 }

@@ -49,11 +49,22 @@ export class Transport {
   readonly remotePort: number;
   bytesIn = 0;
   bytesOut = 0;
+  readonly #now: () => number;
+  /**
+   * When the socket last handed bytes of ours to TCP (`now()` time): the progress the RFC 9687 Send
+   * Hold Timer watches. A write's callback runs once TCP has taken it.
+   */
+  lastProgressAt: number;
+  readonly #written = (err?: Error | null): void => {
+    if (!err) this.lastProgressAt = this.#now();
+  };
 
-  constructor(socket: Socket, log: Logger, events: TransportEvents) {
+  constructor(socket: Socket, log: Logger, now: () => number, events: TransportEvents) {
     this.#socket = socket;
     this.#log = log;
     this.#events = events;
+    this.#now = now;
+    this.lastProgressAt = now();
     this.localAddress = unmapped(socket.localAddress ?? '');
     this.remoteAddress = unmapped(socket.remoteAddress ?? '');
     this.localPort = socket.localPort ?? 0;
@@ -101,7 +112,7 @@ export class Transport {
   write(buf: Buffer): void {
     if (!this.#open) return;
     this.bytesOut += buf.length;
-    this.#socket.write(buf);
+    this.#socket.write(buf, this.#written);
   }
 
   /**
@@ -116,9 +127,12 @@ export class Transport {
     }
     const s = this.#socket;
     s.cork();
-    for (const b of bufs) {
+    const last = bufs.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const b = bufs[i] as Buffer;
       this.bytesOut += b.length;
-      s.write(b);
+      if (i === last) s.write(b, this.#written);
+      else s.write(b);
     }
     s.uncork();
   }

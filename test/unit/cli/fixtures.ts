@@ -13,6 +13,9 @@ export const PEERS: readonly PeerStatus[] = [
     routerId: '192.168.1.11',
     holdTimeSec: 90,
     keepaliveSec: 30,
+    sendHoldTimeSec: 480,
+    sendQueueBytes: 0,
+    sendHoldExpirations: 0,
     capabilities: ['ipv4-unicast', 'ipv6-unicast', 'route-refresh', 'as4', 'graceful-restart'],
     prefixes: { received: 2, accepted: 2, advertised: 2 },
     messages: { in: 280, out: 277 },
@@ -28,6 +31,7 @@ export const PEERS: readonly PeerStatus[] = [
     capabilities: [],
     prefixes: { received: 0, accepted: 0, advertised: 0 },
     messages: { in: 12, out: 14 },
+    sendHoldExpirations: 1,
     lastDownReason: 'notification received',
     lastError: {
       direction: 'received',

@@ -176,3 +176,34 @@ describe('wren usage', () => {
     expect((await cli(['show'])).code).toBe(ExitCode.USAGE);
   });
 });
+
+describe('wren stop', () => {
+  it('asks the daemon to stop keeping routes, then waits until it is gone', async () => {
+    let asked = 0;
+    const r = await cli(['stop'], async (req) => {
+      asked++;
+      if (req.cmd === 'stop') return { ok: true, result: { stopping: true, withdraw: false } };
+      if (asked >= 3) throw new ControlError('EUNREACHABLE', 'gone');
+      return { ok: true, result: [] };
+    });
+    expect(r.code).toBe(ExitCode.OK);
+    expect(r.requests[0]?.req).toEqual({ cmd: 'stop' });
+    expect(r.out).toBe('wren stopping: routes kept for a graceful restart\nwren stopped\n');
+  });
+
+  it('--withdraw and -m go in the request', async () => {
+    const r = await cli(['stop', '--withdraw', '-m', 'node drained'], async (req) => {
+      if (req.cmd === 'stop') return { ok: true, result: { stopping: true, withdraw: true } };
+      throw new ControlError('EUNREACHABLE', 'gone');
+    });
+    expect(r.requests[0]?.req).toEqual({ cmd: 'stop', withdraw: true, message: 'node drained' });
+    expect(r.out).toBe('wren stopping: withdrawing routes\nwren stopped\n');
+  });
+
+  it('exits 3 when no daemon answers', async () => {
+    const r = await cli(['stop'], async () => {
+      throw new ControlError('EUNREACHABLE', 'no daemon');
+    });
+    expect(r.code).toBe(ExitCode.UNREACHABLE);
+  });
+});

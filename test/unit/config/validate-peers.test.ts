@@ -257,6 +257,12 @@ describe('validateConfig: peer defaults and derived values', () => {
     expect([p?.holdTime, p?.keepaliveTime, p?.connectRetryTime]).toEqual([30, 10, 5]);
   });
 
+  it('takes the send hold time (RFC 9687) from the peer, else timers, else leaves it to the RFC default', () => {
+    expect(valid(withPeers(ibgp)).peers[0]?.sendHoldTime).toBeUndefined();
+    expect(valid({ ...withPeers(ibgp), timers: { sendHoldTime: 600 } }).peers[0]?.sendHoldTime).toBe(600);
+    expect(valid({ ...withPeers({ ...ibgp, sendHoldTime: 0 }), timers: { sendHoldTime: 600 } }).peers[0]?.sendHoldTime).toBe(0);
+  });
+
   it('makes a dynamic range passive with room for 100 peers', () => {
     const p = valid(withPeers({ addressRange: '192.168.1.0/24', asn: 64512 })).peers[0];
     expect(p).toMatchObject({ kind: 'dynamic', key: '192.168.1.0/24', addressRange: '192.168.1.0/24', passive: true, maxPeers: 100 });

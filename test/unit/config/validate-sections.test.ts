@@ -60,6 +60,7 @@ const cases: readonly Case[] = [
     config: { ...BASE, timers: { holdTime: 0, keepaliveTime: 10 } },
     expected: ['$.timers.keepaliveTime: must be 0 when holdTime is 0 (RFC 4271 4.4: no KEEPALIVEs without a hold timer) (got 10)'],
   },
+  { rule: 'refuses a negative sendHoldTime', config: { ...BASE, timers: { sendHoldTime: -1 } }, expected: ['$.timers.sendHoldTime: expected an integer 0..65535 (got -1)'] },
   { rule: 'refuses connectRetryTime 0', config: { ...BASE, timers: { connectRetryTime: 0 } }, expected: ['$.timers.connectRetryTime: expected an integer 1..65535 (got 0)'] },
   {
     rule: 'refuses idleHoldMaxTime below idleHoldTime',

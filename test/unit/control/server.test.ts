@@ -43,13 +43,20 @@ describe('parseRequest', () => {
     expect(parseRequest('{"cmd":"show-kernel"}')).toEqual({ cmd: 'show-kernel' });
     expect(parseRequest('{"cmd":"show-routes"}')).toEqual({ cmd: 'show-routes' });
     expect(parseRequest('{"cmd":"show-routes","prefix":"10.0.0.0/8"}')).toEqual({ cmd: 'show-routes', prefix: '10.0.0.0/8' });
+    expect(parseRequest('{"cmd":"stop"}')).toEqual({ cmd: 'stop' });
+    expect(parseRequest('{"cmd":"stop","withdraw":true,"message":"bye"}')).toEqual({ cmd: 'stop', withdraw: true, message: 'bye' });
+  });
+
+  it('checks the fields of stop', () => {
+    expect(parseRequest('{"cmd":"stop","withdraw":"yes"}')).toMatchObject({ code: 'EBADREQ', message: 'field "withdraw" must be true or false' });
+    expect(parseRequest('{"cmd":"stop","force":true}')).toMatchObject({ code: 'EBADREQ', message: 'unknown field "force" for stop' });
   });
 
   it.each([
     ['not json', 'request is not valid JSON'],
     ['[1]', 'request must be a JSON object with a "cmd"'],
-    ['{"cmd":"reboot"}', 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload)'],
-    ['{}', 'unknown cmd null (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload)'],
+    ['{"cmd":"reboot"}', 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop)'],
+    ['{}', 'unknown cmd null (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop)'],
     ['{"cmd":"show-routes","prefix":1}', 'field "prefix" must be a string'],
     ['{"cmd":"show-peers","verbose":true}', 'unknown field "verbose" for show-peers'],
   ])('refuses %s with EBADREQ', (line, message) => {
@@ -114,7 +121,7 @@ describe('startControlServer', () => {
     await start(path, () => 'fine');
     expect(await responses(path, 'nope\n{"cmd":"reboot"}\n{"cmd":"show-peers"}\n')).toEqual([
       { ok: false, error: { code: 'EBADREQ', message: 'request is not valid JSON' } },
-      { ok: false, error: { code: 'EBADREQ', message: 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload)' } },
+      { ok: false, error: { code: 'EBADREQ', message: 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop)' } },
       { ok: true, result: 'fine' },
     ]);
   });

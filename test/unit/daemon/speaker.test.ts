@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/validate.js';
 import type { Config } from '../../../src/config/types.js';
-import { gracefulDown, Speaker } from '../../../src/daemon/speaker.js';
+import { gracefulDown, Speaker, stopStyle } from '../../../src/daemon/speaker.js';
+import type { Negotiated } from '../../../src/session/negotiate.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../../src/util/log.js';
@@ -101,7 +102,7 @@ describe('two speakers over loopback', () => {
     const { a, b, ka } = await pair();
     await until('A learns 172.16.1.0/24', () => kernelHas(ka, '172.16.1.0/24'));
     running.splice(running.indexOf(b), 1);
-    await b.stop('maintenance window');
+    await b.stop({ message: 'maintenance window' });
     await until('A notices', () => a.peerStatuses()[0]?.state !== 'Established');
     const st = a.peerStatuses()[0];
     expect(st?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 2, communication: 'maintenance window' });
@@ -133,6 +134,36 @@ describe('gracefulDown (RFC 4724 4.2, RFC 8538 4)', () => {
   });
   it('never keeps them after our own administrative stop', () => {
     expect(gracefulDown({ reason: 'admin-stop', wasEstablished: true }, true)).toBe(false);
+  });
+});
+
+describe('stopStyle: how a stop ends each session (docs/decisions/0004-planned-restart.md)', () => {
+  const gr = { restartTimeSec: 120, restarting: false, notification: false, families: [] };
+  const session = (o: { gr?: boolean; nBit?: boolean }): Negotiated =>
+    ({ ...(o.gr === true ? { gracefulRestart: { ...gr, notification: o.nBit === true } } : {}), gracefulNotification: o.nBit === true }) as unknown as Negotiated;
+  it('a planned restart closes silently where graceful restart was negotiated without the N bit (BIRD 1.6, BIRD 2.0)', () => {
+    expect(stopStyle(session({ gr: true }), false)).toBe('close-silently');
+  });
+  it('a planned restart sends Cease where the N bit was negotiated (RFC 8538 keeps routes on it), or without graceful restart', () => {
+    expect(stopStyle(session({ gr: true, nBit: true }), false)).toBe('cease');
+    expect(stopStyle(session({}), false)).toBe('cease');
+    expect(stopStyle(undefined, false)).toBe('cease');
+  });
+  it('a withdrawing stop always sends Cease (Hard Reset where the N bit allows)', () => {
+    for (const n of [session({ gr: true }), session({ gr: true, nBit: true }), session({}), undefined]) expect(stopStyle(n, true)).toBe('hard-reset');
+  });
+});
+
+describe('a withdrawing stop between two speakers', () => {
+  it('sends Cease / Hard Reset and removes our kernel routes; the other side flushes ours', async () => {
+    const { a, b, ka, kb } = await pair();
+    await until('both learn', () => kernelHas(ka, '172.16.1.0/24') && kernelHas(kb, '172.16.0.0/24'));
+    running.splice(running.indexOf(b), 1);
+    await b.stop({ withdraw: true, message: 'decommissioned' });
+    await until('A notices', () => a.peerStatuses()[0]?.state !== 'Established');
+    expect(a.peerStatuses()[0]?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 9, communication: 'decommissioned' });
+    await until('A removes 172.16.1.0/24', () => !kernelHas(ka, '172.16.1.0/24'));
+    expect(kb.routes().filter((r) => r.protocol === 12)).toEqual([]);
   });
 });
 

@@ -120,7 +120,7 @@ describe('OpenSent', () => {
     expect(r.session.state).toBe('OpenConfirm');
     expect(r.session.negotiated?.holdTimeSec).toBe(30);
     expect(r.session.negotiated?.keepaliveSec).toBe(10);
-    expect(kinds(r.effects)).toEqual(['openAccepted', 'send:keepalive', 'startTimer:Hold', 'startTimer:Keepalive']);
+    expect(kinds(r.effects)).toEqual(['openAccepted', 'send:keepalive', 'startTimer:Hold', 'startTimer:Keepalive', 'startTimer:SendHold']);
   });
   it('an OPEN from the wrong AS gets OPEN Message Error / Bad Peer AS and goes down', () => {
     const r = step(inState('OpenSent'), { kind: 'BGPOpen', open: { ...peerOpen, params: [], myAs: 65001 } });
@@ -233,5 +233,67 @@ describe('idle-hold backoff', () => {
     s = step(s, { kind: 'TimerExpired', timer: 'Stable' }).session;
     const after = step(s, { kind: 'TcpConnectionFails' }).effects.find((e) => e.kind === 'startTimer' && e.timer === 'IdleHold');
     expect(after).toEqual({ kind: 'startTimer', timer: 'IdleHold', seconds: 5 });
+  });
+});
+
+describe('GracefulStop (a restart of our own, RFC 4724 4.1)', () => {
+  it('closes an Established session without a NOTIFICATION, reports it down and does not restart', () => {
+    const r = step(inState('Established'), { kind: 'GracefulStop' });
+    expect(r.session.state).toBe('Idle');
+    expect(r.session.autoRestart).toBe(false);
+    expect(notificationSent(r.effects)).toBeUndefined();
+    expect(kinds(r.effects)).toContain('close');
+    expect(r.effects).toContainEqual({ kind: 'down', reason: 'graceful-stop', wasEstablished: true });
+    expect(kinds(r.effects)).not.toContain('startTimer:IdleHold');
+  });
+  it('does the same in OpenSent and OpenConfirm (no NOTIFICATION, no restart)', () => {
+    for (const state of ['OpenSent', 'OpenConfirm'] as const) {
+      const r = step(inState(state), { kind: 'GracefulStop' });
+      expect(r.session.state).toBe('Idle');
+      expect(notificationSent(r.effects)).toBeUndefined();
+      expect(r.effects).toContainEqual({ kind: 'down', reason: 'graceful-stop', wasEstablished: false });
+    }
+  });
+  it('stops quietly before any OPEN (Idle, Connect, Active)', () => {
+    for (const state of ['Idle', 'Connect', 'Active'] as const) {
+      const r = step(inState(state), { kind: 'GracefulStop' });
+      expect(r.session.state).toBe('Idle');
+      expect(r.session.autoRestart).toBe(false);
+      expect(sent(r.effects)).toEqual([]);
+    }
+  });
+});
+
+describe('Send Hold Timer (RFC 9687)', () => {
+  it('starts with the RFC default, max(8 minutes, 2 x hold time), when the OPEN is accepted', () => {
+    const r = step(inState('OpenSent'), { kind: 'BGPOpen', open: peerOpen });
+    expect(r.effects).toContainEqual({ kind: 'startTimer', timer: 'SendHold', seconds: 480 });
+    const long = step(inState('OpenSent', { ...config, local: { ...config.local, holdTimeSec: 600 } }), { kind: 'BGPOpen', open: { ...peerOpen, holdTime: 300 } });
+    expect(long.effects).toContainEqual({ kind: 'startTimer', timer: 'SendHold', seconds: 600 });
+  });
+  it('uses the configured value, and none when it is 0', () => {
+    const r = step(inState('OpenSent', { ...config, sendHoldSec: 20 }), { kind: 'BGPOpen', open: peerOpen });
+    expect(r.effects).toContainEqual({ kind: 'startTimer', timer: 'SendHold', seconds: 20 });
+    const off = step(inState('OpenSent', { ...config, sendHoldSec: 0 }), { kind: 'BGPOpen', open: peerOpen });
+    expect(kinds(off.effects)).not.toContain('startTimer:SendHold');
+  });
+  it('expiry in Established sends Send Hold Timer Expired (8/0), closes and reports why', () => {
+    const r = step(inState('Established'), { kind: 'TimerExpired', timer: 'SendHold' });
+    expect(notificationSent(r.effects)).toEqual([8, 0]);
+    expect(kinds(r.effects)).toContain('close');
+    expect(r.effects).toContainEqual(expect.objectContaining({ kind: 'down', reason: 'send-hold-timer-expired', wasEstablished: true }));
+    expect(r.session.state).toBe('Idle');
+    expect(r.session.autoRestart).toBe(true);
+  });
+  it('expiry in OpenConfirm does the same; elsewhere it is ignored', () => {
+    expect(notificationSent(step(inState('OpenConfirm'), { kind: 'TimerExpired', timer: 'SendHold' }).effects)).toEqual([8, 0]);
+    for (const state of ['Idle', 'Connect', 'Active', 'OpenSent'] as const) {
+      const r = step(inState(state), { kind: 'TimerExpired', timer: 'SendHold' });
+      expect(r.effects).toEqual([]);
+    }
+  });
+  it('is stopped with the other timers when the session goes down', () => {
+    const r = step(inState('Established'), { kind: 'TcpConnectionFails' });
+    expect(kinds(r.effects)).toContain('stopTimer:SendHold');
   });
 });

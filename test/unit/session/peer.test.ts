@@ -2,12 +2,12 @@
  * The peer driver over a real loopback TCP connection to a scripted speaker, with a ManualClock:
  * timers fire when the test says, never on real time.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Framer } from '../../../src/codec/framer.js';
 import { decodeMessage, encodeMessage } from '../../../src/codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage } from '../../../src/codec/types.js';
-import { Peer, type PeerHooks } from '../../../src/session/peer.js';
+import { Peer, type DownInfo, type PeerHooks } from '../../../src/session/peer.js';
 import { buildOpen } from '../../../src/session/negotiate.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/log.js';
@@ -51,13 +51,29 @@ afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
 
-async function established(holdTimeSec: number): Promise<{ peer: Peer; remote: Remote; clock: ManualClock }> {
+interface Options {
+  /** RFC 9687 SendHoldTime, seconds (absent: the RFC default). */
+  readonly sendHoldSec?: number;
+  /** Both sides offer graceful restart. */
+  readonly gracefulRestart?: boolean;
+  /** What the speaker has to send, pulled by the driver. */
+  readonly pull?: PeerHooks['pull'];
+}
+
+const GR = { restartTimeSec: 120, restarting: false, forwardingPreserved: true };
+
+/** The remote's OPEN. */
+const remoteOpen = (holdTimeSec: number, o: { gracefulRestart?: boolean; asn?: number } = {}): BgpMessage =>
+  buildOpen({ asn: o.asn ?? 65001, routerId: '10.0.0.2', holdTimeSec, keepaliveSec: 30, families: ['ipv4-unicast'], ...(o.gracefulRestart === true ? { gracefulRestart: GR } : {}) });
+
+async function established(holdTimeSec: number, o: Options = {}): Promise<{ peer: Peer; remote: Remote; clock: ManualClock; downs: DownInfo[] }> {
   const remote = new Remote();
   const port = await remote.listen();
   cleanup.push(() => remote.server.close());
   const clock = new ManualClock();
-  const hooks: PeerHooks = { established: () => undefined, down: () => undefined, update: () => undefined, routeRefresh: () => undefined, pull: () => [] };
-  const local = { asn: 65000, routerId: '10.0.0.1', holdTimeSec, keepaliveSec: 30, families: ['ipv4-unicast' as const] };
+  const downs: DownInfo[] = [];
+  const hooks: PeerHooks = { established: () => undefined, down: (_p, info) => void downs.push(info), update: () => undefined, routeRefresh: () => undefined, pull: o.pull ?? (() => []) };
+  const local = { asn: 65000, routerId: '10.0.0.1', holdTimeSec, keepaliveSec: 30, families: ['ipv4-unicast' as const], ...(o.gracefulRestart === true ? { gracefulRestart: GR } : {}) };
   const peer = new Peer({
     id: '127.0.0.1',
     address: '127.0.0.1',
@@ -65,7 +81,16 @@ async function established(holdTimeSec: number): Promise<{ peer: Peer; remote: R
     ebgp: true,
     localAs: 65000,
     dynamic: false,
-    session: { local, expect: { asn: 65001 }, passive: false, connectRetrySec: 120, idleHoldSec: 5, idleHoldMaxSec: 120, stableSec: 60 },
+    session: {
+      local,
+      expect: { asn: 65001 },
+      passive: false,
+      connectRetrySec: 120,
+      idleHoldSec: 5,
+      idleHoldMaxSec: 120,
+      stableSec: 60,
+      ...(o.sendHoldSec !== undefined ? { sendHoldSec: o.sendHoldSec } : {}),
+    },
     clock,
     log: silentLogger,
     hooks,
@@ -74,10 +99,10 @@ async function established(holdTimeSec: number): Promise<{ peer: Peer; remote: R
   cleanup.push(() => void peer.stop());
   peer.start();
   await until('the OPEN', () => remote.received.some((m) => m.kind === 'open'));
-  remote.send(buildOpen({ asn: 65001, routerId: '10.0.0.2', holdTimeSec, keepaliveSec: 30, families: ['ipv4-unicast'] }));
+  remote.send(remoteOpen(holdTimeSec, o));
   remote.send({ kind: 'keepalive' });
   await until('Established', () => peer.state === 'Established');
-  return { peer, remote, clock };
+  return { peer, remote, clock, downs };
 }
 
 describe('Peer hold timer', () => {
@@ -102,5 +127,117 @@ describe('Peer hold timer', () => {
     expect(remote.received.slice(before).some((m) => m.kind === 'notification')).toBe(false);
     clock.advance(1100); // 3.1 s after the last message
     await until('Idle', () => peer.state === 'Idle');
+  });
+});
+
+describe('Peer send hold timer (RFC 9687)', () => {
+  /** 64 KiB of KEEPALIVEs per pull, forever: output the remote must read. */
+  const flood: PeerHooks['pull'] = () => [Buffer.concat(Array.from({ length: 3449 }, () => encodeMessage({ kind: 'keepalive' }, ctx)))];
+
+  it('closes a session whose peer stops reading for SendHoldTime, and counts it', async () => {
+    const { peer, remote, clock, downs } = await established(0, { sendHoldSec: 10, pull: flood });
+    remote.socket?.pause();
+    peer.kick();
+    await until('our output to back up', () => peer.queuedBytes > 0);
+    // Let the socket settle: it stops handing bytes to TCP once the buffers are full.
+    await new Promise((r) => setTimeout(r, 200));
+    clock.advance(9000);
+    expect(peer.state).toBe('Established');
+    clock.advance(1500);
+    await until('Idle', () => peer.state === 'Idle');
+    expect(downs).toEqual([expect.objectContaining({ reason: 'send-hold-timer-expired', wasEstablished: true })]);
+    expect(peer.sendHoldExpirations).toBe(1);
+    expect(peer.lastDownReason).toMatch(/send hold timer expired/);
+    expect(peer.queuedBytes).toBe(0);
+  });
+
+  it('never expires while nothing of ours waits to be read', async () => {
+    const { peer, clock } = await established(0, { sendHoldSec: 10 });
+    for (let i = 0; i < 10; i++) clock.advance(10_000);
+    expect(peer.state).toBe('Established');
+    expect(peer.sendHoldExpirations).toBe(0);
+  });
+});
+
+describe('Peer: a new connection while Established (RFC 4271 6.8, RFC 4724 4.2)', () => {
+  /** A TCP connection to a throwaway listener; the accepted end is handed to the peer as "incoming". */
+  async function incoming(): Promise<{ theirs: Socket; ours: Socket; received: BgpMessage[] }> {
+    const srv = createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => srv.once('connection', resolve));
+    const theirs = connect((srv.address() as { port: number }).port, '127.0.0.1');
+    theirs.on('error', () => undefined);
+    const ours = await accepted;
+    srv.close();
+    const received: BgpMessage[] = [];
+    const framer = new Framer();
+    theirs.on('data', (chunk: Buffer) => {
+      for (const f of framer.push(chunk)) received.push(decodeMessage(f, ctx));
+    });
+    cleanup.push(() => theirs.destroy());
+    return { theirs, ours, received };
+  }
+
+  it('a bare connection (no OPEN) changes nothing, however often it comes', async () => {
+    const { peer, downs } = await established(30, { gracefulRestart: true });
+    for (let i = 0; i < 20; i++) {
+      const c = await incoming();
+      expect(peer.accept(c.ours)).toBe(true);
+      await until('our OPEN on the new connection', () => c.received.some((m) => m.kind === 'open'));
+      c.theirs.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(peer.state).toBe('Established');
+    expect(downs).toEqual([]);
+    expect(peer.lastDownReason).toBeUndefined();
+  });
+
+  it('a valid OPEN on the new connection, with graceful restart negotiated, is the peer restarting: the old session goes, the new one is used', async () => {
+    const { peer, remote, downs } = await established(30, { gracefulRestart: true });
+    const c = await incoming();
+    peer.accept(c.ours);
+    c.theirs.write(encodeMessage(remoteOpen(30, { gracefulRestart: true }), ctx));
+    await until('the old session to go down', () => downs.length === 1);
+    expect(downs[0]).toMatchObject({ reason: 'connection-closed', wasEstablished: true });
+    expect(remote.received.some((m) => m.kind === 'notification')).toBe(false);
+    c.theirs.write(encodeMessage({ kind: 'keepalive' }, ctx));
+    await until('Established on the new connection', () => peer.state === 'Established' && peer.connection?.remotePort === c.theirs.localPort);
+    expect(peer.lastDownReason).toMatch(/the peer restarted/);
+  });
+
+  it('an invalid OPEN on the new connection is refused there; the Established session is untouched', async () => {
+    const { peer, remote, downs } = await established(30, { gracefulRestart: true });
+    const c = await incoming();
+    peer.accept(c.ours);
+    c.theirs.write(encodeMessage(remoteOpen(30, { gracefulRestart: true, asn: 65099 }), ctx));
+    await until('Bad Peer AS on the new connection', () => c.received.some((m) => m.kind === 'notification'));
+    expect(c.received.find((m) => m.kind === 'notification')).toMatchObject({ code: 2, subcode: 2 });
+    expect(peer.state).toBe('Established');
+    expect(downs).toEqual([]);
+    expect(remote.received.some((m) => m.kind === 'notification')).toBe(false);
+  });
+
+  it('without graceful restart, the Established connection wins: the new one gets Cease / Connection Collision Resolution', async () => {
+    const { peer, downs } = await established(30);
+    const c = await incoming();
+    peer.accept(c.ours);
+    c.theirs.write(encodeMessage(remoteOpen(30), ctx));
+    await until('Cease 6/7 on the new connection', () => c.received.some((m) => m.kind === 'notification'));
+    expect(c.received.find((m) => m.kind === 'notification')).toMatchObject({ code: 6, subcode: 7 });
+    expect(peer.state).toBe('Established');
+    expect(downs).toEqual([]);
+  });
+});
+
+describe('Peer.stopForRestart (RFC 4724 4.1)', () => {
+  it('closes the session without a NOTIFICATION', async () => {
+    const { peer, remote, downs } = await established(30, { gracefulRestart: true });
+    let closed = false;
+    remote.socket?.on('end', () => (closed = true));
+    await peer.stopForRestart();
+    await until('the remote to see the connection close', () => closed);
+    expect(remote.received.some((m) => m.kind === 'notification')).toBe(false);
+    expect(downs).toEqual([expect.objectContaining({ reason: 'graceful-stop' })]);
+    expect(peer.state).toBe('Idle');
   });
 });
