@@ -9,23 +9,28 @@
  * - A bad line (not JSON, unknown cmd, bad fields) gets `{ ok:false, error:{ code:'EBADREQ' } }`; a
  *   handler that throws gets EINTERNAL (or the code of a ControlError). Nothing a client sends can
  *   stop the server; this file is the one place control requests are caught (convention 4).
+ * - Each client is served by connection.ts: answers in request order, with back-pressure (a client
+ *   that does not read its answers stops being read, and is disconnected after a bound).
  */
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from '../util/log.js';
+import { DEFAULT_CONNECTION_LIMITS, MAX_REQUEST_BYTES, serveConnection, type Connection, type ConnectionLimits, type ConnectionStats } from './connection.js';
 import { ControlError, type ControlRequest, type ControlResponse } from './protocol.js';
+
+export { DEFAULT_CONNECTION_LIMITS, MAX_REQUEST_BYTES, type ConnectionLimits, type ConnectionStats };
 
 export type ControlHandler = (req: ControlRequest) => Promise<unknown> | unknown;
 
 export interface ControlServer {
   readonly path: string;
+  /** What each connected client holds right now (queued requests, unsent answer bytes, paused). */
+  clients(): ConnectionStats[];
   /** Stops listening, drops connected clients, removes the socket file. */
   close(): Promise<void>;
 }
 
-/** A request is a short JSON object; anything longer is refused rather than buffered. */
-export const MAX_REQUEST_BYTES = 64 * 1024;
 const SOCKET_MODE = 0o660;
 const DIR_MODE = 0o755;
 
@@ -154,12 +159,21 @@ async function removeStaleSocket(path: string): Promise<void> {
   await unlink(path);
 }
 
-export async function startControlServer(path: string, handle: ControlHandler, log: Logger): Promise<ControlServer> {
+/** Back-pressure bounds per client; each defaults to DEFAULT_CONNECTION_LIMITS. */
+export type ControlServerOptions = Partial<ConnectionLimits>;
+
+export async function startControlServer(path: string, handle: ControlHandler, log: Logger, options: ControlServerOptions = {}): Promise<ControlServer> {
   await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
   await removeStaleSocket(path);
 
-  const clients = new Set<Socket>();
-  const server = createServer({ allowHalfOpen: true }, (socket) => serveClient(socket, handle, log, clients));
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options };
+  const clients = new Map<Socket, Connection>();
+  const answerLine = (line: string): Promise<string> => answer(line, handle, log);
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    socket.on('error', (err) => log.debug({ err }, 'control client error'));
+    socket.on('close', () => clients.delete(socket));
+    clients.set(socket, serveConnection(socket, answerLine, limits, log));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
@@ -174,9 +188,10 @@ export async function startControlServer(path: string, handle: ControlHandler, l
   let closed: Promise<void> | undefined;
   return {
     path,
+    clients: () => [...clients.values()].map((c) => c.stats()),
     close(): Promise<void> {
       closed ??= new Promise<void>((resolve) => {
-        for (const c of clients) c.destroy();
+        for (const c of clients.keys()) c.destroy();
         server.close(() => resolve());
       }).then(async () => {
         await unlink(path).catch(() => undefined); // libuv usually removed it already
@@ -184,43 +199,4 @@ export async function startControlServer(path: string, handle: ControlHandler, l
       return closed;
     },
   };
-}
-
-function serveClient(socket: Socket, handle: ControlHandler, log: Logger, clients: Set<Socket>): void {
-  socket.on('error', (err) => log.debug({ err }, 'control client error'));
-  clients.add(socket);
-  socket.on('close', () => clients.delete(socket));
-  socket.setEncoding('utf8');
-
-  let pending = '';
-  let queue: Promise<void> = Promise.resolve();
-  const respond = (line: string): void => {
-    queue = queue.then(async () => {
-      const out = await answer(line, handle, log);
-      if (socket.writable) socket.write(out);
-    });
-  };
-
-  socket.on('data', (chunk: string) => {
-    pending += chunk;
-    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      if (line.trim() !== '') respond(line);
-    }
-    if (Buffer.byteLength(pending) > MAX_REQUEST_BYTES) {
-      pending = '';
-      socket.pause();
-      queue = queue.then(() => {
-        const tooLong = failure('EBADREQ', `request longer than ${MAX_REQUEST_BYTES} bytes`);
-        if (socket.writable) socket.end(`${JSON.stringify(tooLong)}\n`);
-      });
-    }
-  });
-  // A client may send its last request without a newline and half-close: answer it, then close.
-  socket.on('end', () => {
-    if (pending.trim() !== '') respond(pending);
-    pending = '';
-    void queue.then(() => socket.end());
-  });
 }

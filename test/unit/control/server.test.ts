@@ -1,12 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ControlError, type ControlRequest } from '../../../src/control/protocol.js';
-import { MAX_REQUEST_BYTES, parseRequest, startControlServer, type ControlServer } from '../../../src/control/server.js';
-import { silentLogger } from '../../../src/util/log.js';
+import {
+  MAX_REQUEST_BYTES,
+  parseRequest,
+  startControlServer,
+  type ControlServer,
+  type ControlServerOptions,
+} from '../../../src/control/server.js';
+import { silentLogger, type Logger } from '../../../src/util/log.js';
+import { waitFor } from '../../netns/lib/wait.js';
 
 /** Sends `text`, half-closes, and collects everything the server writes until it closes. */
 function exchange(path: string, text: string): Promise<string> {
@@ -210,5 +218,156 @@ describe('parseRequest: peer actions and reload', () => {
   it('refuses a peer action without an address, or with a message where none is taken', () => {
     expect(parseRequest('{"cmd":"peer-reset"}')).toMatchObject({ code: 'EBADREQ', message: 'field "address" must be a non-empty string' });
     expect(parseRequest('{"cmd":"peer-enable","address":"10.0.0.2","message":"x"}')).toMatchObject({ code: 'EBADREQ' });
+  });
+});
+
+/**
+ * Back-pressure: a client that writes many requests and reads none of the answers. Each answer is
+ * about ANSWER_PAD bytes; the server's cap on unsent answer bytes is CAP.
+ */
+describe('startControlServer: a client that does not read its answers', () => {
+  const CAP = 8 * 1024;
+  const QUEUE = 16;
+  const ANSWER_PAD = 2000;
+  let dir: string;
+  let server: ControlServer | undefined;
+  let clients: Socket[];
+  let calls: number;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wren-ctl-bp-'));
+    clients = [];
+    calls = 0;
+  });
+  afterEach(async () => {
+    for (const c of clients) c.destroy();
+    await server?.close();
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = async (options: ControlServerOptions, log: Logger = silentLogger): Promise<ControlServer> => {
+    server = await startControlServer(
+      join(dir, 'c.sock'),
+      (req) => {
+        calls++;
+        return { prefix: req.cmd === 'show-routes' ? req.prefix : null, pad: 'x'.repeat(ANSWER_PAD) };
+      },
+      log,
+      { maxUnsentBytes: CAP, maxQueuedRequests: QUEUE, ...options },
+    );
+    return server;
+  };
+  const requestLine = (i: number): string => `{"cmd":"show-routes","prefix":"${i}"}\n`;
+  const answerBytes = (i: number): number => JSON.stringify({ ok: true, result: { prefix: String(i), pad: 'x'.repeat(ANSWER_PAD) } }).length + 1;
+
+  /** Connects, writes `text` and reads nothing (no 'data' listener, paused). */
+  const silentClient = async (path: string, text: string): Promise<Socket> => {
+    const s = createConnection(path);
+    clients.push(s);
+    s.on('error', () => undefined);
+    s.pause();
+    await new Promise<void>((r) => s.on('connect', () => r()));
+    s.write(text);
+    return s;
+  };
+  const onlyClient = (s: ControlServer) => {
+    const [c, ...more] = s.clients();
+    expect(more).toEqual([]);
+    if (!c) throw new Error('no client connected');
+    return c;
+  };
+
+  it('stops reading it while its answers are not taken, resumes when it reads, and answers every request in order', async () => {
+    const N = 20_000; // ~40 bytes each: ~800 KB of requests, more than the kernel's socket buffers hold
+    const s = await start({ stallTimeoutMs: 60_000 });
+    const client = await silentClient(s.path, Array.from({ length: N }, (_, i) => requestLine(i)).join(''));
+    client.end(); // after the last request, once the server has read them all
+
+    const blocked = await waitFor(
+      () => {
+        const c = onlyClient(s);
+        return c.paused && c.unsentBytes > CAP && c;
+      },
+      { what: 'the server to stop reading the client', timeoutMs: 3_000, intervalMs: 10 },
+    );
+    // Bounded: unsent answers within the cap plus one answer, at most QUEUE requests taken off the
+    // input, and what was read but not split into requests is at most one read (64 KiB) beyond a line.
+    expect(blocked.unsentBytes).toBeLessThanOrEqual(CAP + answerBytes(N));
+    expect(blocked.queuedRequests).toBeLessThanOrEqual(QUEUE);
+    expect(blocked.unparsedBytes).toBeLessThanOrEqual(64 * 1024 + MAX_REQUEST_BYTES);
+    // The client could not hand all its requests over: nobody reads them.
+    expect(client.writableLength).toBeGreaterThan(0);
+    const answeredWhenBlocked = calls;
+    expect(answeredWhenBlocked).toBeLessThan(N / 10);
+    // It stays so (a negative: a short wait, there is nothing to poll for).
+    await new Promise((r) => setTimeout(r, 200));
+    expect(calls).toBe(answeredWhenBlocked);
+    const later = onlyClient(s);
+    expect(later.paused).toBe(true);
+    expect(later.unsentBytes).toBeLessThanOrEqual(CAP + answerBytes(N));
+    expect(later.queuedRequests).toBeLessThanOrEqual(QUEUE);
+
+    // Now it reads: every request is answered, in order, and the server closes after the last one.
+    let got = '';
+    client.setEncoding('utf8');
+    const closed = new Promise<void>((r) => client.on('close', () => r()));
+    client.on('data', (d: string) => (got += d));
+    client.resume();
+    await closed;
+    const prefixes = got
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { ok: boolean; result: { prefix: string } }).result.prefix);
+    expect(prefixes).toHaveLength(N);
+    expect(prefixes.every((p, i) => p === String(i))).toBe(true);
+    expect(calls).toBe(N);
+  });
+
+  it('is disconnected once it has taken none of its pending answers for the stall bound, with a warn line', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const s = await start({ stallTimeoutMs: 300 }, log);
+    const client = await silentClient(s.path, Array.from({ length: 1000 }, (_, i) => requestLine(i)).join(''));
+    const t0 = Date.now();
+    await waitFor(() => s.clients().length === 0, { what: 'the server to drop the client', timeoutMs: 3_000, intervalMs: 20 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    // The client, once it reads, finds what reached its buffers and then the end of the connection.
+    const closed = new Promise<void>((r) => client.on('close', () => r()));
+    let got = '';
+    client.setEncoding('utf8');
+    client.on('data', (d: string) => (got += d));
+    client.resume();
+    await closed;
+    const answered = got.split('\n').filter((l) => l !== '').length;
+    expect(answered).toBeLessThan(1000);
+    const warn = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'control client takes no answers; disconnecting');
+    expect(warn).toMatchObject({ level: 40, stallTimeoutMs: 300, queuedRequests: expect.any(Number), answered: expect.any(Number) });
+    expect(warn?.['unsentBytes']).toBeGreaterThan(CAP);
+    expect(warn?.['answered']).toBeLessThan(1000);
+  });
+
+  it('keeps an idle client (nothing pending) connected past the stall bound', async () => {
+    const s = await start({ stallTimeoutMs: 50 });
+    const idle = createConnection(s.path);
+    clients.push(idle);
+    let closed = false;
+    idle.on('close', () => (closed = true));
+    idle.setEncoding('utf8');
+    await new Promise<void>((r) => idle.on('connect', () => r()));
+    await new Promise((r) => setTimeout(r, 250)); // a negative: five stall bounds pass
+    expect(closed).toBe(false);
+    const answerLine = new Promise<string>((r) => idle.once('data', (d: string) => r(d)));
+    idle.write(requestLine(7));
+    expect(JSON.parse((await answerLine).split('\n')[0] ?? '')).toMatchObject({ ok: true, result: { prefix: '7' } });
+  });
+
+  it('answers the requests before a too-long line, then refuses it and closes, while back-pressure holds them', async () => {
+    const s = await start({ stallTimeoutMs: 60_000 });
+    const N = 200;
+    const text = Array.from({ length: N }, (_, i) => requestLine(i)).join('') + 'y'.repeat(MAX_REQUEST_BYTES + 10);
+    const got = (await exchange(s.path, text)).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(got).toHaveLength(N + 1);
+    expect(got.slice(0, N).every((r, i) => (r['result'] as { prefix: string }).prefix === String(i))).toBe(true);
+    expect(got[N]).toEqual({ ok: false, error: { code: 'EBADREQ', message: `request longer than ${MAX_REQUEST_BYTES} bytes` } });
   });
 });
