@@ -19,10 +19,11 @@ export class SpeakerHandle {
   readonly #backlog: SpeakerEvent[] = [];
   #failure: Error | undefined;
 
-  constructor(lab: BenchLab, ns: string, name: string) {
+  /** `script`: the built speaker (default: beside this file; tests running from src/ pass dist's). */
+  constructor(lab: BenchLab, ns: string, name: string, script = SPEAKER_JS) {
     this.name = name;
     // A large heap: the feeder holds a 1M-prefix table and its encoding.
-    this.proc = lab.spawn(ns, name, process.execPath, ['--max-old-space-size=8192', SPEAKER_JS], { logFile: join(lab.dir, `${name}.log`), pipe: true });
+    this.proc = lab.spawn(ns, name, process.execPath, ['--max-old-space-size=8192', script], { logFile: join(lab.dir, `${name}.log`), pipe: true });
     const out = this.proc.child.stdout;
     if (!out) throw new Error(`${name}: no stdout pipe`);
     createInterface({ input: out }).on('line', (line) => {

@@ -36,6 +36,11 @@ export type SpeakerInit =
       /** The /26 each client announces, parallel to addrs. */
       readonly blocks: readonly string[];
       readonly concurrency: number;
+    })
+  | (SessionParams & {
+      readonly role: 'watchers';
+      /** One address per watcher session (source address and router id). */
+      readonly addrs: readonly string[];
     });
 
 export type SpeakerCommand =
@@ -45,6 +50,9 @@ export type SpeakerCommand =
   /** Sink: report `reached` as soon as it holds exactly `count` prefixes. */
   | { readonly cmd: 'expect'; readonly count: number }
   | { readonly cmd: 'status' }
+  /** Watchers: start (again) recording KEEPALIVE arrivals; `gaps` reports what was recorded since. */
+  | { readonly cmd: 'mark' }
+  | { readonly cmd: 'gaps' }
   | { readonly cmd: 'close' };
 
 export type SpeakerEvent =
@@ -53,6 +61,17 @@ export type SpeakerEvent =
   | { readonly ev: 'expecting'; readonly count: number; readonly now: number }
   | { readonly ev: 'reached'; readonly count: number; readonly atNs: string }
   | { readonly ev: 'status'; readonly info: Readonly<Record<string, number | string>> }
+  | { readonly ev: 'gaps'; readonly report: KeepaliveReport }
   | { readonly ev: 'down'; readonly why: string }
   | { readonly ev: 'error'; readonly message: string }
   | { readonly ev: 'closed' };
+
+/** What watcher sessions saw of the daemon's KEEPALIVEs since the last `mark`. */
+export interface KeepaliveReport {
+  /** Per session: its address, the largest gap between KEEPALIVEs (ms), how many arrived, and why it went down (if it did). */
+  readonly sessions: readonly { readonly addr: string; readonly maxGapMs: number; readonly keepalives: number; readonly down?: string }[];
+  /** Every gap of every session, ms, sorted ascending (the distribution). */
+  readonly gapsMs: readonly number[];
+  /** How long the recording lasted, ms. */
+  readonly durationMs: number;
+}

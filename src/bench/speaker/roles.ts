@@ -38,6 +38,7 @@ const ns = (t: bigint): string => t.toString();
 type FeederInit = Extract<SpeakerInit, { role: 'feeder' }>;
 type SinkInit = Extract<SpeakerInit, { role: 'sink' }>;
 type ClientsInit = Extract<SpeakerInit, { role: 'clients' }>;
+type WatchersInit = Extract<SpeakerInit, { role: 'watchers' }>;
 
 async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
   const session = new BenchSession({
@@ -241,6 +242,71 @@ async function clients(init: ClientsInit, emit: Emit): Promise<Role> {
   };
 }
 
+/**
+ * watchers: K iBGP sessions that take whatever the daemon sends (UPDATEs are framed and dropped)
+ * and timestamp every KEEPALIVE. `mark` starts a recording; `gaps` reports, per session, the
+ * largest gap between KEEPALIVEs (the time since the last one counts at the end) and whether the
+ * session went down, and the distribution of all gaps. A session going down is a result here, not
+ * a failure of the speaker.
+ */
+async function watchers(init: WatchersInit, emit: Emit): Promise<Role> {
+  interface Watch {
+    readonly addr: string;
+    last: number;
+    gaps: number[];
+    down?: string;
+  }
+  const watches: Watch[] = init.addrs.map((addr) => ({ addr, last: performance.now(), gaps: [] }));
+  let markedAt = performance.now();
+  const sessions = init.addrs.map((addr, i) => {
+    const w = watches[i] as Watch;
+    return new BenchSession({
+      remote: init.remote,
+      local: addr,
+      asn: init.asn,
+      routerId: addr,
+      holdTime: init.holdTime,
+      onUpdate: () => undefined,
+      onKeepalive: () => {
+        const now = performance.now();
+        w.gaps.push(now - w.last);
+        w.last = now;
+      },
+      onDown: (why) => {
+        w.down ??= why;
+      },
+    });
+  });
+  const deadline = Date.now() + init.establishTimeoutMs;
+  await Promise.all(sessions.map((s) => s.establish(deadline)));
+  const eor = await waitEor(sessions, init.eorTimeoutMs);
+  emit({ ev: 'ready', info: { sessions: sessions.length, ...eor } });
+  return {
+    handle(cmd) {
+      if (cmd.cmd === 'mark') {
+        markedAt = performance.now();
+        for (const w of watches) {
+          w.last = markedAt;
+          w.gaps = [];
+        }
+        emit({ ev: 'status', info: { marked: 1 } });
+      } else if (cmd.cmd === 'gaps') {
+        const now = performance.now();
+        const per = watches.map((w) => {
+          const gaps = [...w.gaps, now - w.last].map((g) => Math.round(g));
+          return { addr: w.addr, maxGapMs: Math.max(...gaps), keepalives: w.gaps.length, ...(w.down !== undefined ? { down: w.down } : {}), gaps };
+        });
+        const gapsMs = per.flatMap((p) => p.gaps).sort((a, b) => a - b);
+        emit({ ev: 'gaps', report: { sessions: per.map(({ gaps: _g, ...rest }) => rest), gapsMs, durationMs: Math.round(now - markedAt) } });
+      } else throw new Error(`watchers: unexpected command ${cmd.cmd}`);
+      return Promise.resolve();
+    },
+    close: () => {
+      for (const s of sessions) s.close();
+    },
+  };
+}
+
 export function startRole(init: SpeakerInit, emit: Emit): Promise<Role> {
   switch (init.role) {
     case 'feeder':
@@ -249,5 +315,7 @@ export function startRole(init: SpeakerInit, emit: Emit): Promise<Role> {
       return sink(init, emit);
     case 'clients':
       return clients(init, emit);
+    case 'watchers':
+      return watchers(init, emit);
   }
 }

@@ -25,6 +25,8 @@ export interface SessionOptions {
   readonly onUpdate: (frame: Buffer) => void;
   /** The session ended (NOTIFICATION received, socket closed or error) after it was established. */
   readonly onDown?: (why: string) => void;
+  /** A KEEPALIVE arrived on the established session. */
+  readonly onKeepalive?: () => void;
 }
 
 /** An UPDATE with no withdrawn routes, no attributes and no NLRI: the IPv4 unicast End-of-RIB. */
@@ -135,6 +137,7 @@ export class BenchSession {
       }
       if (type === MsgType.KEEPALIVE) {
         if (this.#state === 'open-confirm') this.#established();
+        else if (this.#state === 'established') this.options.onKeepalive?.();
         continue;
       }
       let m;
