@@ -10,9 +10,17 @@
  * with the same config and files, until wren's sessions are Established again with End-of-RIB both
  * ways, and one second more. Not one sample may miss one of wren's blocks.
  *
+ * The control: the same restart after SIGKILL (no NOTIFICATION; the kernel closes the connection)
+ * loses nothing at any helper. That is what a planned restart must look like to a peer without the
+ * N bit, and it shows the test can pass.
+ *
  * The twin: a deliberate stop (`peer disable`, and SIGTERM with `kernel.withdrawOnStop: true`) does
  * make the helper drop wren's blocks, from its table and its kernel, within a bound. The same
  * sampler sees them go, so the sampler is shown able to see a missing route.
+ *
+ * Today wren sends Cease / Administrative Shutdown to every peer on SIGTERM, and the restart test
+ * fails for BIRD 1.6, BIRD 2 and GoBGP without the N bit (they drop a peer's routes on any
+ * NOTIFICATION); docs/testing.md has the numbers.
  *
  * Run as root after `npm run build` (and scripts/setup-bird1.sh for BIRD 1.6):
  *   npx vitest run --project netns test/netns/restart-no-drop.netns.test.ts
