@@ -19,5 +19,8 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   for svc in bird frr gobgpd; do systemctl stop "$svc" 2>/dev/null || true; done
 fi
 
+# BIRD 1.6 (Calico's BIRD) cannot be installed next to bird2: unpacked into .cache/bird1/.
+scripts/setup-bird1.sh
+
 npm ci --no-audit --no-fund
 npm run build

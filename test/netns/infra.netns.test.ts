@@ -8,10 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { birdConfig, parseBirdBgpState, parseBirdRoutes, startBird, type BirdDaemon } from './lib/bird.js';
+import { bird1Config, parseBird1Routes } from './lib/bird1.js';
 import { waitEstablished, waitNoRoute, waitRoute, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
 import { frrBgpdConfig, frrLearnedPrefixes, frrPathToRoute, startFrr, type FrrDaemon } from './lib/frr.js';
 import { gobgpConfig, parseGobgpRib, parseGobgpSessionState, startGobgp, type GobgpDaemon } from './lib/gobgp.js';
 import { Lab, listNamespaces, netnsSkipReason, waitFor } from './lib/netns.js';
+import { parseSamples, samplerScript } from './lib/route-sampler.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`infra.netns.test.ts: lab tests skipped: ${skipReason}`);
@@ -150,6 +152,75 @@ describe('daemon output parsers', () => {
     expect(gobgp).toContain('set-next-hop = "fd00::1"');
     expect(gobgp).toContain('passive-mode = true');
     expect(() => gobgpConfig(spec)).toThrow(/exportAttrs is not supported/);
+    expect(gobgpConfig({ ...spec, neighbors: [goNeighbor], gracefulRestart: true, gracefulNotification: true })).toContain('notification-enabled = true');
+  });
+
+  it('reads best BGP routes from BIRD 1.6 `show route all` (the route on the header line)', () => {
+    const text = [
+      'BIRD 1.6.8 ready.',
+      '10.0.0.0/24        dev eth0 [direct1 04:11:15] * (240)',
+      '\tType: device unicast univ',
+      '172.16.0.0/26      via 10.0.0.1 on eth0 [Mesh_10_0_0_1 04:11:16] * (100/0) [i]',
+      '\tType: BGP unicast univ',
+      '\tBGP.origin: IGP',
+      '\tBGP.as_path: ',
+      '\tBGP.next_hop: 10.0.0.1',
+      '\tBGP.local_pref: 100',
+      '                   via 10.0.0.3 on eth0 [Mesh_10_0_0_3 04:11:17] (100/0) [AS65003i]',
+      '\tType: BGP unicast univ',
+      '\tBGP.as_path: 65003',
+      '\tBGP.next_hop: 10.0.0.3',
+      '172.16.1.0/26      blackhole [static1 04:11:15] * (200)',
+      '\tType: static unicast univ',
+      'fd00:172:16::/122  via fe80::f8e5:f3ff:fedd:f2d0 on eth0 [Mesh_fd00_10__1 04:11:16 from fd00:10::1] * (100/0) [i]',
+      '\tType: BGP unicast univ',
+      '\tBGP.as_path: 64512 {65011 65012}',
+      '\tBGP.next_hop: fd00:10::1 fe80::f8e5:f3ff:fedd:f2d0',
+      '\tBGP.community: (64512,1)',
+      '',
+    ].join('\n');
+    expect(parseBird1Routes(text)).toEqual([
+      { prefix: '172.16.0.0/26', nextHop: '10.0.0.1', asPath: [], localPref: 100 },
+      { prefix: 'fd00:172:16::/122', nextHop: 'fd00:10::1', asPath: [64512, 65011, 65012], communities: ['64512:1'] },
+    ]);
+  });
+
+  it('renders a Calico-like BIRD 1.6 config: one daemon per family, the mesh made one-way by address', () => {
+    const spec: DaemonSpec = {
+      ns: 'w1-x',
+      routerId: '10.0.0.2',
+      asn: 64512,
+      neighbors: [
+        { address: '10.0.0.1', asn: 64512 },
+        { address: '10.0.0.3', asn: 64512 },
+        { address: 'fd00::1', asn: 64512, localAddress: 'fd00::2' },
+      ],
+      originate: ['172.16.1.0/26', 'fd00:172:16:1::/122'],
+      kernel: true,
+      gracefulRestart: true,
+    };
+    const v4 = bird1Config(spec, 'ipv4', { log: '/tmp/b.log' });
+    expect(v4).toMatch(/protocol kernel \{[^}]*learn;[^}]*persist;[^}]*export filter calico_kernel_programming;[^}]*graceful restart;/);
+    expect(v4).toContain('  route 172.16.1.0/26 blackhole;');
+    expect(v4).not.toContain('fd00');
+    // The greater address dials: 10.0.0.3 > 10.0.0.2, so this node waits for it.
+    expect(v4).toMatch(/protocol bgp Mesh_10_0_0_1 from bgp_template \{\n  neighbor 10.0.0.1 as 64512;\n  source address 10.0.0.2;\n  graceful restart time 120;\n\}/);
+    expect(v4).toMatch(/protocol bgp Mesh_10_0_0_3 from bgp_template \{[^}]*passive on;/);
+    const v6 = bird1Config(spec, 'ipv6', { log: '/tmp/b6.log' });
+    expect(v6).toContain('protocol bgp Mesh_fd00__1 from bgp_template');
+    expect(v6).toContain('  source address fd00::2;');
+    expect(v6).not.toContain('10.0.0.1');
+    expect(() => bird1Config({ ...spec, neighbors: [{ address: '10.0.0.1', asn: 64512, families: ['ipv4', 'ipv6'] }] }, 'ipv4', { log: '/l' })).toThrow(
+      /an IPv4 session carries ipv4 only/,
+    );
+  });
+
+  it('writes a sampler script that quotes its commands, and reads back only complete samples', () => {
+    const script = samplerScript([{ name: 'bgp', argv: ['birdc', '-s', "/tmp/a b'c", 'show', 'route'] }], 50, '/tmp/d');
+    expect(script).toContain("'birdc' '-s' '/tmp/a b'\\''c' 'show' 'route' 2>&1");
+    expect(script).toContain('period=50000');
+    const out = '@@sample 1000000\n@@view bgp\nline 1\n@@view kernel4\n@@end 1012500\n@@sample 1050000\n@@view bgp\nhalf';
+    expect(parseSamples(out)).toEqual([{ at: 1000, tookMs: 12.5, out: { bgp: 'line 1\n', kernel4: '' } }]);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * What the BIRD, FRR and GoBGP drivers share: the small typed spec a test writes, the handle a
+ * What the BIRD 2, BIRD 1.6, FRR and GoBGP drivers share: the small typed spec a test writes, the handle a
  * driver returns, and waits that put the daemon's log tail into their error.
  */
 import { describeLogs } from './files.js';
@@ -7,7 +7,7 @@ import type { Lab, LabProcess } from './netns.js';
 import { waitFor } from './wait.js';
 
 export type Family = 'ipv4' | 'ipv6';
-export type DaemonKind = 'bird' | 'frr' | 'gobgp' | 'wren';
+export type DaemonKind = 'bird' | 'bird1' | 'frr' | 'gobgp' | 'wren';
 
 /** Attributes put on routes: on originated ones (`originateAttrs`) or on export to one neighbor. */
 export interface RouteAttributes {
@@ -78,6 +78,11 @@ export interface DaemonSpec {
   readonly holdTime?: number;
   /** Advertise graceful restart (RFC 4724) with forwarding state for each family. */
   readonly gracefulRestart?: boolean;
+  /**
+   * With gracefulRestart, also set the RFC 8538 N bit (a NOTIFICATION other than Hard Reset keeps
+   * routes too). GoBGP only (`notification-enabled`); FRR always sets it, BIRD 1.6 and 2.0 cannot.
+   */
+  readonly gracefulNotification?: boolean;
   readonly aggregates?: readonly AggregateSpec[];
   /** Hostname sent in FRR's and GoBGP's FQDN capability. Default the daemon kind. */
   readonly hostname?: string;

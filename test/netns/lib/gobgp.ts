@@ -79,7 +79,10 @@ export function gobgpConfig(spec: DaemonSpec): string {
     if (n.rrClient) {
       out.push('  [neighbors.route-reflector.config]', '    route-reflector-client = true', `    route-reflector-cluster-id = ${str(spec.routerId)}`);
     }
-    if (spec.gracefulRestart) out.push('  [neighbors.graceful-restart.config]', '    enabled = true', '    restart-time = 120');
+    if (spec.gracefulRestart) {
+      out.push('  [neighbors.graceful-restart.config]', '    enabled = true', '    restart-time = 120');
+      if (spec.gracefulNotification) out.push('    notification-enabled = true');
+    }
     for (const f of familiesOf(n)) {
       out.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}-unicast"`);
       if (spec.gracefulRestart) out.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
