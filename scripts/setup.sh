@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in bird2 frr gobgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump; do
+for pkg in bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -16,8 +16,11 @@ fi
 # The packages may start their system services; wren's tests and lab run their own instances in
 # network namespaces, so stop the system ones if the package install started them.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  for svc in bird frr gobgpd; do systemctl stop "$svc" 2>/dev/null || true; done
+  for svc in bird frr gobgpd openbgpd; do systemctl stop "$svc" 2>/dev/null || true; done
 fi
+# OpenBGPD's engines chroot to its user's home, which only its systemd unit creates
+# (RuntimeDirectory); the test driver (test/netns/lib/openbgpd.ts) also creates it when missing.
+mkdir -p /run/openbgpd
 
 # BIRD 1.6 (Calico's BIRD) cannot be installed next to bird2: unpacked into .cache/bird1/.
 scripts/setup-bird1.sh

@@ -63,19 +63,23 @@ export function formatPeers(peers: readonly PeerStatus[]): string {
 
 function routeNote(r: RouteView): string {
   const notes: string[] = [];
-  if (!r.best && r.reason !== undefined) notes.push(`lost: ${r.reason}`);
+  if (r.refused === true) notes.push(`refused: ${r.reason ?? '?'}${r.detail !== undefined ? ` (${r.detail})` : ''}`);
+  else if (!r.best && r.reason !== undefined) notes.push(`lost: ${r.reason}`);
   if (r.stale === true) notes.push('stale');
   return notes.join(', ');
 }
 
-/** `show routes`: `*>` marks the best route of a prefix, `*` the others, with the rule they lost on. */
+/**
+ * `show routes`: `*>` marks the best route of a prefix, `*` the other candidates, with the rule they
+ * lost on; refused routes (not candidates) have no mark and say why they were refused.
+ */
 export function formatRoutes(routes: readonly RouteView[]): string {
   if (routes.length === 0) return 'no routes';
   const header = ['', 'Prefix', 'Next hop', 'AS path', 'Origin', 'LocPrf', 'MED', 'Communities', 'From', 'Note'];
   const rows = routes.map((r) => {
     const comms = [...r.communities, ...r.largeCommunities];
     return [
-      r.best ? '*>' : '*',
+      r.best ? '*>' : r.refused === true ? '' : '*',
       r.prefix,
       r.nextHop === '' ? '-' : r.nextHop,
       r.asPath === '' ? '-' : r.asPath,
@@ -89,7 +93,8 @@ export function formatRoutes(routes: readonly RouteView[]): string {
   });
   const prefixes = new Set(routes.map((r) => r.prefix)).size;
   const best = routes.filter((r) => r.best).length;
-  return `${renderTable(header, rows)}\n\n${prefixes} prefixes, ${routes.length} routes, ${best} best`;
+  const refused = routes.filter((r) => r.refused === true).length;
+  return `${renderTable(header, rows)}\n\n${prefixes} prefixes, ${routes.length} routes, ${best} best${refused > 0 ? `, ${refused} refused` : ''}`;
 }
 
 export function protocolName(id: number): string {

@@ -17,9 +17,12 @@
  *    (RFC 7606 3 d; RFC 4760 makes NEXT_HOP needed only for the NLRI field).
  * 6. eBGP: the leftmost AS of AS_PATH must be the peer's (RFC 4271 6.3, checked as it MAY be; treat-
  *    as-withdraw per RFC 7606 7.2).
- * 7. A next hop that can never be one (0.0.0.0, multicast, limited broadcast; ::, ff00::/8) =>
- *    treat-as-withdraw (RFC 4271 6.3: a semantically incorrect NEXT_HOP is logged and the route
- *    ignored, no NOTIFICATION). Our own address is the RIB's check.
+ *
+ * Next hops are only checked for structure here (the decoder: NEXT_HOP length 4, MP_REACH next hop
+ * length for the AFI). Whether a next hop can be used (RFC 4271 6.3, RFC 7606 7.3 / 7.11: loopback,
+ * multicast, 0.0.0.0/8, ::, IPv4-mapped, link-local without an interface, our own address) is
+ * rib/import.ts: it refuses the route with a reason, which withdraws the peer's previous route for
+ * the prefix as treat-as-withdraw would, and keeps it visible in `show routes`.
  */
 import { AttrType } from './constants.js';
 import { hasConfedSegments, reconcileAs4 } from './attrs/as-path.js';
@@ -40,16 +43,6 @@ const EBGP_DISCARDED: readonly [keyof PathAttrs, number, string][] = [
 ];
 
 const hasAs0 = (p: AsPath): boolean => p.some((s) => s.asns.includes(0));
-
-function badIPv4NextHop(a: string): boolean {
-  const first = Number(a.slice(0, a.indexOf('.')));
-  return a === '0.0.0.0' || a === '255.255.255.255' || (first >= 224 && first <= 239);
-}
-
-function badNextHop(a: string): boolean {
-  if (!a.includes(':')) return badIPv4NextHop(a);
-  return a === '::' || a.startsWith('ff');
-}
 
 export function validateUpdate(msg: UpdateMsg, peer: PeerFacts): UpdateMsg {
   const a: AttrsDraft = { ...(msg.attrs ?? {}) };
@@ -112,14 +105,6 @@ export function validateUpdate(msg: UpdateMsg, peer: PeerFacts): UpdateMsg {
       if (leftmost !== peer.peerAs) {
         withdraw(AttrType.AS_PATH, `leftmost AS ${leftmost ?? 'none'} is not the peer AS ${peer.peerAs} (RFC 4271 6.3)`);
       }
-    }
-    // 7
-    if (msg.nlri.length > 0 && attrs.nextHop !== undefined && badNextHop(attrs.nextHop)) {
-      withdraw(AttrType.NEXT_HOP, `NEXT_HOP ${attrs.nextHop} cannot be a next hop (RFC 4271 6.3)`);
-    }
-    const mpHop = attrs.mpReach?.nextHops[0];
-    if ((attrs.mpReach?.nlri.length ?? 0) > 0 && (mpHop === undefined || badNextHop(mpHop))) {
-      withdraw(AttrType.MP_REACH_NLRI, `MP_REACH_NLRI next hop ${mpHop ?? 'none'} cannot be a next hop (RFC 4271 6.3)`);
     }
   }
 

@@ -117,8 +117,15 @@ export interface RouteView {
   /** Peer address, or "local" for originated prefixes. */
   readonly from: string;
   readonly best: boolean;
-  /** For a non-best route: the decision rule that made it lose (e.g. "local-pref", "as-path-len"). */
+  /**
+   * For a non-best route: the decision rule that made it lose (e.g. "local-pref", "as-path-len"), or,
+   * when `refused`, the import check that refused it (e.g. "as-loop", "next-hop-invalid").
+   */
   readonly reason?: string;
+  /** Refused on import: kept as received so it can be shown, never a candidate (never best, never installed). */
+  readonly refused?: boolean;
+  /** For a refused route, what exactly is wrong when the reason alone does not say (e.g. "::1 is a loopback address"). */
+  readonly detail?: string;
   /** Marked stale during a peer's graceful restart. */
   readonly stale?: boolean;
   /** RFC 4456: set on reflected routes. */

@@ -24,7 +24,17 @@ export interface RouteSource {
   readonly routerIdNum: number;
 }
 
-const REJECT_REASONS: readonly (RejectReason | null)[] = [null, 'as-loop', 'reflection-loop', 'next-hop-self-loop', 'no-next-hop', 'filtered', 'policy'];
+const REJECT_REASONS: readonly (RejectReason | null)[] = [
+  null,
+  'as-loop',
+  'reflection-loop',
+  'next-hop-self-loop',
+  'no-next-hop',
+  'next-hop-invalid',
+  'next-hop-link-local',
+  'filtered',
+  'policy',
+];
 const DECISION_REASONS: readonly (DecisionReason | null)[] = [
   null,
   'local',
@@ -38,10 +48,11 @@ const DECISION_REASONS: readonly (DecisionReason | null)[] = [
   'cluster-list-len',
   'peer-addr',
 ];
-const REASON_BITS = 0x7;
-const STALE_BIT = 0x8;
-const REFRESH_ONLY_BIT = 0x10;
-const LOST_SHIFT = 5;
+/** Bits of Route's packed integer: reject reason (index, 4 bits), stale, refresh-only, decision reason above. */
+const REASON_BITS = 0xf;
+const STALE_BIT = 0x10;
+const REFRESH_ONLY_BIT = 0x20;
+const LOST_SHIFT = 6;
 
 /** One route of one source for one prefix (the prefix and family are its destination's). */
 export class Route {

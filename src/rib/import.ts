@@ -7,7 +7,7 @@
  * on the attributes and the peer) and `prefixAllowed` (depends on the prefix).
  */
 import type { AsPath, PathAttrs } from '../codec/types.js';
-import { usableNextHop } from './next-hop.js';
+import { judgedNextHop, nextHopVerdict, type NextHopSession } from './next-hop.js';
 import { isDefaultRoute, parsePrefix, prefixCovers, type ParsedPrefix } from './prefix.js';
 import { isReflectionLoop } from './reflect.js';
 import type { PrefixFilterEntry, RejectReason } from './types.js';
@@ -15,7 +15,8 @@ import type { PrefixFilterEntry, RejectReason } from './types.js';
 /** RFC 4271 5.1.5: the degree of preference; ours when the route has none (eBGP, or iBGP without it). */
 export const DEFAULT_LOCAL_PREF = 100;
 
-export interface ImportPeer {
+/** The peer as import sees it; the next-hop facts come from its session (kept while it is down). */
+export interface ImportPeer extends NextHopSession {
   readonly ebgp: boolean;
   /** Our AS on this session. */
   readonly localAs: number;
@@ -33,7 +34,8 @@ export interface ImportEnv {
 
 export type ImportResult =
   | { readonly attrs: PathAttrs; readonly reason: null }
-  | { readonly attrs: null; readonly reason: RejectReason };
+  /** `nextHop`: the offending next hop, for the next-hop reasons. */
+  | { readonly attrs: null; readonly reason: RejectReason; readonly nextHop?: string };
 
 /** Occurrences of any of `asns` in every segment of the path. */
 export function countAs(path: AsPath | undefined, asns: readonly number[]): number {
@@ -82,7 +84,16 @@ export function importAttrs(a: PathAttrs, peer: ImportPeer, env: ImportEnv): Imp
   }
 
   // RFC 4271 9.1.2.1: a route whose NEXT_HOP cannot be resolved is excluded from Phase 2.
-  if (usableNextHop(a) === null) return { attrs: null, reason: 'no-next-hop' };
+  const nh = judgedNextHop(a);
+  if (nh === null) return { attrs: null, reason: 'no-next-hop' };
+
+  // RFC 4271 6.3: a semantically incorrect NEXT_HOP is logged and the route ignored; RFC 7606 7.3
+  // and 7.11 make that treat-as-withdraw. Refusing it here does the same for selection (the
+  // peer's previous route for the prefix is replaced, nothing of it is a candidate) and keeps it
+  // in Adj-RIB-In, where `show route` explains it. Judged on the next hop that would be used, so
+  // a "::" global with a link-local second next hop (RFC 2545 3) stays usable.
+  const bad = nextHopVerdict(nh, peer);
+  if (bad !== null) return { attrs: null, reason: bad.reason, nextHop: nh };
 
   // RFC 6793: the codec merged AS4_PATH / AS4_AGGREGATOR; the RIB keeps only the 4-octet form.
   // eBGP: RFC 4271 5.1.5, LOCAL_PREF is not sent to external peers (RFC 7606 7.5: ignore it if it

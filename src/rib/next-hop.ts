@@ -1,9 +1,10 @@
 /**
- * Next hops: the usable one of a received route (for the kernel and ECMP), and ours on a session
+ * Next hops: the usable one of a received route (for the kernel and ECMP), whether it can be used
+ * at all (next-hop sanity, RFC 4271 6.3 / RFC 7606 7.3, 7.11), and ours on a session
  * (next-hop-self).
  */
 import type { PathAttrs } from '../codec/types.js';
-import { isLinkLocalV6 } from './prefix.js';
+import { isLinkLocalV6, parseAddress } from './prefix.js';
 import type { Family, RibSessionInfo } from './types.js';
 
 /**
@@ -22,6 +23,90 @@ export function usableNextHop(a: PathAttrs): string | null {
   if (global !== undefined && global !== '::') return global;
   return null;
 }
+
+/**
+ * The next hop a route is judged on: the usable one, or else the first one it carries (a lone
+ * "::" global next hop is judged, and refused, as itself). Null when it carries none.
+ */
+export function judgedNextHop(a: PathAttrs): string | null {
+  return usableNextHop(a) ?? a.mpReach?.nextHops[0] ?? a.nextHop ?? null;
+}
+
+/**
+ * Address classes that can never be a next hop (RFC 6890 special-purpose addresses no router
+ * forwards to; Linux refuses them as a gateway). `link-local` is usable only with an interface.
+ */
+export type NextHopClass =
+  | 'this-network' // 0.0.0.0/8 (RFC 1122 3.2.1.3)
+  | 'loopback' // 127.0.0.0/8, ::1
+  | 'multicast' // 224.0.0.0/4, ff00::/8
+  | 'reserved' // 240.0.0.0/4 (RFC 1112 4)
+  | 'broadcast' // 255.255.255.255
+  | 'unspecified' // ::
+  | 'ipv4-mapped' // ::ffff:0:0/96 (RFC 4291 2.5.5.2: not a wire address)
+  | 'ipv4-compatible' // the rest of ::/96 (RFC 4291 2.5.5.1: deprecated)
+  | 'link-local'; // fe80::/10 (RFC 4291 2.5.6)
+
+const CLASS_TEXT: Readonly<Record<NextHopClass, string>> = {
+  'this-network': 'in 0.0.0.0/8 (this network)',
+  loopback: 'a loopback address',
+  multicast: 'a multicast address',
+  reserved: 'in 240.0.0.0/4 (reserved)',
+  broadcast: 'the limited broadcast address',
+  unspecified: 'the unspecified address',
+  'ipv4-mapped': 'an IPv4-mapped IPv6 address',
+  'ipv4-compatible': 'an IPv4-compatible IPv6 address (deprecated)',
+  'link-local': 'link-local, and the session has no interface (not directly connected)',
+};
+
+/** The special class of an address as a next hop, or null for an ordinary unicast address. */
+export function nextHopClass(address: string): NextHopClass | null {
+  const b = parseAddress(address);
+  if (b === null) return null;
+  if (b.length === 4) {
+    const first = b[0] ?? 0;
+    if (first === 0) return 'this-network';
+    if (first === 127) return 'loopback';
+    if (first >= 224 && first <= 239) return 'multicast';
+    if (b.every((x) => x === 255)) return 'broadcast';
+    return first >= 240 ? 'reserved' : null;
+  }
+  if (b[0] === 0xff) return 'multicast';
+  if (b[0] === 0xfe && ((b[1] ?? 0) & 0xc0) === 0x80) return 'link-local';
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return null;
+  if (b[10] === 0xff && b[11] === 0xff) return 'ipv4-mapped';
+  if (b[10] !== 0 || b[11] !== 0) return null;
+  let low = 0;
+  for (let i = 12; i < 16; i++) low = low * 256 + (b[i] ?? 0);
+  return low === 0 ? 'unspecified' : low === 1 ? 'loopback' : 'ipv4-compatible';
+}
+
+/** How the peer's session matters to a next hop's use. */
+export interface NextHopSession {
+  /** Single-hop session (RibSessionInfo.directlyConnected): a link-local next hop has its interface. */
+  readonly directlyConnected: boolean;
+  /** The peer's address on the session, when known. */
+  readonly peerAddress: string | null;
+}
+
+export type NextHopVerdict = { readonly reason: 'next-hop-invalid' | 'next-hop-link-local'; readonly nextHop: string; readonly class: NextHopClass };
+
+/**
+ * Why a route's next hop can never be used, or null when it can. Refused: every special class
+ * above, and a link-local next hop from a session that is not directly connected (no interface to
+ * reach it on). Allowed exception: on a session that itself runs over loopback (both speakers on
+ * this host), the peer's own address.
+ */
+export function nextHopVerdict(nextHop: string, s: NextHopSession): NextHopVerdict | null {
+  const c = nextHopClass(nextHop);
+  if (c === null) return null;
+  if (c === 'link-local') return s.directlyConnected ? null : { reason: 'next-hop-link-local', nextHop, class: c };
+  if (c === 'loopback' && nextHop === s.peerAddress) return null;
+  return { reason: 'next-hop-invalid', nextHop, class: c };
+}
+
+/** "::1 is a loopback address" (show route, logs). */
+export const describeNextHop = (nextHop: string, c: NextHopClass): string => `${nextHop} is ${CLASS_TEXT[c]}`;
 
 const isV4 = (a: string): boolean => !a.includes(':');
 

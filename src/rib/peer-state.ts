@@ -35,6 +35,8 @@ export interface PeerState extends RouteSource {
   importPeer: ImportPeer;
   /** The max-prefix line was logged for this session. */
   maxPrefixWarned: boolean;
+  /** Refused next hops already logged for this session (rib.ts: once per peer per address, bounded). */
+  nextHopsWarned: Set<string>;
   /** Present while Established. */
   target: ExportTarget | null;
   /** The export memo shared with every peer of the same export group (rib.ts), while Established. */
@@ -59,8 +61,9 @@ export function createPeerState(cfg: RibPeerConfig): PeerState {
     out: null,
     ctxKey: 0,
     filter: null,
-    importPeer: { ebgp: cfg.role === 'ebgp', localAs: cfg.localAs, allowasIn: cfg.allowasIn },
+    importPeer: { ebgp: cfg.role === 'ebgp', localAs: cfg.localAs, allowasIn: cfg.allowasIn, directlyConnected: true, peerAddress: null },
     maxPrefixWarned: false,
+    nextHopsWarned: new Set(),
     target: null,
     memo: null,
     memoKey: null,
@@ -76,7 +79,7 @@ export function applyConfig(p: PeerState, cfg: RibPeerConfig): void {
   p.ebgp = cfg.role === 'ebgp';
   p.localAs = cfg.localAs;
   p.filter = cfg.importPrefixes === undefined ? null : compilePrefixFilter(cfg.importPrefixes);
-  p.importPeer = { ebgp: p.ebgp, localAs: cfg.localAs, allowasIn: cfg.allowasIn };
+  p.importPeer = { ...p.importPeer, ebgp: p.ebgp, localAs: cfg.localAs, allowasIn: cfg.allowasIn };
   p.target = p.session === null ? null : exportTarget(cfg, p.session);
 }
 
@@ -85,6 +88,8 @@ export function applySession(p: PeerState, s: RibSessionInfo | null): void {
   if (s !== null) {
     p.routerId = s.routerId;
     p.routerIdNum = routerIdNumber(s.routerId);
+    // Kept when the session goes down: stale routes re-imported meanwhile are judged as received.
+    p.importPeer = { ...p.importPeer, directlyConnected: s.directlyConnected, peerAddress: s.peerAddress };
   }
   p.target = s === null ? null : exportTarget(p.cfg, s);
 }

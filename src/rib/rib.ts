@@ -27,7 +27,7 @@ import { ExportGroups } from './export-groups.js';
 import { ExportJournal } from './export-journal.js';
 import { importAttrs, prefixAllowed, withLocalPref, type ImportEnv } from './import.js';
 import { addRoute, LocRib, removeRoute, routeOf, type DestId } from './loc-rib.js';
-import { sessionAddresses } from './next-hop.js';
+import { nextHopClass, sessionAddresses } from './next-hop.js';
 import { originatedTable } from './originate.js';
 import { applyConfig, applySession, createPeerState, type PeerState } from './peer-state.js';
 import { familyOf, routerIdNumber } from './prefix.js';
@@ -42,6 +42,9 @@ interface ImportBase {
   readonly set: AttrSet | null;
   readonly reason: RejectReason | null;
 }
+
+/** Distinct refused next hops logged per peer and session. */
+const NEXT_HOPS_LOGGED = 64;
 
 /** Journal entries allowed beyond twice the table before lagging peers are made to walk the table. */
 const JOURNAL_SLACK = 65536;
@@ -114,6 +117,7 @@ export class Rib {
     applySession(peer, s);
     this.#exports.join(peer);
     peer.maxPrefixWarned = false;
+    peer.nextHopsWarned.clear();
     if (oldRouterId !== peer.routerId) {
       // Router id feeds the decision (RFC 4271 9.1.2.2 f) and ORIGINATOR_ID of reflected routes.
       this.#exports.clearAll();
@@ -408,6 +412,7 @@ export class Rib {
   /** The prefix-independent import of a received set; the caller releases `set`. */
   #importBase(peer: PeerState, received: AttrSet): ImportBase {
     const base = importAttrs(received.attrs, peer.importPeer, this.#importEnv);
+    if (base.attrs === null && base.nextHop !== undefined) this.#warnNextHop(peer, base.reason, base.nextHop);
     if (base.attrs === received.attrs) {
       this.#store.retain(received); // accepted unchanged: the same set
       return { set: received, reason: null };
@@ -554,6 +559,23 @@ export class Rib {
       this.#log.warn({ peer: peer.id, limit: mp.limit, accepted: peer.accepted, action: mp.action }, 'peer exceeded its max-prefix limit');
     }
     return mp.action === 'stop';
+  }
+
+  /**
+   * A refused next hop is logged once per peer and address for the session (not per route, not per
+   * UPDATE); at most NEXT_HOPS_LOGGED addresses per session, then one line saying the rest are not.
+   */
+  #warnNextHop(peer: PeerState, reason: RejectReason, nextHop: string): void {
+    const seen = peer.nextHopsWarned;
+    if (seen.has(nextHop) || seen.size > NEXT_HOPS_LOGGED) return;
+    if (seen.size === NEXT_HOPS_LOGGED) {
+      seen.add('');
+      this.#log.warn({ peer: peer.id, logged: NEXT_HOPS_LOGGED }, 'more refused next hops from this peer; not logged');
+      return;
+    }
+    seen.add(nextHop);
+    const c = nextHopClass(nextHop);
+    this.#log.warn({ peer: peer.id, nextHop, reason, class: c }, 'next hop cannot be used: routes refused (kept in Adj-RIB-In, not selected)');
   }
 
   #refreshOwnAddresses(): void {

@@ -107,6 +107,10 @@ export type RejectReason =
   | 'reflection-loop'
   | 'next-hop-self-loop'
   | 'no-next-hop'
+  /** The next hop can never be one: loopback, 0.0.0.0/8, multicast, 240.0.0.0/4, ::, IPv4-mapped... (next-hop.ts). */
+  | 'next-hop-invalid'
+  /** A link-local next hop from a session that is not directly connected (no interface for it). */
+  | 'next-hop-link-local'
   | 'filtered'
   | 'policy';
 

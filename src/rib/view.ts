@@ -3,13 +3,14 @@
  * communities in text, the best marked, every other route with the reason it is not best.
  */
 import { WellKnownCommunity } from '../codec/constants.js';
-import type { AsPath, LargeCommunity } from '../codec/types.js';
+import type { AsPath, LargeCommunity, PathAttrs } from '../codec/types.js';
 import type { RouteView } from '../control/protocol.js';
 import type { Route } from './adj-rib-in.js';
 import { localPrefOf } from './import.js';
 import { routeList, type DestId, type LocRib } from './loc-rib.js';
 import { canonicalPrefix, comparePrefixes } from './prefix.js';
-import { usableNextHop } from './next-hop.js';
+import { describeNextHop, judgedNextHop, nextHopClass } from './next-hop.js';
+import type { RejectReason } from './types.js';
 
 /** "65001 65002 {65003,65004}"; confederation segments in parentheses: "(65010 65011)" / "({65012,65013})". */
 export function formatAsPath(p: AsPath | undefined): string {
@@ -50,13 +51,21 @@ const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** What is wrong with a refused route's next hop ("::1 is a loopback address"); null for other reasons. */
+function refusalDetail(reason: RejectReason, a: PathAttrs): string | null {
+  if (reason !== 'next-hop-invalid' && reason !== 'next-hop-link-local') return null;
+  const nh = judgedNextHop(a);
+  const c = nh === null ? null : nextHopClass(nh);
+  return nh === null || c === null ? null : describeNextHop(nh, c);
+}
+
 /** One route of `prefix` as shown: accepted attributes when accepted, else as received. */
 export function toRouteView(prefix: string, r: Route, best: boolean): RouteView {
   const a = (r.attrs ?? r.received).attrs;
   const local = r.source.role === 'local';
   const v: Mutable<RouteView> = {
     prefix,
-    nextHop: local ? '' : (usableNextHop(a) ?? ''),
+    nextHop: local ? '' : (judgedNextHop(a) ?? ''),
     asPath: formatAsPath(a.asPath),
     origin: ORIGINS[a.origin ?? 2] ?? 'incomplete',
     communities: (a.communities ?? []).map(formatCommunity),
@@ -70,6 +79,11 @@ export function toRouteView(prefix: string, r: Route, best: boolean): RouteView 
   if (a.med !== undefined) v.med = a.med;
   const reason = r.reason ?? (best ? null : r.lostBy);
   if (reason !== null) v.reason = reason;
+  if (r.reason !== null) {
+    v.refused = true;
+    const detail = refusalDetail(r.reason, a);
+    if (detail !== null) v.detail = detail;
+  }
   if (r.stale) v.stale = true;
   if (a.originatorId !== undefined) v.originatorId = a.originatorId;
   if (a.clusterList !== undefined && a.clusterList.length > 0) v.clusterList = [...a.clusterList];

@@ -7,7 +7,7 @@ import type { Lab, LabProcess } from './netns.js';
 import { waitFor } from './wait.js';
 
 export type Family = 'ipv4' | 'ipv6';
-export type DaemonKind = 'bird' | 'bird1' | 'frr' | 'gobgp' | 'wren';
+export type DaemonKind = 'bird' | 'bird1' | 'frr' | 'gobgp' | 'openbgpd' | 'wren';
 
 /** Attributes put on routes: on originated ones (`originateAttrs`) or on export to one neighbor. */
 export interface RouteAttributes {

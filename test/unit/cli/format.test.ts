@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatKernel, formatNotification, formatPeers, formatRoutes, protocolName } from '../../../src/cli/format.js';
 import { renderFields, renderTable } from '../../../src/cli/table.js';
+import type { RouteView } from '../../../src/control/protocol.js';
 import { KERNEL, PEERS, ROUTES } from './fixtures.js';
 
 describe('formatDuration', () => {
@@ -79,6 +80,31 @@ describe('formatRoutes', () => {
         '*   172.16.1.0/24  192.168.1.1   65001 65100  incomplete  50      10   no-export 65001:1:2  192.168.1.1   lost: local-pref, stale',
         '',
         '2 prefixes, 3 routes, 2 best',
+      ].join('\n'),
+    );
+  });
+
+  it('shows a refused route without a mark, with the import reason and what is wrong', () => {
+    const refused = {
+      prefix: 'fd00:172:16:1::/64',
+      nextHop: '::1',
+      asPath: '65001',
+      origin: 'igp' as const,
+      communities: [],
+      largeCommunities: [],
+      from: '10.0.0.2',
+      best: false,
+      reason: 'next-hop-invalid',
+      refused: true,
+      detail: '::1 is a loopback address',
+    };
+    expect(formatRoutes([ROUTES[1] as RouteView, refused])).toBe(
+      [
+        '    Prefix              Next hop      AS path  Origin  LocPrf  MED  Communities  From          Note',
+        '*>  172.16.1.0/24       192.168.1.11  -        igp     100     -    -            192.168.1.11',
+        '    fd00:172:16:1::/64  ::1           65001    igp     -       -    -            10.0.0.2      refused: next-hop-invalid (::1 is a loopback address)',
+        '',
+        '2 prefixes, 2 routes, 1 best, 1 refused',
       ].join('\n'),
     );
   });

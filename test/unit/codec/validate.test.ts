@@ -94,16 +94,28 @@ describe('validateUpdate', () => {
     expect(validateUpdate(upd(attrs), EBGP).problems).toEqual([{ attrType: 17, action: 'attribute-discard', reason: 'AS_CONFED segments dropped from AS4_PATH (RFC 6793 6)' }]);
   });
 
-  it('treats next hops that can never be next hops as withdraw', () => {
-    for (const nextHop of ['0.0.0.0', '224.0.0.5', '255.255.255.255']) {
-      expect(validateUpdate(upd({ ...GOOD, nextHop }), EBGP).treatAsWithdraw, nextHop).toBe(true);
-    }
-    const { nextHop: _n, ...attrs } = GOOD;
-    for (const hop of ['::', 'ff02::1']) {
-      const mp: PathAttrs = { ...attrs, mpReach: { afi: 2, safi: 1, nextHops: [hop], nlri: ['2001:db8:1::/48'] } };
-      expect(validateUpdate(upd(mp, []), EBGP).treatAsWithdraw, hop).toBe(true);
-    }
-  });
+  // Whether a next hop can be used is the RIB's check (rib/import.ts, test/unit/rib/rib-next-hop.test.ts):
+  // the route is refused there with a reason and stays visible, instead of vanishing here.
+  it.each(['127.0.0.1', '127.1.2.3', '0.0.0.0', '0.1.2.3', '224.0.0.1', '239.255.255.255', '240.0.0.1', '255.255.255.255', '169.254.0.1', '192.0.2.1'])(
+    'leaves NEXT_HOP %s to the RIB (no problem recorded, not treat-as-withdraw)',
+    (nextHop) => {
+      const out = validateUpdate(upd({ ...GOOD, nextHop }), EBGP);
+      expect(out.problems).toBeUndefined();
+      expect(out.treatAsWithdraw).toBeUndefined();
+      expect(out.attrs?.nextHop).toBe(nextHop);
+    },
+  );
+
+  it.each([[['::1']], [['::']], [['::ffff:a00:1']], [['::a00:1']], [['ff02::1']], [['fe80::1']], [['::', 'fe80::1']], [['2001:db8::1', 'fe80::1']], [['2001:db8::1']]])(
+    'leaves MP_REACH next hops %j to the RIB',
+    (nextHops: string[]) => {
+      const { nextHop: _n, ...attrs } = GOOD;
+      const mp: PathAttrs = { ...attrs, mpReach: { afi: 2, safi: 1, nextHops, nlri: ['2001:db8:1::/48'] } };
+      const out = validateUpdate(upd(mp, []), EBGP);
+      expect(out.problems).toBeUndefined();
+      expect(out.attrs?.mpReach?.nextHops).toEqual(nextHops);
+    },
+  );
 
   it('keeps the decoder problems and its treat-as-withdraw verdict', () => {
     const msg = upd(GOOD, ['10.0.1.0/24'], { problems: [{ attrType: 8, action: 'treat-as-withdraw', reason: 'COMMUNITIES with length 5' }], treatAsWithdraw: true });

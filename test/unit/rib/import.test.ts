@@ -3,8 +3,8 @@ import type { PathAttrs } from '../../../src/codec/types.js';
 import { compilePrefixFilter, countAs, importAttrs, localPrefOf, prefixAllowed, withLocalPref, type ImportEnv, type ImportPeer } from '../../../src/rib/import.js';
 
 const env: ImportEnv = { localAs: 65000, routerId: '10.255.0.1', clusterId: '10.255.0.9', ownAddresses: new Set(['10.0.0.1', 'fd00::1']) };
-const ebgp: ImportPeer = { ebgp: true, localAs: 65000, allowasIn: 0 };
-const ibgp: ImportPeer = { ebgp: false, localAs: 65000, allowasIn: 0 };
+const ebgp: ImportPeer = { ebgp: true, localAs: 65000, allowasIn: 0, directlyConnected: true, peerAddress: '192.0.2.1' };
+const ibgp: ImportPeer = { ebgp: false, localAs: 65000, allowasIn: 0, directlyConnected: true, peerAddress: '192.0.2.1' };
 const base: PathAttrs = { origin: 0, asPath: [{ type: 'sequence', asns: [65001, 65002] }], nextHop: '192.0.2.1' };
 
 describe('importAttrs', () => {
@@ -51,6 +51,15 @@ describe('importAttrs', () => {
     expect(importAttrs({ ...base, nextHop: '10.0.0.1' }, ebgp, env).reason).toBe('next-hop-self-loop');
     const v6: PathAttrs = { origin: 0, asPath: [], mpReach: { afi: 2, safi: 1, nextHops: ['fd00::1'], nlri: [] } };
     expect(importAttrs(v6, ibgp, env).reason).toBe('next-hop-self-loop');
+  });
+
+  it('refuses a next hop that can never be used, after the loop checks, naming it', () => {
+    expect(importAttrs({ ...base, nextHop: '127.0.0.1' }, ebgp, env)).toEqual({ attrs: null, reason: 'next-hop-invalid', nextHop: '127.0.0.1' });
+    expect(importAttrs({ ...base, asPath: [{ type: 'sequence', asns: [65001, 65000] }], nextHop: '127.0.0.1' }, ebgp, env).reason).toBe('as-loop');
+    const v6 = (nextHops: string[]): PathAttrs => ({ origin: 0, asPath: [], mpReach: { afi: 2, safi: 1, nextHops, nlri: [] } });
+    expect(importAttrs(v6(['::1']), ibgp, env)).toEqual({ attrs: null, reason: 'next-hop-invalid', nextHop: '::1' });
+    expect(importAttrs(v6(['::', 'fe80::2']), ibgp, env).reason).toBeNull();
+    expect(importAttrs(v6(['::', 'fe80::2']), { ...ibgp, directlyConnected: false }, env)).toEqual({ attrs: null, reason: 'next-hop-link-local', nextHop: 'fe80::2' });
   });
 
   it('refuses a route without a usable next hop', () => {

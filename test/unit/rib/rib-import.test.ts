@@ -21,6 +21,7 @@ describe('Rib import', () => {
   it.each([
     ['as-loop', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001, 65000) })],
     ['next-hop-self-loop', announce4([P], { nextHop: '10.0.0.1', asPath: seq(65001) })],
+    ['next-hop-invalid', announce4([P], { nextHop: '127.0.0.1', asPath: seq(65001) })],
     ['filtered', announce4(['0.0.0.0/0'], { nextHop: '10.0.0.2', asPath: seq(65001) })],
   ])('keeps a route refused as %s in Adj-RIB-In with its reason, out of the decision', (reason, u) => {
     const rib = makeRib();
