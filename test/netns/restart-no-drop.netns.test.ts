@@ -14,13 +14,14 @@
  * loses nothing at any helper. That is what a planned restart must look like to a peer without the
  * N bit, and it shows the test can pass.
  *
- * The twin: a deliberate stop (`peer disable`, and SIGTERM with `kernel.withdrawOnStop: true`) does
+ * The twin: a deliberate stop (`peer disable`, `wren stop --withdraw`, and SIGTERM with
+ * `kernel.withdrawOnStop: true`) does
  * make the helper drop wren's blocks, from its table and its kernel, within a bound. The same
  * sampler sees them go, so the sampler is shown able to see a missing route.
  *
- * Today wren sends Cease / Administrative Shutdown to every peer on SIGTERM, and the restart test
- * fails for BIRD 1.6, BIRD 2 and GoBGP without the N bit (they drop a peer's routes on any
- * NOTIFICATION); docs/testing.md has the numbers.
+ * Before docs/decisions/0004-planned-restart.md wren sent Cease / Administrative Shutdown to every
+ * peer on SIGTERM, and the restart test failed for BIRD 1.6, BIRD 2 and GoBGP without the N bit (they
+ * drop a peer's routes on any NOTIFICATION); docs/restarts-and-failures.md has the numbers.
  *
  * Run as root after `npm run build` (and scripts/setup-bird1.sh for BIRD 1.6):
  *   npx vitest run --project netns test/netns/restart-no-drop.netns.test.ts
@@ -375,8 +376,8 @@ describe.skipIf(skipAll)('a planned restart of wren withdraws nothing at its pee
   }
 
   for (const c of CASES) {
-    it.skipIf(c.skipReason !== null)(`${c.title}: drops wren's blocks from its table and kernel on a deliberate stop (peer disable; SIGTERM with withdrawOnStop)`, async () => {
-      const m = await startMesh(newLab(`${c.id}-wd`), c, true);
+    it.skipIf(c.skipReason !== null)(`${c.title}: drops wren's blocks from its table and kernel on a deliberate stop (peer disable; wren stop --withdraw; SIGTERM with withdrawOnStop)`, async () => {
+      const m = await startMesh(newLab(`${c.id}-wd`), c, false);
       /** Waits until no view of the helper holds a block of wren's; returns how long it took from t0. */
       const allGone = async (t0: number, what: string): Promise<number> => {
         const s = await waitFor(
@@ -405,13 +406,40 @@ describe.skipIf(skipAll)('a planned restart of wren withdraws nothing at its pee
         throw new Error(`${err.message}\n${describeSample(m.sampler.latest())}\n${m.logs()}`);
       });
 
+      const learnedAgain = async (after: string): Promise<void> =>
+        waitFor(
+          () => {
+            const l = m.sampler.latest();
+            return l !== undefined && missingIn(m.helper, l).length === 0;
+          },
+          { what: `${c.title} to learn wren's blocks again after ${after}`, timeoutMs: 60_000, intervalMs: 100 },
+        ).then(
+          () => undefined,
+          (err: Error) => {
+            throw new Error(`${err.message}\n${describeSample(m.sampler.latest())}\n${m.logs()}`);
+          },
+        );
+
+      // `wren stop --withdraw` with kernel.withdrawOnStop false: the operator's choice wins.
       const t2 = Date.now();
+      expect(m.wren.cli('stop', '--withdraw', '--message', 'decommissioned')).toMatch(/withdrawing routes\nwren stopped/);
+      const afterWithdraw = await allGone(t2, `${c.title} to drop wren's blocks after wren stop --withdraw`);
+      await waitFor(() => m.wren.process?.running === false, { what: 'wren to exit', timeoutMs: 15_000 });
+      expect(m.wren.process?.status).toBe('exit code 0');
+
+      m.wren.spec = { ...m.wren.spec, extra: { kernel: { convergenceTimeout: 60, withdrawOnStop: true } } };
+      await m.wren.start();
+      await learnedAgain('wren started again');
+      const t3 = Date.now();
       await m.wren.stop();
       expect(m.wren.process?.status).toBe('exit code 0');
-      const afterStop = await allGone(t2, `${c.title} to drop wren's blocks after SIGTERM with withdrawOnStop`);
+      const afterStop = await allGone(t3, `${c.title} to drop wren's blocks after SIGTERM with withdrawOnStop`);
       await m.sampler.stop();
-      console.log(`restart-no-drop ${c.title}: deliberate stop: blocks gone from every view ${afterDisable.toFixed(0)} ms after peer disable, ${afterStop.toFixed(0)} ms after SIGTERM with withdrawOnStop`);
+      console.log(
+        `restart-no-drop ${c.title}: deliberate stop: blocks gone from every view ${afterDisable.toFixed(0)} ms after peer disable, ${afterWithdraw.toFixed(0)} ms after wren stop --withdraw, ${afterStop.toFixed(0)} ms after SIGTERM with withdrawOnStop`,
+      );
       expect(afterDisable).toBeLessThanOrEqual(DROP_BOUND_MS);
+      expect(afterWithdraw).toBeLessThanOrEqual(DROP_BOUND_MS);
       expect(afterStop).toBeLessThanOrEqual(DROP_BOUND_MS);
     });
   }
