@@ -6,7 +6,7 @@
  * no session drops, and the worst KEEPALIVE gap either peer sees is under 4 s (wren sends one every
  * 3 s, jittered 0.75-1.0, RFC 4271 10). The distribution is printed.
  *
- * WREN_BUSY_N overrides the table size (default 1,000,000).
+ * WREN_BUSY_N overrides the table size (default 1,000,000); WREN_BUSY_PROF=<dir> writes a CPU profile of wren.
  * Run: npx vitest run --project netns test/netns/busy-keepalive.netns.test.ts   (as root, after npm run build)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,7 +69,9 @@ describe.skipIf(skipReason !== null)('keepalives while wren is busy with a big t
     };
     writeFileSync(join(dir, 'wren.json'), JSON.stringify(config, null, 2));
     const logFile = join(dir, 'wren.log');
-    const wren: BenchProcess = lab.spawn(dutNs, 'wren', process.execPath, [WREN_CLI, 'run', '--config', join(dir, 'wren.json')], { logFile });
+    // WREN_BUSY_PROF=<dir>: a CPU profile of wren (written when it exits) to find what held the loop.
+    const prof = process.env['WREN_BUSY_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['WREN_BUSY_PROF']] : [];
+    const wren: BenchProcess = lab.spawn(dutNs, 'wren', process.execPath, [...prof, WREN_CLI, 'run', '--config', join(dir, 'wren.json')], { logFile });
     const logTail = (): string => readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
     const peers = async (): Promise<PeerStatus[]> => {
       const r = await request(socket, { cmd: 'show-peers' }, 10_000);
