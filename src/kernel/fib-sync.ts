@@ -6,7 +6,9 @@
  * - At start the routes a previous run left are adopted and kept (stale candidates) until
  *   `converged()`: a restart must not drop a working route. Only then are the stale ones purged.
  * - New keys are added create-exclusive; EEXIST means a foreign route sits at the key: a conflict,
- *   logged and shown in `status()`, never overwritten. Replace only what list() says is ours.
+ *   logged and shown in `status()`, never overwritten. A route of ours changes by a protocol-matched
+ *   delete and a create-exclusive add in one datagram (KernelWrite 'change'), never by a replace,
+ *   so a foreign route that took the key meanwhile is not overwritten either: the add meets EEXIST.
  * - ENETUNREACH/EHOSTUNREACH/ENODEV wait for a link or address change (or the periodic scan);
  *   other failures retry with backoff. Removing an absent route is success (the port says so).
  * - Notifications: our route deleted or changed by someone else => debounced re-list + reconcile.
@@ -125,6 +127,13 @@ export class FibSync {
   readonly #stale = new Set<string>();
   readonly #conflicts = new Map<string, { prefix: string; since: number }>();
   readonly #retries = new Map<string, Retry>();
+  /**
+   * Per key, how many route-deleted notifications our own changes will echo (the delete half of a
+   * change). Such an echo is not drift; without this, every change would cost a full re-list.
+   * Cleared by each full list; a change whose delete found nothing leaves a count that can at
+   * most hide one deletion of an outdated route of ours, which the next full list sees anyway.
+   */
+  readonly #echoes = new Map<string, number>();
   readonly #dirty = new Set<string>();
   #fullPending = false;
   #converged = false;
@@ -284,6 +293,7 @@ export class FibSync {
       let keys: Iterable<string> = dirty;
       if (full) {
         this.#installed = await this.#listOurs();
+        this.#echoes.clear();
         this.#listFailed = false;
         if (!this.#adopted) {
           // First successful list: what a previous run left is kept until convergence.
@@ -385,16 +395,22 @@ export class FibSync {
       this.#conflicts.delete(k);
       return null;
     }
-    return { key: k, write: have ? { op: 'replace', route: want } : { op: 'add', route: want }, route: want };
+    if (!have) return { key: k, write: { op: 'add', route: want }, route: want };
+    this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
+    return { key: k, write: { op: 'change', from: have, route: want }, route: want };
   }
+
 
   #settle(p: Planned, err: KernelError | null, counts: Counts, full: boolean): void {
     const { key: k, route } = p;
     const op = p.write.op;
     if (err) {
-      if (op === 'add' && err.code === 'EEXIST') {
+      // EEXIST on the add (of an add or of a change): a foreign route holds the key.
+      if (op !== 'remove' && err.op === 'add' && err.code === 'EEXIST') {
+        // A change deleted ours (or found nothing of ours): the key is not ours any more.
+        if (op === 'change') this.#installed.delete(k);
         if (!this.#conflicts.has(k)) {
-          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric }, 'kernel route conflict: a foreign route holds the key');
+          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
           this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
         }
         this.#retries.delete(k);
@@ -402,20 +418,8 @@ export class FibSync {
         if (!full) this.#fullPending = true;
         return;
       }
-      counts.failed++;
-      const prev = this.#retries.get(k);
-      const waitsForLink = isUnreachable(err.code);
-      const attempts = (prev?.attempts ?? 0) + 1;
-      this.#retries.set(k, { code: err.code, attempts, waitsForLink });
-      // One line per route for the first few failures of a batch; then a summary (a million failures
-      // must not become a million log lines).
-      if (counts.failed <= FAILURES_LOGGED) {
-        const fields = { route: describe(route), op, code: err.code, errno: err.errno, attempts };
-        if (err.code === 'EPERM' || err.code === 'EACCES') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
-        else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
-        else this.#log.warn(fields, 'kernel route change failed, will retry');
-      }
-      if (!waitsForLink) this.#scheduleRetry();
+      // A failed change left our old route in place (the adapter re-adds it in the same datagram).
+      this.#failure(p, err, counts);
       return;
     }
     this.#retries.delete(k);
@@ -429,6 +433,25 @@ export class FibSync {
       if (op === 'add') counts.added++;
       else counts.replaced++;
     }
+  }
+
+  #failure(p: Planned, err: KernelError, counts: Counts): void {
+    const { key: k, route } = p;
+    const op = p.write.op;
+    counts.failed++;
+    const prev = this.#retries.get(k);
+    const waitsForLink = isUnreachable(err.code);
+    const attempts = (prev?.attempts ?? 0) + 1;
+    this.#retries.set(k, { code: err.code, attempts, waitsForLink });
+    // One line per route for the first few failures of a batch; then a summary (a million failures
+    // must not become a million log lines).
+    if (counts.failed <= FAILURES_LOGGED) {
+      const fields = { route: describe(route), op, code: err.code, errno: err.errno, attempts };
+      if (err.code === 'EPERM' || err.code === 'EACCES') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
+      else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
+      else this.#log.warn(fields, 'kernel route change failed, will retry');
+    }
+    if (!waitsForLink) this.#scheduleRetry();
   }
 
   #onEvent(e: KernelEvent): void {
@@ -446,8 +469,12 @@ export class FibSync {
           this.#scheduleRepair();
           return;
         }
+        const have = this.#installed.get(k);
         if (e.kind === 'route-changed' && ours && want && routeSatisfies(e.route, want)) return; // our own write
+        // What we already hold (the re-add of our old route after a failed change): nothing new.
+        if (e.kind === 'route-changed' && ours && have && routeSatisfies(e.route, have)) return;
         if (e.kind === 'route-deleted' && ours && !want && !this.#installed.has(k)) return; // our own delete
+        if (e.kind === 'route-deleted' && ours && want && !routeSatisfies(e.route, want) && this.#takeEcho(k)) return; // a change's delete
         if (!want && !this.#installed.has(k) && !this.#conflicts.has(k)) return; // not a key we care about
         this.#scheduleRepair();
         return;
@@ -467,6 +494,14 @@ export class FibSync {
         this.#scheduleRepair();
         return;
     }
+  }
+
+  #takeEcho(k: string): boolean {
+    const n = this.#echoes.get(k) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) this.#echoes.delete(k);
+    else this.#echoes.set(k, n - 1);
+    return true;
   }
 
   #retryLinkWaiters(): void {

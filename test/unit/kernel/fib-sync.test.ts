@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/util/clock.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
@@ -14,13 +15,18 @@ function setup(seed: readonly KernelRoute[] = [], fakeOpts: ConstructorParameter
   const clock = new ManualClock();
   const fake = new FakeKernel(fakeOpts);
   for (const r of seed) fake.seed(r);
-  const sync = new FibSync({ port: fake, protocol: BIRD, clock, repairDelayMs: 200, retryDelayMs: 1000, scanIntervalMs: 30_000 });
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+  const sync = new FibSync({ port: fake, protocol: BIRD, clock, log, repairDelayMs: 200, retryDelayMs: 1000, scanIntervalMs: 30_000 });
   /** Fires due timers, then waits for the batch they started. */
   const advance = async (ms: number): Promise<void> => {
     clock.advance(ms);
     await sync.idle();
   };
-  return { clock, fake, sync, advance };
+  /** The log records whose msg starts with `prefix`. */
+  const logged = (prefix: string): Record<string, unknown>[] =>
+    lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => String(r['msg']).startsWith(prefix));
+  return { clock, fake, sync, advance, logged };
 }
 
 const ops = (fake: FakeKernel): string[] => fake.calls.filter((c) => c.op !== 'list').map((c) => `${c.op} ${c.route?.prefix} ${c.result}`);
@@ -38,7 +44,7 @@ describe('FibSync', () => {
     expect(ops(fake)).toEqual([]); // idempotent
   });
 
-  it('replaces a route of ours whose next hop changed, and removes a withdrawn one', async () => {
+  it('changes a route of ours whose next hop changed (protocol-matched remove + exclusive add), and removes a withdrawn one', async () => {
     const { fake, sync } = setup();
     await sync.start();
     await sync.setDesired([route('172.16.1.0/24', '192.168.1.11'), route('172.16.2.0/24', '192.168.1.12')]);
@@ -48,8 +54,89 @@ describe('FibSync', () => {
       { key: routeKey(moved), route: moved },
       { key: '254|172.16.2.0/24|0', route: null },
     ]);
-    expect(ops(fake)).toEqual(['replace 172.16.1.0/24 ok', 'remove 172.16.2.0/24 ok']);
-    expect(fake.routes().map((r) => r.prefix)).toEqual(['172.16.1.0/24']);
+    expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ok', 'add 172.16.1.0/24 ok', 'remove 172.16.2.0/24 ok']);
+    expect(fake.routes()).toEqual([moved]);
+    expect(sync.status().lastReconcile).toMatchObject({ ok: true, added: 0, replaced: 1, removed: 1 });
+  });
+
+  it('a foreign route that took the key before the change (notification not yet seen): conflict, the foreign route is kept', async () => {
+    const { fake, sync, advance, logged } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    // `ip route replace 172.16.1.0/24 via 192.168.1.200 proto static`, its notification still in flight.
+    const foreign: KernelRoute = { ...route('172.16.1.0/24', '192.168.1.200'), protocol: 4 };
+    fake.seed(foreign);
+    fake.clearCalls();
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    // The delete finds nothing of ours, the add and the re-add of the old route meet EEXIST.
+    expect(ops(fake).slice(0, 3)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 EEXIST', 'add 172.16.1.0/24 EEXIST']);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
+    expect(sync.status().conflicts).toEqual([{ key: '254|172.16.1.0/24|0', prefix: '172.16.1.0/24', since: 0 }]);
+    expect(sync.status().installed).toBe(0);
+    // Later notifications and scans never touch it; one conflict line in the log.
+    fake.emit({ kind: 'route-changed', route: foreign });
+    await advance(200);
+    await advance(30_000);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
+    expect(fake.calls.some((c) => c.op === 'remove' && c.route?.protocol !== BIRD)).toBe(false);
+    expect(logged('kernel route conflict')).toHaveLength(1);
+    // Once it is gone, ours goes in.
+    fake.deleteByHand('254|172.16.1.0/24|0');
+    await advance(200);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
+    expect(sync.status().conflicts).toEqual([]);
+  });
+
+  it('a change whose delete finds nothing (ours deleted meanwhile, ESRCH) installs the new route', async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    fake.deleteByHand('254|172.16.1.0/24|0', { silent: true }); // its notification not seen yet
+    fake.clearCalls();
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 ok']);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
+    expect(sync.status()).toMatchObject({ installed: 1, conflicts: [], pendingRetries: [], lastReconcile: { ok: true, replaced: 1 } });
+    clock.advance(200);
+    await sync.idle();
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
+  });
+
+  it("does not take a change's own delete notification for drift (no re-list)", async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    const old = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([old]);
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    fake.emit({ kind: 'route-deleted', route: old });
+    fake.emit({ kind: 'route-changed', route: moved });
+    expect(clock.pending).toBe(1); // only the periodic scan
+    // A second delete of an outdated route of ours is not an echo: repaired.
+    fake.emit({ kind: 'route-deleted', route: moved });
+    expect(clock.pending).toBe(2);
+  });
+
+  it('keeps our old route when the new one is refused, and does not loop on its own notifications', async () => {
+    const { fake, sync, clock, advance, logged } = setup([], { checkReachability: true, links: [eth0] });
+    await sync.start();
+    const old = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([old]);
+    fake.clearCalls();
+    // A next hop on no connected subnet: ENETUNREACH, waits for a link change.
+    const away = toKernelRoute('172.16.1.0/24', ['10.9.9.9'], { ...opts, links: [] });
+    await sync.update([{ key: routeKey(away), route: away }]);
+    expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ok', 'add 172.16.1.0/24 ENETUNREACH', 'add 172.16.1.0/24 ok']);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(old);
+    expect(sync.status()).toMatchObject({ installed: 1, pendingRetries: [{ code: 'ENETUNREACH', waitsForLink: true }] });
+    // The echoes of the delete and of the re-add: no re-list, no new attempt.
+    fake.emit({ kind: 'route-deleted', route: old });
+    fake.emit({ kind: 'route-changed', route: old });
+    expect(clock.pending).toBe(1);
+    await advance(1000);
+    expect(logged('kernel route next hop unreachable')).toHaveLength(1);
   });
 
   it('restores a route deleted by hand after the notification (debounced re-list)', async () => {
@@ -113,7 +200,7 @@ describe('FibSync', () => {
     await sync.start();
     await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
     expect(fake.calls.filter((c) => c.op === 'add').map((c) => c.result)).toContain('EEXIST');
-    expect(fake.calls.some((c) => c.op === 'replace' || c.op === 'remove')).toBe(false);
+    expect(fake.calls.some((c) => c.op === 'remove')).toBe(false);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
     expect(sync.status().conflicts).toEqual([{ key: '254|172.16.1.0/24|0', prefix: '172.16.1.0/24', since: 0 }]);
     await sync.setDesired([]);
