@@ -137,7 +137,14 @@ export type KernelErrorCode =
   | 'EPERM'
   | 'EACCES'
   | 'EINVAL'
+  | 'EAFNOSUPPORT'
+  | 'EOPNOTSUPP'
+  | 'ERANGE'
+  | 'EMSGSIZE'
+  | 'ENETDOWN'
   | 'ENOBUFS'
+  | 'ENOMEM'
+  | 'EAGAIN'
   | 'EBUSY'
   | 'ETIMEDOUT'
   | 'EOTHER';
@@ -152,10 +159,20 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<KernelErrorCode>([
   'EPERM',
   'EACCES',
   'EINVAL',
+  'EAFNOSUPPORT',
+  'EOPNOTSUPP',
+  'ERANGE',
+  'EMSGSIZE',
+  'ENETDOWN',
   'ENOBUFS',
+  'ENOMEM',
+  'EAGAIN',
   'EBUSY',
   'ETIMEDOUT',
 ]);
+
+/** errno names that are aliases of one number: the name we use for it. */
+const ALIASES: Readonly<Record<string, string>> = { EWOULDBLOCK: 'EAGAIN', ENOTSUP: 'EOPNOTSUPP', EDEADLOCK: 'EDEADLK' };
 
 export class KernelError extends Error {
   override readonly name = 'KernelError';
@@ -167,20 +184,16 @@ export class KernelError extends Error {
 
   constructor(errno: string, op: KernelOp, route?: KernelRouteKey, options?: { cause?: unknown }) {
     super(`kernel ${op} failed: ${errno}${route ? ` (${route.prefix} table ${route.table} metric ${route.metric})` : ''}`, options);
-    this.errno = errno;
-    this.code = toErrorCode(errno);
+    this.errno = ALIASES[errno] ?? errno;
+    this.code = toErrorCode(this.errno);
     this.op = op;
     this.route = route;
   }
 }
 
 export function toErrorCode(errno: string): KernelErrorCode {
-  return KNOWN_CODES.has(errno) ? (errno as KernelErrorCode) : 'EOTHER';
-}
-
-/** Next-hop errors that a link or address change can cure. */
-export function isUnreachable(code: KernelErrorCode): boolean {
-  return code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ENODEV';
+  const name = ALIASES[errno] ?? errno;
+  return KNOWN_CODES.has(name) ? (name as KernelErrorCode) : 'EOTHER';
 }
 
 /** The kernel's key: table, prefix, metric (tos is always 0 for us). */

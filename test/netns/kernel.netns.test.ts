@@ -532,4 +532,24 @@ describe.skipIf(skipReason !== null)('FibSync in a network namespace', () => {
     expect(show('route', 'show', 'proto', 'bird')).toBe('');
     expect(show('route', 'show', '172.16.3.0/24')).toContain('proto static');
   });
+
+  it('marks a route the kernel refuses (IPv6 next hop ::1: EINVAL) failed, does not resend it, and installs it once it changes', async () => {
+    type St = { failed: { prefix: string; errno: string; op: string; route: string }[]; pendingRetries: unknown[]; lastReconcile: { kind: string; ok: boolean; failed: number } };
+    await s.call('sync-start');
+    const prefix = 'fd00:172:16:12::/64';
+    const bogus = v4(prefix, [{ via: '::1' }], { metric: 1024 });
+    await s.call('sync-desired', [bogus]);
+    const st = await s.call<St>('sync-status');
+    expect(st.failed).toMatchObject([{ prefix, errno: 'EINVAL', op: 'add', route: `${prefix} via ::1` }]);
+    expect(st.pendingRetries).toEqual([]);
+    // A full scan with the same route wanted: nothing sent, nothing failed.
+    await s.call('sync-scan');
+    expect(await s.call<St>('sync-status')).toMatchObject({ failed: [{ errno: 'EINVAL' }], lastReconcile: { kind: 'full', ok: true, failed: 0 } });
+    const fixed = v4(prefix, [{ via: 'fd00:1::11' }], { metric: 1024 });
+    await s.call('sync-desired', [fixed]);
+    expect(show('-6', 'route', 'show', prefix, 'proto', 'bird')).toBe(`${prefix} via fd00:1::11 dev v0 metric 1024 pref medium`);
+    expect((await s.call<St>('sync-status')).failed).toEqual([]);
+    await s.call('sync-withdraw');
+    expect(show('-6', 'route', 'show', 'proto', 'bird')).toBe('');
+  });
 });

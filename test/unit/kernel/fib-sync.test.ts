@@ -98,7 +98,7 @@ describe('FibSync', () => {
     await sync.update([{ key: routeKey(moved), route: moved }]);
     expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 ok']);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
-    expect(sync.status()).toMatchObject({ installed: 1, conflicts: [], pendingRetries: [], lastReconcile: { ok: true, replaced: 1 } });
+    expect(sync.status()).toMatchObject({ installed: 1, conflicts: [], pendingRetries: [], failed: [], lastReconcile: { ok: true, replaced: 1 } });
     clock.advance(200);
     await sync.idle();
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
@@ -137,6 +137,90 @@ describe('FibSync', () => {
     expect(clock.pending).toBe(1);
     await advance(1000);
     expect(logged('kernel route next hop unreachable')).toHaveLength(1);
+  });
+
+  it('EINVAL (a bogus next hop) marks the route failed: no retry timer, one log line, tried again only when the route changes', async () => {
+    const { fake, sync, clock, advance, logged } = setup();
+    await sync.start();
+    fake.failNext('EINVAL', 1, ['add']);
+    const bogus = route('fd00:172:16:1::/64', '::1');
+    await sync.setDesired([bogus]);
+    expect(sync.status().failed).toEqual([
+      {
+        key: '254|fd00:172:16:1::/64|1024',
+        prefix: 'fd00:172:16:1::/64',
+        errno: 'EINVAL',
+        op: 'add',
+        reason: expect.stringContaining('invalid') as string,
+        route: 'fd00:172:16:1::/64 via ::1',
+        since: 0,
+      },
+    ]);
+    expect(sync.status()).toMatchObject({ pendingRetries: [], lastReconcile: { ok: false, failed: 1 } });
+    expect(clock.pending).toBe(1); // only the periodic scan: no retry timer
+    expect(logged('kernel refused the route')).toEqual([
+      expect.objectContaining({ level: 40, prefix: 'fd00:172:16:1::/64', errno: 'EINVAL', op: 'add', route: 'fd00:172:16:1::/64 via ::1' }),
+    ]);
+    // The same route again (another RIB batch), full scans, notifications: not sent again.
+    fake.clearCalls();
+    await sync.update([{ key: routeKey(bogus), route: bogus }]);
+    await sync.setDesired([bogus]);
+    await advance(30_000);
+    await advance(30_000);
+    fake.emit({ kind: 'resync', reason: 'test' });
+    await advance(200);
+    expect(ops(fake)).toEqual([]);
+    expect(logged('kernel refused the route')).toHaveLength(1);
+    expect(sync.status().failed).toHaveLength(1);
+    // The peer sends a usable next hop: tried at once, and it goes in.
+    const fixed = route('fd00:172:16:1::/64', 'fd00:1::11');
+    await sync.update([{ key: routeKey(fixed), route: fixed }]);
+    expect(ops(fake)).toEqual(['add fd00:172:16:1::/64 ok']);
+    expect(fake.get('254|fd00:172:16:1::/64|1024')).toEqual(fixed);
+    expect(sync.status()).toMatchObject({ failed: [], pendingRetries: [], installed: 1 });
+  });
+
+  it('a permanently failed route is tried again when a full scan finds its effective route different (a recursive next hop moved)', async () => {
+    const { fake, sync, advance } = setup();
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.1', ifindex: 2, dev: 'eth0' });
+    fake.failWhen((op, r) => (op === 'add' && r !== undefined && 'nextHops' in r && (r as KernelRoute).nextHops[0]?.via === '192.168.1.1' ? 'EINVAL' : undefined));
+    await sync.start();
+    await sync.setDesired([route('10.200.0.0/24', '10.0.100.2')]);
+    expect(sync.status().failed).toMatchObject([{ errno: 'EINVAL', route: '10.200.0.0/24 via 192.168.1.1 dev eth0' }]);
+    await advance(30_000);
+    expect(fake.calls.filter((c) => c.op === 'add')).toHaveLength(1); // same effective route: not sent again
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.254', ifindex: 2, dev: 'eth0' });
+    await advance(30_000);
+    expect(fake.routes().map((r) => r.nextHops[0]?.via)).toEqual(['192.168.1.254']);
+    expect(sync.status().failed).toEqual([]);
+  });
+
+  it('a refused change keeps the old route installed and reports the failure; a withdrawal clears it', async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    const old = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([old]);
+    fake.failNext('EOPNOTSUPP', 1, ['add']);
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(old);
+    expect(sync.status()).toMatchObject({ installed: 1, failed: [{ errno: 'EOPNOTSUPP', op: 'change', prefix: '172.16.1.0/24' }] });
+    expect(clock.pending).toBe(1);
+    await sync.update([{ key: routeKey(moved), route: null }]);
+    expect(fake.routes()).toEqual([]);
+    expect(sync.status().failed).toEqual([]);
+  });
+
+  it('retries transient errors (ENOBUFS, EAGAIN, ENOMEM) with backoff, not as failed', async () => {
+    for (const code of ['ENOBUFS', 'EAGAIN', 'ENOMEM'] as const) {
+      const { fake, sync, advance } = setup();
+      await sync.start();
+      fake.failNext(code, 1, ['add']);
+      await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+      expect(sync.status()).toMatchObject({ failed: [], pendingRetries: [{ code, waitsForLink: false }] });
+      await advance(1000);
+      expect(fake.routes()).toHaveLength(1);
+    }
   });
 
   it('restores a route deleted by hand after the notification (debounced re-list)', async () => {
