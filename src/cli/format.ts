@@ -126,6 +126,7 @@ export function formatKernel(k: KernelStatusView | null): string {
       ['last reconcile', lastText],
       ['conflicts', k.conflicts.length === 0 ? 'none' : String(k.conflicts.length)],
       ['pending retries', k.pendingRetries.length === 0 ? 'none' : String(k.pendingRetries.length)],
+      ['failed', k.failed.length === 0 ? 'none' : `${k.failed.length} (refused by the kernel, not retried until they change)`],
     ],
     '',
   );
@@ -145,6 +146,17 @@ export function formatKernel(k: KernelStatusView | null): string {
         k.pendingRetries.map((r) => [r.prefix, keyDetail(r.key), r.code, String(r.attempts), r.waitsForLink ? 'link/address change' : 'timer']),
       )}`,
     );
+  }
+  if (k.failed.length > 0) {
+    out.push(
+      `\nFailed (the kernel refused the route; sent again only when the route changes):\n${renderTable(
+        ['Prefix', 'Key', 'Error', 'Op', 'For', 'Route'],
+        k.failed.map((f) => [f.prefix, keyDetail(f.key), f.errno, f.op, formatDuration(f.sinceSec), f.route]),
+      )}`,
+    );
+    // One line per errno: the reason is the same for every route refused with it.
+    const reasons = new Map(k.failed.map((f) => [f.errno, f.reason]));
+    out.push([...reasons].map(([errno, reason]) => `${errno}: ${reason}`).join('\n'));
   }
   return out.join('\n');
 }

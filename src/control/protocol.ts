@@ -159,11 +159,28 @@ export interface KernelStatusView {
     /** Waits for a link or address change rather than a timer. */
     readonly waitsForLink: boolean;
   }[];
+  /**
+   * Routes the kernel refused with an error that retrying cannot cure (EINVAL, EAFNOSUPPORT,
+   * EOPNOTSUPP, ERANGE). Not retried until the route wanted at the key changes.
+   */
+  readonly failed: readonly {
+    readonly key: string;
+    readonly prefix: string;
+    /** Errno name the kernel answered. */
+    readonly errno: string;
+    /** add, change (of a route of ours) or remove. */
+    readonly op: string;
+    readonly reason: string;
+    /** The route as sent (`fd00::/64 via ::1`). */
+    readonly route: string;
+    readonly sinceSec: number;
+  }[];
   readonly lastReconcile: {
     readonly agoSec: number;
     readonly kind: 'full' | 'incremental';
     readonly ok: boolean;
     readonly added: number;
+    /** Routes of ours changed in place (protocol-matched delete + create-exclusive add). */
     readonly replaced: number;
     readonly removed: number;
     readonly failed: number;

@@ -183,10 +183,11 @@ export class Speaker {
     const st: KernelStatus | undefined = this.#fib?.status();
     if (!st) return null;
     const now = this.#clock.now();
-    const { lastReconcile, conflicts, ...rest } = st;
+    const { lastReconcile, conflicts, failed, ...rest } = st;
     return {
       ...rest,
       conflicts: conflicts.map((c) => ({ key: c.key, prefix: c.prefix, sinceSec: Math.round((now - c.since) / 1000) })),
+      failed: failed.map(({ since, ...f }) => ({ ...f, sinceSec: Math.round((now - since) / 1000) })),
       lastReconcile: lastReconcile
         ? (({ at, ...r }) => ({ ...r, agoSec: Math.round((now - at) / 1000) }))(lastReconcile)
         : null,

@@ -2,6 +2,9 @@
  * `FakeKernel`: an in-memory KernelPort (undici's MockAgent pattern) for unit tests and --dry-run.
  * One route per kernel key (table, prefix, metric) like the FIB; a call log; foreign routes that
  * can be pre-seeded; injectable failures; `emit()` and `deleteByHand()` to play notifications.
+ * Like the kernel: an add is create-exclusive (EEXIST when anything holds the key), a remove
+ * deletes only a route of its own protocol, and a `change` write is that remove, then the add, then
+ * (only when the add failed; the kernel would answer EEXIST otherwise) the re-add of the old route.
  * With `checkReachability`, a next hop needs a named device that exists, `onlink`, or a link whose
  * subnet holds the gateway, else ENETUNREACH (the kernel's "Nexthop has invalid gateway").
  */
@@ -25,7 +28,10 @@ export interface FakeCall {
   readonly op: KernelOp;
   readonly key?: string;
   readonly route?: KernelRouteKey;
-  /** 'ok', or the errno code the call failed with (ESRCH on remove is logged as 'ok'). */
+  /**
+   * 'ok', or the errno code the call failed with. A remove that found nothing of its protocol is
+   * logged as 'ESRCH' but does not throw (for the port, removing an absent route is done).
+   */
   readonly result: 'ok' | KernelErrorCode;
 }
 
@@ -67,7 +73,7 @@ export class FakeKernel implements KernelPort {
 
   /** The next `count` calls (of `ops`, or any mutating op when omitted) fail with `code`. */
   failNext(code: KernelErrorCode, count = 1, ops?: readonly KernelOp[]): void {
-    this.#fails.push({ code, remaining: count, ops: ops ?? ['add', 'replace', 'remove'] });
+    this.#fails.push({ code, remaining: count, ops: ops ?? ['add', 'remove'] });
   }
 
   /** A standing rule consulted on every call; return a code to fail it. `undefined` clears it. */
@@ -84,12 +90,12 @@ export class FakeKernel implements KernelPort {
     for (const l of this.#listeners) l(e);
   }
 
-  /** `ip route del` by someone else: removes the route and notifies. */
-  deleteByHand(key: string): void {
+  /** `ip route del` by someone else: removes the route and notifies (unless `silent`: a lost notification). */
+  deleteByHand(key: string, opts: { readonly silent?: boolean } = {}): void {
     const r = this.#routes.get(key);
     if (!r) return;
     this.#routes.delete(key);
-    this.emit({ kind: 'route-deleted', route: r });
+    if (!opts.silent) this.emit({ kind: 'route-deleted', route: r });
   }
 
   /** `ip route replace` by someone else: overwrites and notifies. */
@@ -111,35 +117,30 @@ export class FakeKernel implements KernelPort {
     this.calls.push({ op: 'add', key, route, result: 'ok' });
   }
 
-  async replace(route: KernelRoute): Promise<void> {
-    await this.#enter('replace', route);
-    this.#checkNextHops('replace', route);
-    const key = routeKey(route);
-    this.#routes.set(key, route);
-    this.calls.push({ op: 'replace', key, route, result: 'ok' });
-  }
-
   async remove(route: KernelRouteKey): Promise<void> {
     await this.#enter('remove', route);
     const key = routeKey(route);
     const have = this.#routes.get(key);
-    if (have && have.protocol === route.protocol) this.#routes.delete(key);
-    this.calls.push({ op: 'remove', key, route, result: 'ok' });
+    const ours = have !== undefined && have.protocol === route.protocol;
+    if (ours) this.#routes.delete(key);
+    this.calls.push({ op: 'remove', key, route, result: ours ? 'ok' : 'ESRCH' });
   }
 
   async write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]> {
     const out: (KernelError | null)[] = [];
     for (const w of batch) {
-      try {
-        if (w.op === 'add') await this.add(w.route);
-        else if (w.op === 'replace') await this.replace(w.route);
-        else await this.remove(w.route);
-        out.push(null);
-      } catch (e) {
-        out.push(e instanceof KernelError ? e : new KernelError('EOTHER', w.op, w.route, { cause: e }));
-      }
+      if (w.op === 'change') out.push(await this.#change(w.from, w.route));
+      else out.push(await attempt(w.op, w.route, () => (w.op === 'add' ? this.add(w.route) : this.remove(w.route))));
     }
     return out;
+  }
+
+  /** KernelWrite 'change': protocol-matched remove, create-exclusive add, re-add of the old route if the add failed. */
+  async #change(from: KernelRoute, route: KernelRoute): Promise<KernelError | null> {
+    const removed = await attempt('remove', from, () => this.remove(from));
+    const added = await attempt('add', route, () => this.add(route));
+    if (added) await attempt('add', from, () => this.add(from));
+    return removed ?? added;
   }
 
   /** Gateways for addresses on no connected subnet (`ip route get`), set by tests. */
@@ -216,5 +217,14 @@ export class FakeKernel implements KernelPort {
   #fail(op: KernelOp, route: KernelRouteKey | undefined, code: KernelErrorCode): never {
     this.calls.push({ op, ...(route ? { key: routeKey(route), route } : {}), result: code });
     throw new KernelError(code, op, route);
+  }
+}
+
+async function attempt(op: KernelOp, route: KernelRouteKey, call: () => Promise<void>): Promise<KernelError | null> {
+  try {
+    await call();
+    return null;
+  } catch (e) {
+    return e instanceof KernelError ? e : new KernelError('EOTHER', op, route, { cause: e });
   }
 }

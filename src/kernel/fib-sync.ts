@@ -6,9 +6,13 @@
  * - At start the routes a previous run left are adopted and kept (stale candidates) until
  *   `converged()`: a restart must not drop a working route. Only then are the stale ones purged.
  * - New keys are added create-exclusive; EEXIST means a foreign route sits at the key: a conflict,
- *   logged and shown in `status()`, never overwritten. Replace only what list() says is ours.
- * - ENETUNREACH/EHOSTUNREACH/ENODEV wait for a link or address change (or the periodic scan);
- *   other failures retry with backoff. Removing an absent route is success (the port says so).
+ *   logged and shown in `status()`, never overwritten. A route of ours changes by a protocol-matched
+ *   delete and a create-exclusive add in one datagram (KernelWrite 'change'), never by a replace,
+ *   so a foreign route that took the key meanwhile is not overwritten either: the add meets EEXIST.
+ * - ENETUNREACH/EHOSTUNREACH/ENODEV/ENETDOWN wait for a link or address change (or the periodic
+ *   scan); errors that cannot succeed by retrying (EINVAL, ...: error-class.ts) mark the route
+ *   failed, logged once, until the route wanted at the key changes; other failures retry with
+ *   backoff. Removing an absent route is success (the port says so).
  * - Notifications: our route deleted or changed by someone else => debounced re-list + reconcile.
  *   A periodic full scan (default 30 s) repairs whatever notifications missed.
  * - One batch at a time; within a batch the per-route calls run concurrently (the port pipelines).
@@ -16,8 +20,8 @@
 import { invariant } from '../util/assert.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { errorClass, permanentReason } from './error-class.js';
 import {
-  isUnreachable,
   routeKey,
   routeSatisfies,
   toKernelError,
@@ -82,13 +86,34 @@ export interface KernelStatus {
     readonly attempts: number;
     readonly waitsForLink: boolean;
   }[];
+  /** Routes the kernel refused with an error retrying cannot cure; tried again only when the route wanted at the key changes. */
+  readonly failed: readonly FailedRoute[];
   readonly lastReconcile: ReconcileResult | null;
+}
+
+export interface FailedRoute {
+  readonly key: string;
+  readonly prefix: string;
+  /** The errno name the kernel answered (EINVAL, EAFNOSUPPORT, ...). */
+  readonly errno: string;
+  /** What wren was doing: adding the route, changing one of ours into it, or removing ours. */
+  readonly op: KernelWrite['op'];
+  readonly reason: string;
+  /** The route as it was sent (`blackhole 172.16.0.0/24`, `fd00::/64 via ::1`). */
+  readonly route: string;
+  readonly since: number;
 }
 
 interface Retry {
   code: KernelErrorCode;
   attempts: number;
   waitsForLink: boolean;
+}
+
+/** A permanent failure: `want` is the route wanted when it failed (null: the key was being removed). */
+interface Failed {
+  readonly want: KernelRoute | null;
+  readonly status: FailedRoute;
 }
 
 type Counts = { added: number; replaced: number; removed: number; failed: number };
@@ -125,6 +150,14 @@ export class FibSync {
   readonly #stale = new Set<string>();
   readonly #conflicts = new Map<string, { prefix: string; since: number }>();
   readonly #retries = new Map<string, Retry>();
+  readonly #failed = new Map<string, Failed>();
+  /**
+   * Per key, how many route-deleted notifications our own changes will echo (the delete half of a
+   * change). Such an echo is not drift; without this, every change would cost a full re-list.
+   * Cleared by each full list; a change whose delete found nothing leaves a count that can at
+   * most hide one deletion of an outdated route of ours, which the next full list sees anyway.
+   */
+  readonly #echoes = new Map<string, number>();
   readonly #dirty = new Set<string>();
   #fullPending = false;
   #converged = false;
@@ -244,6 +277,7 @@ export class FibSync {
         attempts: r.attempts,
         waitsForLink: r.waitsForLink,
       })),
+      failed: [...this.#failed.values()].map((f) => f.status),
       lastReconcile: this.#last,
     };
   }
@@ -284,6 +318,7 @@ export class FibSync {
       let keys: Iterable<string> = dirty;
       if (full) {
         this.#installed = await this.#listOurs();
+        this.#echoes.clear();
         this.#listFailed = false;
         if (!this.#adopted) {
           // First successful list: what a previous run left is kept until convergence.
@@ -291,7 +326,7 @@ export class FibSync {
           if (!this.#converged) for (const k of this.#installed.keys()) if (!this.#desired.has(k)) this.#stale.add(k);
           this.#log.info({ adopted: this.#installed.size, stale: this.#stale.size }, 'kernel routes adopted');
         }
-        keys = new Set([...this.#desired.keys(), ...this.#installed.keys(), ...this.#retries.keys(), ...dirty]);
+        keys = new Set([...this.#desired.keys(), ...this.#installed.keys(), ...this.#retries.keys(), ...this.#failed.keys(), ...dirty]);
       }
       // Next hops on no connected subnet (eBGP multihop, iBGP next hops behind a router) are resolved
       // through the kernel's own table first, as BIRD's `gateway recursive` does.
@@ -374,27 +409,45 @@ export class FibSync {
       if (!have) {
         this.#retries.delete(k);
         this.#stale.delete(k);
+        this.#failed.delete(k);
         return null;
       }
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
+      if (this.#stillFailed(k, null)) return null;
       return { key: k, write: { op: 'remove', route: have }, route: have };
     }
     this.#stale.delete(k);
     if (have && routeSatisfies(have, want)) {
       this.#retries.delete(k);
       this.#conflicts.delete(k);
+      this.#failed.delete(k);
       return null;
     }
-    return { key: k, write: have ? { op: 'replace', route: want } : { op: 'add', route: want }, route: want };
+    if (this.#stillFailed(k, want)) return null;
+    if (!have) return { key: k, write: { op: 'add', route: want }, route: want };
+    this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
+    return { key: k, write: { op: 'change', from: have, route: want }, route: want };
+  }
+
+  /** The key failed for good with this very route (or removal): do not send it again. Otherwise forget the failure. */
+  #stillFailed(k: string, want: KernelRoute | null): boolean {
+    const f = this.#failed.get(k);
+    if (!f) return false;
+    if (sameRoute(f.want, want)) return true;
+    this.#failed.delete(k);
+    return false;
   }
 
   #settle(p: Planned, err: KernelError | null, counts: Counts, full: boolean): void {
     const { key: k, route } = p;
     const op = p.write.op;
     if (err) {
-      if (op === 'add' && err.code === 'EEXIST') {
+      // EEXIST on the add (of an add or of a change): a foreign route holds the key.
+      if (op !== 'remove' && err.op === 'add' && err.code === 'EEXIST') {
+        // A change deleted ours (or found nothing of ours): the key is not ours any more.
+        if (op === 'change') this.#installed.delete(k);
         if (!this.#conflicts.has(k)) {
-          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric }, 'kernel route conflict: a foreign route holds the key');
+          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
           this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
         }
         this.#retries.delete(k);
@@ -402,24 +455,13 @@ export class FibSync {
         if (!full) this.#fullPending = true;
         return;
       }
-      counts.failed++;
-      const prev = this.#retries.get(k);
-      const waitsForLink = isUnreachable(err.code);
-      const attempts = (prev?.attempts ?? 0) + 1;
-      this.#retries.set(k, { code: err.code, attempts, waitsForLink });
-      // One line per route for the first few failures of a batch; then a summary (a million failures
-      // must not become a million log lines).
-      if (counts.failed <= FAILURES_LOGGED) {
-        const fields = { route: describe(route), op, code: err.code, errno: err.errno, attempts };
-        if (err.code === 'EPERM' || err.code === 'EACCES') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
-        else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
-        else this.#log.warn(fields, 'kernel route change failed, will retry');
-      }
-      if (!waitsForLink) this.#scheduleRetry();
+      // A failed change left our old route in place (the adapter re-adds it in the same datagram).
+      this.#failure(p, err, counts);
       return;
     }
     this.#retries.delete(k);
     this.#conflicts.delete(k);
+    this.#failed.delete(k);
     if (op === 'remove') {
       this.#installed.delete(k);
       this.#stale.delete(k);
@@ -429,6 +471,36 @@ export class FibSync {
       if (op === 'add') counts.added++;
       else counts.replaced++;
     }
+  }
+
+  #failure(p: Planned, err: KernelError, counts: Counts): void {
+    const { key: k, route } = p;
+    const op = p.write.op;
+    counts.failed++;
+    const cls = errorClass(err);
+    // One line per route for the first few failures of a batch; then only the batch summary (a
+    // million failures must not become a million log lines).
+    const logIt = counts.failed <= FAILURES_LOGGED;
+    if (cls === 'permanent') {
+      this.#retries.delete(k);
+      const reason = permanentReason(err.errno);
+      const status: FailedRoute = { key: k, prefix: route.prefix, errno: err.errno, op, reason, route: describe(route), since: this.#clock.now() };
+      this.#failed.set(k, { want: op === 'remove' ? null : route, status });
+      // Logged once: the route is not sent again until the route wanted at the key changes.
+      if (logIt) this.#log.warn({ prefix: route.prefix, errno: err.errno, op, route: status.route, reason }, 'kernel refused the route, not retried until it changes');
+      return;
+    }
+    const prev = this.#retries.get(k);
+    const waitsForLink = cls === 'wait-for-link';
+    const attempts = (prev?.attempts ?? 0) + 1;
+    this.#retries.set(k, { code: err.code, attempts, waitsForLink });
+    if (logIt) {
+      const fields = { prefix: route.prefix, errno: err.errno, op, route: describe(route), code: err.code, attempts };
+      if (cls === 'not-permitted') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
+      else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
+      else this.#log.warn(fields, 'kernel route change failed, will retry');
+    }
+    if (!waitsForLink) this.#scheduleRetry();
   }
 
   #onEvent(e: KernelEvent): void {
@@ -446,8 +518,12 @@ export class FibSync {
           this.#scheduleRepair();
           return;
         }
+        const have = this.#installed.get(k);
         if (e.kind === 'route-changed' && ours && want && routeSatisfies(e.route, want)) return; // our own write
+        // What we already hold (the re-add of our old route after a failed change): nothing new.
+        if (e.kind === 'route-changed' && ours && have && routeSatisfies(e.route, have)) return;
         if (e.kind === 'route-deleted' && ours && !want && !this.#installed.has(k)) return; // our own delete
+        if (e.kind === 'route-deleted' && ours && want && !routeSatisfies(e.route, want) && this.#takeEcho(k)) return; // a change's delete
         if (!want && !this.#installed.has(k) && !this.#conflicts.has(k)) return; // not a key we care about
         this.#scheduleRepair();
         return;
@@ -467,6 +543,14 @@ export class FibSync {
         this.#scheduleRepair();
         return;
     }
+  }
+
+  #takeEcho(k: string): boolean {
+    const n = this.#echoes.get(k) ?? 0;
+    if (n === 0) return false;
+    if (n === 1) this.#echoes.delete(k);
+    else this.#echoes.set(k, n - 1);
+    return true;
   }
 
   #retryLinkWaiters(): void {
@@ -511,6 +595,12 @@ export class FibSync {
       this.#armScan();
     });
   }
+}
+
+/** Same route both ways (null: no route). */
+function sameRoute(a: KernelRoute | null, b: KernelRoute | null): boolean {
+  if (a === null || b === null) return a === b;
+  return routeSatisfies(a, b) && routeSatisfies(b, a);
 }
 
 function describe(r: KernelRoute): string {

@@ -20,6 +20,7 @@ import { formatAddress, subnetContains } from './inet.js';
 import { tuneNotificationSocket } from './netlink-tune.js';
 import {
   KernelError,
+  routeKey,
   toKernelError,
   type KernelEvent,
   type KernelLink,
@@ -104,11 +105,6 @@ export class NetlinkKernel implements KernelPort {
     await this.#request('add', RTM.NEWROUTE, encodeNewRoute(resolved), NLM_F.CREATE | NLM_F.EXCL, route);
   }
 
-  async replace(route: KernelRoute): Promise<void> {
-    const resolved = await this.#resolve(route, 'replace');
-    await this.#request('replace', RTM.NEWROUTE, encodeNewRoute(resolved), NLM_F.CREATE | NLM_F.REPLACE, route);
-  }
-
   async remove(route: KernelRouteKey): Promise<void> {
     try {
       await this.#request('remove', RTM.DELROUTE, encodeDelRoute(route), 0, route);
@@ -121,6 +117,8 @@ export class NetlinkKernel implements KernelPort {
   /**
    * Pipelined batch: route messages are packed many per datagram (up to ~32 KiB), at most
    * BATCH_WINDOW messages wait for their ACK at once, and ACKs are matched by sequence number.
+   * The messages of one write (the delete, add and re-add of a `change`) always share a datagram:
+   * the kernel handles them back to back, in order, within one sendmsg().
    * Devices are resolved once for the whole batch. Never rejects.
    */
   async write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]> {
@@ -128,7 +126,7 @@ export class NetlinkKernel implements KernelPort {
     if (batch.length === 0) return results;
     if (this.#closed) return results.map((_, i) => new KernelError('EBADF', batch[i]?.op ?? 'add', batch[i]?.route));
     let links: KernelLink[] = [];
-    if (batch.some((w) => w.op !== 'remove' && w.route.type !== 'blackhole')) {
+    if (batch.some((w) => w.op !== 'remove' && (w.route.type !== 'blackhole' || (w.op === 'change' && w.from.type !== 'blackhole')))) {
       try {
         links = await this.links();
       } catch (e) {
@@ -142,22 +140,16 @@ export class NetlinkKernel implements KernelPort {
     // makes meanwhile is repaired by the reconciler's periodic scan instead of at once.
     const big = batch.length >= QUIET_BATCH;
     if (big) this.#pauseRouteEvents();
-    const messages: { index: number; seq: number; bytes: Buffer }[] = [];
+    const units: Unit[] = [];
     batch.forEach((w, index) => {
       try {
-        const seq = this.#nextSeq();
-        let bytes: Buffer;
-        if (w.op === 'remove') bytes = encodeNlmsg(RTM.DELROUTE, 0, seq, encodeDelRoute(w.route));
-        else {
-          const resolved = resolveWith(w.route, links, w.op, viaCache);
-          const flags = w.op === 'add' ? NLM_F.CREATE | NLM_F.EXCL : NLM_F.CREATE | NLM_F.REPLACE;
-          bytes = encodeNlmsg(RTM.NEWROUTE, flags, seq, encodeNewRoute(resolved));
-        }
-        messages.push({ index, seq, bytes });
+        units.push(this.#encodeWrite(w, index, links, viaCache));
       } catch (e) {
-        results[index] = toKernelError(e, w.op, w.route);
+        results[index] = toKernelError(e, w.op === 'change' ? 'add' : w.op, w.route);
       }
     });
+    /** seq -> errno of every message the kernel refused (or that never got an answer). */
+    const errnos = new Map<number, number>();
     await new Promise<void>((resolve) => {
       let next = 0;
       let inFlight = 0;
@@ -171,23 +163,11 @@ export class NetlinkKernel implements KernelPort {
         for (const seq of seqs) this.#waitingAcks.delete(seq);
         resolve();
       };
-      const fail = (m: { index: number }, errno: number): void => {
-        const w = batch[m.index];
-        if (!w || errno === 0) return;
-        const name = errnoName(errno);
-        // A remove of an absent route is done (ESRCH).
-        results[m.index] = w.op === 'remove' && name === 'ESRCH' ? null : new KernelError(name, w.op, w.route);
-      };
       const arm = (): void => {
         if (timer) clearTimeout(timer);
         // No progress for timeoutMs: every message of an unanswered datagram fails with ETIMEDOUT.
         timer = setTimeout(() => {
-          for (const m of messages) {
-            if (this.#waitingAcks.has(m.seq) && results[m.index] === null) {
-              const w = batch[m.index];
-              if (w) results[m.index] = new KernelError('ETIMEDOUT', w.op, w.route);
-            }
-          }
+          for (const seq of seqs) if (this.#waitingAcks.has(seq) && !errnos.has(seq)) errnos.set(seq, ETIMEDOUT);
           finish();
         }, this.#timeoutMs);
       };
@@ -201,29 +181,33 @@ export class NetlinkKernel implements KernelPort {
         });
       };
       const pump = (): void => {
-        while (!done && next < messages.length && inFlight < BATCH_WINDOW) {
-          const group: { index: number; seq: number; bytes: Buffer }[] = [];
+        while (!done && next < units.length && inFlight < BATCH_WINDOW) {
+          const group: Message[] = [];
           let size = 0;
-          while (next < messages.length && size < DATAGRAM_BYTES) {
-            const m = messages[next++];
-            if (!m) break;
-            group.push(m);
-            size += m.bytes.length;
+          // Whole writes only: a change's messages are never split across datagrams.
+          while (next < units.length && size < DATAGRAM_BYTES) {
+            const u = units[next++];
+            if (!u) break;
+            for (const m of u.messages) {
+              group.push(m);
+              size += m.bytes.length;
+            }
           }
+          const last = group[group.length - 1];
+          if (!last) break;
           // Only the last message of a datagram asks for an ACK: the kernel handles the messages of
           // a socket in order and answers the others only when they fail, so that ACK means the
           // whole datagram is done (one reply per datagram instead of one per route).
-          group.forEach((m, i) => setNlmsgAck(m.bytes, i === group.length - 1));
+          group.forEach((m) => setNlmsgAck(m.bytes, m === last));
           inFlight += group.length;
-          const last = group[group.length - 1];
           for (const m of group) {
             seqs.push(m.seq);
             this.#waitingAcks.set(m.seq, (errno) => {
-              fail(m, errno);
+              if (errno !== 0) errnos.set(m.seq, errno);
               if (m !== last) return;
               for (const g of group) this.#waitingAcks.delete(g.seq);
               inFlight -= group.length;
-              if (next >= messages.length && inFlight === 0) finish();
+              if (next >= units.length && inFlight === 0) finish();
               else {
                 arm();
                 // Not from inside the socket's receive callback: the addon's send path must not be
@@ -233,7 +217,7 @@ export class NetlinkKernel implements KernelPort {
             });
           }
           raw.send(Buffer.concat(group.map((m) => m.bytes)), {}, (err) => {
-            if (!err || !last) return;
+            if (!err) return;
             // The datagram never reached the kernel: its messages fail with the send error.
             const errno = osConstants.errno[(err.code ?? 'EIO') as keyof typeof osConstants.errno] ?? 5;
             for (const m of group) if (m !== last) this.#waitingAcks.get(m.seq)?.(errno);
@@ -241,7 +225,7 @@ export class NetlinkKernel implements KernelPort {
           });
         }
       };
-      if (messages.length === 0) {
+      if (units.length === 0) {
         finish();
         return;
       }
@@ -249,7 +233,42 @@ export class NetlinkKernel implements KernelPort {
       pump();
     });
     if (big) this.#resumeRouteEvents();
+    for (const u of units) {
+      const w = batch[u.index];
+      if (w) results[u.index] = writeResult(w, u, errnos);
+    }
     return results;
+  }
+
+  /** The messages of one write. Throws (ENODEV, ...) when the route to add cannot be encoded. */
+  #encodeWrite(w: KernelWrite, index: number, links: readonly KernelLink[], viaCache: Map<string, number | undefined>): Unit {
+    const message = (type: number, flags: number, payload: Buffer): Message => {
+      const seq = this.#nextSeq();
+      return { seq, bytes: encodeNlmsg(type, flags, seq, payload) };
+    };
+    if (w.op === 'remove') {
+      const del = message(RTM.DELROUTE, 0, encodeDelRoute(w.route));
+      return { index, messages: [del], del: del.seq };
+    }
+    if (w.op === 'add') {
+      const add = message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, encodeNewRoute(resolveWith(w.route, links, 'add', viaCache)));
+      return { index, messages: [add], add: add.seq };
+    }
+    if (routeKey(w.from) !== routeKey(w.route) || w.from.protocol !== w.route.protocol) {
+      throw new KernelError('EINVAL', 'change', w.route, { cause: new Error('a change keeps the key and the protocol') });
+    }
+    // Encoded first: when the new route cannot be sent, nothing is deleted.
+    const addBytes = encodeNewRoute(resolveWith(w.route, links, 'add', viaCache));
+    let restoreBytes: Buffer | undefined;
+    try {
+      restoreBytes = encodeNewRoute(resolveWith(w.from, links, 'add', viaCache));
+    } catch {
+      restoreBytes = undefined; // its device is gone, and with it the old route
+    }
+    const del = message(RTM.DELROUTE, 0, encodeDelRoute(w.from));
+    const add = message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, addBytes);
+    const restore = restoreBytes ? message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, restoreBytes) : undefined;
+    return { index, messages: restore ? [del, add, restore] : [del, add], del: del.seq, add: add.seq };
   }
 
   #pauseRouteEvents(): void {
@@ -508,6 +527,32 @@ const DATAGRAM_BYTES = 32 * 1024;
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 const errnoName = (n: number): string => ERRNO_NAMES.get(n) ?? String(n);
+const ESRCH = osConstants.errno.ESRCH;
+const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
+
+interface Message {
+  readonly seq: number;
+  readonly bytes: Buffer;
+}
+
+/** The messages of one write of a batch, and which is which. */
+interface Unit {
+  readonly index: number;
+  readonly messages: readonly Message[];
+  readonly del?: number;
+  readonly add?: number;
+}
+
+/** One write's result from the errnos of its messages (KernelWrite says what a change reports). */
+function writeResult(w: KernelWrite, u: Unit, errnos: ReadonlyMap<number, number>): KernelError | null {
+  const errnoOf = (seq: number | undefined): number => (seq === undefined ? 0 : (errnos.get(seq) ?? 0));
+  const del = errnoOf(u.del);
+  const add = errnoOf(u.add);
+  // A delete that found nothing of ours (ESRCH) is done.
+  if (del !== 0 && del !== ESRCH) return new KernelError(errnoName(del), 'remove', w.route);
+  if (add !== 0) return new KernelError(errnoName(add), 'add', w.route);
+  return null;
+}
 
 /** Fills in ifindex from a links snapshot: `dev` by name, else the interface whose subnet holds the gateway. */
 function resolveWith(route: KernelRoute, links: readonly KernelLink[], op: KernelOp, cache: Map<string, number | undefined>): KernelRoute {

@@ -72,10 +72,25 @@ export type KernelEvent =
   | { readonly kind: 'addr-changed'; readonly ifindex: number; readonly address: string; readonly removed: boolean }
   | { readonly kind: 'resync'; readonly reason: string };
 
-/** One route write of a batch (KernelPort.write). */
+/**
+ * One route write of a batch (KernelPort.write).
+ *
+ * - `add`: create-exclusive (NLM_F_CREATE|NLM_F_EXCL); a route already at the key => EEXIST.
+ * - `remove`: RTM_DELROUTE carrying our protocol: the kernel deletes only a route of that protocol
+ *   (IPv4 and IPv6), so a foreign route at the key is never touched; nothing of ours => done.
+ * - `change`: one of our routes (`from`, as listed or as we wrote it) becomes `route`, same key.
+ *   Three messages back to back in one datagram: the protocol-matched delete of `from`'s key, the
+ *   create-exclusive add of `route`, and a create-exclusive re-add of `from`. The re-add is a no-op
+ *   (EEXIST) when the add went in; when the add failed (a bad next hop, say) it puts our old route
+ *   back at once, so a failed change does not leave the key empty. A foreign route at the key,
+ *   whenever it arrived, is never deleted or replaced: the delete does not match it and both adds
+ *   meet EEXIST. The result is the delete's error when the delete failed other than ESRCH (the old
+ *   route is still there), else the add's (EEXIST = a foreign route holds the key), else null.
+ *   There is no replace (NLM_F_REPLACE ignores the protocol): docs/decisions/0003-kernel-route-change.md.
+ */
 export type KernelWrite =
   | { readonly op: 'add'; readonly route: KernelRoute }
-  | { readonly op: 'replace'; readonly route: KernelRoute }
+  | { readonly op: 'change'; readonly from: KernelRoute; readonly route: KernelRoute }
   | { readonly op: 'remove'; readonly route: KernelRouteKey };
 
 /** How the kernel reaches an address: the immediate gateway (the address itself when connected) and device. */
@@ -88,8 +103,6 @@ export interface GatewayResolution {
 export interface KernelPort {
   /** Create-exclusive (NLM_F_CREATE|NLM_F_EXCL). A route already at the key => KernelError 'EEXIST'. */
   add(route: KernelRoute): Promise<void>;
-  /** Create-or-replace (NLM_F_CREATE|NLM_F_REPLACE). Only for routes `list()` returned as ours. */
-  replace(route: KernelRoute): Promise<void>;
   /** Deletes the route with this key and protocol; an absent route (ESRCH) is success. */
   remove(route: KernelRouteKey): Promise<void>;
   /**
@@ -111,7 +124,7 @@ export interface KernelPort {
   close(): void;
 }
 
-export type KernelOp = 'add' | 'replace' | 'remove' | 'list' | 'links' | 'subscribe';
+export type KernelOp = 'add' | 'change' | 'remove' | 'list' | 'links' | 'subscribe';
 
 /** Errno names we act on; anything else keeps its errno name in `errno` with code 'EOTHER'. */
 export type KernelErrorCode =
@@ -124,7 +137,14 @@ export type KernelErrorCode =
   | 'EPERM'
   | 'EACCES'
   | 'EINVAL'
+  | 'EAFNOSUPPORT'
+  | 'EOPNOTSUPP'
+  | 'ERANGE'
+  | 'EMSGSIZE'
+  | 'ENETDOWN'
   | 'ENOBUFS'
+  | 'ENOMEM'
+  | 'EAGAIN'
   | 'EBUSY'
   | 'ETIMEDOUT'
   | 'EOTHER';
@@ -139,10 +159,20 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<KernelErrorCode>([
   'EPERM',
   'EACCES',
   'EINVAL',
+  'EAFNOSUPPORT',
+  'EOPNOTSUPP',
+  'ERANGE',
+  'EMSGSIZE',
+  'ENETDOWN',
   'ENOBUFS',
+  'ENOMEM',
+  'EAGAIN',
   'EBUSY',
   'ETIMEDOUT',
 ]);
+
+/** errno names that are aliases of one number: the name we use for it. */
+const ALIASES: Readonly<Record<string, string>> = { EWOULDBLOCK: 'EAGAIN', ENOTSUP: 'EOPNOTSUPP', EDEADLOCK: 'EDEADLK' };
 
 export class KernelError extends Error {
   override readonly name = 'KernelError';
@@ -154,20 +184,16 @@ export class KernelError extends Error {
 
   constructor(errno: string, op: KernelOp, route?: KernelRouteKey, options?: { cause?: unknown }) {
     super(`kernel ${op} failed: ${errno}${route ? ` (${route.prefix} table ${route.table} metric ${route.metric})` : ''}`, options);
-    this.errno = errno;
-    this.code = toErrorCode(errno);
+    this.errno = ALIASES[errno] ?? errno;
+    this.code = toErrorCode(this.errno);
     this.op = op;
     this.route = route;
   }
 }
 
 export function toErrorCode(errno: string): KernelErrorCode {
-  return KNOWN_CODES.has(errno) ? (errno as KernelErrorCode) : 'EOTHER';
-}
-
-/** Next-hop errors that a link or address change can cure. */
-export function isUnreachable(code: KernelErrorCode): boolean {
-  return code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ENODEV';
+  const name = ALIASES[errno] ?? errno;
+  return KNOWN_CODES.has(name) ? (name as KernelErrorCode) : 'EOTHER';
 }
 
 /** The kernel's key: table, prefix, metric (tos is always 0 for us). */

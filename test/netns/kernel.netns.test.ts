@@ -208,13 +208,13 @@ describe.skipIf(skipReason !== null)('NetlinkKernel in a network namespace', () 
     expect(v0?.addresses).toEqual(expect.arrayContaining(['192.168.1.10/24', 'fd00:1::10/64']));
   });
 
-  it('adds, lists, replaces and deletes a route with proto bird in table main', async () => {
+  it('adds, lists, changes (delete + add, one datagram) and deletes a route with proto bird in table main', async () => {
     await k.call('add', v4('172.16.1.0/24', [{ via: '192.168.1.11' }]));
     expect(show('route', 'show', 'proto', 'bird')).toBe('172.16.1.0/24 via 192.168.1.11 dev v0');
     const listed = await k.call<KernelRoute[]>('list', { table: 254, protocol: BIRD });
     expect(listed).toEqual([v4('172.16.1.0/24', [{ via: '192.168.1.11', dev: 'v0', ifindex: expect.any(Number) as number }])]);
 
-    await k.call('replace', v4('172.16.1.0/24', [{ via: '192.168.1.12' }]));
+    await k.call('change', { from: listed[0], route: v4('172.16.1.0/24', [{ via: '192.168.1.12' }]) });
     expect(show('route', 'show', 'proto', 'bird')).toBe('172.16.1.0/24 via 192.168.1.12 dev v0');
 
     await k.call('remove', { prefix: '172.16.1.0/24', table: 254, protocol: BIRD, metric: 0 });
@@ -289,6 +289,73 @@ describe.skipIf(skipReason !== null)('NetlinkKernel in a network namespace', () 
     expect(show('route', 'show', '172.16.3.0/24')).toBe('172.16.3.0/24 via 192.168.1.200 dev v0 proto static');
     expect(await k.call<KernelRoute[]>('list', { table: 254, protocol: BIRD })).toEqual([]);
     ip('-n', ns, 'route', 'del', '172.16.3.0/24', 'proto', 'static');
+  });
+
+  it('changes routes of ours by a protocol-matched delete and an exclusive add: IPv4 and IPv6, single path, ECMP, blackhole', async () => {
+    const v6 = (hops: KernelRoute['nextHops'], more: Partial<KernelRoute> = {}): KernelRoute => v4('fd00:172:16:8::/64', hops, { metric: 1024, ...more });
+    const steps: [KernelRoute, KernelRoute, string][] = [
+      [v4('172.16.8.0/24', [{ via: '192.168.1.11' }]), v4('172.16.8.0/24', [{ via: '192.168.1.11' }, { via: '192.168.1.12' }]), '172.16.8.0/24 nexthop via 192.168.1.11 dev v0 weight 1 nexthop via 192.168.1.12 dev v0 weight 1'],
+      [v4('172.16.8.0/24', [{ via: '192.168.1.11' }, { via: '192.168.1.12' }]), v4('172.16.8.0/24', [], { type: 'blackhole' }), 'blackhole 172.16.8.0/24'],
+      [v4('172.16.8.0/24', [], { type: 'blackhole' }), v4('172.16.8.0/24', [{ via: '192.168.1.12' }]), '172.16.8.0/24 via 192.168.1.12 dev v0'],
+      [v6([{ via: 'fd00:1::11' }]), v6([{ via: 'fd00:1::11' }, { via: 'fd00:1::12' }]), 'fd00:172:16:8::/64 metric 1024 pref medium nexthop via fd00:1::11 dev v0 weight 1 nexthop via fd00:1::12 dev v0 weight 1'],
+      [v6([{ via: 'fd00:1::11' }, { via: 'fd00:1::12' }]), v6([{ via: 'fd00:1::12' }]), 'fd00:172:16:8::/64 via fd00:1::12 dev v0 metric 1024 pref medium'],
+      [v6([{ via: 'fd00:1::12' }]), v6([], { type: 'blackhole' }), 'blackhole fd00:172:16:8::/64 dev lo metric 1024 pref medium'],
+      [v6([], { type: 'blackhole' }), v6([{ via: 'fd00:1::11' }, { via: 'fd00:1::12' }]), 'fd00:172:16:8::/64 metric 1024 pref medium nexthop via fd00:1::11 dev v0 weight 1 nexthop via fd00:1::12 dev v0 weight 1'],
+    ];
+    await k.call('add', steps[0]?.[0]);
+    await k.call('add', steps[3]?.[0]);
+    for (const [from, route, shown] of steps) {
+      await k.call('change', { from, route });
+      const family = route.prefix.includes(':') ? '-6' : '-4';
+      // Filtered by proto bird: nothing else at the key, and `ip` leaves the protocol out.
+      expect(show(family, 'route', 'show', route.prefix, 'proto', 'bird').replace(/\s+/g, ' ')).toBe(shown);
+      expect(show(family, 'route', 'show', route.prefix).split('\n')[0]).toContain('proto bird');
+    }
+    await k.call('remove', { prefix: '172.16.8.0/24', table: 254, protocol: BIRD, metric: 0 });
+    await k.call('remove', { prefix: 'fd00:172:16:8::/64', table: 254, protocol: BIRD, metric: 1024 });
+    expect(show('route', 'show', 'proto', 'bird')).toBe('');
+    expect(show('-6', 'route', 'show', 'proto', 'bird')).toBe('');
+  });
+
+  it('a batch of changes: each key is deleted and re-added back to back (notifications alternate delete/add per key)', async () => {
+    const before = Array.from({ length: 300 }, (_, i) => v4(`172.21.${i >> 8}.${i & 255}/32`, [{ via: '192.168.1.11' }]));
+    const after = before.map((r) => ({ ...r, nextHops: [{ via: '192.168.1.12' }] }));
+    const added = await k.call<{ errors: (string | null)[] }>('write', before.map((route) => ({ op: 'add', route })));
+    expect(added.errors.filter((e) => e !== null)).toEqual([]);
+    await waitFor(() => k.events.filter((e) => e.kind === 'route-changed' && e.route.prefix.startsWith('172.21.')).length === 300, 3000);
+    k.events.length = 0;
+    const changed = await k.call<{ errors: (string | null)[] }>('write', before.map((from, i) => ({ op: 'change', from, route: after[i] })));
+    expect(changed.errors.filter((e) => e !== null)).toEqual([]);
+    const mine = (): KernelEvent[] => k.events.filter((e) => (e.kind === 'route-changed' || e.kind === 'route-deleted') && e.route.prefix.startsWith('172.21.'));
+    await waitFor(() => mine().length === 600, 3000);
+    // In kernel order: delete of key i, then at once the add of key i (the re-add of the old route meets EEXIST, no event).
+    const seq = mine().map((e) => (e.kind === 'route-deleted' || e.kind === 'route-changed' ? `${e.kind === 'route-deleted' ? 'del' : 'new'} ${e.route.prefix} ${e.route.nextHops[0]?.via}` : ''));
+    expect(seq).toEqual(before.flatMap((r) => [`del ${r.prefix} 192.168.1.11`, `new ${r.prefix} 192.168.1.12`]));
+    const removed = await k.call<{ errors: (string | null)[] }>('write', after.map((route) => ({ op: 'remove', route })));
+    expect(removed.errors.filter((e) => e !== null)).toEqual([]);
+  });
+
+  it('a change never deletes or overwrites a foreign route at the key (IPv4 and IPv6): EEXIST, the foreign route stays', async () => {
+    ip('-n', ns, 'route', 'add', '172.16.10.0/24', 'via', '192.168.1.200', 'proto', 'static');
+    ip('-n', ns, '-6', 'route', 'add', 'fd00:172:16:10::/64', 'via', 'fd00:1::200', 'proto', 'static');
+    const r4 = await k.raw('change', { from: v4('172.16.10.0/24', [{ via: '192.168.1.11' }]), route: v4('172.16.10.0/24', [{ via: '192.168.1.12' }]) });
+    expect(r4).toMatchObject({ ok: false, error: { code: 'EEXIST' } });
+    const from6 = v4('fd00:172:16:10::/64', [{ via: 'fd00:1::11' }], { metric: 1024 });
+    const r6 = await k.raw('change', { from: from6, route: { ...from6, nextHops: [{ via: 'fd00:1::11' }, { via: 'fd00:1::12' }] } });
+    expect(r6).toMatchObject({ ok: false, error: { code: 'EEXIST' } });
+    expect(show('route', 'show', '172.16.10.0/24')).toBe('172.16.10.0/24 via 192.168.1.200 dev v0 proto static');
+    expect(show('-6', 'route', 'show', 'fd00:172:16:10::/64')).toBe('fd00:172:16:10::/64 via fd00:1::200 dev v0 proto static metric 1024 pref medium');
+    ip('-n', ns, 'route', 'del', '172.16.10.0/24', 'proto', 'static');
+    ip('-n', ns, '-6', 'route', 'del', 'fd00:172:16:10::/64', 'proto', 'static');
+  });
+
+  it('a change the kernel refuses (IPv6 next hop ::1: EINVAL) puts our old route back', async () => {
+    const from = v4('fd00:172:16:11::/64', [{ via: 'fd00:1::11' }], { metric: 1024 });
+    await k.call('add', from);
+    const r = await k.raw('change', { from, route: { ...from, nextHops: [{ via: '::1' }] } });
+    expect(r).toMatchObject({ ok: false, error: { code: 'EINVAL', errno: 'EINVAL' } });
+    expect(show('-6', 'route', 'show', 'fd00:172:16:11::/64')).toBe('fd00:172:16:11::/64 via fd00:1::11 dev v0 proto bird metric 1024 pref medium');
+    await k.call('remove', from);
   });
 
   it('reports ENETUNREACH for a gateway on no connected subnet, and accepts it with onlink', async () => {
@@ -464,5 +531,25 @@ describe.skipIf(skipReason !== null)('FibSync in a network namespace', () => {
     await s.call('sync-withdraw');
     expect(show('route', 'show', 'proto', 'bird')).toBe('');
     expect(show('route', 'show', '172.16.3.0/24')).toContain('proto static');
+  });
+
+  it('marks a route the kernel refuses (IPv6 next hop ::1: EINVAL) failed, does not resend it, and installs it once it changes', async () => {
+    type St = { failed: { prefix: string; errno: string; op: string; route: string }[]; pendingRetries: unknown[]; lastReconcile: { kind: string; ok: boolean; failed: number } };
+    await s.call('sync-start');
+    const prefix = 'fd00:172:16:12::/64';
+    const bogus = v4(prefix, [{ via: '::1' }], { metric: 1024 });
+    await s.call('sync-desired', [bogus]);
+    const st = await s.call<St>('sync-status');
+    expect(st.failed).toMatchObject([{ prefix, errno: 'EINVAL', op: 'add', route: `${prefix} via ::1` }]);
+    expect(st.pendingRetries).toEqual([]);
+    // A full scan with the same route wanted: nothing sent, nothing failed.
+    await s.call('sync-scan');
+    expect(await s.call<St>('sync-status')).toMatchObject({ failed: [{ errno: 'EINVAL' }], lastReconcile: { kind: 'full', ok: true, failed: 0 } });
+    const fixed = v4(prefix, [{ via: 'fd00:1::11' }], { metric: 1024 });
+    await s.call('sync-desired', [fixed]);
+    expect(show('-6', 'route', 'show', prefix, 'proto', 'bird')).toBe(`${prefix} via fd00:1::11 dev v0 metric 1024 pref medium`);
+    expect((await s.call<St>('sync-status')).failed).toEqual([]);
+    await s.call('sync-withdraw');
+    expect(show('-6', 'route', 'show', 'proto', 'bird')).toBe('');
   });
 });

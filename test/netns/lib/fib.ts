@@ -175,6 +175,23 @@ export class RouteMonitor {
     return this.events().filter((e) => e.deleted && e.at >= sinceMs && prefixes.includes(e.prefix));
   }
 
+  /**
+   * Deletions of any of `prefixes` since `sinceMs` that were not the first half of a change. wren
+   * changes a route of ours by a protocol-matched delete and an exclusive add sent back to back in
+   * one datagram (docs/kernel.md, "Route changes"): the kernel announces the deletion and, as the
+   * very next route event, the new route for the same prefix. A deletion followed by anything else
+   * (or by nothing) left the prefix without our route for longer, and is returned. `withinMs` bounds
+   * the gap between the two `ip -ts` stamps (print times in `ip`, not kernel times: kept loose).
+   */
+  deletionsNotReplaced(prefixes: readonly string[], sinceMs = 0, withinMs = 50): RouteEvent[] {
+    const all = this.events();
+    return all.filter((e, i) => {
+      if (!e.deleted || e.at < sinceMs || !prefixes.includes(e.prefix)) return false;
+      const next = all[i + 1];
+      return !(next && !next.deleted && next.prefix === e.prefix && next.at - e.at <= withinMs);
+    });
+  }
+
   async stop(): Promise<void> {
     await this.#proc.stop(1000);
   }

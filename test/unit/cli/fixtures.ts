@@ -90,5 +90,16 @@ export const KERNEL: KernelStatusView = {
   staleCandidates: 0,
   conflicts: [{ key: '254|172.16.5.0/24|0', prefix: '172.16.5.0/24', sinceSec: 125 }],
   pendingRetries: [{ key: '254|172.16.9.0/24|0', prefix: '172.16.9.0/24', code: 'ENETUNREACH', attempts: 3, waitsForLink: true }],
+  failed: [
+    {
+      key: '254|fd00:172:16:7::/64|1024',
+      prefix: 'fd00:172:16:7::/64',
+      errno: 'EINVAL',
+      op: 'add',
+      reason: 'the kernel refuses the route as invalid (e.g. a loopback, local or multicast next hop)',
+      route: 'fd00:172:16:7::/64 via ::1',
+      sinceSec: 42,
+    },
+  ],
   lastReconcile: { agoSec: 4, kind: 'full', ok: true, added: 1, replaced: 0, removed: 2, failed: 1, durationMs: 3 },
 };

@@ -115,7 +115,7 @@ describe('formatRoutes', () => {
 });
 
 describe('formatKernel', () => {
-  it('prints the summary, the conflicts and the pending retries', () => {
+  it('prints the summary, the conflicts, the pending retries and the failed routes', () => {
     expect(formatKernel(KERNEL)).toBe(
       [
         'protocol         12 (bird)',
@@ -124,6 +124,7 @@ describe('formatKernel', () => {
         'last reconcile   full, ok, 4s ago: +1 ~0 -2, 1 failed, 3 ms',
         'conflicts        1',
         'pending retries  1',
+        'failed           1 (refused by the kernel, not retried until they change)',
         '',
         'Conflicts (a route of another protocol holds the key; not overwritten):',
         'Prefix         Key                  For',
@@ -132,12 +133,17 @@ describe('formatKernel', () => {
         'Pending retries:',
         'Prefix         Key                  Error        Attempts  Waits for',
         '172.16.9.0/24  table 254, metric 0  ENETUNREACH  3         link/address change',
+        '',
+        'Failed (the kernel refused the route; sent again only when the route changes):',
+        'Prefix              Key                     Error   Op   For  Route',
+        'fd00:172:16:7::/64  table 254, metric 1024  EINVAL  add  42s  fd00:172:16:7::/64 via ::1',
+        'EINVAL: the kernel refuses the route as invalid (e.g. a loopback, local or multicast next hop)',
       ].join('\n'),
     );
   });
 
   it('explains an unconverged table that never reconciled, and a failed reconcile', () => {
-    const quiet = { ...KERNEL, conflicts: [], pendingRetries: [], converged: false };
+    const quiet = { ...KERNEL, conflicts: [], pendingRetries: [], failed: [], converged: false };
     expect(formatKernel({ ...quiet, lastReconcile: null }).split('\n')).toEqual([
       'protocol         12 (bird)',
       'converged        no (stale routes kept until every peer sent End-of-RIB)',
@@ -145,6 +151,7 @@ describe('formatKernel', () => {
       'last reconcile   never',
       'conflicts        none',
       'pending retries  none',
+      'failed           none',
     ]);
     const failed = { agoSec: 1, kind: 'incremental' as const, ok: false, added: 0, replaced: 0, removed: 0, failed: 2, durationMs: 1, error: 'EPERM' };
     expect(formatKernel({ ...quiet, lastReconcile: failed }).split('\n')[3]).toBe('last reconcile   incremental, FAILED, 1s ago: +0 ~0 -0, 2 failed, 1 ms (EPERM)');

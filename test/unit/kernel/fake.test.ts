@@ -10,10 +10,31 @@ describe('FakeKernel', () => {
     const k = new FakeKernel();
     k.seed(foreign);
     await expect(k.add(ours)).rejects.toMatchObject({ code: 'EEXIST', op: 'add' });
-    await k.remove(ours); // our protocol: the foreign route stays
+    await k.remove(ours); // our protocol: the foreign route stays (logged ESRCH, not thrown)
     expect(k.routes()).toEqual([foreign]);
     expect(await k.list({ table: 254, protocol: 12 })).toEqual([]);
-    expect(k.calls.map((c) => `${c.op}:${c.result}`)).toEqual(['add:EEXIST', 'remove:ok', 'list:ok']);
+    expect(k.calls.map((c) => `${c.op}:${c.result}`)).toEqual(['add:EEXIST', 'remove:ESRCH', 'list:ok']);
+  });
+
+  it("a 'change' write is a protocol-matched remove and an exclusive add; the old route is put back when the add fails", async () => {
+    const k = new FakeKernel();
+    const moved: KernelRoute = { ...ours, nextHops: [{ via: '192.168.1.12' }] };
+    k.seed(ours);
+    expect(await k.write([{ op: 'change', from: ours, route: moved }])).toEqual([null]);
+    expect(k.routes()).toEqual([moved]);
+    // A foreign route took the key: nothing of ours to delete, the add meets EEXIST, the foreign route stays.
+    k.seed(foreign);
+    const [conflict] = await k.write([{ op: 'change', from: moved, route: ours }]);
+    expect(conflict).toMatchObject({ code: 'EEXIST', op: 'add' });
+    expect(k.routes()).toEqual([foreign]);
+    // The new route is refused: the old one is back.
+    k.seed(ours);
+    k.clearCalls();
+    k.failNext('EINVAL', 1, ['add']);
+    const [refused] = await k.write([{ op: 'change', from: ours, route: moved }]);
+    expect(refused).toMatchObject({ code: 'EINVAL', op: 'add' });
+    expect(k.routes()).toEqual([ours]);
+    expect(k.calls.map((c) => `${c.op}:${c.route?.protocol}:${c.result}`)).toEqual(['remove:12:ok', 'add:12:EINVAL', 'add:12:ok']);
   });
 
   it('fails the next N calls with a code, then recovers', async () => {

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/util/clock.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
@@ -14,13 +15,18 @@ function setup(seed: readonly KernelRoute[] = [], fakeOpts: ConstructorParameter
   const clock = new ManualClock();
   const fake = new FakeKernel(fakeOpts);
   for (const r of seed) fake.seed(r);
-  const sync = new FibSync({ port: fake, protocol: BIRD, clock, repairDelayMs: 200, retryDelayMs: 1000, scanIntervalMs: 30_000 });
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+  const sync = new FibSync({ port: fake, protocol: BIRD, clock, log, repairDelayMs: 200, retryDelayMs: 1000, scanIntervalMs: 30_000 });
   /** Fires due timers, then waits for the batch they started. */
   const advance = async (ms: number): Promise<void> => {
     clock.advance(ms);
     await sync.idle();
   };
-  return { clock, fake, sync, advance };
+  /** The log records whose msg starts with `prefix`. */
+  const logged = (prefix: string): Record<string, unknown>[] =>
+    lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => String(r['msg']).startsWith(prefix));
+  return { clock, fake, sync, advance, logged };
 }
 
 const ops = (fake: FakeKernel): string[] => fake.calls.filter((c) => c.op !== 'list').map((c) => `${c.op} ${c.route?.prefix} ${c.result}`);
@@ -38,7 +44,7 @@ describe('FibSync', () => {
     expect(ops(fake)).toEqual([]); // idempotent
   });
 
-  it('replaces a route of ours whose next hop changed, and removes a withdrawn one', async () => {
+  it('changes a route of ours whose next hop changed (protocol-matched remove + exclusive add), and removes a withdrawn one', async () => {
     const { fake, sync } = setup();
     await sync.start();
     await sync.setDesired([route('172.16.1.0/24', '192.168.1.11'), route('172.16.2.0/24', '192.168.1.12')]);
@@ -48,8 +54,173 @@ describe('FibSync', () => {
       { key: routeKey(moved), route: moved },
       { key: '254|172.16.2.0/24|0', route: null },
     ]);
-    expect(ops(fake)).toEqual(['replace 172.16.1.0/24 ok', 'remove 172.16.2.0/24 ok']);
-    expect(fake.routes().map((r) => r.prefix)).toEqual(['172.16.1.0/24']);
+    expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ok', 'add 172.16.1.0/24 ok', 'remove 172.16.2.0/24 ok']);
+    expect(fake.routes()).toEqual([moved]);
+    expect(sync.status().lastReconcile).toMatchObject({ ok: true, added: 0, replaced: 1, removed: 1 });
+  });
+
+  it('a foreign route that took the key before the change (notification not yet seen): conflict, the foreign route is kept', async () => {
+    const { fake, sync, advance, logged } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    // `ip route replace 172.16.1.0/24 via 192.168.1.200 proto static`, its notification still in flight.
+    const foreign: KernelRoute = { ...route('172.16.1.0/24', '192.168.1.200'), protocol: 4 };
+    fake.seed(foreign);
+    fake.clearCalls();
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    // The delete finds nothing of ours, the add and the re-add of the old route meet EEXIST.
+    expect(ops(fake).slice(0, 3)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 EEXIST', 'add 172.16.1.0/24 EEXIST']);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
+    expect(sync.status().conflicts).toEqual([{ key: '254|172.16.1.0/24|0', prefix: '172.16.1.0/24', since: 0 }]);
+    expect(sync.status().installed).toBe(0);
+    // Later notifications and scans never touch it; one conflict line in the log.
+    fake.emit({ kind: 'route-changed', route: foreign });
+    await advance(200);
+    await advance(30_000);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
+    expect(fake.calls.some((c) => c.op === 'remove' && c.route?.protocol !== BIRD)).toBe(false);
+    expect(logged('kernel route conflict')).toHaveLength(1);
+    // Once it is gone, ours goes in.
+    fake.deleteByHand('254|172.16.1.0/24|0');
+    await advance(200);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
+    expect(sync.status().conflicts).toEqual([]);
+  });
+
+  it('a change whose delete finds nothing (ours deleted meanwhile, ESRCH) installs the new route', async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    fake.deleteByHand('254|172.16.1.0/24|0', { silent: true }); // its notification not seen yet
+    fake.clearCalls();
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 ok']);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
+    expect(sync.status()).toMatchObject({ installed: 1, conflicts: [], pendingRetries: [], failed: [], lastReconcile: { ok: true, replaced: 1 } });
+    clock.advance(200);
+    await sync.idle();
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
+  });
+
+  it("does not take a change's own delete notification for drift (no re-list)", async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    const old = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([old]);
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    fake.emit({ kind: 'route-deleted', route: old });
+    fake.emit({ kind: 'route-changed', route: moved });
+    expect(clock.pending).toBe(1); // only the periodic scan
+    // A second delete of an outdated route of ours is not an echo: repaired.
+    fake.emit({ kind: 'route-deleted', route: moved });
+    expect(clock.pending).toBe(2);
+  });
+
+  it('keeps our old route when the new one is refused, and does not loop on its own notifications', async () => {
+    const { fake, sync, clock, advance, logged } = setup([], { checkReachability: true, links: [eth0] });
+    await sync.start();
+    const old = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([old]);
+    fake.clearCalls();
+    // A next hop on no connected subnet: ENETUNREACH, waits for a link change.
+    const away = toKernelRoute('172.16.1.0/24', ['10.9.9.9'], { ...opts, links: [] });
+    await sync.update([{ key: routeKey(away), route: away }]);
+    expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ok', 'add 172.16.1.0/24 ENETUNREACH', 'add 172.16.1.0/24 ok']);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(old);
+    expect(sync.status()).toMatchObject({ installed: 1, pendingRetries: [{ code: 'ENETUNREACH', waitsForLink: true }] });
+    // The echoes of the delete and of the re-add: no re-list, no new attempt.
+    fake.emit({ kind: 'route-deleted', route: old });
+    fake.emit({ kind: 'route-changed', route: old });
+    expect(clock.pending).toBe(1);
+    await advance(1000);
+    expect(logged('kernel route next hop unreachable')).toHaveLength(1);
+  });
+
+  it('EINVAL (a bogus next hop) marks the route failed: no retry timer, one log line, tried again only when the route changes', async () => {
+    const { fake, sync, clock, advance, logged } = setup();
+    await sync.start();
+    fake.failNext('EINVAL', 1, ['add']);
+    const bogus = route('fd00:172:16:1::/64', '::1');
+    await sync.setDesired([bogus]);
+    expect(sync.status().failed).toEqual([
+      {
+        key: '254|fd00:172:16:1::/64|1024',
+        prefix: 'fd00:172:16:1::/64',
+        errno: 'EINVAL',
+        op: 'add',
+        reason: expect.stringContaining('invalid') as string,
+        route: 'fd00:172:16:1::/64 via ::1',
+        since: 0,
+      },
+    ]);
+    expect(sync.status()).toMatchObject({ pendingRetries: [], lastReconcile: { ok: false, failed: 1 } });
+    expect(clock.pending).toBe(1); // only the periodic scan: no retry timer
+    expect(logged('kernel refused the route')).toEqual([
+      expect.objectContaining({ level: 40, prefix: 'fd00:172:16:1::/64', errno: 'EINVAL', op: 'add', route: 'fd00:172:16:1::/64 via ::1' }),
+    ]);
+    // The same route again (another RIB batch), full scans, notifications: not sent again.
+    fake.clearCalls();
+    await sync.update([{ key: routeKey(bogus), route: bogus }]);
+    await sync.setDesired([bogus]);
+    await advance(30_000);
+    await advance(30_000);
+    fake.emit({ kind: 'resync', reason: 'test' });
+    await advance(200);
+    expect(ops(fake)).toEqual([]);
+    expect(logged('kernel refused the route')).toHaveLength(1);
+    expect(sync.status().failed).toHaveLength(1);
+    // The peer sends a usable next hop: tried at once, and it goes in.
+    const fixed = route('fd00:172:16:1::/64', 'fd00:1::11');
+    await sync.update([{ key: routeKey(fixed), route: fixed }]);
+    expect(ops(fake)).toEqual(['add fd00:172:16:1::/64 ok']);
+    expect(fake.get('254|fd00:172:16:1::/64|1024')).toEqual(fixed);
+    expect(sync.status()).toMatchObject({ failed: [], pendingRetries: [], installed: 1 });
+  });
+
+  it('a permanently failed route is tried again when a full scan finds its effective route different (a recursive next hop moved)', async () => {
+    const { fake, sync, advance } = setup();
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.1', ifindex: 2, dev: 'eth0' });
+    fake.failWhen((op, r) => (op === 'add' && r !== undefined && 'nextHops' in r && (r as KernelRoute).nextHops[0]?.via === '192.168.1.1' ? 'EINVAL' : undefined));
+    await sync.start();
+    await sync.setDesired([route('10.200.0.0/24', '10.0.100.2')]);
+    expect(sync.status().failed).toMatchObject([{ errno: 'EINVAL', route: '10.200.0.0/24 via 192.168.1.1 dev eth0' }]);
+    await advance(30_000);
+    expect(fake.calls.filter((c) => c.op === 'add')).toHaveLength(1); // same effective route: not sent again
+    fake.gateways.set('10.0.100.2', { via: '192.168.1.254', ifindex: 2, dev: 'eth0' });
+    await advance(30_000);
+    expect(fake.routes().map((r) => r.nextHops[0]?.via)).toEqual(['192.168.1.254']);
+    expect(sync.status().failed).toEqual([]);
+  });
+
+  it('a refused change keeps the old route installed and reports the failure; a withdrawal clears it', async () => {
+    const { fake, sync, clock } = setup();
+    await sync.start();
+    const old = route('172.16.1.0/24', '192.168.1.11');
+    await sync.setDesired([old]);
+    fake.failNext('EOPNOTSUPP', 1, ['add']);
+    const moved = route('172.16.1.0/24', '192.168.1.12');
+    await sync.update([{ key: routeKey(moved), route: moved }]);
+    expect(fake.get('254|172.16.1.0/24|0')).toEqual(old);
+    expect(sync.status()).toMatchObject({ installed: 1, failed: [{ errno: 'EOPNOTSUPP', op: 'change', prefix: '172.16.1.0/24' }] });
+    expect(clock.pending).toBe(1);
+    await sync.update([{ key: routeKey(moved), route: null }]);
+    expect(fake.routes()).toEqual([]);
+    expect(sync.status().failed).toEqual([]);
+  });
+
+  it('retries transient errors (ENOBUFS, EAGAIN, ENOMEM) with backoff, not as failed', async () => {
+    for (const code of ['ENOBUFS', 'EAGAIN', 'ENOMEM'] as const) {
+      const { fake, sync, advance } = setup();
+      await sync.start();
+      fake.failNext(code, 1, ['add']);
+      await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+      expect(sync.status()).toMatchObject({ failed: [], pendingRetries: [{ code, waitsForLink: false }] });
+      await advance(1000);
+      expect(fake.routes()).toHaveLength(1);
+    }
   });
 
   it('restores a route deleted by hand after the notification (debounced re-list)', async () => {
@@ -113,7 +284,7 @@ describe('FibSync', () => {
     await sync.start();
     await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
     expect(fake.calls.filter((c) => c.op === 'add').map((c) => c.result)).toContain('EEXIST');
-    expect(fake.calls.some((c) => c.op === 'replace' || c.op === 'remove')).toBe(false);
+    expect(fake.calls.some((c) => c.op === 'remove')).toBe(false);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
     expect(sync.status().conflicts).toEqual([{ key: '254|172.16.1.0/24|0', prefix: '172.16.1.0/24', since: 0 }]);
     await sync.setDesired([]);

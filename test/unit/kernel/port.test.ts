@@ -12,7 +12,10 @@ describe('toKernelError', () => {
   });
 
   it('keeps unknown errno names in errno with code EOTHER, reads a send error code, maps timeouts', () => {
-    expect(toKernelError(new Error('Request rejected: EAFNOSUPPORT'), 'add')).toMatchObject({ code: 'EOTHER', errno: 'EAFNOSUPPORT' });
+    expect(toKernelError(new Error('Request rejected: EPROTONOSUPPORT'), 'add')).toMatchObject({ code: 'EOTHER', errno: 'EPROTONOSUPPORT' });
+    // Aliases of one errno number get one name (os.constants.errno maps 11 to EWOULDBLOCK).
+    expect(toKernelError(new Error('Request rejected: EWOULDBLOCK'), 'add')).toMatchObject({ code: 'EAGAIN', errno: 'EAGAIN' });
+    expect(toKernelError(new Error('Request rejected: ENOTSUP'), 'add')).toMatchObject({ code: 'EOPNOTSUPP', errno: 'EOPNOTSUPP' });
     expect(toKernelError(Object.assign(new Error('send failed'), { code: 'EPERM' }), 'add')).toMatchObject({ code: 'EPERM' });
     expect(toKernelError(new Error('Timeout has been reached'), 'list')).toMatchObject({ code: 'ETIMEDOUT' });
   });
