@@ -18,9 +18,18 @@ export class KernelRoutes {
     this.#cfg = cfg;
   }
 
-  #options(): RouteBuildOptions {
+  /** How routes are built now: the interfaces are read once per call (build many routes with one). */
+  options(): RouteBuildOptions {
     const links = readInterfaces().map((i) => ({ name: i.name, addresses: [...i.v4.map((a) => a.cidr), ...i.v6Global.map((a) => a.cidr)] }));
-    return { table: this.#cfg.table, protocol: this.#cfg.protocol, metric: this.#cfg.metric, mode: this.#cfg.mode, tunnelDevice: this.#cfg.tunnelDevice, links };
+    return {
+      table: this.#cfg.table,
+      protocol: this.#cfg.protocol,
+      metric: this.#cfg.metric,
+      mode: this.#cfg.mode,
+      tunnelDevice: this.#cfg.tunnelDevice,
+      links,
+      nextHopMemo: new Map(),
+    };
   }
 
   /** The route for one best path, or null when nothing should be installed. */
@@ -32,8 +41,7 @@ export class KernelRoutes {
     return toKernelRoute(prefix, hops, opts);
   }
 
-  changes(changes: readonly BestChange[]): DesiredChange[] {
-    const opts = this.#options();
+  changes(changes: readonly BestChange[], opts: RouteBuildOptions = this.options()): DesiredChange[] {
     const out: DesiredChange[] = [];
     for (const c of changes) {
       const route = this.build(c.prefix, c.best, opts);

@@ -15,6 +15,7 @@ import { NetlinkKernel } from '../kernel/netlink.js';
 import type { KernelPort } from '../kernel/port.js';
 import { assertNever } from '../util/assert.js';
 import { createRootLogger, type Logger } from '../util/log.js';
+import { startLoopMonitor } from './loop-monitor.js';
 import { Speaker } from './speaker.js';
 import { tcpPolicyProblems } from './tcp-policy.js';
 
@@ -36,6 +37,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
   }
   const log = createRootLogger(config.log.level);
   installCrashHandlers(log);
+  const loop = startLoopMonitor(log.child({ component: 'loop' }));
 
   let kernel: KernelPort | undefined;
   if (config.kernel.enabled) kernel = new NetlinkKernel();
@@ -76,6 +78,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
           log.error({ err }, 'error during shutdown');
         } finally {
           kernel?.close();
+          loop.stop();
           clearTimeout(bound);
           log.info({}, 'stopped');
           resolve(0);

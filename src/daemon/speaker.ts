@@ -15,7 +15,7 @@ import type { RouteRefreshMsg } from '../codec/types.js';
 import type { Family } from '../rib/types.js';
 import type { Config, PeerConfig, StaticPeerConfig, DynamicPeerConfig } from '../config/types.js';
 import type { KernelStatus } from '../kernel/fib-sync.js';
-import { FibSync } from '../kernel/fib-sync.js';
+import { FibSync, type DesiredChange } from '../kernel/fib-sync.js';
 import type { KernelPort } from '../kernel/port.js';
 import type { KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
 import { Rib } from '../rib/rib.js';
@@ -24,6 +24,7 @@ import type { LocalOffer, Negotiated } from '../session/negotiate.js';
 import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
 import { unmapped } from '../session/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
+import { Slicer } from '../util/slice.js';
 import type { Logger } from '../util/log.js';
 import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
@@ -31,6 +32,9 @@ import { inRange, canonicalAddress } from './address-match.js';
 import { peerStatus } from './status.js';
 import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
 import { ribPeerConfig } from './rib-peer.js';
+
+/** Prefixes decided between two checks of the decision slice's budget. */
+const DECIDE_GROUP = 256;
 
 export interface SpeakerOptions {
   readonly config: Config;
@@ -588,14 +592,26 @@ export class Speaker {
     });
   }
 
+  /**
+   * One slice of the decision process: DECIDE_GROUP prefixes at a time until the slice's budget is
+   * spent (util/slice.ts); what is left runs after the event loop has turned (timers, sockets), so
+   * a million changed prefixes never hold KEEPALIVEs back (docs/decisions/0005-bounded-route-work.md).
+   */
   #decide(): void {
-    const changes = this.#rib.decide();
-    for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
+    const slicer = new Slicer();
     // While stopping, sessions going down must not take routes out of the kernel: SIGTERM keeps them
     // (graceful restart) unless kernel.withdrawOnStop, which withdrawAll() handles.
-    if (this.#fib && this.#kernelRoutes && !this.#stopping && changes.length > 0) {
-      void this.#fib.update(this.#kernelRoutes.changes(changes));
-    }
+    const kernel = this.#fib && this.#kernelRoutes && !this.#stopping ? this.#kernelRoutes : undefined;
+    const opts = kernel?.options();
+    const desired: DesiredChange[] = [];
+    do {
+      const changes = this.#rib.decide(DECIDE_GROUP);
+      // Built in the same slice: a route for the kernel costs more than a decision.
+      if (kernel && changes.length > 0) for (const d of kernel.changes(changes, opts)) desired.push(d);
+    } while (this.#rib.pendingDecisions > 0 && !slicer.spent);
+    for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
+    if (this.#fib && desired.length > 0) void this.#fib.update(desired);
+    if (this.#rib.pendingDecisions > 0) this.#scheduleDecide();
   }
 
   // ------------------------------------------------------------ first convergence (kernel stale purge)

@@ -172,6 +172,19 @@ export class FakeKernel implements KernelPort {
     return [...this.#links];
   }
 
+  /** Route notifications held (holdRouteEvents) right now; the fake still delivers them (tests see all). */
+  routeEventHolds = 0;
+
+  holdRouteEvents(): () => void {
+    this.routeEventHolds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.routeEventHolds--;
+    };
+  }
+
   subscribe(onEvent: (e: KernelEvent) => void): () => void {
     this.#listeners.add(onEvent);
     return () => {

@@ -15,9 +15,11 @@
  *   backoff. Removing an absent route is success (the port says so).
  * - Notifications: our route deleted or changed by someone else => debounced re-list + reconcile.
  *   A periodic full scan (default 30 s) repairs whatever notifications missed.
- * - One batch at a time; within a batch the per-route calls run concurrently (the port pipelines).
+ * - One batch at a time; within a batch the per-route calls run concurrently (the port pipelines),
+ *   and the work is cut into slices with turns of the event loop between them (util/slice.ts).
  */
 import { invariant } from '../util/assert.js';
+import { Slicer } from '../util/slice.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { errorClass, permanentReason } from './error-class.js';
@@ -130,6 +132,8 @@ const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.
 
 /** Writes handed to the port at once (it pipelines them). */
 const WRITE_CHUNK = 4096;
+/** An incremental batch of this many keys or more holds route notifications (KernelPort.holdRouteEvents). */
+const QUIET_KEYS = 512;
 /** Per-route failure lines logged per batch before only the summary is. */
 const FAILURES_LOGGED = 20;
 
@@ -304,20 +308,27 @@ export class FibSync {
     while (this.#fullPending || this.#dirty.size > 0) {
       const full = this.#fullPending;
       this.#fullPending = false;
-      const keys = [...this.#dirty];
-      this.#dirty.clear();
-      await this.#batch(full, keys);
+      await this.#batch(full);
     }
   }
 
-  async #batch(full: boolean, dirty: readonly string[]): Promise<void> {
+  /**
+   * One reconcile: the dirty keys (incremental), or every key we know of after a fresh list (full).
+   * Keys are planned and written WRITE_CHUNK at a time, and the event loop turns at least every
+   * SLICE_MS (util/slice.ts): a million keys never hold it for more than a slice. Keys dirtied while
+   * the batch runs are picked up by it (incremental) or by the next batch.
+   */
+  async #batch(full: boolean): Promise<void> {
     const t0 = this.#clock.now();
     const counts: Counts = { added: 0, replaced: 0, removed: 0, failed: 0 };
+    const slicer = new Slicer();
     let error: string | undefined;
+    // A bulk reconcile (a full one, or thousands of dirty keys) would read back a notification for
+    // every route it writes: route notifications are held for its duration.
+    const release = full || this.#dirty.size >= QUIET_KEYS ? this.#port.holdRouteEvents() : undefined;
     try {
-      let keys: Iterable<string> = dirty;
       if (full) {
-        this.#installed = await this.#listOurs();
+        this.#installed = await this.#listOurs(slicer);
         this.#echoes.clear();
         this.#listFailed = false;
         if (!this.#adopted) {
@@ -326,29 +337,26 @@ export class FibSync {
           if (!this.#converged) for (const k of this.#installed.keys()) if (!this.#desired.has(k)) this.#stale.add(k);
           this.#log.info({ adopted: this.#installed.size, stale: this.#stale.size }, 'kernel routes adopted');
         }
-        keys = new Set([...this.#desired.keys(), ...this.#installed.keys(), ...this.#retries.keys(), ...this.#failed.keys(), ...dirty]);
+        // Next hops on no connected subnet (eBGP multihop, iBGP next hops behind a router) are
+        // resolved through the kernel's own table, as BIRD's `gateway recursive` does: afresh.
+        this.#resolved.clear();
       }
-      // Next hops on no connected subnet (eBGP multihop, iBGP next hops behind a router) are resolved
-      // through the kernel's own table first, as BIRD's `gateway recursive` does.
-      if (full) this.#resolved.clear();
-      const keyList = [...keys];
-      await this.#resolveNextHops(keyList);
-      // Plan every key synchronously, then write in bounded chunks (the port pipelines each chunk).
-      const planned: Planned[] = [];
-      for (const k of keyList) {
-        const p = this.#plan(k);
-        if (p) planned.push(p);
+      let group: string[] = [];
+      for (const k of full ? this.#everyKey() : this.#takeDirty()) {
+        if (k !== null) group.push(k);
+        if (group.length < WRITE_CHUNK && !slicer.spent) continue;
+        await this.#reconcile(group, counts, full);
+        group = [];
+        await slicer.maybePause();
       }
-      for (let i = 0; i < planned.length; i += WRITE_CHUNK) {
-        const chunk = planned.slice(i, i + WRITE_CHUNK);
-        const results = await this.#port.write(chunk.map((p) => p.write));
-        chunk.forEach((p, j) => this.#settle(p, results[j] ?? null, counts, full));
-      }
+      await this.#reconcile(group, counts, full);
     } catch (e) {
       error = toKernelError(e, 'list').message;
       this.#listFailed = true;
       this.#log.error({ err: e }, 'kernel reconcile failed');
       this.#scheduleRetry();
+    } finally {
+      release?.();
     }
     const ok = error === undefined && counts.failed === 0;
     this.#last = { at: t0, kind: full ? 'full' : 'incremental', ok, ...counts, durationMs: this.#clock.now() - t0, ...(error ? { error } : {}) };
@@ -356,13 +364,59 @@ export class FibSync {
     if (changed || error) this.#log.info({ ...this.#last, desired: this.#desired.size, conflicts: this.#conflicts.size }, 'kernel reconcile');
   }
 
-  async #listOurs(): Promise<Map<string, KernelRoute>> {
+  /** Plans `keys` (next hops resolved first) and writes what they need in one port call. */
+  async #reconcile(keys: readonly string[], counts: Counts, full: boolean): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#resolveNextHops(keys);
+    const planned: Planned[] = [];
+    for (const k of keys) {
+      const p = this.#plan(k);
+      if (p) planned.push(p);
+    }
+    if (planned.length === 0) return;
+    const results = await this.#port.write(planned.map((p) => p.write));
+    planned.forEach((p, j) => this.#settle(p, results[j] ?? null, counts, full));
+  }
+
+  /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
+  *#takeDirty(): Generator<string> {
+    for (const k of this.#dirty) {
+      this.#dirty.delete(k);
+      yield k;
+    }
+  }
+
+  /**
+   * Every key a full reconcile looks at: desired, installed, and those with a retry, a failure or a
+   * conflict (their bookkeeping is cleared when nothing else holds them). The dirty set is covered
+   * by these and emptied (keys dirtied later wait for the next batch). A key may come twice (a map
+   * changes while the batch waits for the kernel): planning is idempotent.
+   */
+  *#everyKey(): Generator<string | null> {
+    this.#dirty.clear();
+    const known = (k: string): boolean => this.#desired.has(k) || this.#installed.has(k);
+    yield* this.#desired.keys();
+    let skipped = 0;
+    for (const k of this.#installed.keys()) {
+      if (!this.#desired.has(k)) yield k;
+      // null: nothing to plan, but the caller may end its slice here (a million installed routes).
+      else if ((++skipped & 4095) === 0) yield null;
+    }
+    for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) if (!known(k)) yield k;
+  }
+
+  async #listOurs(slicer: Slicer): Promise<Map<string, KernelRoute>> {
     const tables = new Set<number>(this.#tables);
     for (const r of this.#desired.values()) tables.add(r.table);
     for (const r of this.#installed.values()) tables.add(r.table);
     const out = new Map<string, KernelRoute>();
     for (const table of tables) {
-      for (const r of await this.#port.list({ table, protocol: this.#protocol })) out.set(routeKey(r), r);
+      const routes = await this.#port.list({ table, protocol: this.#protocol });
+      for (let i = 0; i < routes.length; i++) {
+        const r = routes[i] as KernelRoute;
+        out.set(routeKey(r), r);
+        if ((i & 1023) === 1023) await slicer.maybePause();
+      }
     }
     return out;
   }

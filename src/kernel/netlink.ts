@@ -11,13 +11,17 @@
  * turns them into KernelError.
  *
  * Three sockets: requests that only get an ACK (pipelined, up to maxInFlight), dumps (serialized),
- * and notifications. The package groups multipart replies in one slot per socket, so a second dump,
- * an ACK or an unsolicited message arriving in the middle of a dump would cut that dump short.
+ * and notifications; batched route writes go through a fourth, in a worker thread
+ * (netlink-writer.ts). The package groups multipart replies in one slot per socket, so a second
+ * dump, an ACK or an unsolicited message arriving in the middle of a dump would cut it short.
  */
 import { constants as osConstants } from 'node:os';
-import { createRtNetlink, Protocol, RawNetlinkSocket, rt, type RtNetlinkSocket, type NetlinkMessage } from 'netlink';
+import { createRtNetlink, rt, type RtNetlinkSocket, type NetlinkMessage } from 'netlink';
+import { Slicer } from '../util/slice.js';
 import { formatAddress, subnetContains } from './inet.js';
+import { DEFAULT_BATCH_OPTIONS } from './netlink-batch.js';
 import { tuneNotificationSocket } from './netlink-tune.js';
+import { defaultBatchWriter, type BatchWriter } from './netlink-writer.js';
 import {
   KernelError,
   routeKey,
@@ -36,9 +40,7 @@ import {
 import {
   NLM_F,
   RTM,
-  decodeAcks,
   encodeNlmsg,
-  setNlmsgAck,
   decodeRoute,
   encodeDelRoute,
   encodeRouteLookup,
@@ -59,6 +61,8 @@ export interface NetlinkKernelOptions {
   readonly timeoutMs?: number;
   /** How long a links() answer is reused for next-hop device resolution (default 1000 ms). */
   readonly linkCacheMs?: number;
+  /** Where batched writes are sent from (default: a worker thread when built, netlink-writer.ts). */
+  readonly writer?: BatchWriter;
 }
 
 export class NetlinkKernel implements KernelPort {
@@ -77,16 +81,16 @@ export class NetlinkKernel implements KernelPort {
   /** Notification sockets and their listeners. */
   readonly #subs = new Map<RtNetlinkSocket, (e: KernelEvent) => void>();
   #closed = false;
-  /** Batched writes: a raw socket whose ACKs we read ourselves (many messages per datagram). */
-  #raw: RawNetlinkSocket | undefined;
+  /** Batched writes (many messages per datagram, ACKs by seq): sent from a worker thread (netlink-writer.ts). */
+  readonly #writer: BatchWriter;
   #seq = 1;
-  readonly #waitingAcks = new Map<number, (errno: number) => void>();
   #bigBatches = 0;
 
   constructor(opts: NetlinkKernelOptions = {}) {
     this.#maxInFlight = opts.maxInFlight ?? 64;
     this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#linkCacheMs = opts.linkCacheMs ?? 1000;
+    this.#writer = opts.writer ?? defaultBatchWriter({ ...DEFAULT_BATCH_OPTIONS, timeoutMs: this.#timeoutMs });
     this.#sock = createRtNetlink();
     this.#dumpSock = createRtNetlink();
     for (const s of [this.#sock, this.#dumpSock]) {
@@ -115,11 +119,10 @@ export class NetlinkKernel implements KernelPort {
   }
 
   /**
-   * Pipelined batch: route messages are packed many per datagram (up to ~32 KiB), at most
-   * BATCH_WINDOW messages wait for their ACK at once, and ACKs are matched by sequence number.
-   * The messages of one write (the delete, add and re-add of a `change`) always share a datagram:
-   * the kernel handles them back to back, in order, within one sendmsg().
-   * Devices are resolved once for the whole batch. Never rejects.
+   * Pipelined batch (netlink-batch.ts): route messages packed many per datagram, ACKs matched by
+   * sequence number, the messages of one write (the delete, add and re-add of a `change`) in one
+   * datagram, handled back to back by the kernel. Encoded here (devices resolved once for the whole
+   * batch), sent from a worker thread (netlink-writer.ts). Never rejects.
    */
   async write(batch: readonly KernelWrite[]): Promise<(KernelError | null)[]> {
     const results: (KernelError | null)[] = new Array<KernelError | null>(batch.length).fill(null);
@@ -133,7 +136,6 @@ export class NetlinkKernel implements KernelPort {
         return batch.map((w) => toKernelError(e, w.op, w.route));
       }
     }
-    const raw = this.#rawSocket();
     const viaCache = new Map<string, number | undefined>();
     // A big batch would echo one notification per route to our own subscription (a million parses
     // for a full table): route groups are left for the batch's duration. A change someone else
@@ -148,90 +150,7 @@ export class NetlinkKernel implements KernelPort {
         results[index] = toKernelError(e, w.op === 'change' ? 'add' : w.op, w.route);
       }
     });
-    /** seq -> errno of every message the kernel refused (or that never got an answer). */
-    const errnos = new Map<number, number>();
-    await new Promise<void>((resolve) => {
-      let next = 0;
-      let inFlight = 0;
-      let done = false;
-      let timer: NodeJS.Timeout | undefined;
-      const seqs: number[] = [];
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        if (timer) clearTimeout(timer);
-        for (const seq of seqs) this.#waitingAcks.delete(seq);
-        resolve();
-      };
-      const arm = (): void => {
-        if (timer) clearTimeout(timer);
-        // No progress for timeoutMs: every message of an unanswered datagram fails with ETIMEDOUT.
-        timer = setTimeout(() => {
-          for (const seq of seqs) if (this.#waitingAcks.has(seq) && !errnos.has(seq)) errnos.set(seq, ETIMEDOUT);
-          finish();
-        }, this.#timeoutMs);
-      };
-      let pumpScheduled = false;
-      const schedulePump = (): void => {
-        if (pumpScheduled) return;
-        pumpScheduled = true;
-        setImmediate(() => {
-          pumpScheduled = false;
-          pump();
-        });
-      };
-      const pump = (): void => {
-        while (!done && next < units.length && inFlight < BATCH_WINDOW) {
-          const group: Message[] = [];
-          let size = 0;
-          // Whole writes only: a change's messages are never split across datagrams.
-          while (next < units.length && size < DATAGRAM_BYTES) {
-            const u = units[next++];
-            if (!u) break;
-            for (const m of u.messages) {
-              group.push(m);
-              size += m.bytes.length;
-            }
-          }
-          const last = group[group.length - 1];
-          if (!last) break;
-          // Only the last message of a datagram asks for an ACK: the kernel handles the messages of
-          // a socket in order and answers the others only when they fail, so that ACK means the
-          // whole datagram is done (one reply per datagram instead of one per route).
-          group.forEach((m) => setNlmsgAck(m.bytes, m === last));
-          inFlight += group.length;
-          for (const m of group) {
-            seqs.push(m.seq);
-            this.#waitingAcks.set(m.seq, (errno) => {
-              if (errno !== 0) errnos.set(m.seq, errno);
-              if (m !== last) return;
-              for (const g of group) this.#waitingAcks.delete(g.seq);
-              inFlight -= group.length;
-              if (next >= units.length && inFlight === 0) finish();
-              else {
-                arm();
-                // Not from inside the socket's receive callback: the addon's send path must not be
-                // re-entered from its read loop (it aborts the process).
-                schedulePump();
-              }
-            });
-          }
-          raw.send(Buffer.concat(group.map((m) => m.bytes)), {}, (err) => {
-            if (!err) return;
-            // The datagram never reached the kernel: its messages fail with the send error.
-            const errno = osConstants.errno[(err.code ?? 'EIO') as keyof typeof osConstants.errno] ?? 5;
-            for (const m of group) if (m !== last) this.#waitingAcks.get(m.seq)?.(errno);
-            this.#waitingAcks.get(last.seq)?.(errno);
-          });
-        }
-      };
-      if (units.length === 0) {
-        finish();
-        return;
-      }
-      arm();
-      pump();
-    });
+    const errnos = await this.#writer.write(units.map((u) => u.messages));
     if (big) this.#resumeRouteEvents();
     for (const u of units) {
       const w = batch[u.index];
@@ -269,6 +188,16 @@ export class NetlinkKernel implements KernelPort {
     const add = message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, addBytes);
     const restore = restoreBytes ? message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, restoreBytes) : undefined;
     return { index, messages: restore ? [del, add, restore] : [del, add], del: del.seq, add: add.seq };
+  }
+
+  holdRouteEvents(): () => void {
+    this.#pauseRouteEvents();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#resumeRouteEvents();
+    };
   }
 
   #pauseRouteEvents(): void {
@@ -328,7 +257,11 @@ export class NetlinkKernel implements KernelPort {
     }
     const names = await this.#linkNames();
     const out: KernelRoute[] = [];
-    for (const m of msgs) {
+    // A full table is a million messages: decoded in slices, the event loop turning in between.
+    const slicer = new Slicer();
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i] as NetlinkMessage;
+      if ((i & 1023) === 1023) await slicer.maybePause();
       if (m.type !== RTM.NEWROUTE) continue;
       const d = decodeRoute(m.data);
       if (!d || d.protocol !== filter.protocol || d.table !== filter.table) continue;
@@ -379,7 +312,7 @@ export class NetlinkKernel implements KernelPort {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#raw?.close();
+    this.#writer.close();
     for (const s of this.#subs.keys()) s.socket.close();
     this.#subs.clear();
     this.#sock.socket.close();
@@ -390,17 +323,6 @@ export class NetlinkKernel implements KernelPort {
     const s = this.#seq;
     this.#seq = (this.#seq % 0x7fffffff) + 1;
     return s;
-  }
-
-  #rawSocket(): RawNetlinkSocket {
-    if (this.#raw) return this.#raw;
-    const raw = new RawNetlinkSocket(Protocol.ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 20 });
-    raw.on('error', () => undefined);
-    raw.on('message', (buf: Buffer) => {
-      for (const a of decodeAcks(buf)) this.#waitingAcks.get(a.seq)?.(a.errno);
-    });
-    this.#raw = raw;
-    return raw;
   }
 
   #toEvents(m: NetlinkMessage, linkUp: Map<number, boolean>): KernelEvent[] {
@@ -521,14 +443,10 @@ const QUIET_BATCH = 512;
 /** Receive buffer of the notification socket (forced; bytes of kernel skb memory, not payload). */
 const NOTIFY_RCVBUF = 32 << 20;
 
-/** Messages sent and not yet confirmed at once in a batch, and the size of one datagram. */
-const BATCH_WINDOW = 8192;
-const DATAGRAM_BYTES = 32 * 1024;
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 const errnoName = (n: number): string => ERRNO_NAMES.get(n) ?? String(n);
 const ESRCH = osConstants.errno.ESRCH;
-const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 
 interface Message {
   readonly seq: number;

@@ -21,6 +21,11 @@ export interface RouteBuildOptions {
   readonly tunnelDevice: string;
   /** Current links and their addresses (KernelPort.links()), for connected-subnet checks. */
   readonly links: readonly Pick<KernelLink, 'name' | 'addresses'>[];
+  /**
+   * Next hops already built with these options (a table's routes share a handful of next hops):
+   * filled by toNextHop. Only valid as long as `links` is.
+   */
+  readonly nextHopMemo?: Map<string, KernelNextHop>;
 }
 
 /** The kernel stores IPv6 metric 0 as 1024; asking for 1024 keeps desired == listed. */
@@ -37,6 +42,15 @@ export function connectedLink(
 }
 
 export function toNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
+  const memo = opts.nextHopMemo;
+  if (memo === undefined) return buildNextHop(nh, prefixFamily, opts);
+  const key = `${prefixFamily}${nh}`;
+  let hop = memo.get(key);
+  if (hop === undefined) memo.set(key, (hop = buildNextHop(nh, prefixFamily, opts)));
+  return hop;
+}
+
+function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
   const link = connectedLink(opts.links, nh);
   const direct: KernelNextHop = link ? { via: nh, dev: link.name } : { via: nh };
   if (prefixFamily === 6 || familyOf(nh) === 6) return direct;

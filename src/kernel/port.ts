@@ -121,6 +121,12 @@ export interface KernelPort {
   links(): Promise<KernelLink[]>;
   /** Starts notifications; returns the unsubscribe function. */
   subscribe(onEvent: (e: KernelEvent) => void): () => void;
+  /**
+   * Stops route notifications until the returned function is called (nested holds count): a bulk
+   * reconcile would otherwise read back one notification per route it writes. Link and address
+   * notifications keep coming. What another process changes meanwhile is found by the next scan.
+   */
+  holdRouteEvents(): () => void;
   close(): void;
 }
 

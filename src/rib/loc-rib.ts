@@ -43,6 +43,8 @@ export class LocRib {
   readonly #index = new PrefixIndex();
   readonly #freeIds: number[] = [];
   #dirty: DestId[] = [];
+  /** Entries of #dirty before this index were taken already. */
+  #dirtyHead = 0;
   #live = 0;
 
   // ---- columns (by id). `prefix` is null for a free id.
@@ -204,10 +206,25 @@ export class LocRib {
     this.#dirty.push(id);
   }
 
-  /** The dirty destinations, in the order they were marked; their marks are cleared. */
-  takeDirty(): DestId[] {
-    const out = this.#dirty;
-    this.#dirty = [];
+  /**
+   * Up to `max` dirty destinations, the oldest first; their marks are cleared, the others stay
+   * queued (a decision run may be cut into slices).
+   */
+  takeDirty(max = Infinity): DestId[] {
+    const q = this.#dirty;
+    const end = Math.min(q.length, this.#dirtyHead + max);
+    const out = this.#dirtyHead === 0 && end === q.length ? q : q.slice(this.#dirtyHead, end);
+    if (end === q.length) {
+      this.#dirty = [];
+      this.#dirtyHead = 0;
+    } else {
+      this.#dirtyHead = end;
+      // The taken head is dropped once it is most of the queue (amortized O(1) per destination).
+      if (end > 65536 && end * 2 > q.length) {
+        this.#dirty = q.slice(end);
+        this.#dirtyHead = 0;
+      }
+    }
     for (let i = 0; i < out.length; i++) {
       const id = out[i] as number;
       this.#bits[id] = (this.#bits[id] as number) & ~DIRTY;
@@ -216,7 +233,7 @@ export class LocRib {
   }
 
   get dirtyCount(): number {
-    return this.#dirty.length;
+    return this.#dirty.length - this.#dirtyHead;
   }
 }
 

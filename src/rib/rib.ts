@@ -302,10 +302,13 @@ export class Rib {
 
   // ------------------------------------------------------------ decision
 
-  /** Runs the decision over every dirty prefix, journals what changed for export, returns forwarding changes. */
-  decide(): BestChange[] {
+  /**
+   * Runs the decision over the dirty prefixes (at most `limit` of them, the oldest first; the others
+   * stay queued: `pendingDecisions`), journals what changed for export, returns forwarding changes.
+   */
+  decide(limit = Infinity): BestChange[] {
     const changes: BestChange[] = [];
-    const dirty = this.#loc.takeDirty();
+    const dirty = this.#loc.takeDirty(limit);
     for (let i = 0; i < dirty.length; i++) decideDestination(this.#loc, this.#journal, dirty[i] as DestId, this.#o.maxPaths, changes);
     for (let i = 0; i < dirty.length; i++) this.#idle(dirty[i] as DestId);
     this.#trimJournal();
@@ -330,6 +333,11 @@ export class Rib {
     let readers = j.end;
     for (const p of this.#peers.values()) if (p.out !== null && p.out.cursor < readers) readers = p.out.cursor;
     j.trim(readers);
+  }
+
+  /** Dirty prefixes waiting for a decision run. */
+  get pendingDecisions(): number {
+    return this.#loc.dirtyCount;
   }
 
   // ------------------------------------------------------------ output

@@ -16,6 +16,7 @@ import { Framer } from '../codec/framer.js';
 import { decodeMessage, encodeMessage } from '../codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage, type CodecContext } from '../codec/types.js';
 import type { Logger } from '../util/log.js';
+import { Slicer } from '../util/slice.js';
 
 export interface TransportEvents {
   /** A decoded message. Throwing a BgpError here is the peer's fault; anything else is ours. */
@@ -41,6 +42,8 @@ export class Transport {
   readonly #log: Logger;
   readonly #events: TransportEvents;
   #ctx: CodecContext = DEFAULT_CONTEXT;
+  /** Frames read and not yet handed over (the socket is paused meanwhile). */
+  #backlog: Buffer[] = [];
   #open = true;
   #failed = false;
   readonly localAddress: string;
@@ -179,8 +182,29 @@ export class Transport {
       this.#fail(err);
       return;
     }
-    for (const frame of frames) {
+    if (this.#backlog.length > 0) {
+      for (const f of frames) this.#backlog.push(f);
+      return;
+    }
+    this.#deliver(frames, 0);
+  }
+
+  /**
+   * Hands frames[from...] to the owner one by one for at most one slice (util/slice.ts). What is
+   * left waits in the backlog with the socket paused (TCP flow control slows the peer) until the
+   * event loop has turned: a table transfer read 2 MiB at a time never keeps timers waiting.
+   */
+  #deliver(frames: readonly Buffer[], from: number): void {
+    const slicer = new Slicer();
+    for (let i = from; i < frames.length; i++) {
       if (!this.#open || this.#failed) return;
+      if (i > from && slicer.spent) {
+        this.#backlog = frames.slice(i);
+        this.#socket.pause();
+        setImmediate(() => this.#drainBacklog());
+        return;
+      }
+      const frame = frames[i] as Buffer;
       try {
         // RFC 8654 4: without the capability negotiated, a message over 4096 bytes is a length error;
         // OPEN and KEEPALIVE never exceed 4096 bytes.
@@ -194,6 +218,14 @@ export class Transport {
         return;
       }
     }
+  }
+
+  #drainBacklog(): void {
+    const frames = this.#backlog;
+    this.#backlog = [];
+    if (!this.#open || this.#failed) return;
+    this.#deliver(frames, 0);
+    if (this.#backlog.length === 0 && this.#open) this.#socket.resume();
   }
 
   /** The one catch for peer input (ARCHITECTURE.md convention 4, session/boundary). */

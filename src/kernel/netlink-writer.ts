@@ -1,0 +1,215 @@
+/**
+ * Where NetlinkKernel's batched route writes are sent from (docs/decisions/0005-bounded-route-work.md).
+ *
+ * The kernel applies a route message inside the sender's sendmsg(), holding its routing lock and
+ * sometimes waiting for RCU grace periods: under a million-route load, one datagram was measured to
+ * block its sender for up to 1.3 s. Sent from the main thread, that is a 1.3 s stall of every
+ * KEEPALIVE and hold timer. So the daemon sends them from a worker thread with its own socket
+ * (WorkerBatchWriter); the main thread only encodes and reads the results. InlineBatchWriter sends
+ * from the calling thread: the fallback when no worker script is at hand (a bundled test driver) or
+ * the worker failed.
+ */
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RawNetlinkSocket, Protocol } from 'netlink';
+import { sendBatch, DEFAULT_BATCH_OPTIONS, type BatchMessage, type BatchOptions, type BatchTransport } from './netlink-batch.js';
+import { decodeAcks } from './rtmsg.js';
+
+const osErrno = osConstants.errno;
+
+export interface BatchWriter {
+  /** Sends the units (messages of one unit share a datagram); errno per refused message, by seq. */
+  write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>>;
+  close(): void;
+}
+
+/** A raw rtnetlink socket as a BatchTransport (its ACKs read by us, not by the package). */
+export function rawTransport(): { transport: BatchTransport; close(): void } {
+  const raw = new RawNetlinkSocket(Protocol.ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 20 });
+  const listeners = new Set<(seq: number, errno: number) => void>();
+  raw.on('error', () => undefined);
+  raw.on('message', (buf: Buffer) => {
+    for (const a of decodeAcks(buf)) for (const l of listeners) l(a.seq, a.errno);
+  });
+  const errnoOf = (err: NodeJS.ErrnoException): number => {
+    const code = err.code ?? 'EIO';
+    return (osErrno as Record<string, number | undefined>)[code] ?? 5;
+  };
+  return {
+    transport: {
+      send: (datagram, failed) =>
+        raw.send(datagram, {}, (err) => {
+          if (err) failed(errnoOf(err as NodeJS.ErrnoException));
+        }),
+      listen: (ack) => {
+        listeners.add(ack);
+        return () => listeners.delete(ack);
+      },
+    },
+    close: () => raw.close(),
+  };
+}
+
+/** Sends from the calling thread. */
+export class InlineBatchWriter implements BatchWriter {
+  #raw: ReturnType<typeof rawTransport> | undefined;
+  readonly #options: BatchOptions;
+
+  constructor(options: BatchOptions = DEFAULT_BATCH_OPTIONS) {
+    this.#options = options;
+  }
+
+  write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>> {
+    this.#raw ??= rawTransport();
+    return sendBatch(units, this.#raw.transport, this.#options);
+  }
+
+  close(): void {
+    this.#raw?.close();
+    this.#raw = undefined;
+  }
+}
+
+/** A batch as posted to the worker: one buffer (transferred) and where each message is in it. */
+export interface WorkerRequest {
+  readonly id: number;
+  readonly bytes: ArrayBuffer;
+  /** Per message: seq, offset, length. */
+  readonly messages: readonly number[];
+  /** Per unit: how many of the messages (in order) it has. */
+  readonly units: readonly number[];
+  readonly options: BatchOptions;
+}
+
+export type WorkerReply = { readonly id: number; readonly errnos: readonly number[] } | { readonly id: number; readonly error: string };
+
+/** Packs units into a WorkerRequest: one fresh buffer of its own (transferable, never a pool slice). */
+export function packRequest(id: number, units: readonly (readonly BatchMessage[])[], options: BatchOptions): WorkerRequest {
+  let total = 0;
+  for (const u of units) for (const m of u) total += m.bytes.length;
+  const bytes = new Uint8Array(total);
+  const messages: number[] = [];
+  const counts: number[] = [];
+  let at = 0;
+  for (const u of units) {
+    counts.push(u.length);
+    for (const m of u) {
+      bytes.set(m.bytes, at);
+      messages.push(m.seq, at, m.bytes.length);
+      at += m.bytes.length;
+    }
+  }
+  return { id, bytes: bytes.buffer, messages, units: counts, options };
+}
+
+/** The units of a WorkerRequest, as views of its buffer. */
+export function unpackRequest(r: WorkerRequest): BatchMessage[][] {
+  const buf = Buffer.from(r.bytes);
+  const out: BatchMessage[][] = [];
+  let m = 0;
+  for (const n of r.units) {
+    const unit: BatchMessage[] = [];
+    for (let i = 0; i < n; i++, m++) {
+      const seq = r.messages[3 * m] as number;
+      const off = r.messages[3 * m + 1] as number;
+      const len = r.messages[3 * m + 2] as number;
+      unit.push({ seq, bytes: buf.subarray(off, off + len) });
+    }
+    out.push(unit);
+  }
+  return out;
+}
+
+/** The worker script beside this module, when it exists (a build, not a bundle or a .ts run). */
+export function workerScript(): string | undefined {
+  try {
+    const path = fileURLToPath(new URL('./netlink-writer-worker.js', import.meta.url));
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends from a worker thread. If the worker fails, the batches in flight resolve with EIO for every
+ * message (the reconciler retries them) and later batches go through `fallback`.
+ */
+export class WorkerBatchWriter implements BatchWriter {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { units: readonly (readonly BatchMessage[])[]; resolve: (m: Map<number, number>) => void }>();
+  readonly #options: BatchOptions;
+  readonly #fallback: BatchWriter;
+  #ids = 0;
+  #broken: string | undefined;
+
+  constructor(script: string, options: BatchOptions = DEFAULT_BATCH_OPTIONS, fallback: BatchWriter = new InlineBatchWriter(options)) {
+    this.#options = options;
+    this.#fallback = fallback;
+    this.#worker = new Worker(script);
+    this.#worker.unref();
+    this.#worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
+    this.#worker.on('error', (err) => this.#fail(err.message));
+    this.#worker.on('exit', (code) => this.#fail(`worker exited (${code})`));
+  }
+
+  /** Why the worker no longer serves (batches go through the fallback), if it does not. */
+  get broken(): string | undefined {
+    return this.#broken;
+  }
+
+  write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>> {
+    if (this.#broken !== undefined) return this.#fallback.write(units);
+    const id = ++this.#ids;
+    const req = packRequest(id, units, this.#options);
+    return new Promise((resolve) => {
+      this.#pending.set(id, { units, resolve });
+      this.#worker.postMessage(req, [req.bytes]);
+    });
+  }
+
+  close(): void {
+    this.#broken ??= 'closed';
+    void this.#worker.terminate();
+    this.#fallback.close();
+  }
+
+  #onReply(reply: WorkerReply): void {
+    const p = this.#pending.get(reply.id);
+    if (!p) return;
+    this.#pending.delete(reply.id);
+    if ('error' in reply) {
+      p.resolve(everyMessage(p.units, EIO));
+      return;
+    }
+    const errnos = new Map<number, number>();
+    for (let i = 0; i + 1 < reply.errnos.length; i += 2) errnos.set(reply.errnos[i] as number, reply.errnos[i + 1] as number);
+    p.resolve(errnos);
+  }
+
+  #fail(why: string): void {
+    if (this.#broken === undefined) this.#broken = why;
+    for (const p of this.#pending.values()) p.resolve(everyMessage(p.units, EIO));
+    this.#pending.clear();
+  }
+}
+
+const EIO = osErrno.EIO;
+
+function everyMessage(units: readonly (readonly BatchMessage[])[], errno: number): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const u of units) for (const msg of u) m.set(msg.seq, errno);
+  return m;
+}
+
+/** The writer the daemon uses: a worker when its script is built, else inline. */
+export function defaultBatchWriter(options: BatchOptions = DEFAULT_BATCH_OPTIONS): BatchWriter {
+  const script = workerScript();
+  if (script === undefined) return new InlineBatchWriter(options);
+  try {
+    return new WorkerBatchWriter(script, options);
+  } catch {
+    return new InlineBatchWriter(options);
+  }
+}

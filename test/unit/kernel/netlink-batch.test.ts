@@ -1,0 +1,143 @@
+/**
+ * The batched-write state machine (kernel/netlink-batch.ts) over a scripted transport: datagram
+ * packing (units never split, ACK only on the last message), the window, errors by sequence
+ * number, partial ACKs, a datagram that could not be sent, and the no-progress timeout. Plus the
+ * worker request packing (kernel/netlink-writer.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { ETIMEDOUT, sendBatch, type BatchMessage, type BatchTransport } from '../../../src/kernel/netlink-batch.js';
+import { packRequest, unpackRequest } from '../../../src/kernel/netlink-writer.js';
+import { encodeNlmsg, NLM_F_ACK } from '../../../src/kernel/rtmsg.js';
+
+const msg = (seq: number, size = 64): BatchMessage => ({ seq, bytes: encodeNlmsg(24, 0, seq, Buffer.alloc(size - 16)) });
+const units = (n: number, perUnit = 1, first = 1): BatchMessage[][] =>
+  Array.from({ length: n }, (_, i) => Array.from({ length: perUnit }, (_, j) => msg(first + i * perUnit + j)));
+
+/** The messages of a datagram: seq and whether it asks for an ACK. */
+function messagesOf(d: Buffer): { seq: number; ack: boolean }[] {
+  const out: { seq: number; ack: boolean }[] = [];
+  for (let at = 0; at < d.length; ) {
+    const len = d.readUInt32LE(at);
+    out.push({ seq: d.readUInt32LE(at + 8), ack: (d.readUInt16LE(at + 6) & NLM_F_ACK) !== 0 });
+    at += (len + 3) & ~3;
+  }
+  return out;
+}
+
+/** A transport that records datagrams; the test answers them with `reply`. */
+class Script implements BatchTransport {
+  readonly datagrams: { seq: number; ack: boolean }[][] = [];
+  #ack: ((seq: number, errno: number) => void) | undefined;
+  sendFails: number | undefined;
+  listening = false;
+  send(datagram: Buffer, failed: (errno: number) => void): void {
+    this.datagrams.push(messagesOf(datagram));
+    const f = this.sendFails;
+    if (f !== undefined) setImmediate(() => failed(f));
+  }
+  listen(ack: (seq: number, errno: number) => void): () => void {
+    this.#ack = ack;
+    this.listening = true;
+    return () => {
+      this.listening = false;
+      this.#ack = undefined;
+    };
+  }
+  reply(seq: number, errno = 0): void {
+    this.#ack?.(seq, errno);
+  }
+  /** Acknowledges every datagram sent so far (the last message of each). */
+  ackAll(): void {
+    for (const d of this.datagrams.splice(0)) this.reply(d[d.length - 1]?.seq ?? 0);
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function drive(t: Script, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) {
+    await tick();
+    t.ackAll();
+  }
+}
+
+describe('sendBatch', () => {
+  it('packs whole units into datagrams, asks for an ACK on the last message only, and resolves when all are acknowledged', async () => {
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(units(10, 3), t, { window: 1000, datagramBytes: 400, timeoutMs: 5000 }).then((r) => (result = r));
+    const sent = [...t.datagrams];
+    // A datagram closes at the first unit boundary at or past 400 bytes: three 192-byte units.
+    expect(sent.map((d) => d.length)).toEqual([9, 9, 9, 3]);
+    for (const d of sent) expect(d.map((m) => m.ack)).toEqual(d.map((_, i) => i === d.length - 1));
+    await drive(t, () => result !== undefined);
+    expect(result).toEqual(new Map());
+    expect(t.listening).toBe(false);
+  });
+
+  it('keeps at most `window` messages waiting for their ACK', async () => {
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(units(100), t, { window: 10, datagramBytes: 5 * 64, timeoutMs: 5000 }).then((r) => (result = r));
+    expect(t.datagrams.flat().length).toBe(10);
+    t.ackAll();
+    await tick();
+    expect(t.datagrams.flat().length).toBe(10);
+    await drive(t, () => result !== undefined);
+    expect(result?.size).toBe(0);
+  });
+
+  it('reports the errno of each refused message by sequence number (errors before the ACK of their datagram)', async () => {
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(units(4), t, { window: 100, datagramBytes: 10_000, timeoutMs: 5000 }).then((r) => (result = r));
+    expect(t.datagrams).toHaveLength(1);
+    t.reply(2, 22); // EINVAL for message 2, then the datagram's ACK (message 4)
+    t.reply(4, 0);
+    await drive(t, () => result !== undefined);
+    expect(result).toEqual(new Map([[2, 22]]));
+  });
+
+  it('the last message of a datagram may fail too: its error is the datagram ACK', async () => {
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(units(2), t, { window: 100, datagramBytes: 10_000, timeoutMs: 5000 }).then((r) => (result = r));
+    t.reply(2, 17); // EEXIST
+    await drive(t, () => result !== undefined);
+    expect(result).toEqual(new Map([[2, 17]]));
+  });
+
+  it('a datagram that could not be sent fails each of its messages with the send error', async () => {
+    const t = new Script();
+    t.sendFails = 105; // ENOBUFS
+    const result = await sendBatch(units(3), t, { window: 100, datagramBytes: 10_000, timeoutMs: 5000 });
+    expect(result).toEqual(new Map([[1, 105], [2, 105], [3, 105]]));
+  });
+
+  it('without progress for timeoutMs, every unanswered message fails with ETIMEDOUT (the answered ones keep their result)', async () => {
+    const t = new Script();
+    const p = sendBatch(units(4), t, { window: 100, datagramBytes: 2 * 64, timeoutMs: 50 });
+    const [first] = t.datagrams;
+    t.reply(first?.[1]?.seq ?? 0); // the first datagram (1, 2) is done; the second never answers
+    const result = await p;
+    expect(result).toEqual(new Map([[3, ETIMEDOUT], [4, ETIMEDOUT]]));
+    expect(t.listening).toBe(false);
+  });
+
+  it('resolves at once for an empty batch', async () => {
+    const t = new Script();
+    expect(await sendBatch([], t)).toEqual(new Map());
+    expect(t.datagrams).toEqual([]);
+  });
+});
+
+describe('worker requests (netlink-writer.ts)', () => {
+  it('pack and unpack to the same units, in one buffer of their own', () => {
+    const u = [[msg(7, 40), msg(8, 80)], [msg(9, 120)]];
+    const req = packRequest(1, u, { window: 1, datagramBytes: 2, timeoutMs: 3 });
+    expect(req.bytes.byteLength).toBe(240);
+    const back = unpackRequest(req);
+    expect(back.map((x) => x.map((m) => m.seq))).toEqual([[7, 8], [9]]);
+    expect(back.flat().map((m) => m.bytes.equals(u.flat().find((x) => x.seq === m.seq)?.bytes ?? Buffer.alloc(0)))).toEqual([true, true, true]);
+  });
+});
