@@ -27,7 +27,8 @@ else
   trap 'rm -rf "$tmp"' EXIT
   # apt drops privileges to _apt for downloads; let it write into the temp directory.
   if id _apt >/dev/null 2>&1; then chown _apt "$tmp"; fi
-  (cd "$tmp" && apt-get download bird)
+  # The package lists may be empty on a machine that had nothing to install: update once and retry.
+  (cd "$tmp" && apt-get download bird) || { apt-get update && (cd "$tmp" && apt-get download bird); }
   deb="$(ls "$tmp"/bird_*.deb)"
   version="$(dpkg-deb -f "$deb" Version)"
   case "$version" in
