@@ -1,5 +1,5 @@
 /**
- * Meaning checks of a decoded UPDATE against the session (ARCHITECTURE convention 5: decode the
+ * Meaning checks of a decoded UPDATE against the session (docs/architecture.md convention 5: decode the
  * structure first, then validate meaning). Pure: returns a normalized UPDATE whose `problems` list
  * every action taken (the decoder's and ours) and whose `treatAsWithdraw` is set when any of them is
  * treat-as-withdraw. Loop detection (own AS, ORIGINATOR_ID, CLUSTER_LIST) is rib/import.ts.

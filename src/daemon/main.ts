@@ -144,7 +144,7 @@ async function reloadFrom(path: string, speaker: Speaker, log: Logger): Promise<
 }
 
 function installCrashHandlers(log: Logger): void {
-  // ARCHITECTURE.md Part 5: never continue after an uncaught error; the startup adoption of kernel
+  // docs/architecture.md (Node rules): never continue after an uncaught error; the startup adoption of kernel
   // routes makes a restart safe.
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');

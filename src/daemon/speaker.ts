@@ -1,7 +1,7 @@
 /**
- * `Speaker`: owns all mutable state of a running wren and wires the modules together (ARCHITECTURE.md
- * Part 2): the peers (session/), the RIB (rib/), the kernel reconciler (kernel/), the TCP listener
- * and the control socket. Every input arrives here as a callback and is handled synchronously; the
+ * `Speaker`: owns all mutable state of a running wren and wires the modules together
+ * (docs/architecture.md): the peers (session/), the RIB (rib/), the kernel reconciler (kernel/), the
+ * TCP listener and the control socket. Every input arrives here as a callback and is handled synchronously; the
  * decision process runs once per batch (setImmediate), then pushes best-route changes to the kernel
  * and kicks the peers whose Adj-RIB-Out has output.
  */

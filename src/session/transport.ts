@@ -2,7 +2,7 @@
  * One TCP connection of a peer: the net.Socket adapter. Bytes in -> Framer -> decodeMessage -> the
  * owner's callbacks, one message at a time, in order. Messages out are written as they come; bulk
  * UPDATE output is pulled by the owner while the socket's buffer is below a high-water mark
- * (ARCHITECTURE.md convention 9: no unbounded queue of encoded UPDATEs).
+ * (docs/architecture.md convention 9: no unbounded queue of encoded UPDATEs).
  *
  * The framer accepts up to 65535 bytes because we always offer extended messages (RFC 8654); the
  * 4096-byte limit of a session where it was not negotiated is enforced per message here, with the
@@ -119,7 +119,7 @@ export class Transport {
   }
 
   /**
-   * Writes several messages as one writev (cork/uncork, ARCHITECTURE.md part 5): a reflector sends
+   * Writes several messages as one writev (cork/uncork, docs/architecture.md Node rules): a reflector sends
    * thousands of small UPDATEs, one syscall per batch instead of one per message.
    */
   writeMany(bufs: readonly Buffer[]): void {
@@ -228,7 +228,7 @@ export class Transport {
     if (this.#backlog.length === 0 && this.#open) this.#socket.resume();
   }
 
-  /** The one catch for peer input (ARCHITECTURE.md convention 4, session/boundary). */
+  /** The one catch for peer input (docs/architecture.md convention 4). */
   #fail(err: unknown): void {
     this.#failed = true;
     if (err instanceof BgpError) this.#events.decodeError(err);

@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 const src = join(import.meta.dirname, '..', '..', 'src');
 
 /**
- * One-way module dependencies (ARCHITECTURE.md Part 2). `control/protocol.ts` holds plain
+ * One-way module dependencies (docs/architecture.md, modules and arrows). `control/protocol.ts` holds plain
  * data types for the control socket and may be imported (types only) by the layers that fill them.
  */
 const ALLOWED: Record<string, readonly string[]> = {
