@@ -11,21 +11,18 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { request } from '../../src/control/client.js';
 import type { PeerStatus } from '../../src/control/protocol.js';
 import { fibPrefixes, pollFib, protocolRouteCount } from '../../src/bench/fib-count.js';
 import { BenchLab, type BenchProcess } from '../../src/bench/netns.js';
 import { SpeakerHandle } from '../../src/bench/speaker/handle.js';
 import type { KeepaliveReport } from '../../src/bench/speaker/protocol.js';
-import { netnsSkipReason } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { WREN_CLI, WREN_ROOT } from './lib/wren.js';
 
 /** The built speaker process (the test runs from src/, the speaker from dist/). */
 const SPEAKER = join(WREN_ROOT, 'dist', 'bench', 'speaker', 'main.js');
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`busy-keepalive.netns.test.ts skipped: ${skipReason}`);
 
 const N = Number(process.env['WREN_BUSY_N'] ?? 1_000_000);
 const HOLD = 9;
@@ -34,7 +31,7 @@ const PHASE_MS = 300_000;
 
 const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-describe.skipIf(skipReason !== null)('keepalives while wren is busy with a big table', () => {
+describeNetns('keepalives while wren is busy with a big table', [NETNS], () => {
   let lab: BenchLab | undefined;
   afterEach(async () => {
     await lab?.destroy();

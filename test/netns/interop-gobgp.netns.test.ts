@@ -9,11 +9,9 @@
 import { readFileSync } from 'node:fs';
 import type { DaemonSpec } from './lib/daemon.js';
 import { startGobgp, type GobgpDaemon } from './lib/gobgp.js';
-import { NODES, interopSkipReason, type PeerProbe } from './lib/interop.js';
+import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
-
-const skipReason = interopSkipReason(['gobgpd', 'gobgp', 'unshare']);
-if (skipReason) console.warn(`interop-gobgp.netns.test.ts skipped: ${skipReason}`);
+import { GOBGP_INSTALLED } from './lib/requirements.js';
 
 /** The fields of `gobgp neighbor <wren> -j` the tests read. */
 interface GobgpNeighbor {
@@ -61,7 +59,7 @@ const withIpv6NextHop = (role: 'ebgp' | 'ibgp', spec: DaemonSpec): DaemonSpec =>
 describeInterop({
   title: 'GoBGP 3',
   id: 'gobgp',
-  skipReason,
+  needs: interopNeeds(GOBGP_INSTALLED),
   freeze: (d) => d.pid,
   start: startGobgp,
   peerSpec: withIpv6NextHop,

@@ -19,7 +19,7 @@ import { tailFile } from './files.js';
 
 export { waitFor, WaitTimeout, type Check, type WaitOptions } from './wait.js';
 
-/** Why the netns layer cannot run here, or null when it can. Tests print it and skip. */
+/** Why the netns layer cannot run here, or null when it can: for scripts (capture-golden.mjs); tests use NETNS of requirements.ts. */
 export function netnsSkipReason(): string | null {
   if (process.platform !== 'linux') return `not Linux (platform ${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root (network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN)';
