@@ -7,7 +7,7 @@
  *     n2 ::12  wren, or FRR 8 with `neighbor fd00:192:168:1::11 capability extended-nexthop` (zebra on), pod 172.16.2.10
  *   one iBGP session between the IPv6 addresses, IPv4 and IPv6 unicast.
  *
- * wren offers the capability on every IPv6 session (src/daemon/speaker.ts). Checked: capability
+ * wren offers the capability on every IPv6 session (src/daemon/session-config.ts). Checked: capability
  * negotiated, IPv4 block's next hop is the owner's IPv6 address (BGP table and kernel, both ways),
  * IPv4 pod-to-pod ping through those routes.
  *
