@@ -191,9 +191,10 @@ export class FakeKernel implements KernelPort {
     };
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.closed = true;
     this.#listeners.clear();
+    return Promise.resolve();
   }
 
   get subscribers(): number {

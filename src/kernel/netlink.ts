@@ -295,14 +295,14 @@ export class NetlinkKernel implements KernelPort {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#writer.close();
     for (const s of this.#subs.keys()) s.socket.close();
     this.#subs.clear();
     this.#sock.socket.close();
     this.#dumpSock.socket.close();
+    await this.#writer.close();
   }
 
   #nextSeq(): number {

@@ -127,7 +127,8 @@ export interface KernelPort {
    * notifications keep coming. What another process changes meanwhile is found by the next scan.
    */
   holdRouteEvents(): () => void;
-  close(): void;
+  /** Releases the sockets (and the writer thread); resolves once they are closed. */
+  close(): Promise<void>;
 }
 
 export type KernelOp = 'add' | 'change' | 'remove' | 'list' | 'links' | 'subscribe';
