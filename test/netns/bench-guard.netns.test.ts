@@ -27,7 +27,7 @@ import { plan } from '../../src/bench/plan.js';
 import { clientAddress, clientBlock } from '../../src/bench/scenarios/reflector.js';
 import { buildRows, median } from '../../src/bench/stats.js';
 import { generateTable } from '../../src/bench/table.js';
-import { netnsSkipReason } from './lib/index.js';
+import { netnsSkipReason } from './lib/netns.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'dist', 'bench', 'main.js');

@@ -19,7 +19,7 @@ import { BenchLab, type BenchProcess } from '../../src/bench/netns.js';
 import { SpeakerHandle } from '../../src/bench/speaker/handle.js';
 import type { KeepaliveReport } from '../../src/bench/speaker/protocol.js';
 import { netnsSkipReason } from './lib/netns.js';
-import { WREN_CLI, WREN_ROOT } from './lib/wren.js';
+import { WREN_CLI, WREN_ROOT } from '../../tools/daemons/wren.js';
 
 /** The built speaker process (the test runs from src/, the speaker from dist/). */
 const SPEAKER = join(WREN_ROOT, 'dist', 'bench', 'speaker', 'main.js');

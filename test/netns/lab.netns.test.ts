@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fibRoutes, type FibRoute } from './lib/fib.js';
 import { netnsSkipReason, tryExec } from './lib/netns.js';
-import { WREN_ROOT } from './lib/wren.js';
+import { WREN_ROOT } from '../../tools/daemons/wren.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`lab.netns.test.ts skipped: ${skipReason}`);

@@ -22,8 +22,8 @@ import {
   type LearnedRoute,
   type RouteAttributes,
 } from './daemon.js';
-import { describeLogs } from './files.js';
-import { exec, tryExec, type Lab, type LabProcess } from './netns.js';
+import { describeLogs } from '../kit/files.js';
+import { exec, tryExec, type Lab, type LabProcess } from '../kit/netns.js';
 
 export const GOBGP_API_PORT = 50051;
 

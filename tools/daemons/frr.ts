@@ -27,8 +27,8 @@ import {
   type NeighborSpec,
   type RouteAttributes,
 } from './daemon.js';
-import { describeLogs } from './files.js';
-import { exec, tryExec, type Lab, type LabProcess } from './netns.js';
+import { describeLogs } from '../kit/files.js';
+import { exec, tryExec, type Lab, type LabProcess } from '../kit/netns.js';
 
 export const FRR_BIN = '/usr/lib/frr';
 /** The unprivileged user FRR's packages create; it is in the frrvty group FRR checks for. */

@@ -11,12 +11,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { familyOf, nsTag, spawnReady, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute } from './daemon.js';
-import type { KernelStatusView } from '../../../src/control/protocol.js';
-import { describeLogs } from './files.js';
-import { exec, type Lab, type LabProcess } from './netns.js';
+import type { KernelStatusView } from '../../src/control/protocol.js';
+import { describeLogs } from '../kit/files.js';
+import { exec, type Lab, type LabProcess } from '../kit/netns.js';
+import { WREN_CLI } from '../kit/paths.js';
 
-export const WREN_ROOT = join(import.meta.dirname, '..', '..', '..');
-export const WREN_CLI = join(WREN_ROOT, 'dist', 'cli', 'main.js');
+/** The checkout, and the product build's CLI that runs as wren. */
+export { REPO_ROOT as WREN_ROOT, WREN_CLI } from '../kit/paths.js';
 
 export interface WrenSpec extends DaemonSpec {
   /** Merged over the generated top-level config (shallow per key; objects merged one level). */

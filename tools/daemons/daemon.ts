@@ -2,9 +2,9 @@
  * What the BIRD 2, BIRD 1.6, FRR and GoBGP drivers share: the small typed spec a test writes, the handle a
  * driver returns, and waits that put the daemon's log tail into their error.
  */
-import { describeLogs } from './files.js';
-import type { Lab, LabProcess } from './netns.js';
-import { waitFor } from './wait.js';
+import { describeLogs } from '../kit/files.js';
+import type { Lab, LabProcess } from '../kit/netns.js';
+import { waitFor } from '../kit/wait.js';
 
 export type Family = 'ipv4' | 'ipv6';
 export type DaemonKind = 'bird' | 'bird1' | 'frr' | 'gobgp' | 'openbgpd' | 'wren';

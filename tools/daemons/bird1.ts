@@ -25,12 +25,13 @@ import {
   type LearnedRoute,
   type NeighborSpec,
 } from './daemon.js';
-import { describeLogs } from './files.js';
-import { exec, tryExec, type Lab, type LabProcess } from './netns.js';
+import { describeLogs } from '../kit/files.js';
+import { exec, tryExec, type Lab, type LabProcess } from '../kit/netns.js';
 import { parseBirdBgpState, type BirdPaths } from './bird.js';
+import { REPO_ROOT } from '../kit/paths.js';
 
 /** Where scripts/setup-bird1.sh unpacks the `bird` package (its `usr/sbin` holds the four programs). */
-export const BIRD1_DIR = process.env['WREN_BIRD1_DIR'] ?? join(import.meta.dirname, '..', '..', '..', '.cache', 'bird1');
+export const BIRD1_DIR = process.env['WREN_BIRD1_DIR'] ?? join(REPO_ROOT, '.cache', 'bird1');
 const SBIN = join(BIRD1_DIR, 'usr', 'sbin');
 
 /** The daemon and client of one family: `bird`/`birdc` for IPv4, `bird6`/`birdc6` for IPv6. */
@@ -108,7 +109,7 @@ export function bird1Config(spec: DaemonSpec, family: Family, paths: Pick<BirdPa
   for (const n of neighbors) checkNeighbor(n, family);
   const gr = spec.gracefulRestart === true;
   const out: string[] = [
-    '# Calico-like BIRD 1.6 configuration (calico-node confd templates), written by test/netns/lib/bird1.ts',
+    '# Calico-like BIRD 1.6 configuration (calico-node confd templates), written by tools/daemons/bird1.ts',
     `log ${quote(paths.log)} all;`,
     `router id ${spec.routerId};`,
     '',

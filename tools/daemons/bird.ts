@@ -20,8 +20,8 @@ import {
   type NeighborSpec,
   type RouteAttributes,
 } from './daemon.js';
-import { describeLogs } from './files.js';
-import { exec, tryExec, type Lab, type LabProcess } from './netns.js';
+import { describeLogs } from '../kit/files.js';
+import { exec, tryExec, type Lab, type LabProcess } from '../kit/netns.js';
 
 export interface BirdPaths {
   readonly dir: string;

@@ -20,8 +20,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { familiesOf, familyOf, nsTag, spawnReady, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute, type RouteAttributes } from './daemon.js';
-import { describeLogs } from './files.js';
-import { exec, tryExec, type Lab, type LabProcess } from './netns.js';
+import { describeLogs } from '../kit/files.js';
+import { exec, tryExec, type Lab, type LabProcess } from '../kit/netns.js';
 
 /** OpenBGPD's chroot (the `_openbgpd` user's home); normally made by its systemd unit. */
 export const OPENBGPD_RUN_DIR = '/run/openbgpd';
