@@ -96,7 +96,7 @@ export function birdConfig(spec: DaemonSpec, paths: Pick<BirdPaths, 'log'>, orig
   const v4 = originate.filter((p) => familyOf(p) === 'ipv4');
   const v6 = originate.filter((p) => familyOf(p) === 'ipv6');
   const parts = [
-    `log ${quote(paths.log)} all;`,
+    `log ${quote(paths.log)} ${spec.quietLogs ? '{ warning, error, fatal }' : 'all'};`,
     `router id ${spec.routerId};`,
     'protocol device { scan time 2; }',
     // Connected routes let iBGP next hops resolve (gateway recursive); they are never exported.
@@ -106,7 +106,7 @@ export function birdConfig(spec: DaemonSpec, paths: Pick<BirdPaths, 'log'>, orig
   ];
   if (spec.kernel) {
     for (const f of ['ipv4', 'ipv6'] as const) {
-      parts.push(`protocol kernel kernel${f.slice(-1)} { ${f} { import all; export where source != RTS_DEVICE; }; learn; scan time 2; }`);
+      parts.push(`protocol kernel kernel${f.slice(-1)} { ${f} { import all; export where source != RTS_DEVICE; }; learn; scan time ${spec.kernelScanTime ?? 2}; }`);
     }
   }
   for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n));
@@ -206,6 +206,10 @@ export class BirdDaemon implements BgpDaemon {
 
   get pid(): number | undefined {
     return this.#proc?.pid;
+  }
+
+  get processes(): readonly LabProcess[] {
+    return this.#proc ? [this.#proc] : [];
   }
 
   async start(): Promise<void> {

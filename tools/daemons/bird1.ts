@@ -110,7 +110,7 @@ export function bird1Config(spec: DaemonSpec, family: Family, paths: Pick<BirdPa
   const gr = spec.gracefulRestart === true;
   const out: string[] = [
     '# Calico-like BIRD 1.6 configuration (calico-node confd templates), written by tools/daemons/bird1.ts',
-    `log ${quote(paths.log)} all;`,
+    `log ${quote(paths.log)} ${spec.quietLogs ? '{ warning, error, fatal }' : 'all'};`,
     `router id ${spec.routerId};`,
     '',
     '# bird_aggr.cfg: the IP blocks of this host',
@@ -138,7 +138,7 @@ export function bird1Config(spec: DaemonSpec, family: Family, paths: Pick<BirdPa
       'protocol kernel {',
       '  learn;             # Learn all alien routes from the kernel',
       "  persist;           # Don't remove routes on bird shutdown",
-      '  scan time 2;       # Scan kernel routing table every 2 seconds',
+      `  scan time ${spec.kernelScanTime ?? 2};       # Scan kernel routing table every ${spec.kernelScanTime ?? 2} seconds`,
       '  import all;',
       '  export filter calico_kernel_programming;',
       ...(gr ? ['  graceful restart;'] : []),
@@ -279,6 +279,10 @@ export class Bird1Daemon implements BgpDaemon {
   /** PID of `bird` (or of `bird6` when there is no IPv4 daemon), e.g. to SIGSTOP it in a test. */
   get pid(): number | undefined {
     return this.#instances[0]?.proc?.pid;
+  }
+
+  get processes(): readonly LabProcess[] {
+    return this.#instances.flatMap((i) => (i.proc ? [i.proc] : []));
   }
 
   /** PID of the daemon of one family. */

@@ -1,6 +1,7 @@
 /**
- * What the BIRD 2, BIRD 1.6, FRR and GoBGP drivers share: the small typed spec a test writes, the handle a
- * driver returns, and waits that put the daemon's log tail into their error.
+ * What the daemon drivers (BIRD 2, BIRD 1.6, FRR, GoBGP, OpenBGPD, wren) share: the small typed spec
+ * a test or the bench writes, the handle a driver returns, and waits that put the daemon's log tail
+ * into their error.
  */
 import { describeLogs } from '../kit/files.js';
 import type { Lab, LabProcess } from '../kit/netns.js';
@@ -88,6 +89,17 @@ export interface DaemonSpec {
   readonly hostname?: string;
   /** Directory name under lab.dir. Default `<kind>-<ns tag>`. */
   readonly name?: string;
+  /**
+   * Log warnings and errors only: the bench, where logging must cost nothing. By default the
+   * daemons log everything, so a failing test explains itself. OpenBGPD ignores it.
+   */
+  readonly quietLogs?: boolean;
+  /**
+   * Seconds between the kernel protocol's scans of the FIB (BIRD 2 and 1.6). Default 2, so tests
+   * see kernel changes quickly; the bench leaves it at BIRD's own default (60) because a scan of a
+   * million routes costs seconds of CPU.
+   */
+  readonly kernelScanTime?: number;
 }
 
 /** A best route learned from a BGP neighbor (locally originated routes are left out). */
@@ -110,6 +122,8 @@ export interface BgpDaemon {
   /** Its config, sockets, pid files and logs. */
   readonly dir: string;
   readonly logFiles: readonly string[];
+  /** Its processes while started (FRR: bgpd, then zebra; BIRD 1.6: bird, then bird6). */
+  readonly processes: readonly LabProcess[];
   /** Best routes learned over BGP in one family. */
   routes(family: Family): LearnedRoute[];
   /** 'Established', or the daemon's word for another state ('Active', 'Idle', 'Connect', ...). */

@@ -29,6 +29,7 @@ import {
 } from './daemon.js';
 import { describeLogs } from '../kit/files.js';
 import { exec, tryExec, type Lab, type LabProcess } from '../kit/netns.js';
+import { waitFor } from '../kit/wait.js';
 
 export const FRR_BIN = '/usr/lib/frr';
 /** The unprivileged user FRR's packages create; it is in the frrvty group FRR checks for. */
@@ -156,6 +157,19 @@ export function frrLearnedPrefixes(json: string): string[] {
     .map(([prefix]) => prefix);
 }
 
+/** True when `show bgp summary json` lists `count` distinct peers (over every address family) and none is Idle. */
+export function frrPeersStarted(json: string, count: number): boolean {
+  let j: Record<string, { peers?: Record<string, { state?: string }> } | null>;
+  try {
+    j = JSON.parse(json) as typeof j;
+  } catch {
+    return false;
+  }
+  const states = new Map<string, string | undefined>();
+  for (const af of Object.values(j)) for (const [address, p] of Object.entries(af?.peers ?? {})) states.set(address, p.state);
+  return states.size === count && [...states.values()].every((s) => s !== undefined && s !== 'Idle');
+}
+
 export class FrrDaemon implements BgpDaemon {
   readonly kind = 'frr';
   readonly spec: DaemonSpec;
@@ -168,6 +182,15 @@ export class FrrDaemon implements BgpDaemon {
   /** PID of bgpd (e.g. to SIGSTOP it in a test). */
   get pid(): number | undefined {
     return this.#bgpd?.pid;
+  }
+
+  /** bgpd, then zebra. */
+  get processes(): readonly LabProcess[] {
+    return [this.#bgpd, this.#zebra].filter((p): p is LabProcess => p !== undefined);
+  }
+
+  get bgpd(): LabProcess | undefined {
+    return this.#bgpd;
   }
 
   constructor(lab: Lab, spec: DaemonSpec) {
@@ -206,7 +229,7 @@ export class FrrDaemon implements BgpDaemon {
     writeFileSync(p.zebraConfig, `hostname ${this.spec.hostname ?? 'frr'}\n`);
     writeFileSync(p.bgpdConfig, frrBgpdConfig(this.spec, this.#originate));
     exec(null, 'chown', ['-R', `${FRR_USER}:${FRR_USER}`, p.dir]);
-    const common = ['-u', FRR_USER, '-g', FRR_USER, '-z', p.zserv, '--vty_socket', p.dir, '-P', '0'];
+    const common = ['-u', FRR_USER, '-g', FRR_USER, '-z', p.zserv, '--vty_socket', p.dir, '-P', '0', ...(this.spec.quietLogs ? ['--log-level', 'warnings'] : [])];
     this.#zebra = await spawnReady(
       this.#lab,
       {
@@ -231,6 +254,23 @@ export class FrrDaemon implements BgpDaemon {
       },
       () => existsSync(join(p.dir, 'bgpd.vty')) && tryExec(null, 'vtysh', this.#vtyArgs(['show bgp summary json'])).status === 0,
     );
+  }
+
+  /**
+   * Waits until every neighbor has left Idle: bgpd starts its peers on a timer about a second after
+   * startup, and a connection accepted around that moment was seen closed right after Established
+   * (the bench, whose speakers connect at once, waits for this).
+   */
+  async waitPeersStarted(timeoutMs = 30_000): Promise<void> {
+    try {
+      await waitFor(() => frrPeersStarted(tryExec(null, 'vtysh', this.#vtyArgs(['show bgp summary json']), { timeoutMs: 10_000 }).stdout, this.spec.neighbors.length), {
+        what: `bgpd in ${this.spec.ns} to start its ${this.spec.neighbors.length} peers`,
+        timeoutMs,
+        intervalMs: 50,
+      });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${this.describeLogs()}`);
+    }
   }
 
   /** Runs vtysh commands against this bgpd (each string one `-c`); throws with FRR's answer. */

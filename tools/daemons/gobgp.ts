@@ -170,6 +170,10 @@ export class GobgpDaemon implements BgpDaemon {
     return this.#proc?.pid;
   }
 
+  get processes(): readonly LabProcess[] {
+    return this.#proc ? [this.#proc] : [];
+  }
+
   constructor(lab: Lab, spec: DaemonSpec) {
     if (spec.kernel) throw new Error('gobgp driver: GoBGP has no FIB programming (kernel: true is not possible)');
     if (spec.aggregates?.length) throw new Error('gobgp driver: GoBGP does not aggregate');
@@ -191,7 +195,7 @@ export class GobgpDaemon implements BgpDaemon {
 
   async start(): Promise<void> {
     writeFileSync(this.paths.config, gobgpConfig(this.spec));
-    const daemon = ['gobgpd', '-f', this.paths.config, '-t', 'toml', '--api-hosts', `127.0.0.1:${GOBGP_API_PORT}`, '--pprof-disable'];
+    const daemon = ['gobgpd', '-f', this.paths.config, '-t', 'toml', '--api-hosts', `127.0.0.1:${GOBGP_API_PORT}`, '--pprof-disable', ...(this.spec.quietLogs ? ['-l', 'warn'] : [])];
     const host = this.spec.hostname ?? 'gobgp';
     if (!/^[a-z0-9.-]+$/i.test(host)) throw new Error(`bad hostname ${host}`);
     this.#proc = await spawnReady(

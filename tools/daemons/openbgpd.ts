@@ -140,6 +140,10 @@ export class OpenbgpdDaemon implements BgpDaemon {
     return this.#proc?.pid;
   }
 
+  get processes(): readonly LabProcess[] {
+    return this.#proc ? [this.#proc] : [];
+  }
+
   constructor(lab: Lab, spec: DaemonSpec) {
     this.#lab = lab;
     this.spec = spec;

@@ -24,8 +24,10 @@ export interface WrenSpec extends DaemonSpec {
   readonly extra?: Readonly<Record<string, unknown>>;
   /** Merged over each generated peer entry, by neighbour address. */
   readonly peerExtra?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** Log level (default "debug", so failures explain themselves). */
+  /** Log level (default "debug", so failures explain themselves; "warn" with quietLogs). */
   readonly logLevel?: string;
+  /** Flags for node before the CLI (`--cpu-prof --cpu-prof-dir DIR` in the bench). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface RouteView {
@@ -77,7 +79,7 @@ export function wrenConfig(spec: WrenSpec, socket: string): Record<string, unkno
     gracefulRestart: { enabled: spec.gracefulRestart ?? true },
     kernel: { enabled: spec.kernel ?? false, convergenceTimeout: 10 },
     control: { socket },
-    log: { level: spec.logLevel ?? 'debug' },
+    log: { level: spec.logLevel ?? (spec.quietLogs ? 'warn' : 'debug') },
   };
   for (const [k, v] of Object.entries(spec.extra ?? {})) {
     const cur = base[k];
@@ -115,6 +117,9 @@ export class WrenDaemon implements BgpDaemon {
   get process(): LabProcess | undefined {
     return this.#proc;
   }
+  get processes(): readonly LabProcess[] {
+    return this.#proc ? [this.#proc] : [];
+  }
 
   writeConfig(): void {
     writeFileSync(this.paths.config, `${JSON.stringify(wrenConfig(this.spec, this.paths.socket), null, 2)}\n`);
@@ -127,7 +132,7 @@ export class WrenDaemon implements BgpDaemon {
     if (check.status !== 0) throw new Error(`wren check failed:\n${check.stdout}${check.stderr}`);
     this.#proc = await spawnReady(
       this.#lab,
-      { ns: this.spec.ns, cmd: process.execPath, argv: [WREN_CLI, 'run', '--config', this.paths.config], logFile: this.paths.log, name: `wren in ${this.spec.ns}`, logs: this.logFiles },
+      { ns: this.spec.ns, cmd: process.execPath, argv: [...(this.spec.nodeArgs ?? []), WREN_CLI, 'run', '--config', this.paths.config], logFile: this.paths.log, name: `wren in ${this.spec.ns}`, logs: this.logFiles },
       () => existsSync(this.paths.socket) && this.#cli(['show', 'peers', '--json'], true) !== null,
     );
   }
@@ -200,8 +205,9 @@ export class WrenDaemon implements BgpDaemon {
     this.#cli(['peer', 'refresh', peerAddress]);
   }
 
-  async stop(): Promise<void> {
-    await this.#proc?.stop(12_000);
+  /** SIGTERM (a planned restart; wren bounds it at 10 s), SIGKILL after graceMs. */
+  async stop(graceMs = 12_000): Promise<void> {
+    await this.#proc?.stop(graceMs);
   }
   async restart(): Promise<void> {
     await this.stop();

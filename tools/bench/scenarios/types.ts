@@ -1,5 +1,5 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
-import type { DutKind } from '../duts/types.js';
+import type { DutKind } from '../dut.js';
 
 export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec';
 export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];

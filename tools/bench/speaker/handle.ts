@@ -5,26 +5,27 @@
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { BenchLab, BenchProcess } from '../netns.js';
+import type { Lab, LabProcess } from '../../kit/netns.js';
+import { builtTool } from '../../kit/paths.js';
 import type { SpeakerCommand, SpeakerEvent, SpeakerInit } from './protocol.js';
 
-export const SPEAKER_JS = join(import.meta.dirname, 'main.js');
+/** The built speaker (`npm run build`), whether this module runs built or as TypeScript (a netns test). */
+export const SPEAKER_JS = builtTool('bench/speaker/main.js');
 
 type Waiter = { readonly match: (e: SpeakerEvent) => boolean; resolve: (e: SpeakerEvent) => void; reject: (e: Error) => void };
 
 export class SpeakerHandle {
   readonly name: string;
-  readonly proc: BenchProcess;
+  readonly proc: LabProcess;
   readonly #waiters = new Set<Waiter>();
   readonly #backlog: SpeakerEvent[] = [];
   #failure: Error | undefined;
 
-  /** `script`: the built speaker (default: beside this file; tests running from src/ pass dist's). */
-  constructor(lab: BenchLab, ns: string, name: string, script = SPEAKER_JS) {
+  constructor(lab: Lab, ns: string, name: string, script = SPEAKER_JS) {
     this.name = name;
     // A large heap: the feeder holds a 1M-prefix table and its encoding.
-    this.proc = lab.spawn(ns, name, process.execPath, ['--max-old-space-size=8192', script], { logFile: join(lab.dir, `${name}.log`), pipe: true });
-    const out = this.proc.child.stdout;
+    this.proc = lab.spawn(ns, process.execPath, ['--max-old-space-size=8192', script], { logFile: join(lab.dir, `${name}.log`), name, pipe: true });
+    const out = this.proc.stdout;
     if (!out) throw new Error(`${name}: no stdout pipe`);
     createInterface({ input: out }).on('line', (line) => {
       let e: SpeakerEvent;
@@ -35,7 +36,7 @@ export class SpeakerHandle {
       }
       this.#dispatch(e);
     });
-    this.proc.child.stdin?.on('error', () => undefined);
+    this.proc.stdin?.on('error', () => undefined);
     void this.proc.exited.then(() => this.#failAll(new Error(`${name} exited (${this.proc.status})`)));
   }
 
@@ -65,7 +66,7 @@ export class SpeakerHandle {
 
   send(cmd: SpeakerCommand): void {
     if (this.#failure) throw this.#failure;
-    this.proc.child.stdin?.write(`${JSON.stringify(cmd)}\n`);
+    this.proc.stdin?.write(`${JSON.stringify(cmd)}\n`);
   }
 
   /** Waits for the next event of `kind` (one that arrived earlier and was not consumed counts). */
@@ -115,7 +116,7 @@ export class SpeakerHandle {
 
   async close(): Promise<void> {
     if (this.proc.running && !this.#failure) this.send({ cmd: 'close' });
-    this.proc.child.stdin?.end();
+    this.proc.stdin?.end();
     await this.proc.stop(3000);
   }
 }

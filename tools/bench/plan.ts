@@ -3,7 +3,7 @@
  * machine noise over the subjects (each run goes through every subject; the starting subject
  * rotates from run to run).
  */
-import type { DutKind } from './duts/types.js';
+import type { DutKind } from './dut.js';
 import type { ScenarioName, Subject } from './scenarios/types.js';
 
 export interface PlanOptions {

@@ -5,7 +5,7 @@
  * the bench's sessions negotiate IPv4 unicast only, without ADD-PATH, so nothing else carries IPv4
  * prefixes. Bounds are checked; a malformed message throws (the sink reports it and stops).
  */
-import { HEADER_LEN } from '../codec/constants.js';
+import { HEADER_LEN } from '../../src/codec/constants.js';
 
 export interface PrefixSink {
   withdraw(key: number): void;

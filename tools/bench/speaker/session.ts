@@ -8,10 +8,10 @@
  * connects to a daemon that is configured to accept it, and any error ends the run.
  */
 import { connect, type Socket } from 'node:net';
-import { AS_TRANS, BGP_VERSION, MsgType, notificationName } from '../../codec/constants.js';
-import { Framer } from '../../codec/framer.js';
-import { decodeMessage, encodeMessage, KEEPALIVE_MESSAGE } from '../../codec/message.js';
-import type { Capability, CodecContext, OpenMsg } from '../../codec/types.js';
+import { AS_TRANS, BGP_VERSION, MsgType, notificationName } from '../../../src/codec/constants.js';
+import { Framer } from '../../../src/codec/framer.js';
+import { decodeMessage, encodeMessage, KEEPALIVE_MESSAGE } from '../../../src/codec/message.js';
+import type { Capability, CodecContext, OpenMsg } from '../../../src/codec/types.js';
 
 export interface SessionOptions {
   readonly remote: string;

@@ -4,8 +4,8 @@
  * 4096-octet UPDATEs). Messages are concatenated into large chunks so that sending is only
  * `socket.write`.
  */
-import { encodeUpdates } from '../codec/pack.js';
-import type { CodecContext } from '../codec/types.js';
+import { encodeUpdates } from '../../src/codec/pack.js';
+import type { CodecContext } from '../../src/codec/types.js';
 import type { RouteGroup } from './table.js';
 
 /** Concatenated messages, in chunks of about chunkBytes. */

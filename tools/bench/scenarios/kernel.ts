@@ -12,10 +12,10 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDut } from '../duts/index.js';
-import { dutGone, logTails, type Dut, type DutKind } from '../duts/types.js';
+import type { Lab } from '../../kit/netns.js';
+import { dutGone, dutLogs, startDut, type Dut, type DutKind } from '../dut.js';
 import { fibPrefixes, pollFib, protocolRouteCount } from '../fib-count.js';
-import { BenchLab } from '../netns.js';
+import { benchLab } from '../lab.js';
 import { sample } from '../proc-stats.js';
 import { SpeakerHandle } from '../speaker/handle.js';
 import { generateTable } from '../table.js';
@@ -36,7 +36,7 @@ function runFile(cmd: string, args: readonly string[], timeoutMs: number): Promi
   });
 }
 
-async function ipBatchFloor(lab: BenchLab, dutNs: string, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {
+async function ipBatchFloor(lab: Lab, dutNs: string, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {
   const groups = generateTable({ n, seed: o.seed, firstAs: FEED_AS, nextHop: '10.0.1.2', avoidAs: [DUT_AS] });
   const prefixes = groups.flatMap((g) => g.prefixes);
   const add = join(lab.dir, 'add.batch');
@@ -58,8 +58,7 @@ async function ipBatchFloor(lab: BenchLab, dutNs: string, n: number, run: number
 }
 
 export async function runKernel(subject: Subject, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {
-  const lab = new BenchLab('kernel');
-  lab.keepFiles = o.keep;
+  const lab = benchLab('kernel', o.keep);
   let dut: Dut | undefined;
   let feeder: SpeakerHandle | undefined;
   const info: Record<string, number | string> = {};
@@ -124,11 +123,11 @@ export async function runKernel(subject: Subject, n: number, run: number, o: Sce
     };
   } catch (err) {
     let why = err instanceof Error ? err.message : String(err);
-    if (dut) why += `\n${logTails(dut.logFiles, 10)}`;
+    if (dut) why += `\n${dutLogs(dut)}`;
     return { scenario: 'kernel', subject, size: n, run, metrics: {}, error: why, info };
   } finally {
     await feeder?.close().catch(() => undefined);
     await dut?.stop().catch(() => undefined);
-    await lab.destroy();
+    await lab.destroy().catch((err: unknown) => o.log(`kernel: ${String(err)}`));
   }
 }

@@ -20,11 +20,11 @@ import { dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { readProfile, summarizeProfile, formatProfile, type ProfileSummary } from './cpu-profile.js';
 import { writeDoc } from './doc.js';
-import { dutProblem } from './duts/index.js';
-import { DUT_KINDS, type DutKind } from './duts/types.js';
+import { netnsProblem } from '../kit/netns.js';
+import { REPO_ROOT } from '../kit/paths.js';
+import { DUT_KINDS, dutProblem, type DutKind } from './dut.js';
 import { failures, num, textTable } from './format.js';
 import { machineInfo } from './machine.js';
-import { netnsProblem } from './netns.js';
 import { plan, subjectsFor, type Cell } from './plan.js';
 import { runCodec } from './scenarios/codec.js';
 import { runInout } from './scenarios/inout.js';
@@ -33,7 +33,7 @@ import { runReflector } from './scenarios/reflector.js';
 import { SCENARIOS, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
 import { buildRows } from './stats.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = REPO_ROOT;
 
 const list =
   <T extends string>(allowed: readonly T[], what: string) =>

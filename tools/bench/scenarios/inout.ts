@@ -9,10 +9,8 @@
  * (withdraw_s), the DUT's peak RSS (VmHWM) and its CPU seconds (utime + stime) over both phases.
  */
 import { sample } from '../proc-stats.js';
-import { BenchLab } from '../netns.js';
-import { startDut } from '../duts/index.js';
-import type { Dut, DutKind } from '../duts/types.js';
-import { logTails } from '../duts/types.js';
+import { dutLogs, startDut, type Dut, type DutKind } from '../dut.js';
+import { benchLab } from '../lab.js';
 import { SpeakerHandle } from '../speaker/handle.js';
 import { MB, secondsBetween, type RunResult, type ScenarioOptions } from './types.js';
 
@@ -27,8 +25,7 @@ const SINK_AS = 65002;
 export const phaseTimeoutMs = (n: number, o: ScenarioOptions): number => Math.round((60_000 + n * 0.6) * o.timeoutScale);
 
 export async function runInout(kind: DutKind, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {
-  const lab = new BenchLab('inout');
-  lab.keepFiles = o.keep;
+  const lab = benchLab('inout', o.keep);
   let dut: Dut | undefined;
   const speakers: SpeakerHandle[] = [];
   const info: Record<string, number | string> = {};
@@ -94,11 +91,11 @@ export async function runInout(kind: DutKind, n: number, run: number, o: Scenari
     let why = err instanceof Error ? err.message : String(err);
     const held = await speakers[0]?.status();
     if (held) why += ` (sink: ${JSON.stringify(held)})`;
-    if (dut) why += `\n${logTails(dut.logFiles, 10)}`;
+    if (dut) why += `\n${dutLogs(dut)}`;
     return { scenario: 'inout', subject: kind, size: n, run, metrics: {}, error: why, info };
   } finally {
     await Promise.allSettled(speakers.map((s) => s.close()));
     await dut?.stop().catch(() => undefined);
-    await lab.destroy();
+    await lab.destroy().catch((err: unknown) => o.log(`inout: ${String(err)}`));
   }
 }

@@ -2,7 +2,7 @@
 /**
  * In-process RIB micro-benchmark (no sockets, no namespaces, deterministic input).
  *
- *   npm run build && node --expose-gc dist/bench/rib-micro.js [--n 1000000] [--clients 1000] [--only inout|reflector] [--lazy] [--runs 3]
+ *   npm run build && node --expose-gc dist-tools/tools/bench/rib-micro.js [--n 1000000] [--clients 1000] [--only inout|reflector] [--lazy] [--runs 3]
  *
  * inout: N IPv4 /24s from one eBGP peer (A), about one attribute set per 4 prefixes (AS paths of 2 to
  * 6 ASes, two communities), sent as real UPDATEs: encoded with the codec's encodeUpdates, decoded with
@@ -15,12 +15,12 @@
  * receive all + decide + pull everything for every client.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { encodeUpdates } from '../codec/pack.js';
-import { decodeMessage } from '../codec/message.js';
-import type { CodecContext, PathAttrs, UpdateMsg } from '../codec/types.js';
-import { validateUpdate } from '../codec/validate.js';
-import { Rib } from '../rib/rib.js';
-import type { RibPeerConfig, RibSessionInfo } from '../rib/types.js';
+import { encodeUpdates } from '../../src/codec/pack.js';
+import { decodeMessage } from '../../src/codec/message.js';
+import type { CodecContext, PathAttrs, UpdateMsg } from '../../src/codec/types.js';
+import { validateUpdate } from '../../src/codec/validate.js';
+import { Rib } from '../../src/rib/rib.js';
+import type { RibPeerConfig, RibSessionInfo } from '../../src/rib/types.js';
 
 const CTX: CodecContext = { as4: true, extendedMessage: false, addPathRx: new Set(), addPathTx: new Set() };
 const LOCAL_AS = 65000;

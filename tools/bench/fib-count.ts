@@ -8,7 +8,7 @@
  * `ip route show proto P` that exactly the expected number of routes carry the DUT's protocol id.
  */
 import { execFile } from 'node:child_process';
-import { exec } from './netns.js';
+import { exec } from '../kit/netns.js';
 
 /** "Prefixes:" of the first table (Main) in fib_triestat. */
 export function parseTrieStat(text: string): number {
@@ -35,7 +35,7 @@ export function fibPrefixes(ns: string): Promise<number> {
 
 /** IPv4 routes in ns's main table with rtm_protocol `proto` (slow for big tables: not for polling). */
 export function protocolRouteCount(ns: string, proto: number): number {
-  const out = exec(null, 'ip', ['-n', ns, '-4', 'route', 'show', 'table', 'main', 'proto', String(proto)], 120_000);
+  const out = exec(null, 'ip', ['-n', ns, '-4', 'route', 'show', 'table', 'main', 'proto', String(proto)], { timeoutMs: 120_000 });
   let n = 0;
   for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n', i + 1)) n++;
   return n;

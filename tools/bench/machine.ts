@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
-import { dutVersions } from './duts/index.js';
-import type { DutKind } from './duts/types.js';
+import { REPO_ROOT } from '../kit/paths.js';
+import { dutVersions, type DutKind } from './dut.js';
 
 export interface MachineInfo {
   readonly cpu: string;
@@ -28,7 +28,7 @@ function osName(): string {
 
 export function wrenVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

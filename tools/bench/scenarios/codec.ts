@@ -5,9 +5,9 @@
  * a socket delivers) and every message decoded with `decodeMessage`. Measured: prefixes per second
  * each way. A small warm-up pass runs first so the JIT has seen the code.
  */
-import { Framer } from '../../codec/framer.js';
-import { decodeMessage } from '../../codec/message.js';
-import type { CodecContext } from '../../codec/types.js';
+import { Framer } from '../../../src/codec/framer.js';
+import { decodeMessage } from '../../../src/codec/message.js';
+import type { CodecContext } from '../../../src/codec/types.js';
 import { encodeAnnouncements } from '../feed.js';
 import { generateTable, type RouteGroup } from '../table.js';
 import type { RunResult, ScenarioOptions } from './types.js';

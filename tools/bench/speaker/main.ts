@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * A bench speaker process (feeder, sink or reflector clients), started by the harness inside a
- * network namespace: `ip netns exec NS node dist/bench/speaker/main.js`. Commands arrive as JSON
+ * network namespace: `ip netns exec NS node dist-tools/tools/bench/speaker/main.js`. Commands arrive as JSON
  * lines on stdin, events leave as JSON lines on stdout (protocol.ts). It exits when stdin closes,
  * so it never outlives the harness.
  */

@@ -8,9 +8,9 @@
  * - clients: K iBGP sessions from K addresses; each announces its /26 and keeps the set of blocks it
  *   received; "reached" once every client holds the K - 1 blocks of the others.
  */
-import { decodeMessage } from '../../codec/message.js';
-import { encodeUpdates } from '../../codec/pack.js';
-import { parsePrefix4 } from '../../codec/nlri.js';
+import { decodeMessage } from '../../../src/codec/message.js';
+import { encodeUpdates } from '../../../src/codec/pack.js';
+import { parsePrefix4 } from '../../../src/codec/nlri.js';
 import { encodeAnnouncements, encodeWithdrawals, type WireFeed } from '../feed.js';
 import { walkUpdate } from '../nlri-walk.js';
 import { generateTable } from '../table.js';

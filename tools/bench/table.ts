@@ -3,8 +3,8 @@
  * set per about 4 prefixes, AS paths of 2..6 hops starting with the feeder's AS, communities on most
  * sets, a MED on some. Same seed, same table, on every machine.
  */
-import type { PathAttrs } from '../codec/types.js';
-import { prng } from '../util/prng.js';
+import type { PathAttrs } from '../../src/codec/types.js';
+import { prng } from '../../src/util/prng.js';
 
 export interface RouteGroup {
   /** Prefixes sharing one attribute set, as "a.b.c.d/len". */

@@ -9,9 +9,8 @@
  * blocks of the others (its own is never reflected back to it), the time to establish the K
  * sessions, and the DUT's peak RSS and CPU seconds (establishment included).
  */
-import { startDut } from '../duts/index.js';
-import { logTails, type Dut, type DutKind } from '../duts/types.js';
-import { BenchLab } from '../netns.js';
+import { dutLogs, startDut, type Dut, type DutKind } from '../dut.js';
+import { benchLab } from '../lab.js';
 import { sample } from '../proc-stats.js';
 import { SpeakerHandle } from '../speaker/handle.js';
 import { EOR_TIMEOUT_MS, HOLD_TIME } from './inout.js';
@@ -29,8 +28,7 @@ export function clientBlock(i: number): string {
 }
 
 export async function runReflector(kind: DutKind, k: number, run: number, o: ScenarioOptions): Promise<RunResult> {
-  const lab = new BenchLab('rr');
-  lab.keepFiles = o.keep;
+  const lab = benchLab('rr', o.keep);
   let dut: Dut | undefined;
   let clients: SpeakerHandle | undefined;
   const info: Record<string, number | string> = {};
@@ -82,11 +80,11 @@ export async function runReflector(kind: DutKind, k: number, run: number, o: Sce
     let why = err instanceof Error ? err.message : String(err);
     const st = await clients?.status();
     if (st) why += ` (clients: ${JSON.stringify(st)})`;
-    if (dut) why += `\n${logTails(dut.logFiles, 10)}`;
+    if (dut) why += `\n${dutLogs(dut)}`;
     return { scenario: 'reflector', subject: kind, size: k, run, metrics: {}, error: why, info };
   } finally {
     await clients?.close().catch(() => undefined);
     await dut?.stop().catch(() => undefined);
-    await lab.destroy();
+    await lab.destroy().catch((err: unknown) => o.log(`reflector: ${String(err)}`));
   }
 }
