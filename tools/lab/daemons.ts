@@ -1,25 +1,27 @@
 /**
  * The lab's wren daemons: one per host namespace, full iBGP mesh (AS 64512, as Calico's default),
  * each originating its pod block (IPv4, plus an IPv6 block to show IPv6 programming), installing
- * learned routes as `proto bird`, with a blackhole for its own block. Files live in /run/wren-lab/<name>/.
+ * learned routes as `proto bird`, with a blackhole for its own block. Files live in
+ * /run/wren-lab/<name>/: each host's config, control socket, log and the PID `down` stops.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerStatus } from '../control/protocol.js';
-import { request } from '../control/client.js';
-import { buildNamespaces, run, type Lab, type LabNode } from './topology.js';
+import type { PeerStatus } from '../../src/control/protocol.js';
+import { request } from '../../src/control/client.js';
+import { tryExec } from '../kit/netns.js';
+import { WREN_CLI } from '../kit/paths.js';
+import { waitFor } from '../kit/wait.js';
+import { buildNamespaces, standingLab, type LabNode, type Topology } from './topology.js';
 
 export interface LabRun {
-  readonly lab: Lab;
+  readonly topology: Topology;
   readonly dir: string;
   readonly pids: readonly number[];
 }
 
-const CLI = join(import.meta.dirname, '..', 'cli', 'main.js');
 export const labDir = (name: string): string => `/run/wren-lab/${name}`;
 
-export function nodeConfig(lab: Lab, n: LabNode, dir: string): unknown {
+export function nodeConfig(t: Topology, n: LabNode, dir: string): unknown {
   return {
     routerId: n.hostAddress,
     asn: 64512,
@@ -27,7 +29,7 @@ export function nodeConfig(lab: Lab, n: LabNode, dir: string): unknown {
     // Short timers so a lost peer is noticed quickly in the lab.
     timers: { holdTime: 9, keepaliveTime: 3, connectRetryTime: 5, idleHoldTime: 1, idleHoldMaxTime: 10 },
     originate: [n.podBlock, n.podBlock6],
-    peers: lab.nodes
+    peers: t.nodes
       .filter((o) => o.index !== n.index)
       .map((o) => ({ name: o.hostNs, address: o.hostAddress, asn: 64512, localAddress: n.hostAddress })),
     kernel: { enabled: true, protocol: 'bird', blackhole: true, convergenceTimeout: 30 },
@@ -36,31 +38,25 @@ export function nodeConfig(lab: Lab, n: LabNode, dir: string): unknown {
   };
 }
 
-export function startLab(lab: Lab): LabRun {
-  const dir = labDir(lab.name);
+/** Builds the namespaces and starts wren on every host, detached: they run on after this process exits. */
+export function startLab(t: Topology): LabRun {
+  const dir = labDir(t.name);
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  buildNamespaces(lab);
+  const lab = standingLab(t, dir);
+  buildNamespaces(lab, t);
   const pids: number[] = [];
-  for (const n of lab.nodes) {
+  for (const n of t.nodes) {
     const cfgPath = join(dir, `h${n.index}.json`);
-    writeFileSync(cfgPath, `${JSON.stringify(nodeConfig(lab, n, dir), null, 2)}\n`);
-    const log = openSync(join(dir, `h${n.index}.log`), 'a');
-    const child = spawn('ip', ['netns', 'exec', n.hostNs, process.execPath, CLI, 'run', '--config', cfgPath], {
-      stdio: ['ignore', log, log],
-      detached: true,
-    });
-    closeSync(log);
-    child.unref();
-    if (child.pid === undefined) throw new Error(`could not start wren in ${n.hostNs}`);
-    writeFileSync(join(dir, `h${n.index}.pid`), `${child.pid}\n`);
-    pids.push(child.pid);
+    writeFileSync(cfgPath, `${JSON.stringify(nodeConfig(t, n, dir), null, 2)}\n`);
+    const p = lab.spawn(n.hostNs, process.execPath, [WREN_CLI, 'run', '--config', cfgPath], { logFile: join(dir, `h${n.index}.log`), name: `wren in ${n.hostNs}` });
+    writeFileSync(join(dir, `h${n.index}.pid`), `${p.pid}\n`);
+    pids.push(p.pid);
   }
-  return { lab, dir, pids };
+  return { topology: t, dir, pids };
 }
 
 /** Stops the lab's daemons by the PIDs recorded at start (SIGTERM, then SIGKILL after 5 s). */
-export function stopDaemons(name: string): number {
+export async function stopDaemons(name: string): Promise<number> {
   const dir = labDir(name);
   if (!existsSync(dir)) return 0;
   let stopped = 0;
@@ -73,9 +69,15 @@ export function stopDaemons(name: string): number {
     } catch {
       continue;
     }
-    const deadline = Date.now() + 5000;
-    while (alive(pid) && Date.now() < deadline) run('sleep', ['0.05']);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    try {
+      await waitFor(() => !alive(pid), { what: `wren (pid ${pid}) to exit`, timeoutMs: 5000, intervalMs: 50 });
+    } catch {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
   }
   rmSync(dir, { recursive: true, force: true });
   return stopped;
@@ -109,31 +111,36 @@ export async function peersOf(dir: string, index: number): Promise<PeerStatus[] 
 }
 
 export function birdRoutes(ns: string, family: 4 | 6): string[] {
-  return run('ip', ['-n', ns, `-${family}`, 'route', 'show', 'proto', 'bird'], { allowFail: true })
-    .split('\n')
+  return tryExec(null, 'ip', ['-n', ns, `-${family}`, 'route', 'show', 'proto', 'bird'])
+    .stdout.split('\n')
     .filter((l) => l.trim() !== '');
 }
 
 /** Polls until every session is Established and every host has every other host's block as `proto bird`. */
 export async function waitForConvergence(r: LabRun, timeoutMs: number): Promise<{ ok: true } | { ok: false; why: string }> {
-  const deadline = Date.now() + timeoutMs;
   let why = 'not started';
-  while (Date.now() < deadline) {
-    why = await convergenceGap(r);
-    if (why === '') return { ok: true };
-    await new Promise((res) => setTimeout(res, 250));
+  try {
+    await waitFor(
+      async () => {
+        why = await convergenceGap(r);
+        return why === '';
+      },
+      { what: 'the lab to converge', timeoutMs, intervalMs: 250 },
+    );
+    return { ok: true };
+  } catch {
+    return { ok: false, why };
   }
-  return { ok: false, why };
 }
 
 async function convergenceGap(r: LabRun): Promise<string> {
-  for (const n of r.lab.nodes) {
+  for (const n of r.topology.nodes) {
     const peers = await peersOf(r.dir, n.index);
     if (!peers) return `${n.hostNs}: control socket not answering yet`;
     const down = peers.filter((p) => p.state !== 'Established');
     if (down.length > 0) return `${n.hostNs}: sessions not Established: ${down.map((p) => `${p.address} ${p.state}`).join(', ')}`;
     const routes = birdRoutes(n.hostNs, 4).join('\n');
-    for (const o of r.lab.nodes) {
+    for (const o of r.topology.nodes) {
       if (o.index !== n.index && !routes.includes(`${o.podBlock} via ${o.hostAddress}`)) return `${n.hostNs}: no route to ${o.podBlock} yet`;
     }
   }

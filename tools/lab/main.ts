@@ -11,8 +11,9 @@
  * "wlab"). Running it twice is safe: an existing lab of the same name is removed first.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { describeLab, destroyNamespaces, existingNamespaces, type Lab } from './topology.js';
-import { startLab, stopDaemons, waitForConvergence, type LabRun } from './daemons.js';
+import { netnsProblem } from '../kit/netns.js';
+import { describeLab, destroyNamespaces, existingNamespaces, type Topology } from './topology.js';
+import { labDir, startLab, stopDaemons, waitForConvergence, type LabRun } from './daemons.js';
 import { printReport, pingPods } from './report.js';
 
 const positiveInt = (v: string): number => {
@@ -26,19 +27,19 @@ const labName = (v: string): string => {
 };
 
 function preflight(): void {
-  if (process.platform !== 'linux') throw new Error('the lab needs Linux network namespaces');
-  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, routes): run it with sudo');
+  const why = netnsProblem();
+  if (why !== null) throw new Error(`the lab needs Linux network namespaces and root (run it with sudo): ${why}`);
 }
 
 async function up(opts: { nodes: number; name: string; timeout: number }): Promise<number> {
   preflight();
-  down(opts.name, true);
-  const lab: Lab = describeLab(opts.name, opts.nodes);
-  console.log(`Building the Calico lab "${lab.name}": ${lab.nodes.length} hosts on one L2 segment (192.168.1.0/24), one pod per host`);
+  await down(opts.name, true);
+  const topology: Topology = describeLab(opts.name, opts.nodes);
+  console.log(`Building the Calico lab "${topology.name}": ${topology.nodes.length} hosts on one L2 segment (192.168.1.0/24), one pod per host`);
   let run: LabRun | undefined;
   try {
-    run = startLab(lab);
-    console.log(`wren started on ${lab.nodes.map((n) => n.hostNs).join(', ')}; waiting for sessions and routes (up to ${opts.timeout} s)...`);
+    run = startLab(topology);
+    console.log(`wren started on ${topology.nodes.map((n) => n.hostNs).join(', ')}; waiting for sessions and routes (up to ${opts.timeout} s)...`);
     const converged = await waitForConvergence(run, opts.timeout * 1000);
     await printReport(run);
     const pingOk = pingPods(run);
@@ -46,7 +47,7 @@ async function up(opts: { nodes: number; name: string; timeout: number }): Promi
       console.log(`\nNOT CONVERGED: ${converged.why}`);
       console.log(`daemon logs: ${run.dir}/*.log`);
     }
-    console.log(`\nThe lab is running. Look around:\n  ip netns exec ${lab.nodes[0]?.hostNs} ip route\n  node dist/cli/main.js show peers --socket ${run.dir}/h0.sock\nRemove it: npm run lab -- down${opts.name !== 'wlab' ? ` --name ${opts.name}` : ''}`);
+    console.log(`\nThe lab is running. Look around:\n  ip netns exec ${topology.nodes[0]?.hostNs} ip route\n  node dist/cli/main.js show peers --socket ${run.dir}/h0.sock\nRemove it: npm run lab -- down${opts.name !== 'wlab' ? ` --name ${opts.name}` : ''}`);
     return converged.ok && pingOk ? 0 : 1;
   } catch (err) {
     console.error(`lab failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -55,8 +56,8 @@ async function up(opts: { nodes: number; name: string; timeout: number }): Promi
   }
 }
 
-function down(name: string, quiet = false): number {
-  const stopped = stopDaemons(name);
+async function down(name: string, quiet = false): Promise<number> {
+  const stopped = await stopDaemons(name);
   const gone = destroyNamespaces(name);
   if (!quiet) console.log(`lab "${name}": stopped ${stopped} daemon(s), removed ${gone.length} namespace(s)`);
   return 0;
@@ -70,8 +71,7 @@ async function status(name: string): Promise<number> {
     return 1;
   }
   const count = ns.filter((n) => /-h\d+$/.test(n)).length;
-  const lab = describeLab(name, count);
-  await printReport({ lab, dir: `/run/wren-lab/${name}`, pids: [] });
+  await printReport({ topology: describeLab(name, count), dir: labDir(name), pids: [] });
   return 0;
 }
 
@@ -88,8 +88,8 @@ program
   .command('down')
   .description('stop the daemons and remove every namespace of the lab')
   .option('--name <prefix>', 'namespace name prefix', labName, 'wlab')
-  .action((o: { name: string }) => {
-    process.exitCode = down(o.name);
+  .action(async (o: { name: string }) => {
+    process.exitCode = await down(o.name);
   });
 program
   .command('status')
