@@ -14,15 +14,15 @@
  * Run: npx vitest run --project netns test/netns/dualstack-enh.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
+import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, waitForFibRoute, type FibRoute } from './lib/fib.js';
-import { startFrr } from './lib/frr.js';
+import { startFrr } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { netnsSkipReason, type Lab } from './lib/netns.js';
 import { ping } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, linkLocalOf, nsOf, type CalicoNode, logTail } from './lib/rack.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`dualstack-enh.netns.test.ts skipped: ${skipReason}`);

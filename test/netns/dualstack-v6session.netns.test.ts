@@ -12,15 +12,15 @@
  * Run: npx vitest run --project netns test/netns/dualstack-v6session.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, waitForFibRoute } from './lib/fib.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { netnsSkipReason, type Lab } from './lib/netns.js';
 import { ping } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, describeBlocks, linkLocalOf, nsOf, type CalicoNode, logTail } from './lib/rack.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`dualstack-v6session.netns.test.ts skipped: ${skipReason}`);

@@ -11,12 +11,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { fibRoute, fibRoutesFor, RouteMonitor, waitForFibRoute, waitForNoFibRoute, type FibRoute } from './lib/fib.js';
-import { tailFile } from './lib/files.js';
+import { tailFile } from '../../tools/kit/files.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec, netnsSkipReason, waitFor } from './lib/netns.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
 
 const skipReason = netnsSkipReason();

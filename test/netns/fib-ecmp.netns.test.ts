@@ -11,12 +11,12 @@
  * Run: npx vitest run --project netns test/netns/fib-ecmp.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, type BgpDaemon } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, type BgpDaemon } from '../../tools/daemons/daemon.js';
 import { fibRoutesFor, RouteMonitor, waitForFibRoute, type FibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { netnsSkipReason, type Lab } from './lib/netns.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`fib-ecmp.netns.test.ts skipped: ${skipReason}`);

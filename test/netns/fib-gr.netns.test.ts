@@ -8,11 +8,11 @@
  * Run: npx vitest run --project netns test/netns/fib-gr.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutesFor, RouteMonitor, waitForFibRoute, waitForNoFibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { netnsSkipReason, waitFor } from './lib/netns.js';
-import type { WrenDaemon } from './lib/wren.js';
+import type { WrenDaemon } from '../../tools/daemons/wren.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
 
 const skipReason = netnsSkipReason();

@@ -12,13 +12,13 @@
  * Run: npx vitest run --project netns test/netns/fib-mesh.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, type BgpDaemon, type NeighborSpec } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, type BgpDaemon, type NeighborSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, waitForFibRoute, type FibRoute } from './lib/fib.js';
-import { startFrr } from './lib/frr.js';
+import { startFrr } from '../../tools/daemons/frr.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec, netnsSkipReason } from './lib/netns.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`fib-mesh.netns.test.ts skipped: ${skipReason}`);

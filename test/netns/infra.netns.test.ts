@@ -7,11 +7,11 @@
  * tests need no root.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { birdConfig, parseBirdBgpState, parseBirdRoutes, startBird, type BirdDaemon } from './lib/bird.js';
-import { bird1Config, parseBird1Routes } from './lib/bird1.js';
-import { waitEstablished, waitNoRoute, waitRoute, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
-import { frrBgpdConfig, frrLearnedPrefixes, frrPathToRoute, startFrr, type FrrDaemon } from './lib/frr.js';
-import { gobgpConfig, parseGobgpRib, parseGobgpSessionState, startGobgp, type GobgpDaemon } from './lib/gobgp.js';
+import { birdConfig, parseBirdBgpState, parseBirdRoutes, startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
+import { bird1Config, parseBird1Routes } from '../../tools/daemons/bird1.js';
+import { waitEstablished, waitNoRoute, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
+import { frrBgpdConfig, frrLearnedPrefixes, frrPathToRoute, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { gobgpConfig, parseGobgpRib, parseGobgpSessionState, startGobgp, type GobgpDaemon } from '../../tools/daemons/gobgp.js';
 import { Lab, listNamespaces, netnsSkipReason, waitFor } from './lib/netns.js';
 import { parseSamples, samplerScript } from './lib/route-sampler.js';
 

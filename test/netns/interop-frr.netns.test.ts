@@ -6,7 +6,7 @@
  *   npx vitest run --project netns test/netns/interop-frr.netns.test.ts
  */
 import { join } from 'node:path';
-import { FRR_BIN, startFrr, type FrrDaemon } from './lib/frr.js';
+import { FRR_BIN, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { NODES, interopSkipReason, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
 

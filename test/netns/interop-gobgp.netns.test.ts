@@ -7,8 +7,8 @@
  *   npx vitest run --project netns test/netns/interop-gobgp.netns.test.ts
  */
 import { readFileSync } from 'node:fs';
-import type { DaemonSpec } from './lib/daemon.js';
-import { startGobgp, type GobgpDaemon } from './lib/gobgp.js';
+import type { DaemonSpec } from '../../tools/daemons/daemon.js';
+import { startGobgp, type GobgpDaemon } from '../../tools/daemons/gobgp.js';
 import { NODES, interopSkipReason, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
 

@@ -20,12 +20,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteView } from '../../src/control/protocol.js';
-import { waitEstablished, waitRoute } from './lib/daemon.js';
+import { waitEstablished, waitRoute } from '../../tools/daemons/daemon.js';
 import { fibRoutesFor, waitForFibRoute } from './lib/fib.js';
 import { askWren, BgpCapture, interopSkipReason, keepFilesOnFailure, waitWrenPeer, wrenLogTail, wrenRoutes } from './lib/interop.js';
 import { Lab, listNamespaces, waitFor } from './lib/netns.js';
-import { startOpenbgpd, type OpenbgpdDaemon } from './lib/openbgpd.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startOpenbgpd, type OpenbgpdDaemon } from '../../tools/daemons/openbgpd.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const skipReason = interopSkipReason(['bgpd', 'bgpctl', 'tshark']);
 const requiredHere = process.env['CI'] === 'true';

@@ -28,16 +28,16 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bird1MissingReason, bird1ProtocolName, startBird1, type Bird1Daemon } from './lib/bird1.js';
-import { birdProtocolName, startBird, type BirdDaemon } from './lib/bird.js';
-import { familyOf, waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type NeighborSpec } from './lib/daemon.js';
-import { FRR_BIN, startFrr, type FrrDaemon } from './lib/frr.js';
-import { GOBGP_API_PORT, startGobgp } from './lib/gobgp.js';
+import { bird1MissingReason, bird1ProtocolName, startBird1, type Bird1Daemon } from '../../tools/daemons/bird1.js';
+import { birdProtocolName, startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
+import { familyOf, waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type NeighborSpec } from '../../tools/daemons/daemon.js';
+import { FRR_BIN, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { GOBGP_API_PORT, startGobgp } from '../../tools/daemons/gobgp.js';
 import { askWren, interopSkipReason, wrenLogTail } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor, type Lab } from './lib/netns.js';
 import { RouteSampler, type Sample, type SampleView } from './lib/route-sampler.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const ASN = 64512;
 const WREN = { v4: '10.0.0.1', v6: 'fd00:10::1' } as const;

@@ -9,13 +9,13 @@
  * Run: npx vitest run --project netns test/netns/stray-connections.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { birdProtocolName, startBird } from './lib/bird.js';
-import { waitEstablished } from './lib/daemon.js';
+import { birdProtocolName, startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { RouteMonitor, waitForFibRoute } from './lib/fib.js';
 import { interopSkipReason } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec } from './lib/netns.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 
 const skipReason = interopSkipReason(['bird', 'birdc']);
 if (skipReason) console.warn(`stray-connections.netns.test.ts skipped: ${skipReason}`);

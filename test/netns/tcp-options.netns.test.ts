@@ -20,8 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEPALIVE_MESSAGE, decodeMessage, encodeMessage } from '../../src/codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage } from '../../src/codec/types.js';
 import { tcpOptionsAvailable } from '../../src/session/tcp-native.js';
-import { FRR_BIN, startFrr, type FrrDaemon } from './lib/frr.js';
-import { waitEstablished } from './lib/daemon.js';
+import { FRR_BIN, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { Lab, netnsSkipReason, waitFor } from './lib/netns.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -20,10 +20,10 @@
  * Run: npx vitest run --project netns test/netns/tor-md5.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { waitEstablished, type DaemonSpec } from './lib/daemon.js';
+import { waitEstablished, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { docBlock, docConfig, startWrenConfig } from './lib/doc-config.js';
 import { describeFib, fibRoutesFor, waitForFibRoute } from './lib/fib.js';
-import { frrBgpdConfig, startFrr } from './lib/frr.js';
+import { frrBgpdConfig, startFrr } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { netnsSkipReason, waitFor, type Lab } from './lib/netns.js';

@@ -17,15 +17,15 @@
  * Run: npx vitest run --project netns test/netns/tor-multihop.netns.test.ts   (as root, after npm run build)
  */
 import { describe, expect, it } from 'vitest';
-import { waitEstablished, waitRoute, type NeighborSpec } from './lib/daemon.js';
+import { waitEstablished, waitRoute, type NeighborSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, waitForFibRoute } from './lib/fib.js';
-import { startFrr, type FrrDaemon } from './lib/frr.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec, netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
 import { netstatCounter } from './lib/netstat.js';
 import { TOR, buildSegment, calicoNode, nsOf } from './lib/rack.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const skipReason = netnsSkipReason();
 if (skipReason) console.warn(`tor-multihop.netns.test.ts skipped: ${skipReason}`);
