@@ -2,13 +2,15 @@
 // Captures golden BGP wire vectors from real BIRD, FRR and GoBGP sessions in a namespace lab and
 // writes them to test/golden/vectors/captured/. See docs/testing.md ("Captured golden vectors").
 //
-//   sudo node scripts/capture-golden.mjs [--out DIR] [--keep] [--from-pcaps DIR]
+//   sudo npm run capture:golden -- [--out DIR] [--keep] [--from-pcaps DIR]
+//   sudo node scripts/capture-golden.mjs [...]    (the same, once `npm run build:tools` has run)
 //
 //   --out DIR         where to write vectors (default test/golden/vectors/captured; old *.json there are replaced)
 //   --keep            keep the work directory (pcaps, daemon configs and logs) and print its path
 //   --from-pcaps DIR  skip the lab and re-extract from the pcaps of an earlier --keep run
 //
-// Imports nothing from src/: the decoded form of each vector comes from tshark's dissector.
+// The lab and the daemons come from the tools build (dist-tools/tools/{kit,daemons}), which imports
+// nothing from src/: the decoded form of each vector comes from tshark's dissector.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,7 +54,7 @@ function versions() {
 
 async function capture(workDir) {
   const lib = await loadNetnsLib(ROOT);
-  const why = lib.netnsSkipReason();
+  const why = lib.netnsProblem();
   if (why) throw new Error(`cannot build the lab: ${why}`);
   const env = buildLab(lib, workDir);
   const caps = [];

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# BIRD 1.6 for the netns tests (test/netns/lib/bird1.ts): what Calico's calico-node runs (a BIRD 1.6
+# BIRD 1.6 for the netns tests (tools/daemons/bird1.ts): what Calico's calico-node runs (a BIRD 1.6
 # fork). Debian's `bird` package (1.6.8) conflicts with `bird2`, which the other tests need, so it is
 # not installed: the .deb is fetched with `apt-get download` and unpacked with `dpkg -x` into
 # .cache/bird1/ inside this checkout (git-ignored; WREN_BIRD1_DIR overrides). Nothing is written to

@@ -19,7 +19,7 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   for svc in bird frr gobgpd openbgpd; do systemctl stop "$svc" 2>/dev/null || true; done
 fi
 # OpenBGPD's engines chroot to its user's home, which only its systemd unit creates
-# (RuntimeDirectory); the test driver (test/netns/lib/openbgpd.ts) also creates it when missing.
+# (RuntimeDirectory); the test driver (tools/daemons/openbgpd.ts) also creates it when missing.
 mkdir -p /run/openbgpd
 
 # BIRD 1.6 (Calico's BIRD) cannot be installed next to bird2: unpacked into .cache/bird1/.

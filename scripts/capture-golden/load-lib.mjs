@@ -1,27 +1,14 @@
-// Loads the netns test layer (test/netns/lib, TypeScript) into this plain-ESM script: esbuild
-// (already installed as vitest's bundler) bundles it to one .mjs file in a temp directory, which is
-// then imported. The daemon drivers are therefore the same code the netns tests use.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Loads the lab kit and the daemon drivers (tools/kit, tools/daemons) into this plain-ESM script
+// from the tools build (`npm run build` or `npm run build:tools` writes them to dist-tools/), so
+// the drivers are the same code the netns tests and the bench use.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export async function loadNetnsLib(root) {
-  const { build } = await import('esbuild');
-  const dir = mkdtempSync(join(tmpdir(), 'wren-capture-lib-'));
-  const outfile = join(dir, 'netns-lib.mjs');
-  try {
-    await build({
-      entryPoints: [join(root, 'test/netns/lib/index.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      logLevel: 'silent',
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const built = ['kit', 'daemons'].map((dir) => join(root, 'dist-tools', 'tools', dir, 'index.js'));
+  const missing = built.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run npm run build:tools (or npm run build) first`);
+  const [kit, daemons] = await Promise.all(built.map((f) => import(pathToFileURL(f).href)));
+  return { ...kit, ...daemons };
 }

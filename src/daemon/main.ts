@@ -47,7 +47,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     await speaker.start();
   } catch (err) {
     log.fatal({ err }, 'failed to start');
-    kernel?.close();
+    await kernel?.close();
     return 1;
   }
   const reload = (): Promise<{ changes: number; refused?: string }> => reloadFrom(opts.configPath, speaker, log);
@@ -77,7 +77,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
         } catch (err) {
           log.error({ err }, 'error during shutdown');
         } finally {
-          kernel?.close();
+          await kernel?.close().catch(() => undefined);
           loop.stop();
           clearTimeout(bound);
           log.info({}, 'stopped');

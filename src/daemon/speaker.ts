@@ -1,40 +1,46 @@
 /**
- * `Speaker`: owns all mutable state of a running wren and wires the modules together
- * (docs/architecture.md): the peers (session/), the RIB (rib/), the kernel reconciler (kernel/), the
- * TCP listener and the control socket. Every input arrives here as a callback and is handled synchronously; the
- * decision process runs once per batch (setImmediate), then pushes best-route changes to the kernel
- * and kicks the peers whose Adj-RIB-Out has output.
+ * `Speaker`: a running wren, wired along the data flow of docs/architecture.md:
+ *
+ *   TCP 179 -> listener -> peer-registry.ts (which peers exist) -> session/peer.ts (one session each)
+ *   UPDATE -> rib.receive -> decision-loop.ts (batched, sliced) -> kernel-routes.ts -> kernel/fib-sync.ts
+ *                                                              -> each peer's Adj-RIB-Out -> peer.kick()
+ *   session up / down, End-of-RIB -> graceful-restart.ts (a peer's restart: stale routes and their timers)
+ *                                 -> convergence.ts (our restart: R bit, End-of-RIB deferral; first convergence)
+ *   ROUTE-REFRESH -> route-refresh.ts (RFC 7313 BoRR / EoRR and the bound on the wait)
+ *   control socket -> operator actions, reload (config/diff.ts), stop (stop-style.ts)
+ *
+ * Every input arrives here as a callback and is handled synchronously; route work runs in the
+ * decision loop's slices.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { CeaseSub } from '../codec/constants.js';
+import type { UpdateMsg } from '../codec/types.js';
 import { diffConfig } from '../config/diff.js';
-import { ControlError } from '../control/protocol.js';
-import { ALL_FAMILIES, familyAfiSafi, familyOf } from '../session/families.js';
-import type { RouteRefreshMsg } from '../codec/types.js';
-import type { Family } from '../rib/types.js';
-import type { Config, PeerConfig, StaticPeerConfig, DynamicPeerConfig } from '../config/types.js';
-import type { KernelStatus } from '../kernel/fib-sync.js';
-import { FibSync, type DesiredChange } from '../kernel/fib-sync.js';
+import type { Config, PeerConfig } from '../config/types.js';
+import { ControlError, type KernelStatusView, type PeerStatus, type RouteView } from '../control/protocol.js';
+import { FibSync } from '../kernel/fib-sync.js';
 import type { KernelPort } from '../kernel/port.js';
-import type { KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
 import { Rib } from '../rib/rib.js';
-import type { SessionConfig } from '../session/fsm.js';
-import type { LocalOffer, Negotiated } from '../session/negotiate.js';
+import type { OriginatedRoute } from '../rib/types.js';
+import { familyAfiSafi } from '../session/families.js';
+import type { Negotiated } from '../session/negotiate.js';
 import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
 import { unmapped } from '../session/transport.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { Slicer } from '../util/slice.js';
 import type { Logger } from '../util/log.js';
+import { Convergence, type PeerProgress } from './convergence.js';
+import { DecisionLoop, type KernelSink } from './decision-loop.js';
+import { GracefulRestartHelper } from './graceful-restart.js';
 import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
-import { inRange, canonicalAddress } from './address-match.js';
-import { peerStatus } from './status.js';
-import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
+import { PeerRegistry, type PeerEntry } from './peer-registry.js';
 import { ribPeerConfig } from './rib-peer.js';
-
-/** Prefixes decided between two checks of the decision slice's budget. */
-const DECIDE_GROUP = 256;
+import { RouteRefresh } from './route-refresh.js';
+import { sessionConfig } from './session-config.js';
+import { kernelStatusView, peerStatus } from './status.js';
+import { stopStyle } from './stop-style.js';
+import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
 
 export interface SpeakerOptions {
   readonly config: Config;
@@ -46,55 +52,99 @@ export interface SpeakerOptions {
   readonly listenPort?: number;
 }
 
-interface PeerEntry {
-  readonly peer: Peer;
-  config: PeerConfig;
-  /** Graceful-restart helper: sweep timer while the peer restarts. */
-  cancelStaleTimer?: (() => void) | undefined;
-  /** Max-prefix 'stop' with restartAfter. */
-  cancelRestart?: (() => void) | undefined;
-  /** Families whose End-of-RIB arrived since the session came up (for first convergence). */
-  readonly eor: Set<string>;
-  /** Enhanced route refresh: per family, the bound on the wait for the peer's EoRR after its BoRR. */
-  readonly refreshTimers: Map<Family, () => void>;
-}
-
 export class Speaker {
   #config: Config;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #rib: Rib;
   readonly #fib: FibSync | undefined;
-  readonly #kernelRoutes: KernelRoutes | undefined;
-  readonly #peers = new Map<string, PeerEntry>();
+  readonly #peers: PeerRegistry<Peer>;
+  readonly #decisions: DecisionLoop;
+  readonly #gr: GracefulRestartHelper;
+  readonly #refresh: RouteRefresh;
+  /** With a kernel only: first convergence purges its stale routes; our restart is told by our routes in it. */
+  readonly #convergence: Convergence | undefined;
   #server: Server | undefined;
-  #decideScheduled = false;
-  #converged = false;
-  #cancelConvergence: (() => void) | undefined;
   #stopping = false;
-  #restarting = false;
-  /** Restarting speaker: End-of-RIB held back until the peers' End-of-RIB (or the deadline). */
-  #selectionDeferred = false;
   readonly #listenPort: number | undefined;
 
   constructor(o: SpeakerOptions) {
     this.#config = o.config;
     this.#log = o.log;
-    this.#clock = o.clock ?? systemClock;
+    const clock = (this.#clock = o.clock ?? systemClock);
     this.#listenPort = o.listenPort;
     const c = o.config;
-    this.#rib = new Rib({ localAs: c.asn, routerId: c.routerId, clusterId: c.routeReflector.clusterId, maxPaths: c.multipath.maxPaths, log: o.log.child({ component: 'rib' }) });
+    const log = o.log;
+    this.#rib = new Rib({ localAs: c.asn, routerId: c.routerId, clusterId: c.routeReflector.clusterId, maxPaths: c.multipath.maxPaths, log: log.child({ component: 'rib' }) });
+    let sink: KernelSink | undefined;
     if (o.kernel && c.kernel.enabled) {
-      this.#fib = new FibSync({
+      const fib = new FibSync({
         port: o.kernel,
         protocol: c.kernel.protocol,
         tables: [c.kernel.table],
-        clock: this.#clock,
-        log: o.log.child({ component: 'kernel' }),
+        clock,
+        log: log.child({ component: 'kernel' }),
         scanIntervalMs: c.kernel.scanInterval * 1000,
       });
-      this.#kernelRoutes = new KernelRoutes(c.kernel);
+      const routes = new KernelRoutes(c.kernel);
+      this.#fib = fib;
+      sink = { options: () => routes.options(), changes: (ch, opts) => routes.changes(ch, opts), update: (d) => void fib.update(d) };
     }
+    // While stopping, sessions going down must not take routes out of the kernel: a stop keeps them
+    // (graceful restart) unless it withdraws, which FibSync.withdrawAll() does.
+    this.#decisions = new DecisionLoop({ rib: this.#rib, kernel: () => (this.#stopping ? undefined : sink), kick: () => this.#kickPending() });
+    this.#gr = new GracefulRestartHelper({
+      clock,
+      log,
+      rib: this.#rib,
+      settings: () => this.#config.gracefulRestart,
+      changed: () => this.#decisions.schedule(),
+      expired: (id) => {
+        const e = this.#peers.get(id);
+        if (e?.dynamic && e.peer.state !== 'Established') this.#peers.forgetDynamic(e);
+      },
+    });
+    this.#refresh = new RouteRefresh({
+      clock,
+      log,
+      rib: this.#rib,
+      eorrWaitSec: () => this.#config.gracefulRestart.staleRoutesTime,
+      changed: () => this.#decisions.schedule(),
+    });
+    this.#peers = new PeerRegistry<Peer>({
+      clock,
+      log,
+      hooks: {
+        create: (cfg, id, dynamic) => this.#newPeer(cfg, id, dynamic),
+        configured: (e) => this.#rib.configurePeer(ribPeerConfig(e.config, e.peer.id)),
+        reconfigured: (e) => e.peer.reconfigure(this.#sessionConfig(e.config, e.peer.id, e.dynamic)),
+        leaving: (id) => {
+          this.#gr.cancel(id);
+          this.#refresh.end(id);
+        },
+        removed: (id) => {
+          this.#gr.forget(id);
+          this.#rib.removePeer(id);
+          this.#decisions.schedule();
+        },
+      },
+    });
+    const fib = this.#fib;
+    this.#convergence = fib
+      ? new Convergence({
+          clock,
+          log,
+          timeoutSec: () => this.#config.kernel.convergenceTimeout,
+          peers: () => this.#progress(),
+          holdEndOfRib: (hold) => this.#rib.holdEndOfRib(hold),
+          released: () => this.#kickPending(),
+          converged: () => {
+            // Let the decision process install what was learned before stale routes are purged.
+            this.#decisions.schedule();
+            setImmediate(() => void this.settled().then(() => fib.converged()));
+          },
+        })
+      : undefined;
   }
 
   get rib(): Rib {
@@ -117,22 +167,15 @@ export class Speaker {
     if (this.#fib) {
       await this.#fib.start();
       // RFC 4724 4.1: routes of ours still in the kernel mean we restarted with forwarding preserved.
-      this.#restarting = c.gracefulRestart.enabled && this.#fib.status().installed > 0;
-      if (this.#restarting) {
-        this.#log.info({ kept: this.#fib.status().installed }, 'restarting with forwarding state preserved');
-        // RFC 4724 4.1: End-of-RIB only once our selection has what the peers had to say.
-        this.#selectionDeferred = true;
-        this.#rib.holdEndOfRib(true);
-      }
+      const kept = this.#fib.status().installed;
+      if (c.gracefulRestart.enabled && kept > 0) this.#convergence?.restarted(kept);
     }
-    this.#rib.setOriginated(c.originate.map((o) => ({ prefix: o.prefix, communities: o.communities, largeCommunities: o.largeCommunities })));
-    for (const p of c.peers) {
-      if (p.kind === 'static' && p.enabled) this.#addPeer(p, p.address, false);
-    }
+    this.#rib.setOriginated(originated(c));
+    this.#peers.addConfigured(c.peers);
     if (c.listen.enabled) await this.#listen();
-    for (const e of this.#peers.values()) e.peer.start();
-    this.#armConvergence();
-    this.#scheduleDecide();
+    this.#peers.startAll();
+    this.#convergence?.arm();
+    this.#decisions.schedule();
   }
 
   /**
@@ -152,12 +195,12 @@ export class Speaker {
     this.#stopping = true;
     const withdraw = opts.withdraw ?? this.#config.kernel.withdrawOnStop;
     const text = opts.message ?? 'wren shutting down';
-    this.#cancelConvergence?.();
+    this.#convergence?.cancel();
     this.#server?.close();
-    const stops = [...this.#peers.values()].map((e) => {
-      e.cancelStaleTimer?.();
-      e.cancelRestart?.();
-      for (const cancel of e.refreshTimers.values()) cancel();
+    this.#peers.close();
+    this.#gr.cancelAll();
+    this.#refresh.endAll();
+    const stops = [...this.#peers.entries()].map((e) => {
       switch (stopStyle(e.peer.negotiated, withdraw)) {
         case 'close-silently':
           return e.peer.stopForRestart();
@@ -176,7 +219,7 @@ export class Speaker {
   }
 
   peerStatuses(): PeerStatus[] {
-    return [...this.#peers.values()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now()));
+    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now()));
   }
 
   routes(prefix?: string): RouteView[] {
@@ -184,30 +227,20 @@ export class Speaker {
   }
 
   kernelStatus(): KernelStatusView | null {
-    const st: KernelStatus | undefined = this.#fib?.status();
-    if (!st) return null;
-    const now = this.#clock.now();
-    const { lastReconcile, conflicts, failed, ...rest } = st;
-    return {
-      ...rest,
-      conflicts: conflicts.map((c) => ({ key: c.key, prefix: c.prefix, sinceSec: Math.round((now - c.since) / 1000) })),
-      failed: failed.map(({ since, ...f }) => ({ ...f, sinceSec: Math.round((now - since) / 1000) })),
-      lastReconcile: lastReconcile
-        ? (({ at, ...r }) => ({ ...r, agoSec: Math.round((now - at) / 1000) }))(lastReconcile)
-        : null,
-    };
+    const st = this.#fib?.status();
+    return st ? kernelStatusView(st, this.#clock.now()) : null;
   }
 
   /** Resolves once the decision process and the kernel have caught up with everything received. */
   async settled(): Promise<void> {
-    while (this.#decideScheduled) await new Promise((r) => setImmediate(r));
+    while (this.#decisions.scheduled) await new Promise((r) => setImmediate(r));
     await this.#fib?.idle();
   }
 
   // ------------------------------------------------------------ operator actions (control socket)
 
-  #entry(address: string): PeerEntry {
-    const e = this.#peers.get(canonicalAddress(address));
+  #entry(address: string): PeerEntry<Peer> {
+    const e = this.#peers.find(address);
     if (!e) throw new ControlError('ENOTFOUND', `no peer ${address}`);
     return e;
   }
@@ -255,104 +288,28 @@ export class Speaker {
     }
     const old = this.#config;
     this.#config = next;
-    for (const c of changes) {
-      switch (c.kind) {
-        case 'remove-peer':
-          await this.#removeConfigured(c.key, c.cease);
-          break;
-        case 'add-peer':
-          if (c.peer.kind === 'static') this.#addPeer(c.peer, c.peer.address, false).peer.start();
-          break;
-        case 'reset-peer':
-          await this.#removeConfigured(c.key, c.cease);
-          if (c.peer.kind === 'static') this.#addPeer(c.peer, c.peer.address, false).peer.start();
-          break;
-        case 'refresh-peer':
-          for (const e of this.#entriesOf(c.key)) {
-            e.config = c.peer;
-            // Adj-RIB-In keeps routes as received: re-import and re-export without asking the peer.
-            this.#rib.configurePeer(ribPeerConfig(c.peer, e.peer.id));
-          }
-          break;
-        case 'update-in-place':
-          if (c.key !== undefined) {
-            for (const e of this.#entriesOf(c.key)) {
-              e.config = next.peers.find((p) => p.key === c.key) ?? e.config;
-              e.peer.reconfigure(this.#sessionConfig(e.config, e.peer.id, e.peer.opts.dynamic));
-            }
-          }
-          break;
-        case 'global-reset':
-          break;
-      }
-    }
-    if (!isDeepStrictEqual(old.originate, next.originate)) {
-      this.#rib.setOriginated(next.originate.map((o) => ({ prefix: o.prefix, communities: o.communities, largeCommunities: o.largeCommunities })));
-    }
+    await this.#peers.apply(changes, next);
+    if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
     if (this.#server) updateListenerKeys(this.#server, old, next, this.#log);
-    this.#checkConvergence(); // a removed peer no longer holds first convergence back
-    this.#scheduleDecide();
+    this.#convergence?.check(); // a removed peer no longer holds first convergence back
+    this.#decisions.schedule();
     this.#log.info({ changes: changes.length }, 'configuration reloaded');
     return { changes: changes.length };
   }
 
-  #entriesOf(key: string): PeerEntry[] {
-    return [...this.#peers.values()].filter((e) => e.config.key === key);
+  // ------------------------------------------------------------ sessions
+
+  #sessionConfig(cfg: PeerConfig, id: string, dynamic: boolean): ReturnType<typeof sessionConfig> {
+    return sessionConfig(this.#config, cfg, id, dynamic, {
+      restarting: () => this.#convergence?.restarting ?? false,
+      forwardingPreserved: this.#fib !== undefined,
+    });
   }
 
-  async #removeConfigured(key: string, cease: number): Promise<void> {
-    for (const e of this.#entriesOf(key)) {
-      e.cancelStaleTimer?.();
-      e.cancelRestart?.();
-      await e.peer.stop(cease);
-      this.#rib.removePeer(e.peer.id);
-      this.#peers.delete(e.peer.id);
-    }
-  }
-
-  // ------------------------------------------------------------ peers
-
-  /** The session settings of a peer (its OPEN offer, timers), rebuilt on an in-place reload. */
-  #sessionConfig(cfg: PeerConfig, id: string, dynamic: boolean): SessionConfig {
-    const c = this.#config;
-    // Read when each OPEN is built: the R bit goes once the restart is over (#setConverged).
-    const restarting = (): boolean => this.#restarting;
-    const local: LocalOffer = {
-      asn: cfg.localAs,
-      routerId: c.routerId,
-      holdTimeSec: cfg.holdTime,
-      keepaliveSec: cfg.keepaliveTime,
-      families: cfg.families,
-      ...(c.gracefulRestart.enabled && cfg.gracefulRestart
-        ? {
-            gracefulRestart: {
-              restartTimeSec: c.gracefulRestart.restartTime,
-              get restarting(): boolean {
-                return restarting();
-              },
-              forwardingPreserved: this.#fib !== undefined,
-            },
-          }
-        : {}),
-      extendedNextHop: id.includes(':'),
-    };
-    return {
-      local,
-      expect: { asn: cfg.asn },
-      passive: cfg.passive || dynamic,
-      connectRetrySec: cfg.connectRetryTime,
-      idleHoldSec: c.timers.idleHoldTime,
-      idleHoldMaxSec: c.timers.idleHoldMaxTime,
-      stableSec: 60,
-      ...(cfg.sendHoldTime !== undefined ? { sendHoldSec: cfg.sendHoldTime } : {}),
-    };
-  }
-
-  #addPeer(cfg: PeerConfig, address: string, dynamic: boolean): PeerEntry {
-    const id = canonicalAddress(address);
-    const session = this.#sessionConfig(cfg, id, dynamic);
-    const peer = new Peer({
+  #newPeer(cfg: PeerConfig, id: string, dynamic: boolean): Peer {
+    const log = this.#log.child({ component: 'peer', peer: id });
+    return new Peer({
       id,
       address: id,
       port: cfg.port,
@@ -360,62 +317,25 @@ export class Speaker {
       ebgp: cfg.type === 'ebgp',
       localAs: cfg.localAs,
       dynamic,
-      session,
+      session: this.#sessionConfig(cfg, id, dynamic),
       clock: this.#clock,
-      log: this.#log.child({ component: 'peer', peer: id }),
-      connector: connectorFor(cfg, this.#log.child({ component: 'peer', peer: id })),
+      log,
+      connector: connectorFor(cfg, log),
       hooks: {
         established: (p, n, conn) => this.#onEstablished(p, n, conn),
         down: (p, info) => this.#onDown(p, info),
-        update: (p, msg) => {
-          const r = this.#rib.receive(p.id, msg);
-          const e = this.#peers.get(p.id);
-          if (e && r.endOfRib.length > 0) {
-            for (const f of r.endOfRib) e.eor.add(f);
-            // Every family's End-of-RIB is in: the stale-path bound set at re-establishment is done.
-            if (p.negotiated?.families.every((f) => e.eor.has(f))) {
-              e.cancelStaleTimer?.();
-              e.cancelStaleTimer = undefined;
-            }
-            this.#checkConvergence();
-          }
-          if (r.maxPrefixExceeded && e) this.#maxPrefixStop(e);
-          this.#scheduleDecide();
-        },
-        routeRefresh: (p, msg) => this.#onRouteRefresh(p, msg),
+        update: (p, msg) => this.#onUpdate(p, msg),
+        routeRefresh: (p, msg) => this.#refresh.received(p, msg, this.#peers.get(p.id)?.eor),
         pull: (p, budget) => this.#rib.nextMessages(p.id, budget),
       },
     });
-    this.#rib.configurePeer(ribPeerConfig(cfg, id));
-    const entry: PeerEntry = { peer, config: cfg, eor: new Set(), refreshTimers: new Map() };
-    this.#peers.set(id, entry);
-    return entry;
   }
 
   #onEstablished(p: Peer, n: Negotiated, conn: ConnectionInfo): void {
     const e = this.#peers.get(p.id);
     if (!e) return;
-    e.cancelStaleTimer?.();
-    e.cancelStaleTimer = undefined;
     e.eor.clear();
-    // RFC 4724 4.2: stale routes of a family whose forwarding state the restarted peer did not
-    // preserve (F bit clear, or the family no longer listed) are removed at once.
-    const preserved = new Set((n.gracefulRestart?.families ?? []).filter((f) => f.forwardingPreserved).map((f) => f.family));
-    for (const f of ALL_FAMILIES) if (!preserved.has(f)) this.#rib.sweepStale(p.id, f);
-    if (preserved.size > 0) {
-      // The rest waits for its End-of-RIB, but not forever (like FRR's stale-path time): a peer that
-      // never sends one loses its stale routes after gracefulRestart.staleRoutesTime.
-      const sec = this.#config.gracefulRestart.staleRoutesTime;
-      e.cancelStaleTimer = this.#clock.after(sec * 1000, () => {
-        e.cancelStaleTimer = undefined;
-        const swept = this.#rib.sweepStale(p.id);
-        if (swept > 0) this.#log.warn({ peer: p.id, swept, waited: sec }, 'no End-of-RIB after the peer restarted: stale routes removed');
-        this.#scheduleDecide();
-      });
-    }
-    if (n.gracefulRestart) this.#lastGr.set(p.id, n.gracefulRestart);
-    else this.#lastGr.delete(p.id);
-    this.#lastN.set(p.id, n.gracefulNotification);
+    this.#gr.established(p.id, n);
     const local = sessionAddresses(conn.localAddress);
     this.#rib.peerUp(p.id, {
       routerId: n.peerRouterId,
@@ -429,113 +349,43 @@ export class Speaker {
       directlyConnected: e.config.type === 'ibgp' || e.config.ebgpMultihop === undefined,
       extendedNextHopV4: n.extendedNextHopV4,
     });
-    this.#scheduleDecide();
+    this.#decisions.schedule();
     p.kick();
     // A peer without graceful restart (or itself restarting) no longer holds our End-of-RIB back.
-    this.#checkConvergence();
+    this.#convergence?.check();
   }
 
-  /**
-   * ROUTE-REFRESH (RFC 2918) and, when both sides offered enhanced route refresh, its BoRR / EoRR
-   * (RFC 7313 4): a request is answered with the whole family between our own BoRR and EoRR; the
-   * peer's BoRR marks its routes of the family stale, its EoRR removes those it did not send again.
-   * The wait for the EoRR is bounded by gracefulRestart.staleRoutesTime (RFC 7313 4.2 leaves the
-   * bound to the implementation). Other subtypes are ignored (RFC 7313 5).
-   */
-  #onRouteRefresh(p: Peer, msg: RouteRefreshMsg): void {
+  #onUpdate(p: Peer, msg: UpdateMsg): void {
+    const r = this.#rib.receive(p.id, msg);
     const e = this.#peers.get(p.id);
-    const enhanced = p.negotiated?.enhancedRouteRefresh === true;
-    if (msg.subtype === 0) {
-      this.#rib.refresh(p.id, msg.afi, msg.safi, enhanced);
-      p.kick();
-      return;
+    if (e && r.endOfRib.length > 0) {
+      for (const f of r.endOfRib) e.eor.add(f);
+      this.#gr.endOfRib(p.id, p.negotiated?.families, e.eor);
+      this.#convergence?.check();
     }
-    if (!enhanced || !e || (msg.subtype !== 1 && msg.subtype !== 2)) return;
-    if (msg.subtype === 1) {
-      // RFC 7313 4: with graceful restart, a BoRR before the peer's End-of-RIB of the family is
-      // ignored (its EoRR then too: no refresh is under way).
-      const f = familyOf(msg.afi, msg.safi);
-      if (f === undefined || (p.negotiated?.gracefulRestart !== undefined && !e.eor.has(f))) return;
-      const family = this.#rib.beginPeerRefresh(p.id, msg.afi, msg.safi);
-      if (family === null) return;
-      e.refreshTimers.get(family)?.();
-      const sec = this.#config.gracefulRestart.staleRoutesTime;
-      e.refreshTimers.set(
-        family,
-        this.#clock.after(sec * 1000, () => {
-          e.refreshTimers.delete(family);
-          const swept = this.#rib.sweepStale(p.id, family);
-          this.#log.warn({ peer: p.id, family, swept, waited: sec }, 'no EoRR after the peer\'s BoRR: stale routes removed');
-          this.#scheduleDecide();
-        }),
-      );
-      this.#scheduleDecide();
-      return;
-    }
-    const family = familyOf(msg.afi, msg.safi);
-    if (family === undefined || !e.refreshTimers.has(family)) return; // an EoRR without a BoRR
-    e.refreshTimers.get(family)?.();
-    e.refreshTimers.delete(family);
-    const swept = this.#rib.sweepStale(p.id, family);
-    this.#log.info({ peer: p.id, family, swept }, 'route refresh from the peer complete (EoRR): routes it did not send again removed');
-    this.#scheduleDecide();
+    if (r.maxPrefixExceeded && e) this.#peers.maxPrefixStop(e);
+    this.#decisions.schedule();
   }
 
   #onDown(p: Peer, info: DownInfo): void {
     const e = this.#peers.get(p.id);
     if (!e) return;
-    // A refresh under way ends with the session (its stale marks then follow graceful restart or go).
-    for (const cancel of e.refreshTimers.values()) cancel();
-    e.refreshTimers.clear();
-    const gr = this.#lastGr.get(p.id);
-    const graceful = gr !== undefined && this.#config.gracefulRestart.enabled && e.config.gracefulRestart && gracefulDown(info, gr.notification && this.#lastN.get(p.id) === true);
-    // RFC 4724 4.2: only the families the peer listed in its capability are retained.
-    const kept = graceful && gr ? gr.families.map((f) => f.family) : [];
-    this.#rib.peerDown(p.id, { keepStale: kept.length > 0 });
-    if (kept.length > 0) for (const f of ALL_FAMILIES) if (!kept.includes(f)) this.#rib.sweepStale(p.id, f);
-    if (p.opts.dynamic && kept.length === 0) this.#forgetDynamic(e);
-    if (kept.length > 0 && gr) {
-      const sec = Math.min(gr.restartTimeSec, this.#config.gracefulRestart.staleRoutesTime);
-      this.#log.info({ peer: p.id, restartTime: sec }, 'peer restarting: keeping its routes as stale');
-      e.cancelStaleTimer?.();
-      e.cancelStaleTimer = this.#clock.after(sec * 1000, () => {
-        e.cancelStaleTimer = undefined;
-        const n = this.#rib.sweepStale(p.id);
-        this.#log.info({ peer: p.id, swept: n }, 'graceful restart timer expired: stale routes removed');
-        if (p.opts.dynamic && p.state !== 'Established') this.#forgetDynamic(e);
-        this.#scheduleDecide();
-      });
-    }
-    this.#scheduleDecide();
+    this.#refresh.end(p.id);
+    const kept = this.#gr.down(p.id, info, e.config.gracefulRestart);
+    if (e.dynamic && !kept) this.#peers.forgetDynamic(e);
+    this.#decisions.schedule();
   }
 
-  /** The GR capability of the last established session per peer (the FSM forgets it on the way down). */
-  readonly #lastGr = new Map<string, NonNullable<Negotiated['gracefulRestart']>>();
-  /** Whether the last established session negotiated the RFC 8538 N bit. */
-  readonly #lastN = new Map<string, boolean>();
-
-  /** A dynamic peer whose session is gone is forgotten (it frees its slot in the range). */
-  #forgetDynamic(e: PeerEntry): void {
-    setImmediate(() => {
-      if (this.#peers.get(e.peer.id) !== e || e.peer.state === 'Established') return;
-      e.cancelStaleTimer?.();
-      void e.peer.stop(CeaseSub.PEER_DECONFIGURED);
-      this.#rib.removePeer(e.peer.id);
-      this.#peers.delete(e.peer.id);
-      this.#scheduleDecide();
-      this.#log.info({ peer: e.peer.id }, 'dynamic peer removed');
-    });
+  /** Where each peer stands, for convergence.ts. */
+  *#progress(): Generator<PeerProgress> {
+    for (const e of this.#peers.entries()) {
+      yield { dynamic: e.dynamic, enabled: e.config.enabled, established: e.peer.state === 'Established', negotiated: e.peer.negotiated, eor: e.eor };
+    }
   }
 
-  #maxPrefixStop(e: PeerEntry): void {
-    const mp = e.config.maxPrefix;
-    void e.peer.stop(CeaseSub.MAX_PREFIXES);
-    if (mp?.restartAfter !== undefined) {
-      e.cancelRestart = this.#clock.after(mp.restartAfter * 1000, () => {
-        e.cancelRestart = undefined;
-        if (!this.#stopping) e.peer.start();
-      });
-    }
+  /** Peers whose Adj-RIB-Out has output pull it. */
+  #kickPending(): void {
+    for (const e of this.#peers.entries()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
   }
 
   // ------------------------------------------------------------ listener
@@ -552,169 +402,21 @@ export class Speaker {
   /** RFC 4271 8: connections only from configured peers (or dynamic ranges); anything else is closed at once. */
   #onIncoming(socket: Socket): void {
     socket.on('error', () => undefined);
-    const addr = canonicalAddress(unmapped(socket.remoteAddress ?? ''));
     if (this.#stopping) {
       socket.destroy();
       return;
     }
-    let e = this.#peers.get(addr);
-    if (!e) {
-      const range = this.#config.peers.find((p): p is DynamicPeerConfig => p.kind === 'dynamic' && p.enabled && inRange(addr, p.addressRange));
-      if (range) {
-        const count = [...this.#peers.values()].filter((x) => x.config === range).length;
-        if (count >= range.maxPeers) {
-          this.#log.warn({ remote: addr, range: range.addressRange, maxPeers: range.maxPeers }, 'dynamic peer refused: range is full');
-          socket.destroy();
-          return;
-        }
-        e = this.#addPeer(range, addr, true);
-        this.#log.info({ remote: addr, range: range.addressRange }, 'dynamic peer accepted');
-        e.peer.start();
-      }
-    }
-    if (!e) {
-      this.#log.warn({ remote: addr, port: socket.remotePort }, 'connection from an unknown address refused');
+    const a = this.#peers.admit(unmapped(socket.remoteAddress ?? ''), this.#config.peers);
+    if (a.kind === 'refused') {
+      if (a.why === 'unknown-address') this.#log.warn({ remote: a.remote, port: socket.remotePort }, 'connection from an unknown address refused');
       socket.destroy();
       return;
     }
-    applyTtl(socket, peerTtl(e.config), this.#log);
-    e.peer.accept(socket);
-  }
-
-  // ------------------------------------------------------------ decision and kernel
-
-  #scheduleDecide(): void {
-    if (this.#decideScheduled) return;
-    this.#decideScheduled = true;
-    setImmediate(() => {
-      this.#decideScheduled = false;
-      this.#decide();
-    });
-  }
-
-  /**
-   * One slice of the decision process: DECIDE_GROUP prefixes at a time until the slice's budget is
-   * spent (util/slice.ts); what is left runs after the event loop has turned (timers, sockets), so
-   * a million changed prefixes never hold KEEPALIVEs back (docs/decisions/0005-bounded-route-work.md).
-   */
-  #decide(): void {
-    const slicer = new Slicer();
-    // While stopping, sessions going down must not take routes out of the kernel: SIGTERM keeps them
-    // (graceful restart) unless kernel.withdrawOnStop, which withdrawAll() handles.
-    const kernel = this.#fib && this.#kernelRoutes && !this.#stopping ? this.#kernelRoutes : undefined;
-    const opts = kernel?.options();
-    const desired: DesiredChange[] = [];
-    do {
-      const changes = this.#rib.decide(DECIDE_GROUP);
-      // Built in the same slice: a route for the kernel costs more than a decision.
-      if (kernel && changes.length > 0) for (const d of kernel.changes(changes, opts)) desired.push(d);
-    } while (this.#rib.pendingDecisions > 0 && !slicer.spent);
-    for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
-    if (this.#fib && desired.length > 0) void this.#fib.update(desired);
-    if (this.#rib.pendingDecisions > 0) this.#scheduleDecide();
-  }
-
-  // ------------------------------------------------------------ first convergence (kernel stale purge)
-
-  #armConvergence(): void {
-    if (!this.#fib) return;
-    this.#cancelConvergence = this.#clock.after(this.#config.kernel.convergenceTimeout * 1000, () => {
-      this.#cancelConvergence = undefined;
-      if (!this.#converged) this.#log.info({}, 'convergence deadline reached');
-      this.#setConverged();
-    });
-    this.#checkConvergence();
-  }
-
-  /** Converged once every enabled configured peer has sent End-of-RIB for each negotiated family. */
-  #checkConvergence(): void {
-    this.#checkSelectionDeferral();
-    if (this.#converged || !this.#fib) return;
-    for (const e of this.#peers.values()) {
-      if (e.peer.opts.dynamic || !e.config.enabled) continue;
-      const n = e.peer.negotiated;
-      if (!n || e.peer.state !== 'Established') return;
-      if (!n.families.every((f) => e.eor.has(f))) return;
-    }
-    this.#setConverged();
-  }
-
-  /**
-   * RFC 4724 4.1: the restarting speaker defers its selection until it "receives the End-of-RIB
-   * marker from all its peers (excluding the ones with the "Restart State" bit set in the received
-   * capability and excluding the ones that do not advertise the graceful restart capability)" or a
-   * timer expires (here the convergence deadline, kernel.convergenceTimeout). Routes flow meanwhile;
-   * only our End-of-RIB waits, so a helper does not sweep our stale routes before we relearned them.
-   */
-  #checkSelectionDeferral(): void {
-    if (!this.#selectionDeferred) return;
-    for (const e of this.#peers.values()) {
-      if (e.peer.opts.dynamic || !e.config.enabled) continue;
-      const n = e.peer.negotiated;
-      if (!n || e.peer.state !== 'Established') return;
-      if (!n.gracefulRestart || n.gracefulRestart.restarting) continue;
-      if (!n.families.every((f) => e.eor.has(f))) return;
-    }
-    this.#endSelectionDeferral();
-  }
-
-  #endSelectionDeferral(): void {
-    if (!this.#selectionDeferred) return;
-    this.#selectionDeferred = false;
-    this.#rib.holdEndOfRib(false);
-    this.#log.info({}, 'selection deferral over: End-of-RIB to peers');
-    for (const e of this.#peers.values()) if (this.#rib.hasPending(e.peer.id)) e.peer.kick();
-  }
-
-  #setConverged(): void {
-    this.#endSelectionDeferral();
-    if (this.#converged || !this.#fib) return;
-    this.#converged = true;
-    // The restart is over: later OPENs no longer carry the R bit (RFC 4724 3).
-    this.#restarting = false;
-    this.#cancelConvergence?.();
-    const fib = this.#fib;
-    // Let the decision process install what was learned before stale routes are purged.
-    this.#scheduleDecide();
-    setImmediate(() => void this.settled().then(() => fib.converged()));
+    applyTtl(socket, peerTtl(a.entry.config), this.#log);
+    a.entry.peer.accept(socket);
   }
 }
 
-export type { StaticPeerConfig };
-
-/**
- * How a stop ends one session (docs/decisions/0004-planned-restart.md). Keeping routes (a planned
- * restart): graceful restart negotiated and no N bit from the peer => close without a NOTIFICATION
- * (RFC 4724: a helper keeps our routes on a TCP failure; without RFC 8538 it drops them on any
- * NOTIFICATION); N bit => Cease, which RFC 8538 4 keeps routes on; no graceful restart => Cease (the
- * peer drops our routes whatever we send, and learns why). Withdrawing: Cease / Hard Reset where the
- * N bit was negotiated (RFC 8538 3), else Cease (Peer.stop decides).
- */
-export function stopStyle(n: Negotiated | undefined, withdraw: boolean): 'close-silently' | 'cease' | 'hard-reset' {
-  if (withdraw) return 'hard-reset';
-  if (n?.gracefulRestart !== undefined && !n.gracefulNotification) return 'close-silently';
-  return 'cease';
-}
-
-/**
- * Does the loss of a session keep the peer's routes (graceful restart helper)?
- * RFC 4724 4.2: a TCP failure does. A NOTIFICATION does not (the session was closed on purpose),
- * unless both sides set the N bit (RFC 8538 4): then every NOTIFICATION but Cease / Hard Reset does,
- * including Hold Timer Expired. An administrative stop of our own is never graceful on our side.
- */
-export function gracefulDown(info: DownInfo, nBit: boolean): boolean {
-  switch (info.reason) {
-    case 'connection-closed':
-      return true;
-    case 'admin-stop':
-    case 'graceful-stop':
-    case 'collision':
-      return false;
-    case 'hold-timer-expired':
-    case 'send-hold-timer-expired':
-    case 'notification-received':
-    case 'notification-sent':
-    case 'fsm-error':
-      return nBit && !(info.notification?.code === 6 && info.notification.subcode === CeaseSub.HARD_RESET);
-  }
+function originated(c: Config): OriginatedRoute[] {
+  return c.originate.map((o) => ({ prefix: o.prefix, communities: o.communities, largeCommunities: o.largeCommunities }));
 }

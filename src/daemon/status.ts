@@ -1,6 +1,7 @@
-/** `show peers` rows: a Peer's session state plus the RIB's prefix counts. */
+/** `show peers` rows (a Peer's session state plus the RIB's prefix counts) and the `show kernel` view. */
 import type { PeerConfig } from '../config/types.js';
-import type { PeerStatus } from '../control/protocol.js';
+import type { KernelStatusView, PeerStatus } from '../control/protocol.js';
+import type { KernelStatus } from '../kernel/fib-sync.js';
 import type { Peer } from '../session/peer.js';
 
 export function peerStatus(
@@ -29,5 +30,16 @@ export function peerStatus(
     messages: peer.messages,
     ...(peer.lastDownReason !== undefined ? { lastDownReason: peer.lastDownReason } : {}),
     ...(peer.lastError !== undefined ? { lastError: peer.lastError } : {}),
+  };
+}
+
+/** `show kernel`: FibSync's status with times as ages in seconds. */
+export function kernelStatusView(st: KernelStatus, nowMs: number): KernelStatusView {
+  const { lastReconcile, conflicts, failed, ...rest } = st;
+  return {
+    ...rest,
+    conflicts: conflicts.map((c) => ({ key: c.key, prefix: c.prefix, sinceSec: Math.round((nowMs - c.since) / 1000) })),
+    failed: failed.map(({ since, ...f }) => ({ ...f, sinceSec: Math.round((nowMs - since) / 1000) })),
+    lastReconcile: lastReconcile ? (({ at, ...r }) => ({ ...r, agoSec: Math.round((nowMs - at) / 1000) }))(lastReconcile) : null,
   };
 }

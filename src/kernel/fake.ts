@@ -1,10 +1,11 @@
 /**
  * `FakeKernel`: an in-memory KernelPort (undici's MockAgent pattern) for unit tests and --dry-run.
- * One route per kernel key (table, prefix, metric) like the FIB; a call log; foreign routes that
- * can be pre-seeded; injectable failures; `emit()` and `deleteByHand()` to play notifications.
- * Like the kernel: an add is create-exclusive (EEXIST when anything holds the key), a remove
- * deletes only a route of its own protocol, and a `change` write is that remove, then the add, then
- * (only when the add failed; the kernel would answer EEXIST otherwise) the re-add of the old route.
+ * One route per kernel key (table, prefix, metric) like the FIB; a call log (one entry per route
+ * operation of a write); foreign routes that can be pre-seeded; injectable failures; `emit()` and
+ * `deleteByHand()` to play notifications. Like the kernel, a write's `add` is create-exclusive
+ * (EEXIST when anything holds the key), its `remove` deletes only a route of its own protocol, and a
+ * `change` is that remove, then the add, then (only when the add failed; the kernel would answer
+ * EEXIST otherwise) the re-add of the old route.
  * With `checkReachability`, a next hop needs a named device that exists, `onlink`, or a link whose
  * subnet holds the gateway, else ENETUNREACH (the kernel's "Nexthop has invalid gateway").
  */
@@ -108,7 +109,8 @@ export class FakeKernel implements KernelPort {
     this.calls.length = 0;
   }
 
-  async add(route: KernelRoute): Promise<void> {
+  /** Create-exclusive, like NLM_F_CREATE|NLM_F_EXCL: EEXIST when anything holds the key. */
+  async #add(route: KernelRoute): Promise<void> {
     await this.#enter('add', route);
     const key = routeKey(route);
     if (this.#routes.has(key)) this.#fail('add', route, 'EEXIST');
@@ -117,7 +119,8 @@ export class FakeKernel implements KernelPort {
     this.calls.push({ op: 'add', key, route, result: 'ok' });
   }
 
-  async remove(route: KernelRouteKey): Promise<void> {
+  /** Protocol-matched delete; nothing of that protocol at the key is done (logged ESRCH). */
+  async #remove(route: KernelRouteKey): Promise<void> {
     await this.#enter('remove', route);
     const key = routeKey(route);
     const have = this.#routes.get(key);
@@ -130,16 +133,17 @@ export class FakeKernel implements KernelPort {
     const out: (KernelError | null)[] = [];
     for (const w of batch) {
       if (w.op === 'change') out.push(await this.#change(w.from, w.route));
-      else out.push(await attempt(w.op, w.route, () => (w.op === 'add' ? this.add(w.route) : this.remove(w.route))));
+      else if (w.op === 'add') out.push(await attempt('add', w.route, () => this.#add(w.route)));
+      else out.push(await attempt('remove', w.route, () => this.#remove(w.route)));
     }
     return out;
   }
 
   /** KernelWrite 'change': protocol-matched remove, create-exclusive add, re-add of the old route if the add failed. */
   async #change(from: KernelRoute, route: KernelRoute): Promise<KernelError | null> {
-    const removed = await attempt('remove', from, () => this.remove(from));
-    const added = await attempt('add', route, () => this.add(route));
-    if (added) await attempt('add', from, () => this.add(from));
+    const removed = await attempt('remove', from, () => this.#remove(from));
+    const added = await attempt('add', route, () => this.#add(route));
+    if (added) await attempt('add', from, () => this.#add(from));
     return removed ?? added;
   }
 
@@ -167,11 +171,6 @@ export class FakeKernel implements KernelPort {
     return this.routes().filter((r) => r.table === filter.table && r.protocol === filter.protocol);
   }
 
-  async links(): Promise<KernelLink[]> {
-    await this.#enter('links', undefined);
-    return [...this.#links];
-  }
-
   /** Route notifications held (holdRouteEvents) right now; the fake still delivers them (tests see all). */
   routeEventHolds = 0;
 
@@ -192,9 +191,10 @@ export class FakeKernel implements KernelPort {
     };
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.closed = true;
     this.#listeners.clear();
+    return Promise.resolve();
   }
 
   get subscribers(): number {

@@ -15,8 +15,9 @@
  *   backoff. Removing an absent route is success (the port says so).
  * - Notifications: our route deleted or changed by someone else => debounced re-list + reconcile.
  *   A periodic full scan (default 30 s) repairs whatever notifications missed.
- * - One batch at a time; within a batch the per-route calls run concurrently (the port pipelines),
- *   and the work is cut into slices with turns of the event loop between them (util/slice.ts).
+ * - One batch at a time; within a batch the writes go to the port WRITE_CHUNK at a time, one
+ *   `write` each (many route messages per datagram), and the work is cut into slices with turns of
+ *   the event loop between them (util/slice.ts).
  */
 import { invariant } from '../util/assert.js';
 import { Slicer } from '../util/slice.js';
@@ -130,7 +131,7 @@ interface Planned {
 /** A next hop the kernel cannot take as is unless it is on a connected subnet: resolved recursively. */
 const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.ifindex === undefined && h.onlink !== true;
 
-/** Writes handed to the port at once (it pipelines them). */
+/** Writes handed to the port at once (one `write`: it packs them many per datagram). */
 const WRITE_CHUNK = 4096;
 /** An incremental batch of this many keys or more holds route notifications (KernelPort.holdRouteEvents). */
 const QUIET_KEYS = 512;

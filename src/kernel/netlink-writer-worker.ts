@@ -5,13 +5,19 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { sendBatch } from './netlink-batch.js';
-import { rawTransport, unpackRequest, type WorkerReply, type WorkerRequest } from './netlink-writer.js';
+import { rawTransport, unpackRequest, type WorkerClose, type WorkerReply, type WorkerRequest } from './netlink-writer.js';
 
 const port = parentPort;
 if (port === null) throw new Error('netlink-writer-worker.js runs as a worker thread only');
 const raw = rawTransport();
 
-port.on('message', (req: WorkerRequest) => {
+port.on('message', (req: WorkerRequest | WorkerClose) => {
+  if ('close' in req) {
+    // The socket is closed here, on its own thread, before the thread ends (see WorkerBatchWriter.close).
+    raw.close();
+    port.close();
+    return;
+  }
   sendBatch(unpackRequest(req), raw.transport, req.options).then(
     (errnos) => {
       const flat: number[] = [];

@@ -22,7 +22,8 @@ const osErrno = osConstants.errno;
 export interface BatchWriter {
   /** Sends the units (messages of one unit share a datagram); errno per refused message, by seq. */
   write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>>;
-  close(): void;
+  /** Closes the socket (and ends the thread); resolves once it is done. */
+  close(): Promise<void>;
 }
 
 /** A raw rtnetlink socket as a BatchTransport (its ACKs read by us, not by the package). */
@@ -66,9 +67,10 @@ export class InlineBatchWriter implements BatchWriter {
     return sendBatch(units, this.#raw.transport, this.#options);
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.#raw?.close();
     this.#raw = undefined;
+    return Promise.resolve();
   }
 }
 
@@ -84,6 +86,11 @@ export interface WorkerRequest {
 }
 
 export type WorkerReply = { readonly id: number; readonly errnos: readonly number[] } | { readonly id: number; readonly error: string };
+
+/** Asks the worker to close its socket and end (it never is terminated from outside while it owns one). */
+export interface WorkerClose {
+  readonly close: true;
+}
 
 /** Packs units into a WorkerRequest: one fresh buffer of its own (transferable, never a pool slice). */
 export function packRequest(id: number, units: readonly (readonly BatchMessage[])[], options: BatchOptions): WorkerRequest {
@@ -143,6 +150,7 @@ export class WorkerBatchWriter implements BatchWriter {
   readonly #fallback: BatchWriter;
   #ids = 0;
   #broken: string | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(script: string, options: BatchOptions = DEFAULT_BATCH_OPTIONS, fallback: BatchWriter = new InlineBatchWriter(options)) {
     this.#options = options;
@@ -169,10 +177,26 @@ export class WorkerBatchWriter implements BatchWriter {
     });
   }
 
-  close(): void {
+  /**
+   * The worker closes its own socket and ends; terminating it from here while its native socket is
+   * open can abort the process at exit. Bounded: terminated after CLOSE_BOUND_MS all the same.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return this.#closing;
     this.#broken ??= 'closed';
-    void this.#worker.terminate();
-    this.#fallback.close();
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    const msg: WorkerClose = { close: true };
+    this.#worker.postMessage(msg);
+    this.#closing = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), CLOSE_BOUND_MS);
+      });
+      if ((await Promise.race([exited, bound])) === 'late') await this.#worker.terminate();
+      clearTimeout(timer);
+      await this.#fallback.close();
+    })();
+    return this.#closing;
   }
 
   #onReply(reply: WorkerReply): void {
@@ -196,6 +220,8 @@ export class WorkerBatchWriter implements BatchWriter {
 }
 
 const EIO = osErrno.EIO;
+/** How long close() waits for the worker to end by itself. */
+const CLOSE_BOUND_MS = 2000;
 
 function everyMessage(units: readonly (readonly BatchMessage[])[], errno: number): Map<number, number> {
   const m = new Map<number, number>();

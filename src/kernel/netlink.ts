@@ -10,9 +10,9 @@
  * (NEWROUTE vs DELROUTE). Errors come back as `Error('Request rejected: ESRCH')`; toKernelError
  * turns them into KernelError.
  *
- * Three sockets: requests that only get an ACK (pipelined, up to maxInFlight), dumps (serialized),
- * and notifications; batched route writes go through a fourth, in a worker thread
- * (netlink-writer.ts). The package groups multipart replies in one slot per socket, so a second
+ * Three sockets: route lookups (one RTM_GETROUTE per address, pipelined up to maxInFlight), dumps
+ * (serialized), and notifications; route writes, always batched (`write`), go through a fourth, in
+ * a worker thread (netlink-writer.ts). The package groups multipart replies in one slot per socket, so a second
  * dump, an ACK or an unsolicited message arriving in the middle of a dump would cut it short.
  */
 import { constants as osConstants } from 'node:os';
@@ -55,7 +55,7 @@ const RTM_NEWADDR = 20;
 const RTM_DELADDR = 21;
 
 export interface NetlinkKernelOptions {
-  /** Requests in flight at once on the request socket (default 64). */
+  /** Lookups in flight at once on the request socket (default 64). */
   readonly maxInFlight?: number;
   /** Per-request timeout in ms (default 5000). */
   readonly timeoutMs?: number;
@@ -66,7 +66,7 @@ export interface NetlinkKernelOptions {
 }
 
 export class NetlinkKernel implements KernelPort {
-  /** ACK-only requests (NEWROUTE/DELROUTE), pipelined. */
+  /** Route lookups (RTM_GETROUTE for one address), pipelined. */
   readonly #sock: RtNetlinkSocket;
   /** Dumps, one at a time (see the file comment). */
   readonly #dumpSock: RtNetlinkSocket;
@@ -101,20 +101,6 @@ export class NetlinkKernel implements KernelPort {
       } catch {
         // best effort
       }
-    }
-  }
-
-  async add(route: KernelRoute): Promise<void> {
-    const resolved = await this.#resolve(route, 'add');
-    await this.#request('add', RTM.NEWROUTE, encodeNewRoute(resolved), NLM_F.CREATE | NLM_F.EXCL, route);
-  }
-
-  async remove(route: KernelRouteKey): Promise<void> {
-    try {
-      await this.#request('remove', RTM.DELROUTE, encodeDelRoute(route), 0, route);
-    } catch (e) {
-      if (e instanceof KernelError && e.code === 'ESRCH') return;
-      throw e;
     }
   }
 
@@ -309,14 +295,14 @@ export class NetlinkKernel implements KernelPort {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#writer.close();
     for (const s of this.#subs.keys()) s.socket.close();
     this.#subs.clear();
     this.#sock.socket.close();
     this.#dumpSock.socket.close();
+    await this.#writer.close();
   }
 
   #nextSeq(): number {
@@ -392,18 +378,6 @@ export class NetlinkKernel implements KernelPort {
     return this.#names;
   }
 
-  /** Fills in ifindex: from `dev` by name, else the interface whose subnet holds the gateway. */
-  async #resolve(route: KernelRoute, op: KernelOp): Promise<KernelRoute> {
-    if (route.type === 'blackhole' || route.nextHops.every((h) => h.ifindex !== undefined)) return route;
-    let links: KernelLink[];
-    try {
-      links = await this.links();
-    } catch (e) {
-      throw toKernelError(e, op, route);
-    }
-    return resolveWith(route, links, op, new Map());
-  }
-
   async #request(op: KernelOp, type: number, payload: Buffer, flags: number, route?: KernelRouteKey): Promise<NetlinkMessage[]> {
     if (this.#closed) throw new KernelError('EBADF', op, route);
     try {
@@ -425,7 +399,7 @@ export class NetlinkKernel implements KernelPort {
     return run;
   }
 
-  /** Pipelining with a bound: at most maxInFlight requests wait for their ACK at the same time. */
+  /** Pipelining with a bound: at most maxInFlight requests wait for their answer at the same time. */
   async #limited<T>(fn: () => Promise<T>): Promise<T> {
     while (this.#inFlight >= this.#maxInFlight) await new Promise<void>((r) => this.#waiting.push(r));
     this.#inFlight++;

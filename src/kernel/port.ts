@@ -100,11 +100,12 @@ export interface GatewayResolution {
   readonly dev?: string;
 }
 
+/**
+ * What the reconciler (fib-sync.ts) needs of the kernel, and nothing more: batched writes, a listing
+ * of our routes, gateway lookups, notifications (and holding route notifications back), and close
+ * for the port's owner (daemon/main.ts). A single route is written as a batch of one.
+ */
 export interface KernelPort {
-  /** Create-exclusive (NLM_F_CREATE|NLM_F_EXCL). A route already at the key => KernelError 'EEXIST'. */
-  add(route: KernelRoute): Promise<void>;
-  /** Deletes the route with this key and protocol; an absent route (ESRCH) is success. */
-  remove(route: KernelRouteKey): Promise<void>;
   /**
    * Many writes at once, pipelined (the adapter packs many route messages per datagram and does not
    * wait for each ACK in turn). One result per write, in order: null when done (a remove of an
@@ -118,7 +119,6 @@ export interface KernelPort {
    * address, null when the kernel has no route to it. Never rejects.
    */
   lookup(addresses: readonly string[]): Promise<Map<string, GatewayResolution | null>>;
-  links(): Promise<KernelLink[]>;
   /** Starts notifications; returns the unsubscribe function. */
   subscribe(onEvent: (e: KernelEvent) => void): () => void;
   /**
@@ -127,7 +127,8 @@ export interface KernelPort {
    * notifications keep coming. What another process changes meanwhile is found by the next scan.
    */
   holdRouteEvents(): () => void;
-  close(): void;
+  /** Releases the sockets (and the writer thread); resolves once they are closed. */
+  close(): Promise<void>;
 }
 
 export type KernelOp = 'add' | 'change' | 'remove' | 'list' | 'links' | 'subscribe';

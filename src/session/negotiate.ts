@@ -80,7 +80,7 @@ export function buildOpen(local: LocalOffer): OpenMsg {
   const caps: Capability[] = [];
   for (const f of local.families) caps.push({ kind: 'multiprotocol', ...familyAfiSafi(f) });
   caps.push({ kind: 'route-refresh' });
-  // RFC 7313: our answers to a refresh come between BoRR and EoRR; a peer's EoRR purges (daemon/speaker.ts).
+  // RFC 7313: our answers to a refresh come between BoRR and EoRR; a peer's EoRR purges (daemon/route-refresh.ts).
   caps.push({ kind: 'enhanced-route-refresh' });
   caps.push({ kind: 'extended-message' });
   if (local.extendedNextHop && local.families.includes('ipv4-unicast')) {

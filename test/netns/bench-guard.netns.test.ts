@@ -2,7 +2,7 @@
  * The benchmark's regression guard (issue "benchmark", item 4): the inout scenario at a small N
  * against wren alone must run to the end without an error. Timing is printed, never asserted.
  *
- *   node dist/bench/main.js --scenario inout --n 2000 --runs 1 --dut wren --json <tmp>
+ *   node dist-tools/tools/bench/main.js --scenario inout --n 2000 --runs 1 --dut wren --json <tmp>
  *
  * Needs root and `ip netns` (lib/requirements.ts: skipped with the reason, or failing under CI=true)
  * and the build (`npm test` builds first). The pure pieces of the bench (table generator, NLRI
@@ -13,10 +13,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { builtTool } from '../../tools/kit/paths.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'bench', 'main.js');
+const MAIN = builtTool('bench/main.js');
 
 const tmp = mkdtempSync(join(tmpdir(), 'wren-bench-guard-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

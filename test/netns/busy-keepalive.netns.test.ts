@@ -14,15 +14,15 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { request } from '../../src/control/client.js';
 import type { PeerStatus } from '../../src/control/protocol.js';
-import { fibPrefixes, pollFib, protocolRouteCount } from '../../src/bench/fib-count.js';
-import { BenchLab, type BenchProcess } from '../../src/bench/netns.js';
-import { SpeakerHandle } from '../../src/bench/speaker/handle.js';
-import type { KeepaliveReport } from '../../src/bench/speaker/protocol.js';
+import { fibPrefixes, pollFib, protocolRouteCount } from '../../tools/bench/fib-count.js';
+import { Lab, type LabProcess } from '../../tools/kit/netns.js';
+import { SPEAKER_JS, SpeakerHandle } from '../../tools/bench/speaker/handle.js';
+import type { KeepaliveReport } from '../../tools/bench/speaker/protocol.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
-import { WREN_CLI, WREN_ROOT } from './lib/wren.js';
+import { WREN_CLI } from '../../tools/daemons/wren.js';
 
-/** The built speaker process (the test runs from src/, the speaker from dist/). */
-const SPEAKER = join(WREN_ROOT, 'dist', 'bench', 'speaker', 'main.js');
+/** The built speaker process (the test runs as TypeScript, the speaker from dist-tools/). */
+const SPEAKER = SPEAKER_JS;
 
 const N = Number(process.env['WREN_BUSY_N'] ?? 1_000_000);
 const HOLD = 9;
@@ -32,15 +32,14 @@ const PHASE_MS = 300_000;
 const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 describeNetns('keepalives while wren is busy with a big table', [NETNS], () => {
-  let lab: BenchLab | undefined;
+  let lab: Lab | undefined;
   afterEach(async () => {
     await lab?.destroy();
     lab = undefined;
   });
 
   it(`${N} routes announced and withdrawn through the kernel: no session drops, no KEEPALIVE gap of 4 s`, { timeout: 900_000 }, async () => {
-    lab = new BenchLab('busy');
-    lab.keepFiles = process.env['WREN_NETNS_KEEP'] === '1';
+    lab = new Lab({ owner: 'wb', id: 'busy' });
     const feedNs = lab.addNamespace('feed');
     const watchNs = lab.addNamespace('watch');
     const dutNs = lab.addNamespace('dut');
@@ -70,7 +69,7 @@ describeNetns('keepalives while wren is busy with a big table', [NETNS], () => {
     // WREN_BUSY_NODE_ARGS: extra node flags for wren, to find what held the loop (e.g.
     // "--cpu-prof --cpu-prof-dir /tmp/prof", or "--trace-gc": its lines go to wren's log).
     const prof = (process.env['WREN_BUSY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    const wren: BenchProcess = lab.spawn(dutNs, 'wren', process.execPath, [...prof, WREN_CLI, 'run', '--config', join(dir, 'wren.json')], { logFile });
+    const wren: LabProcess = lab.spawn(dutNs, process.execPath, [...prof, WREN_CLI, 'run', '--config', join(dir, 'wren.json')], { logFile, name: 'wren' });
     const logTail = (): string => readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
     const peers = async (): Promise<PeerStatus[]> => {
       const r = await request(socket, { cmd: 'show-peers' }, 10_000);

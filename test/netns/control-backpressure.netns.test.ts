@@ -18,9 +18,9 @@ import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { tailFile } from './lib/files.js';
+import { tailFile } from '../../tools/kit/files.js';
 import { describeNetns, LINUX } from './lib/requirements.js';
-import { waitFor } from './lib/wait.js';
+import { waitFor } from '../../tools/kit/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');

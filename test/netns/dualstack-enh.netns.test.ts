@@ -7,23 +7,23 @@
  *     n2 ::12  wren, or FRR 8 with `neighbor fd00:192:168:1::11 capability extended-nexthop` (zebra on), pod 172.16.2.10
  *   one iBGP session between the IPv6 addresses, IPv4 and IPv6 unicast.
  *
- * wren offers the capability on every IPv6 session (src/daemon/speaker.ts). Checked: capability
+ * wren offers the capability on every IPv6 session (src/daemon/session-config.ts). Checked: capability
  * negotiated, IPv4 block's next hop is the owner's IPv6 address (BGP table and kernel, both ways),
  * IPv4 pod-to-pod ping through those routes.
  *
  * Run: npx vitest run --project netns test/netns/dualstack-enh.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
+import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, waitForFibRoute, type FibRoute } from './lib/fib.js';
-import { startFrr } from './lib/frr.js';
+import { startFrr } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { type Lab } from './lib/netns.js';
 import { describeNetns, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { ping } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, linkLocalOf, nsOf, type CalicoNode, logTail } from './lib/rack.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const [N1, N2] = [calicoNode(1), calicoNode(2)] as const;
 const ASN = 64512;

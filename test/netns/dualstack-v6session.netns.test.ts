@@ -12,8 +12,8 @@
  * Run: npx vitest run --project netns test/netns/dualstack-v6session.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, waitForFibRoute } from './lib/fib.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
@@ -21,7 +21,7 @@ import { type Lab } from './lib/netns.js';
 import { describeNetns, BIRD_INSTALLED, NETNS } from './lib/requirements.js';
 import { ping } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, describeBlocks, linkLocalOf, nsOf, type CalicoNode, logTail } from './lib/rack.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const NODES = [1, 2, 3].map(calicoNode);
 const ASN = 64512;

@@ -11,13 +11,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { fibRoute, fibRoutesFor, RouteMonitor, waitForFibRoute, waitForNoFibRoute, type FibRoute } from './lib/fib.js';
-import { tailFile } from './lib/files.js';
+import { tailFile } from '../../tools/kit/files.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec, waitFor } from './lib/netns.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
 
 /** The time (epoch ms) of the first line of a pino JSON log whose msg is `msg`. */

@@ -11,13 +11,13 @@
  * Run: npx vitest run --project netns test/netns/fib-ecmp.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, type BgpDaemon } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, type BgpDaemon } from '../../tools/daemons/daemon.js';
 import { fibRoutesFor, RouteMonitor, waitForFibRoute, type FibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { type Lab } from './lib/netns.js';
 import { describeNetns, BIRD_INSTALLED, NETNS } from './lib/requirements.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const SHARED = '172.16.50.0/24';
 const SHARED6 = 'fd00:172:16:50::/64';

@@ -8,12 +8,12 @@
  * Run: npx vitest run --project netns test/netns/fib-gr.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutesFor, RouteMonitor, waitForFibRoute, waitForNoFibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor } from './lib/netns.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
-import type { WrenDaemon } from './lib/wren.js';
+import type { WrenDaemon } from '../../tools/daemons/wren.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
 
 /** Restart Time B announces (gracefulRestart.restartTime). */

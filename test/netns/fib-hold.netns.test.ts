@@ -7,7 +7,7 @@
  * Run: npx vitest run --project netns test/netns/fib-hold.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, RouteMonitor, waitForFibRoute, waitForNoFibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { describeNetns, NETNS } from './lib/requirements.js';

@@ -12,14 +12,14 @@
  * Run: npx vitest run --project netns test/netns/fib-mesh.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, type BgpDaemon, type NeighborSpec } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, type BgpDaemon, type NeighborSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, waitForFibRoute, type FibRoute } from './lib/fib.js';
-import { startFrr } from './lib/frr.js';
+import { startFrr } from '../../tools/daemons/frr.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec } from './lib/netns.js';
 import { describeNetns, BIRD_INSTALLED, FRR_INSTALLED, NETNS } from './lib/requirements.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 
 const ASN = 64512;
 const NODES = [

@@ -6,12 +6,12 @@
  * Run: npx vitest run --project netns test/netns/fib-restart.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, fibRoutesFor, RouteMonitor, type FibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor } from './lib/netns.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
-import type { WrenDaemon } from './lib/wren.js';
+import type { WrenDaemon } from '../../tools/daemons/wren.js';
 import { buildPair, startPair, type WrenPair } from './lib/wren-pair.js';
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

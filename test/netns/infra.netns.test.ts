@@ -7,10 +7,10 @@
  * (test/unit/netns-lib/), which need no root.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startBird, type BirdDaemon } from './lib/bird.js';
-import { waitEstablished, waitNoRoute, waitRoute, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
-import { startFrr, type FrrDaemon } from './lib/frr.js';
-import { startGobgp, type GobgpDaemon } from './lib/gobgp.js';
+import { startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
+import { waitEstablished, waitNoRoute, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { startGobgp, type GobgpDaemon } from '../../tools/daemons/gobgp.js';
 import { Lab, listNamespaces, waitFor } from './lib/netns.js';
 import { BIRD_INSTALLED, describeNetns, FRR_INSTALLED, GOBGP_INSTALLED, NETNS } from './lib/requirements.js';
 

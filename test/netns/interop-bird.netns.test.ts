@@ -5,7 +5,7 @@
  * Run as root after `npm run build`:
  *   npx vitest run --project netns test/netns/interop-bird.netns.test.ts
  */
-import { birdProtocolName, startBird, type BirdDaemon } from './lib/bird.js';
+import { birdProtocolName, startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
 import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
 import { BIRD_INSTALLED } from './lib/requirements.js';

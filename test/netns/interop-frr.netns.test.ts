@@ -5,7 +5,7 @@
  * Run as root after `npm run build`:
  *   npx vitest run --project netns test/netns/interop-frr.netns.test.ts
  */
-import { startFrr, type FrrDaemon } from './lib/frr.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
 import { FRR_INSTALLED } from './lib/requirements.js';

@@ -7,8 +7,8 @@
  *   npx vitest run --project netns test/netns/interop-gobgp.netns.test.ts
  */
 import { readFileSync } from 'node:fs';
-import type { DaemonSpec } from './lib/daemon.js';
-import { startGobgp, type GobgpDaemon } from './lib/gobgp.js';
+import type { DaemonSpec } from '../../tools/daemons/daemon.js';
+import { startGobgp, type GobgpDaemon } from '../../tools/daemons/gobgp.js';
 import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
 import { GOBGP_INSTALLED } from './lib/requirements.js';
@@ -49,7 +49,7 @@ const probe: PeerProbe<GobgpDaemon> = {
 
 /**
  * Over an IPv4 session GoBGP sends IPv6 routes with an IPv4-mapped next hop unless told its own
- * global IPv6 address (see lib/gobgp.ts).
+ * global IPv6 address (see tools/daemons/gobgp.ts).
  */
 const withIpv6NextHop = (role: 'ebgp' | 'ibgp', spec: DaemonSpec): DaemonSpec => ({
   ...spec,

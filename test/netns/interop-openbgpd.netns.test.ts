@@ -20,13 +20,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteView } from '../../src/control/protocol.js';
-import { waitEstablished, waitRoute } from './lib/daemon.js';
+import { waitEstablished, waitRoute } from '../../tools/daemons/daemon.js';
 import { fibRoutesFor, waitForFibRoute } from './lib/fib.js';
 import { askWren, BgpCapture, interopNeeds, keepFilesOnFailure, waitWrenPeer, wrenLogTail, wrenRoutes } from './lib/interop.js';
 import { Lab, listNamespaces, waitFor } from './lib/netns.js';
-import { startOpenbgpd, type OpenbgpdDaemon } from './lib/openbgpd.js';
+import { startOpenbgpd, type OpenbgpdDaemon } from '../../tools/daemons/openbgpd.js';
 import { describeNetns, OPENBGPD_INSTALLED, TSHARK_INSTALLED } from './lib/requirements.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const W = { v4: '10.0.0.1', v6: 'fd00:10::1', asn: 65000, originate: ['172.16.0.0/24', 'fd00:172:16::/64'] };
 const O = { v4: '10.0.0.2', v6: 'fd00:10::2', asn: 65001, originate: ['172.16.1.0/24', 'fd00:172:16:1::/64'] };

@@ -371,7 +371,7 @@ describeNetns('NetlinkKernel in a network namespace', [NETNS], () => {
     await k.call('remove', { prefix: '172.16.5.0/24', table: 254, protocol: BIRD, metric: 0 });
   });
 
-  it('pipelines many requests (no waiting for each ACK in turn)', async () => {
+  it('pipelines many writes in flight at once, each a batch of one (no waiting for each ACK in turn)', async () => {
     const routes = Array.from({ length: 500 }, (_, i) => v4(`172.20.${i >> 8}.${i & 255}/32`, [{ via: '192.168.1.11' }]));
     const { ms } = await k.call<{ ms: number }>('burst', routes);
     expect(await k.call<KernelRoute[]>('list', { table: 254, protocol: BIRD })).toHaveLength(500);

@@ -1,5 +1,5 @@
 /**
- * The lab CLI as CI runs it (`npm run lab`, i.e. `node dist/lab/main.js`), under a name of its own:
+ * The lab CLI as CI runs it (`npm run lab`, i.e. `node dist-tools/tools/lab/main.js`), under a name of its own:
  * two hosts (sessions Established, `proto bird` routes on both, pods ping with 0% loss, tracepath
  * reaches the other pod), then three, then `status` and `down --name`, after which no namespace and
  * no wren process of that lab may remain.
@@ -10,14 +10,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { fibRoutes, type FibRoute } from './lib/fib.js';
 import { tryExec } from './lib/netns.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
-import { WREN_ROOT } from './lib/wren.js';
+import { builtTool } from '../../tools/kit/paths.js';
 
-const LAB_MAIN = join(WREN_ROOT, 'dist', 'lab', 'main.js');
+const LAB_MAIN = builtTool('lab/main.js');
 /** The lab accepts 1-8 lower-case letters/digits; the PID keeps parallel runs apart. */
 const NAME = `t${process.pid.toString(36)}`.slice(0, 8);
 const RUN_DIR = `/run/wren-lab/${NAME}`;

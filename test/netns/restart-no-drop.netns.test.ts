@@ -27,17 +27,17 @@
  *   npx vitest run --project netns test/netns/restart-no-drop.netns.test.ts
  */
 import { expect } from 'vitest';
-import { bird1MissingReason, bird1ProtocolName, startBird1, type Bird1Daemon } from './lib/bird1.js';
-import { birdProtocolName, startBird, type BirdDaemon } from './lib/bird.js';
-import { familyOf, waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type NeighborSpec } from './lib/daemon.js';
-import { startFrr, type FrrDaemon } from './lib/frr.js';
-import { GOBGP_API_PORT, startGobgp } from './lib/gobgp.js';
+import { bird1MissingReason, bird1ProtocolName, startBird1, type Bird1Daemon } from '../../tools/daemons/bird1.js';
+import { birdProtocolName, startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
+import { familyOf, waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type NeighborSpec } from '../../tools/daemons/daemon.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { GOBGP_API_PORT, startGobgp } from '../../tools/daemons/gobgp.js';
 import { askWren, interopNeeds, wrenLogTail } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor, type Lab } from './lib/netns.js';
 import { BIRD_INSTALLED, describeNetns, FRR_INSTALLED, GOBGP_INSTALLED, itNeeds, requirement, type Requirement } from './lib/requirements.js';
 import { RouteSampler, type Sample, type SampleView } from './lib/route-sampler.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const ASN = 64512;
 const WREN = { v4: '10.0.0.1', v6: 'fd00:10::1' } as const;

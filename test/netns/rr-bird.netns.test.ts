@@ -13,8 +13,8 @@
  * Run: npx vitest run --project netns test/netns/rr-bird.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { docConfig, startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';

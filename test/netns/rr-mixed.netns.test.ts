@@ -14,16 +14,16 @@
  * Run: npx vitest run --project netns test/netns/rr-mixed.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { startBird } from './lib/bird.js';
-import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from './lib/daemon.js';
+import { startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { startWrenConfig } from './lib/doc-config.js';
-import { startFrr } from './lib/frr.js';
+import { startFrr } from '../../tools/daemons/frr.js';
 import { keepFilesOnFailure, wrenPeers } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor, type Lab } from './lib/netns.js';
 import { describeNetns, BIRD_INSTALLED, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { buildSegment, calicoNode, describeBlocks, expectBlocksInKernels, nsOf, reflectorHost, logTail } from './lib/rack.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 
 const RR = reflectorHost(1);
 const [N1, N2, N3] = [1, 2, 3].map(calicoNode) as [ReturnType<typeof calicoNode>, ReturnType<typeof calicoNode>, ReturnType<typeof calicoNode>];

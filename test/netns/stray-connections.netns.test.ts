@@ -9,14 +9,14 @@
  * Run: npx vitest run --project netns test/netns/stray-connections.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { birdProtocolName, startBird } from './lib/bird.js';
-import { waitEstablished } from './lib/daemon.js';
+import { birdProtocolName, startBird } from '../../tools/daemons/bird.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { RouteMonitor, waitForFibRoute } from './lib/fib.js';
 import { interopNeeds } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec } from './lib/netns.js';
 import { BIRD_INSTALLED, describeNetns } from './lib/requirements.js';
-import { startWren } from './lib/wren.js';
+import { startWren } from '../../tools/daemons/wren.js';
 
 const CYCLES = 2000;
 const WREN = '10.77.0.1';

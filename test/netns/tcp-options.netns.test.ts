@@ -19,8 +19,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEPALIVE_MESSAGE, decodeMessage, encodeMessage } from '../../src/codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage } from '../../src/codec/types.js';
-import { startFrr, type FrrDaemon } from './lib/frr.js';
-import { waitEstablished } from './lib/daemon.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { Lab, waitFor } from './lib/netns.js';
 import { ADDON_BUILT, describeNetns, FRR_INSTALLED, itNeeds, NETNS, TCPDUMP_INSTALLED } from './lib/requirements.js';
 

@@ -20,10 +20,10 @@
  * Run: npx vitest run --project netns test/netns/tor-md5.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished } from './lib/daemon.js';
+import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { docConfig, startWrenConfig } from './lib/doc-config.js';
 import { describeFib, fibRoutesFor, waitForFibRoute } from './lib/fib.js';
-import { startFrr } from './lib/frr.js';
+import { startFrr } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor, type Lab } from './lib/netns.js';

@@ -17,16 +17,16 @@
  * Run: npx vitest run --project netns test/netns/tor-multihop.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished, waitRoute, type NeighborSpec } from './lib/daemon.js';
+import { waitEstablished, waitRoute, type NeighborSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, waitForFibRoute } from './lib/fib.js';
-import { startFrr, type FrrDaemon } from './lib/frr.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec, waitFor, type Lab } from './lib/netns.js';
 import { describeNetns, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { netstatCounter } from './lib/netstat.js';
 import { TOR, buildSegment, calicoNode, nsOf } from './lib/rack.js';
-import { startWren, type WrenDaemon } from './lib/wren.js';
+import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
 const N1 = calicoNode(1);
 const FAR = { v4: '10.0.100.2', asn: 65002, prefix: '10.200.0.0/24' };

@@ -15,10 +15,10 @@
  * Run: npx vitest run --project netns test/netns/tor-policy.netns.test.ts   (as root, after npm run build)
  */
 import { expect, it } from 'vitest';
-import { waitEstablished, type DaemonSpec } from './lib/daemon.js';
+import { waitEstablished, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { fibRoutesFor, waitForFibRoute } from './lib/fib.js';
-import { startFrr, type FrrDaemon } from './lib/frr.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor, type Lab } from './lib/netns.js';

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 
-const src = join(import.meta.dirname, '..', '..', 'src');
+const root = join(import.meta.dirname, '..', '..');
+const src = join(root, 'src');
+const tools = join(root, 'tools');
 
 /**
  * One-way module dependencies (docs/architecture.md, modules and arrows). `control/protocol.ts` holds plain
@@ -49,4 +51,66 @@ it('only the netlink adapter (kernel/netlink.ts, kernel/netlink-writer.ts) impor
     }
   }
   expect(offenders).toEqual([]);
+});
+
+/** A relative import of a file: where it points (from the repository root) and whether it is `import type` / `export type`. */
+interface RelativeImport {
+  readonly spec: string;
+  readonly target: string;
+  readonly typeOnly: boolean;
+}
+
+/** Relative imports of a .ts file: `import`/`export ... from '...'`, `import '...'` and dynamic `import('...')`. */
+function relativeImports(file: string): RelativeImport[] {
+  const text = readFileSync(file, 'utf8');
+  const out: RelativeImport[] = [];
+  for (const m of text.matchAll(/^\s*(import|export)(\s+type)?\b[^;]*?\sfrom\s+'(\.\.?\/[^']+)'|\bimport\(\s*'(\.\.?\/[^']+)'\s*\)|^\s*import\s+'(\.\.?\/[^']+)'/gm)) {
+    const spec = m[3] ?? m[4] ?? m[5] ?? '';
+    out.push({ spec, target: relative(root, join(file, '..', spec)).replaceAll('\\', '/'), typeOnly: m[2] !== undefined });
+  }
+  return out;
+}
+
+const tsFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(dir, f));
+
+it('src/ never imports tools/ or test/ (nothing outside src/)', () => {
+  const violations = tsFiles(src).flatMap((file) =>
+    relativeImports(file)
+      .filter((i) => !i.target.startsWith('src/'))
+      .map((i) => `${relative(root, file)} -> ${i.spec}`),
+  );
+  expect(violations).toEqual([]);
+});
+
+/**
+ * tools/ (docs/decisions/0006-tools-layout.md): the lab kit imports nothing of the repository but
+ * itself; the daemon drivers import the kit, and from src/ only types (so scripts/capture-golden.mjs
+ * runs them without wren's code); the bench and the lab import the kit, the drivers and src/, never
+ * each other; nothing in tools/ imports test/.
+ */
+const TOOLS_ALLOWED: Record<string, { readonly tools: readonly string[]; readonly src: 'no' | 'types' | 'yes' }> = {
+  kit: { tools: [], src: 'no' },
+  daemons: { tools: ['kit'], src: 'types' },
+  bench: { tools: ['kit', 'daemons'], src: 'yes' },
+  lab: { tools: ['kit', 'daemons'], src: 'yes' },
+};
+
+it('tools/ imports src/ and its own folders along the allowed arrows, and never test/', () => {
+  const violations: string[] = [];
+  for (const file of tsFiles(tools)) {
+    const from = relative(tools, file).split(/[\\/]/)[0] ?? '';
+    const rule = TOOLS_ALLOWED[from];
+    for (const i of relativeImports(file)) {
+      const [top = '', sub = ''] = i.target.split('/');
+      const ok =
+        top === 'src'
+          ? rule !== undefined && (rule.src === 'yes' || (rule.src === 'types' && i.typeOnly))
+          : top === 'tools' && rule !== undefined && (sub === from || rule.tools.includes(sub));
+      if (!ok) violations.push(`${relative(root, file)} -> ${i.spec}`);
+    }
+  }
+  expect(violations).toEqual([]);
 });

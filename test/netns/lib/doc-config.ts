@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from './netns.js';
-import { WREN_ROOT, WrenDaemon, type WrenSpec } from './wren.js';
+import { WREN_ROOT, WrenDaemon, type WrenSpec } from '../../../tools/daemons/wren.js';
 
 export const TOPOLOGIES_DOC = join(WREN_ROOT, 'docs', 'topologies.md');
 

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, type Lab, type LabProcess } from './netns.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '../../../tools/kit/wait.js';
 
 /** One route of `ip -j route show`, normalized. */
 export interface FibRoute {

@@ -19,7 +19,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { DaemonSpec } from './daemon.js';
+import type { DaemonSpec } from '../../../tools/daemons/daemon.js';
 import {
   BgpCapture,
   IF_NAME,
@@ -46,8 +46,8 @@ import {
   type StartableDaemon,
 } from './interop.js';
 import { TSHARK_INSTALLED, describeNetns, type Requirement } from './requirements.js';
-import { waitFor } from './wait.js';
-import type { WrenDaemon } from './wren.js';
+import { waitFor } from '../../../tools/kit/wait.js';
+import type { WrenDaemon } from '../../../tools/daemons/wren.js';
 
 export interface InteropSuiteOptions<D extends StartableDaemon> {
   /** "BIRD 2", for test names. */

@@ -15,12 +15,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
-import { waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute } from './daemon.js';
-import { tailFile } from './files.js';
+import { waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute } from '../../../tools/daemons/daemon.js';
+import { tailFile } from '../../../tools/kit/files.js';
 import { Lab, type LabProcess } from './netns.js';
 import { NETNS, fileExists, type Requirement } from './requirements.js';
-import { waitFor } from './wait.js';
-import { WREN_CLI, startWren, type WrenDaemon } from './wren.js';
+import { waitFor } from '../../../tools/kit/wait.js';
+import { WREN_CLI, startWren, type WrenDaemon } from '../../../tools/daemons/wren.js';
 import { request } from '../../../src/control/client.js';
 import type { ControlRequest, ControlResults, NotificationRecord, PeerStatus, RouteView } from '../../../src/control/protocol.js';
 

@@ -1,6 +1,6 @@
 /**
  * Calico-style pods for netns tests, plumbed as the seed's `set-ns-veth-calico.sh` does (and as
- * src/lab/topology.ts does for the lab CLI):
+ * tools/lab/topology.ts does for the lab CLI):
  *
  *   pod namespace:  eth0 <pod address>/32 (and /128), `169.254.1.1 dev eth0 scope link`,
  *                   `default via 169.254.1.1 dev eth0`; IPv6 `default via fe80::ecee:eeff:feee:eeee dev eth0`

@@ -9,12 +9,12 @@
  *     .1i   node i (n1..n4): pod block 172.16.i.0/24 and fd00:172:16:i::/64, pod 172.16.i.10 / fd00:172:16:i::10
  */
 import { expect } from 'vitest';
-import type { BgpDaemon, DaemonSpec } from './daemon.js';
+import type { BgpDaemon, DaemonSpec } from '../../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, fibRoutesFor, waitForFibRoute, type FibRoute } from './fib.js';
 import { exec, type Lab } from './netns.js';
 import { wrenLogTail } from './interop.js';
 import { addPod, type Pod } from './pods.js';
-import { WrenDaemon } from './wren.js';
+import { WrenDaemon } from '../../../tools/daemons/wren.js';
 
 export const SEGMENT_V4 = '192.168.1.0/24';
 export const SEGMENT_V6 = 'fd00:192:168:1::/64';

@@ -7,7 +7,7 @@
  *      blocks 172.16.1.0/24 fd00:172:16:1::/64    blocks 172.16.2.0/24 fd00:172:16:2::/64
  */
 import type { Lab } from './netns.js';
-import { startWren, type WrenDaemon, type WrenSpec } from './wren.js';
+import { startWren, type WrenDaemon, type WrenSpec } from '../../../tools/daemons/wren.js';
 
 export interface PairHost {
   readonly ns: string;

@@ -1,24 +1,25 @@
 /**
- * The pure pieces of the benchmark (src/bench): table generator, NLRI walker, statistics, plan,
- * fib_triestat parser, reflector addressing and the daemon config renderers. Moved from
+ * The pure pieces of the benchmark (tools/bench): table generator, NLRI walker, statistics, plan,
+ * fib_triestat parser, reflector addressing, and the config each daemon under test gets from the
+ * shared drivers' renderers (tools/daemons, given tools/bench/dut.ts's spec). Moved from
  * test/netns/bench-guard.netns.test.ts (which keeps the run of `npm run bench` in namespaces):
  * none of it needs root or a namespace.
  */
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/codec/message.js';
 import type { CodecContext } from '../../../src/codec/types.js';
-import { birdConfig } from '../../../src/bench/duts/bird.js';
-import { frrBgpdConfig } from '../../../src/bench/duts/frr.js';
-import { gobgpConfig } from '../../../src/bench/duts/gobgp.js';
-import { wrenConfig } from '../../../src/bench/duts/wren.js';
-import type { DutSpec } from '../../../src/bench/duts/types.js';
-import { encodeAnnouncements, encodeWithdrawals } from '../../../src/bench/feed.js';
-import { parseTrieStat } from '../../../src/bench/fib-count.js';
-import { walkUpdate } from '../../../src/bench/nlri-walk.js';
-import { plan } from '../../../src/bench/plan.js';
-import { clientAddress, clientBlock } from '../../../src/bench/scenarios/reflector.js';
-import { buildRows, median } from '../../../src/bench/stats.js';
-import { generateTable } from '../../../src/bench/table.js';
+import { birdConfig } from '../../../tools/daemons/bird.js';
+import { frrBgpdConfig } from '../../../tools/daemons/frr.js';
+import { gobgpConfig } from '../../../tools/daemons/gobgp.js';
+import { wrenConfig } from '../../../tools/daemons/wren.js';
+import { dutDaemonSpec, dutWrenSpec, type DutSpec } from '../../../tools/bench/dut.js';
+import { encodeAnnouncements, encodeWithdrawals } from '../../../tools/bench/feed.js';
+import { parseTrieStat } from '../../../tools/bench/fib-count.js';
+import { walkUpdate } from '../../../tools/bench/nlri-walk.js';
+import { plan } from '../../../tools/bench/plan.js';
+import { clientAddress, clientBlock } from '../../../tools/bench/scenarios/reflector.js';
+import { buildRows, median } from '../../../tools/bench/stats.js';
+import { generateTable } from '../../../tools/bench/table.js';
 
 const CTX: CodecContext = { as4: true, extendedMessage: false, addPathRx: new Set(), addPathTx: new Set() };
 
@@ -139,23 +140,27 @@ describe('the bench daemon configs', () => {
   };
 
   it('makes every neighbour passive and accept-all, with the reflector client marked, in each daemon', () => {
-    const bird = birdConfig(spec, '/tmp/l');
-    expect(bird).toContain('passive on;');
-    expect(bird).toContain('ipv4 { import all; export all; gateway direct; };');
-    expect(bird).toContain('protocol bgp n1 from peer { neighbor 10.2.0.2 as 65000; rr client; }');
+    // The shared drivers' renderers (tools/daemons), given the spec the bench starts each DUT with.
+    const bird = birdConfig(dutDaemonSpec('bird', spec), { log: '/tmp/l' });
+    expect(bird.match(/passive on;/g)).toHaveLength(2);
+    expect(bird).toMatch(/protocol bgp n_10_0_1_2 \{[^}]*ipv4 \{ import all; export filter \{[^}]*accept; \};/);
+    expect(bird).toMatch(/protocol bgp n_10_2_0_2 \{[^}]*neighbor 10\.2\.0\.2 as 65000;[^}]*rr client;/);
     expect(bird).toContain('protocol kernel');
-    const frr = frrBgpdConfig(spec);
+    expect(bird).toContain('{ warning, error, fatal }');
+    const frr = frrBgpdConfig(dutDaemonSpec('frr', spec));
     expect(frr).toContain(' no bgp ebgp-requires-policy');
-    expect(frr).toContain(' neighbor G65000RR passive');
-    expect(frr).toContain('  neighbor G65000RR route-reflector-client');
-    const gobgp = gobgpConfig({ ...spec, kernel: false });
+    expect(frr).toContain(' neighbor 10.0.1.2 passive');
+    expect(frr).toContain(' neighbor 10.2.0.2 passive');
+    expect(frr).toContain('  neighbor 10.2.0.2 route-reflector-client');
+    const gobgp = gobgpConfig(dutDaemonSpec('gobgp', { ...spec, kernel: false }));
     expect(gobgp.match(/passive-mode = true/g)).toHaveLength(2);
     expect(gobgp).toContain('route-reflector-client = true');
-    const wren = wrenConfig(spec, '/tmp/s') as { peers: { passive: boolean; routeReflectorClient?: boolean }[]; ebgpRequiresPolicy: boolean };
-    expect(wren.ebgpRequiresPolicy).toBe(false);
+    const wren = wrenConfig(dutWrenSpec(spec), '/tmp/s') as { peers: { passive: boolean; routeReflectorClient?: boolean; import?: string; export?: string }[] };
     expect(wren.peers.map((p) => [p.passive, p.routeReflectorClient ?? false])).toEqual([
       [true, false],
       [true, true],
     ]);
+    // eBGP without a policy accepts nothing (RFC 8212): the feeder's peer imports and exports all.
+    expect(wren.peers[0]).toMatchObject({ import: 'all', export: 'all' });
   });
 });

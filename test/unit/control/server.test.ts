@@ -14,7 +14,7 @@ import {
   type ControlServerOptions,
 } from '../../../src/control/server.js';
 import { silentLogger, type Logger } from '../../../src/util/log.js';
-import { waitFor } from '../../netns/lib/wait.js';
+import { waitFor } from '../../../tools/kit/wait.js';
 
 /** Sends `text`, half-closes, and collects everything the server writes until it closes. */
 function exchange(path: string, text: string): Promise<string> {

@@ -7,8 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../src/config/validate.js';
 import type { Config } from '../../../src/config/types.js';
-import { gracefulDown, Speaker, stopStyle } from '../../../src/daemon/speaker.js';
-import type { Negotiated } from '../../../src/session/negotiate.js';
+import { Speaker } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../../src/util/log.js';
@@ -118,39 +117,6 @@ describe('two speakers over loopback', () => {
     expect(a.peerStatuses()[0]?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 9, communication: 'draining' });
     await until('A removes 172.16.1.0/24', () => !kernelHas(ka, '172.16.1.0/24'));
     await until('B removes 172.16.0.0/24', () => !kernelHas(kb, '172.16.0.0/24'));
-  });
-});
-
-describe('gracefulDown (RFC 4724 4.2, RFC 8538 4)', () => {
-  const n = (code: number, subcode: number) => ({ direction: 'received' as const, code, subcode, name: '', at: '' });
-  it('keeps routes after a TCP failure, with or without the N bit', () => {
-    expect(gracefulDown({ reason: 'connection-closed', wasEstablished: true }, false)).toBe(true);
-  });
-  it('drops them after a NOTIFICATION without the N bit, keeps them with it, except Hard Reset', () => {
-    expect(gracefulDown({ reason: 'notification-received', wasEstablished: true, notification: n(6, 2) }, false)).toBe(false);
-    expect(gracefulDown({ reason: 'notification-received', wasEstablished: true, notification: n(6, 2) }, true)).toBe(true);
-    expect(gracefulDown({ reason: 'hold-timer-expired', wasEstablished: true, notification: n(4, 0) }, true)).toBe(true);
-    expect(gracefulDown({ reason: 'notification-received', wasEstablished: true, notification: n(6, 9) }, true)).toBe(false);
-  });
-  it('never keeps them after our own administrative stop', () => {
-    expect(gracefulDown({ reason: 'admin-stop', wasEstablished: true }, true)).toBe(false);
-  });
-});
-
-describe('stopStyle: how a stop ends each session (docs/decisions/0004-planned-restart.md)', () => {
-  const gr = { restartTimeSec: 120, restarting: false, notification: false, families: [] };
-  const session = (o: { gr?: boolean; nBit?: boolean }): Negotiated =>
-    ({ ...(o.gr === true ? { gracefulRestart: { ...gr, notification: o.nBit === true } } : {}), gracefulNotification: o.nBit === true }) as unknown as Negotiated;
-  it('a planned restart closes silently where graceful restart was negotiated without the N bit (BIRD 1.6, BIRD 2.0)', () => {
-    expect(stopStyle(session({ gr: true }), false)).toBe('close-silently');
-  });
-  it('a planned restart sends Cease where the N bit was negotiated (RFC 8538 keeps routes on it), or without graceful restart', () => {
-    expect(stopStyle(session({ gr: true, nBit: true }), false)).toBe('cease');
-    expect(stopStyle(session({}), false)).toBe('cease');
-    expect(stopStyle(undefined, false)).toBe('cease');
-  });
-  it('a withdrawing stop always sends Cease (Hard Reset where the N bit allows)', () => {
-    for (const n of [session({ gr: true }), session({ gr: true, nBit: true }), session({}), undefined]) expect(stopStyle(n, true)).toBe('hard-reset');
   });
 });
 

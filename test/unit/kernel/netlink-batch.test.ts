@@ -1,8 +1,10 @@
 /**
  * The batched-write state machine (kernel/netlink-batch.ts) over a scripted transport: datagram
  * packing (units never split, ACK only on the last message), the window, errors by sequence
- * number, partial ACKs, a datagram that could not be sent, and the no-progress timeout. Plus the
- * worker request packing (kernel/netlink-writer.ts).
+ * number, partial ACKs, a datagram that could not be sent (ENOBUFS on send: all of the batch, or
+ * one datagram of several), ACKs for unknown or settled sequence numbers, and the no-progress
+ * timeout (also for one datagram among others that complete). Plus the worker request packing
+ * (kernel/netlink-writer.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { ETIMEDOUT, sendBatch, type BatchMessage, type BatchTransport } from '../../../src/kernel/netlink-batch.js';
@@ -28,11 +30,16 @@ function messagesOf(d: Buffer): { seq: number; ack: boolean }[] {
 class Script implements BatchTransport {
   readonly datagrams: { seq: number; ack: boolean }[][] = [];
   #ack: ((seq: number, errno: number) => void) | undefined;
+  #sent = 0;
+  /** Every send fails with this errno. */
   sendFails: number | undefined;
+  /** The send of the n-th datagram (from 0) fails with the errno returned, if any. */
+  sendFailsAt: ((n: number) => number | undefined) | undefined;
   listening = false;
   send(datagram: Buffer, failed: (errno: number) => void): void {
     this.datagrams.push(messagesOf(datagram));
-    const f = this.sendFails;
+    const f = this.sendFails ?? this.sendFailsAt?.(this.#sent);
+    this.#sent++;
     if (f !== undefined) setImmediate(() => failed(f));
   }
   listen(ack: (seq: number, errno: number) => void): () => void {
@@ -122,6 +129,66 @@ describe('sendBatch', () => {
     const result = await p;
     expect(result).toEqual(new Map([[3, ETIMEDOUT], [4, ETIMEDOUT]]));
     expect(t.listening).toBe(false);
+  });
+
+  it('ENOBUFS on the send of one datagram fails only its messages; the other datagrams complete', async () => {
+    const t = new Script();
+    const ENOBUFS = 105;
+    t.sendFailsAt = (n) => (n === 1 ? ENOBUFS : undefined);
+    let result: Map<number, number> | undefined;
+    void sendBatch(units(6), t, { window: 100, datagramBytes: 2 * 64, timeoutMs: 5000 }).then((r) => (result = r));
+    expect(t.datagrams.map((d) => d.map((m) => m.seq))).toEqual([[1, 2], [3, 4], [5, 6]]);
+    t.reply(2);
+    t.reply(6);
+    await drive(t, () => result !== undefined);
+    expect(result).toEqual(new Map([[3, ENOBUFS], [4, ENOBUFS]]));
+    expect(t.listening).toBe(false);
+  });
+
+  it('an ACK for an unknown sequence number, or a second ACK of a settled datagram, is ignored', async () => {
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(units(4), t, { window: 100, datagramBytes: 2 * 64, timeoutMs: 5000 }).then((r) => (result = r));
+    t.reply(999, 22); // not ours (another batch on the socket, say)
+    t.reply(2); // datagram (1, 2) done
+    t.reply(2, 17); // the same ACK again, now with an error: no effect
+    t.reply(1, 22); // an error for a message of a settled datagram: no effect
+    await tick();
+    expect(result).toBeUndefined(); // datagram (3, 4) is still due
+    t.reply(4);
+    await tick();
+    expect(result).toEqual(new Map());
+  });
+
+  it('a datagram whose ACK never comes times out while the datagrams around it complete', async () => {
+    const t = new Script();
+    const p = sendBatch(units(6), t, { window: 100, datagramBytes: 2 * 64, timeoutMs: 50 });
+    t.reply(1, 22); // an error in the first datagram, then its ACK
+    t.reply(2);
+    t.reply(6); // the third datagram is done
+    t.reply(3, 17); // the second (3, 4) answers for message 3 only (an error); its ACK never comes
+    expect(await p).toEqual(new Map([[1, 22], [3, 17], [4, ETIMEDOUT]]));
+    expect(t.listening).toBe(false);
+  });
+
+  it('partial ACKs: an error for a message does not settle its datagram; the window frees only with the datagram ACK', async () => {
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    // Window of 3 messages, 3 messages per datagram: one datagram in flight at a time.
+    void sendBatch(units(6), t, { window: 3, datagramBytes: 3 * 64, timeoutMs: 5000 }).then((r) => (result = r));
+    expect(t.datagrams).toHaveLength(1);
+    t.reply(1, 22);
+    t.reply(2, 17);
+    await tick();
+    await tick();
+    expect(t.datagrams).toHaveLength(1); // still waiting for message 3, the datagram's ACK
+    t.reply(3);
+    await tick();
+    expect(t.datagrams).toHaveLength(2);
+    expect(result).toBeUndefined();
+    t.reply(6);
+    await tick();
+    expect(result).toEqual(new Map([[1, 22], [2, 17]]));
   });
 
   it('resolves at once for an empty batch', async () => {

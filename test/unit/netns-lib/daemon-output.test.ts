@@ -1,14 +1,15 @@
 /**
- * The netns kit's daemon drivers without a daemon: their output parsers (birdc, vtysh JSON, gobgp
- * JSON, BIRD 1.6), config renderers, and the route sampler's script and parser, checked against
- * captured output. Moved from test/netns/infra.netns.test.ts: none of it needs root or a namespace.
+ * The daemon drivers (tools/daemons) without a daemon: their output parsers (birdc, vtysh JSON,
+ * gobgp JSON, BIRD 1.6), config renderers, and the route sampler's script and parser
+ * (test/netns/lib/route-sampler.ts), checked against captured output. Moved from
+ * test/netns/infra.netns.test.ts: none of it needs root or a namespace.
  */
 import { describe, expect, it } from 'vitest';
-import { birdConfig, parseBirdBgpState, parseBirdRoutes } from '../../netns/lib/bird.js';
-import { bird1Config, parseBird1Routes } from '../../netns/lib/bird1.js';
-import type { DaemonSpec } from '../../netns/lib/daemon.js';
-import { frrBgpdConfig, frrLearnedPrefixes, frrPathToRoute } from '../../netns/lib/frr.js';
-import { gobgpConfig, parseGobgpRib, parseGobgpSessionState } from '../../netns/lib/gobgp.js';
+import { birdConfig, parseBirdBgpState, parseBirdRoutes } from '../../../tools/daemons/bird.js';
+import { bird1Config, parseBird1Routes } from '../../../tools/daemons/bird1.js';
+import type { DaemonSpec } from '../../../tools/daemons/daemon.js';
+import { frrBgpdConfig, frrLearnedPrefixes, frrPathToRoute } from '../../../tools/daemons/frr.js';
+import { gobgpConfig, parseGobgpRib, parseGobgpSessionState } from '../../../tools/daemons/gobgp.js';
 import { parseSamples, samplerScript } from '../../netns/lib/route-sampler.js';
 
 describe('daemon output parsers', () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { docBlock } from '../../netns/lib/doc-config.js';
-import { frrBgpdConfig } from '../../netns/lib/frr.js';
+import { frrBgpdConfig } from '../../../tools/daemons/frr.js';
 import { torMd5Spec } from '../../netns/lib/rack.js';
 
 describe('a node peering eBGP with an FRR top-of-rack router over TCP MD5', () => {

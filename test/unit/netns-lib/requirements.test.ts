@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FRR_BIN } from '../../netns/lib/frr.js';
+import { FRR_BIN } from '../../../tools/daemons/frr.js';
 import {
   ALLOWED_SKIPS,
   BIRD_INSTALLED,

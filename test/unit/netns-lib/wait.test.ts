@@ -1,9 +1,9 @@
 /**
- * waitFor (test/netns/lib/wait.ts), the polling every netns test waits with. Moved from
+ * waitFor (tools/kit/wait.ts), the polling every netns test waits with. Moved from
  * test/netns/infra.netns.test.ts: it needs no namespace.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../../netns/lib/wait.js';
+import { waitFor } from '../../../tools/kit/wait.js';
 
 describe('waitFor', () => {
   it('returns the first truthy value of the check', async () => {
