@@ -238,8 +238,8 @@ describe('IPv6 text (RFC 5952)', () => {
 
 describe('addresses', () => {
   it('parses and formats both families', () => {
-    expect(parseAddress('10.1.2.3')).toEqual({ family: 4, bytes: new Uint8Array([10, 1, 2, 3]) });
-    expect(parseAddress('::')).toEqual({ family: 6, bytes: new Uint8Array(16) });
+    expect(parseAddress('10.1.2.3')).toEqual({ family: 4, bytes: Buffer.from([10, 1, 2, 3]) });
+    expect(parseAddress('::')).toEqual({ family: 6, bytes: Buffer.alloc(16) });
     expect(parseAddress('host.example')).toBeNull();
     expect(parseAddress('192.168.01.1')).toBeNull();
     for (const [text, canon] of [
@@ -370,7 +370,7 @@ describe('prefixes', () => {
   });
 
   it('tells whether host bits were set', () => {
-    expect(parsePrefix('172.16.0.1/24')).toEqual({ family: 4, bytes: new Uint8Array([172, 16, 0, 0]), len: 24, hostBits: true });
+    expect(parsePrefix('172.16.0.1/24')).toEqual({ family: 4, bytes: Buffer.from([172, 16, 0, 0]), len: 24, hostBits: true });
     expect(parsePrefix('fd00::1:0/111')?.hostBits).toBe(true);
     expect(parsePrefix('fd00::1:0/112')?.hostBits).toBe(false);
     const b = new Uint8Array([10, 255, 255, 255]);
@@ -379,12 +379,13 @@ describe('prefixes', () => {
     expect(clearHostBits(b, 9)).toBe(false);
   });
 
-  it('packs IPv4 prefixes into one number and IPv6 ones into caller bytes, without host bits', () => {
-    expect(parsePrefix4('10.1.2.3/16')).toBe(0x0a010000 * 64 + 16);
+  it('packs IPv4 prefixes into one number and IPv6 ones into caller bytes, host bits as written (the NLRI writer masks them)', () => {
+    expect(parsePrefix4('10.1.0.0/16')).toBe(0x0a010000 * 64 + 16);
+    expect(parsePrefix4('10.1.2.3/16')).toBe(0x0a010203 * 64 + 16);
     expect(parsePrefix4('255.255.255.255/32')).toBe(0xffffffff * 64 + 32);
     const out = new Uint8Array(20).fill(0xee);
     expect(parsePrefix6('fd00:1:2:3::1/48', out, 2)).toBe(48);
-    expect(formatIPv6Bytes(out, 2)).toBe('fd00:1:2::');
+    expect(formatIPv6Bytes(out, 2)).toBe('fd00:1:2:3::1');
     expect(out[0]).toBe(0xee);
     expect(out[18]).toBe(0xee);
   });
