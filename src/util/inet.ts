@@ -375,17 +375,22 @@ export function addressSortKey(address: string): string {
 
 // ------------------------------------------------------------------ prefixes
 
-/** A decimal prefix length in s[start, end): 0..max, no sign, no leading zero; -1 otherwise. */
+/** A decimal prefix length in s[start, end): 0..max, no sign, no leading zero; -1 otherwise. Unrolled: once per route. */
 function parseLength(s: string, start: number, end: number, max: number): number {
+  const d0 = s.charCodeAt(start) - 48;
+  if (!(d0 >= 0 && d0 <= 9)) return -1; // also an empty length (NaN)
   const n = end - start;
-  if (n < 1 || n > 3 || (n > 1 && s.charCodeAt(start) === 48)) return -1;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch < 48 || ch > 57) return -1;
-    v = v * 10 + (ch - 48);
+  if (n === 1) return d0 <= max ? d0 : -1;
+  if (d0 === 0 || n > 3) return -1;
+  const d1 = s.charCodeAt(start + 1) - 48;
+  if (!(d1 >= 0 && d1 <= 9)) return -1;
+  let v = d0 * 10 + d1;
+  if (n === 3) {
+    const d2 = s.charCodeAt(start + 2) - 48;
+    if (!(d2 >= 0 && d2 <= 9)) return -1;
+    v = v * 10 + d2;
   }
-  return v > max ? -1 : v;
+  return v <= max ? v : -1;
 }
 
 /** The u32 mask of an IPv4 prefix length. */
