@@ -21,4 +21,3 @@ export { validateUpdate, type PeerFacts } from './validate.js';
 export { reconcileAs4, downgradeAs4, asPathLength } from './attrs/as-path.js';
 export { endOfRib, endOfRibFamily } from './end-of-rib.js';
 export { shutdownNotification } from './notification.js';
-export { formatIPv4, parseIPv4, canonicalIPv6 } from './address.js';

@@ -11,7 +11,7 @@
  * Prefixes are canonical strings; host bits beyond the length are cleared on decode (RFC 4271 4.3:
  * trailing bits are irrelevant) so one prefix has one spelling.
  */
-import { formatIPv4, formatIPv6Bytes, parseIPv4Range, parseIPv6Range } from './address.js';
+import { formatIPv4, formatIPv6Bytes, parsePrefix4, parsePrefix6 } from '../util/inet.js';
 import { Afi } from './constants.js';
 import { type Cursor, u32, u8 } from './cursor.js';
 import { invalidNetworkField, ShortRead } from './errors.js';
@@ -52,26 +52,8 @@ export function decodePrefix6(c: Cursor): string {
   return `${formatIPv6Bytes(scratch6, 0, n)}/${bits}`;
 }
 
-/**
- * Parses "a.b.c.d/len" into one number: address * 64 + len (no allocation). Returns -1 if invalid.
- * Host bits are kept; the writer masks them.
- */
-export function parsePrefix4(s: string): number {
-  const slash = s.indexOf('/');
-  if (slash < 0) return -1;
-  const addr = parseIPv4Range(s, 0, slash);
-  if (addr < 0) return -1;
-  let bits = 0;
-  const end = s.length;
-  if (end - slash < 2 || end - slash > 3) return -1;
-  for (let i = slash + 1; i < end; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch < 48 || ch > 57) return -1;
-    bits = bits * 10 + (ch - 48);
-  }
-  if (bits > 32) return -1;
-  return addr * 64 + bits;
-}
+/** Re-exported for src/bench (speaker/roles.ts) until it moves out of the product. */
+export { parsePrefix4 };
 
 /** Writes a prefix parsed by parsePrefix4 at off; returns the next offset. */
 export function writePrefix4(buf: Buffer, off: number, packed: number): number {
@@ -106,24 +88,8 @@ export function encodePrefix4(buf: Buffer, off: number, prefix: string): number 
   return writePrefix4(buf, off, p);
 }
 
-/** The parsed address of the last successful parsePrefix6 call (16 bytes, shared scratch). */
+/** Scratch for an IPv6 prefix being encoded: parsePrefix6(text, prefix6Bytes, 0), then writePrefix6. */
 export const prefix6Bytes = Buffer.alloc(16);
-
-/** Parses "addr/len" into prefix6Bytes and returns len, or -1 if invalid. */
-export function parsePrefix6(s: string): number {
-  const slash = s.indexOf('/');
-  if (slash < 0) return -1;
-  if (!parseIPv6Range(s, 0, slash, prefix6Bytes, 0)) return -1;
-  const end = s.length;
-  if (end - slash < 2 || end - slash > 4) return -1;
-  let bits = 0;
-  for (let i = slash + 1; i < end; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch < 48 || ch > 57) return -1;
-    bits = bits * 10 + (ch - 48);
-  }
-  return bits > 128 ? -1 : bits;
-}
 
 /** Writes prefix6Bytes with `bits` bits at off; returns the next offset. */
 export function writePrefix6(buf: Buffer, off: number, bits: number): number {
@@ -137,14 +103,14 @@ export function writePrefix6(buf: Buffer, off: number, bits: number): number {
 
 /** Writes one IPv6 NLRI entry for an "addr/len" string; returns the next offset. TypeError if invalid. */
 export function encodePrefix6(buf: Buffer, off: number, prefix: string): number {
-  const bits = parsePrefix6(prefix);
+  const bits = parsePrefix6(prefix, prefix6Bytes, 0);
   if (bits < 0) throw new TypeError(`not an IPv6 prefix: ${JSON.stringify(prefix)}`);
   return writePrefix6(buf, off, bits);
 }
 
 /** Wire length of a prefix string's NLRI entry (without a path id); TypeError if invalid. */
 export function encodedPrefixLength(afi: number, prefix: string): number {
-  const bits = afi === Afi.IPV6 ? parsePrefix6(prefix) : parsePrefix4(prefix) % 64;
+  const bits = afi === Afi.IPV6 ? parsePrefix6(prefix, prefix6Bytes, 0) : parsePrefix4(prefix) % 64;
   if (bits < 0) throw new TypeError(`not a prefix of AFI ${afi}: ${JSON.stringify(prefix)}`);
   return prefixWireLength(bits);
 }

@@ -26,7 +26,7 @@
  * every optional-parameter framing error in one subcode). A parameter type other than Capabilities
  * => 2/4 (RFC 4271 6.2). Version, AS, hold time and identifier acceptance belong to session/negotiate.ts.
  */
-import { formatIPv4Bytes, writeIPv4 } from './address.js';
+import { formatIPv4Bytes, writeIPv4 } from '../util/inet.js';
 import { encodeCapabilities } from './capability-encode.js';
 import { decodeCapabilities } from './capabilities.js';
 import { OptParamType } from './constants.js';

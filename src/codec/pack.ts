@@ -19,7 +19,8 @@ import { encodeAttrList, encodeBlock } from './attrs/encode.js';
 import { mpReachHeadLength, writeMpReachHead } from './attrs/mp-reach.js';
 import { writeHeader } from './header.js';
 import { maxMessageLength } from './message.js';
-import { parsePrefix4, parsePrefix6, writePrefix4, writePrefix6 } from './nlri.js';
+import { parsePrefix4, parsePrefix6 } from '../util/inet.js';
+import { prefix6Bytes, writePrefix4, writePrefix6 } from './nlri.js';
 import { type CodecContext, familyKey, type MpReach, type PathAttrs } from './types.js';
 
 export { encodePathAttrs } from './attrs/encode.js';
@@ -109,7 +110,7 @@ function writeSome(buf: Buffer, pos: number, limit: number, valueStart: number, 
     let bits: number;
     let packed = 0;
     if (v6) {
-      bits = parsePrefix6(p);
+      bits = parsePrefix6(p, prefix6Bytes, 0);
     } else {
       packed = parsePrefix4(p);
       bits = packed < 0 ? -1 : packed % 64;

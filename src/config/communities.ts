@@ -8,7 +8,7 @@
  */
 import { WellKnownCommunity } from '../codec/constants.js';
 import type { LargeCommunity } from '../codec/types.js';
-import type { Parsed } from './inet.js';
+import type { Parsed } from './types.js';
 
 export const WELL_KNOWN_COMMUNITY_NAMES: Readonly<Record<string, number>> = Object.freeze({
   'no-export': WellKnownCommunity.NO_EXPORT,

@@ -2,11 +2,10 @@
  * Leaf value schemas (zod 4), each with the message an operator reads: "expected an integer 1..65535".
  * Values that have a canonical form (addresses, prefixes, communities) are transformed into it here.
  */
-import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { familyOfText, formatAddress, formatPrefix, parseAddress, parseIPv4Range, parsePrefix } from '../util/inet.js';
 import { parseCommunity, parseLargeCommunity } from './communities.js';
-import { canonicalAddress, parsePrefix, type ParsedPrefix } from './inet.js';
-import type { PrefixMatch } from './types.js';
+import type { AddressFamily, Parsed, PrefixMatch } from './types.js';
 
 export const U32_MAX = 4294967295;
 
@@ -26,24 +25,58 @@ export const holdTime = z
   .refine((v) => v === 0 || (v >= 3 && v <= 65535), { error: 'expected 0 or an integer 3..65535' });
 
 const DOTTED_QUAD = 'expected a dotted-quad IPv4 address such as "192.168.1.10"';
-export const dottedQuad = z.string({ error: DOTTED_QUAD }).refine((s) => isIPv4(s), { error: DOTTED_QUAD });
+export const dottedQuad = z.string({ error: DOTTED_QUAD }).refine((s) => parseIPv4Range(s, 0, s.length) >= 0, { error: DOTTED_QUAD });
 
 /** RFC 6286 2.1: the BGP Identifier is a non-zero 32-bit number. */
 export const routerId = dottedQuad.refine((s) => s !== '0.0.0.0', { error: 'must not be 0.0.0.0' });
 
 const IP_LITERAL = 'expected an IPv4 or IPv6 address such as "192.168.1.11" or "fd00::11"';
+/**
+ * An IP literal (util/inet.ts: no leading zeros, no zone id: "fe80::1%eth0" is refused, a session's
+ * interface is not part of its address), as canonical text.
+ */
 export const ipLiteral = z.string({ error: IP_LITERAL }).transform((s, ctx) => {
-  const canonical = canonicalAddress(s);
-  if (canonical === undefined) {
+  const a = parseAddress(s);
+  if (a === null) {
     ctx.issues.push({ code: 'custom', message: IP_LITERAL, input: s });
     return z.NEVER;
   }
-  return canonical;
+  return formatAddress(a.bytes);
 });
 
+/** The family of an address that ipLiteral accepted. */
+export const addressFamily = (address: string): AddressFamily => (familyOfText(address) === 6 ? 'ipv6' : 'ipv4');
+
+export interface ParsedPrefix {
+  /** Canonical text: "172.16.0.0/24", "fd00:10::/64". */
+  readonly text: string;
+  readonly family: AddressFamily;
+  readonly len: number;
+  /** The largest length in this family: 32 or 128. */
+  readonly maxLen: number;
+}
+
 const PREFIX = 'expected a prefix such as "172.16.0.0/24" or "fd00:10::/64"';
+
+/** "addr/len" with addr an IP literal, len a decimal in range (no leading zero), and no host bits set. */
+export function readPrefix(text: string): Parsed<ParsedPrefix> {
+  const p = parsePrefix(text);
+  if (p === null) {
+    const slash = text.indexOf('/');
+    const addr = slash < 0 ? null : parseAddress(text.slice(0, slash));
+    if (addr !== null && /^(0|[1-9][0-9]{0,2})$/.test(text.slice(slash + 1))) {
+      return { ok: false, error: `prefix length must be 0..${addr.family === 4 ? 32 : 128}` };
+    }
+    return { ok: false, error: PREFIX };
+  }
+  const network = formatPrefix(p);
+  if (p.hostBits) return { ok: false, error: `host bits are set: the network is "${network}"` };
+  const v4 = p.family === 4;
+  return { ok: true, value: { text: network, family: v4 ? 'ipv4' : 'ipv6', len: p.len, maxLen: v4 ? 32 : 128 } };
+}
+
 export const prefix = z.string({ error: PREFIX }).transform((s, ctx): ParsedPrefix => {
-  const p = parsePrefix(s);
+  const p = readPrefix(s);
   if (!p.ok) {
     ctx.issues.push({ code: 'custom', message: p.error, input: s });
     return z.NEVER;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import {
+  addressFamily,
   asn,
   bool,
   communities,
@@ -18,7 +19,6 @@ import {
   prefix,
   prefixList,
 } from './fields.js';
-import { familyOfAddress } from './inet.js';
 import { addIssue, formatPath, parseFields, type ParsedFields, type Path } from './issues.js';
 import { parsePolicyRef, type PolicyTable } from './policies.js';
 import { connectRetryTime, defaultKeepalive, keepaliveProblem, keepaliveTime } from './sections.js';
@@ -140,7 +140,7 @@ function buildPeer(raw: unknown, f: Fields, path: Path, ctx: PeerContext, issues
   } else if (!written(raw, 'address') && !written(raw, 'addressRange')) {
     addIssue(issues, at('address'), 'required (or addressRange for dynamic peers)');
   }
-  if (f.address !== undefined) family = familyOfAddress(f.address);
+  if (f.address !== undefined) family = addressFamily(f.address);
   else if (f.addressRange !== undefined) family = f.addressRange.family;
   const dynamic = written(raw, 'addressRange');
 
@@ -148,7 +148,7 @@ function buildPeer(raw: unknown, f: Fields, path: Path, ctx: PeerContext, issues
   if (dynamic && f.passive === false) {
     addIssue(issues, at('passive'), 'a dynamic-peer range (addressRange) is always passive', false);
   }
-  if (f.localAddress !== undefined && family !== undefined && familyOfAddress(f.localAddress) !== family) {
+  if (f.localAddress !== undefined && family !== undefined && addressFamily(f.localAddress) !== family) {
     addIssue(issues, at('localAddress'), `must be an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address, like the peer's`, f.localAddress);
   }
 

@@ -6,7 +6,7 @@
  * - load.ts         `loadConfig(path)`: read, parse JSON (line/column on syntax errors), validate
  * - diff.ts         `diffConfig(old, next)`: what a reload must do to running sessions
  * - peers.ts, policies.ts, sections.ts   the rules and defaults of each part
- * - fields.ts, inet.ts, communities.ts    leaf value schemas (zod 4) and parsers
+ * - fields.ts, communities.ts             leaf value schemas (zod 4) and parsers (addresses: util/inet.ts)
  * - issues.ts, json-syntax.ts             JSON paths, zod issue conversion, JSON syntax locator
  *
  * Every key, its default and its meaning is documented in docs/configuration.md.
@@ -17,6 +17,9 @@ import type { LargeCommunity } from '../codec/types.js';
 import type { LogLevel } from '../util/log.js';
 
 export type { LargeCommunity } from '../codec/types.js';
+
+/** The result of a leaf parser: the value, or the message an operator reads. */
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 /** One configuration problem. `path` is a JSON path such as `$.peers[1].asn`. */
 export interface Issue {

@@ -4,6 +4,7 @@
  * interface the session runs over (RFC 2545 3, RFC 4760 3). Read with os.networkInterfaces().
  */
 import { networkInterfaces } from 'node:os';
+import { canonicalAddress, isLinkLocalV6 } from '../util/inet.js';
 
 export interface InterfaceAddresses {
   readonly name: string;
@@ -21,7 +22,7 @@ export function readInterfaces(): InterfaceAddresses[] {
     const v6LinkLocal: string[] = [];
     for (const a of addrs) {
       if (a.family === 'IPv4') v4.push({ address: a.address, cidr: a.cidr ?? `${a.address}/32` });
-      else if (/^fe[89ab]/i.test(a.address)) v6LinkLocal.push(a.address.split('%')[0] ?? a.address);
+      else if (isLinkLocalV6(a.address)) v6LinkLocal.push(canonicalAddress(a.address)); // zone id dropped
       else if (a.address !== '::1') v6Global.push({ address: a.address, cidr: a.cidr ?? `${a.address}/128` });
     }
     out.push({ name, v4, v6Global, v6LinkLocal });
@@ -29,17 +30,24 @@ export function readInterfaces(): InterfaceAddresses[] {
   return out;
 }
 
-/** Our addresses of each family on the interface that holds `localAddress` (the session's source). */
+/**
+ * Our addresses of each family on the interface that holds `localAddress` (the session's source; a
+ * link-local one as the socket reports it, with its zone id, which is dropped to compare).
+ */
 export function sessionAddresses(
-  localAddress: string,
+  socketAddress: string,
   ifaces: readonly InterfaceAddresses[] = readInterfaces(),
 ): { v4?: string; v6?: string; v6LinkLocal?: string; ifname?: string } {
+  const localAddress = canonicalAddress(socketAddress);
   const iface = ifaces.find(
     (i) => i.v4.some((a) => a.address === localAddress) || i.v6Global.some((a) => a.address === localAddress) || i.v6LinkLocal.includes(localAddress),
   );
-  if (!iface) return localAddress.includes(':') ? { v6: localAddress } : { v4: localAddress };
+  if (!iface) {
+    if (!localAddress.includes(':')) return { v4: localAddress };
+    return isLinkLocalV6(localAddress) ? { v6LinkLocal: localAddress } : { v6: localAddress };
+  }
   const v4 = localAddress.includes(':') ? iface.v4[0]?.address : localAddress;
-  const v6 = localAddress.includes(':') && !/^fe[89ab]/i.test(localAddress) ? localAddress : iface.v6Global[0]?.address;
+  const v6 = localAddress.includes(':') && !isLinkLocalV6(localAddress) ? localAddress : iface.v6Global[0]?.address;
   const ll = iface.v6LinkLocal[0];
   return { ...(v4 ? { v4 } : {}), ...(v6 ? { v6 } : {}), ...(ll ? { v6LinkLocal: ll } : {}), ifname: iface.name };
 }

@@ -16,7 +16,7 @@ import type { Config, DynamicPeerConfig, PeerConfig } from '../config/types.js';
 import type { Family } from '../rib/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { canonicalAddress, inRange } from './address-match.js';
+import { canonicalAddress, inSubnet as inRange } from '../util/inet.js';
 
 /** What the registry needs of a session (session/peer.ts `Peer` is one). */
 export interface RegisteredSession {

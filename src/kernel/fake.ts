@@ -9,7 +9,7 @@
  * With `checkReachability`, a next hop needs a named device that exists, `onlink`, or a link whose
  * subnet holds the gateway, else ENETUNREACH (the kernel's "Nexthop has invalid gateway").
  */
-import { subnetContains } from './inet.js';
+import { inSubnet } from '../util/inet.js';
 import {
   KernelError,
   routeKey,
@@ -159,7 +159,7 @@ export class FakeKernel implements KernelPort {
         out.set(a, set);
         continue;
       }
-      const link = this.#links.find((l) => l.addresses.some((c) => subnetContains(c, a)));
+      const link = this.#links.find((l) => l.addresses.some((c) => inSubnet(a, c)));
       out.set(a, link ? { via: a, ifindex: link.ifindex, dev: link.name } : null);
     }
     return out;
@@ -222,7 +222,7 @@ export class FakeKernel implements KernelPort {
         if (h.onlink) continue;
       }
       if (h.onlink) continue;
-      const ok = this.#links.some((l) => l.up && (h.dev === undefined || l.name === h.dev) && l.addresses.some((a) => subnetContains(a, h.via)));
+      const ok = this.#links.some((l) => l.up && (h.dev === undefined || l.name === h.dev) && l.addresses.some((a) => inSubnet(h.via, a)));
       if (!ok) this.#fail(op, route, 'ENETUNREACH');
     }
   }

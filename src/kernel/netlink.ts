@@ -18,7 +18,7 @@
 import { constants as osConstants } from 'node:os';
 import { createRtNetlink, rt, type RtNetlinkSocket, type NetlinkMessage } from 'netlink';
 import { Slicer } from '../util/slice.js';
-import { formatAddress, subnetContains } from './inet.js';
+import { formatAddress, inSubnet } from '../util/inet.js';
 import { DEFAULT_BATCH_OPTIONS } from './netlink-batch.js';
 import { tuneNotificationSocket } from './netlink-tune.js';
 import { defaultBatchWriter, type BatchWriter } from './netlink-writer.js';
@@ -459,7 +459,7 @@ function resolveWith(route: KernelRoute, links: readonly KernelLink[], op: Kerne
     if (h.onlink) return h;
     let ifindex = cache.get(h.via);
     if (!cache.has(h.via)) {
-      ifindex = links.find((l) => l.addresses.some((a) => subnetContains(a, h.via)))?.ifindex;
+      ifindex = links.find((l) => l.addresses.some((a) => inSubnet(h.via, a)))?.ifindex;
       cache.set(h.via, ifindex);
     }
     return ifindex !== undefined ? { ...h, ifindex } : h;

@@ -7,7 +7,7 @@
  *
  * IP-in-IP carries IPv4 only: IPv6 prefixes always use direct next hops. Pure functions.
  */
-import { canonicalPrefix, familyOf, subnetContains } from './inet.js';
+import { canonicalPrefix, familyOfText, inSubnet } from '../util/inet.js';
 import type { KernelLink, KernelNextHop, KernelRoute } from './port.js';
 
 export type DataplaneMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
@@ -30,7 +30,7 @@ export interface RouteBuildOptions {
 
 /** The kernel stores IPv6 metric 0 as 1024; asking for 1024 keeps desired == listed. */
 export function kernelMetric(prefix: string, metric: number): number {
-  return metric === 0 && familyOf(prefix) === 6 ? 1024 : metric;
+  return metric === 0 && familyOfText(prefix) === 6 ? 1024 : metric;
 }
 
 /** The link whose address subnet contains `addr`, if any. */
@@ -38,7 +38,7 @@ export function connectedLink(
   links: readonly Pick<KernelLink, 'name' | 'addresses'>[],
   addr: string,
 ): Pick<KernelLink, 'name' | 'addresses'> | undefined {
-  return links.find((l) => l.addresses.some((a) => subnetContains(a, addr)));
+  return links.find((l) => l.addresses.some((a) => inSubnet(addr, a)));
 }
 
 export function toNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
@@ -53,7 +53,7 @@ export function toNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptio
 function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
   const link = connectedLink(opts.links, nh);
   const direct: KernelNextHop = link ? { via: nh, dev: link.name } : { via: nh };
-  if (prefixFamily === 6 || familyOf(nh) === 6) return direct;
+  if (prefixFamily === 6 || familyOfText(nh) === 6) return direct;
   switch (opts.mode) {
     case 'direct':
       return direct;
@@ -71,7 +71,7 @@ function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions):
 export function toKernelRoute(prefix: string, nextHops: readonly string[], opts: RouteBuildOptions): KernelRoute {
   const canonical = canonicalPrefix(prefix);
   if (nextHops.length === 0) return toBlackholeRoute(canonical, opts);
-  const fam = familyOf(canonical);
+  const fam = familyOfText(canonical);
   const unique = [...new Set(nextHops)].sort();
   return {
     prefix: canonical,

@@ -8,7 +8,7 @@
  * os.endianness() anyway.
  */
 import { endianness } from 'node:os';
-import { formatAddress, parsePrefix, parseAddress, type Family } from './inet.js';
+import { familyOfText, formatAddress, parseAddress, parsePrefix, type IpAddress, type IpFamily, type IpPrefix } from '../util/inet.js';
 import type { KernelNextHop, KernelRoute, KernelRouteKey } from './port.js';
 
 export const RTM = { NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26 } as const;
@@ -33,11 +33,11 @@ const ri32 = (b: Buffer, at: number): number => (LE ? b.readInt32LE(at) : b.read
 const align4 = (n: number): number => (n + 3) & ~3;
 
 /** One rtattr: header, value, zero padding to 4 bytes. */
-export function encodeAttr(type: number, value: Buffer): Buffer {
+export function encodeAttr(type: number, value: Uint8Array): Buffer {
   const out = Buffer.alloc(align4(4 + value.length));
   u16(out, 4 + value.length, 0);
   u16(out, type, 2);
-  value.copy(out, 4);
+  out.set(value, 4);
   return out;
 }
 
@@ -71,19 +71,32 @@ export function encodeRtmsg(f: RtmsgFields): Buffer {
   return b;
 }
 
-const familyCode = (f: Family): number => (f === 4 ? AF.INET : AF.INET6);
+const familyCode = (f: IpFamily): number => (f === 4 ? AF.INET : AF.INET6);
+
+/** Route and next hop text is ours (canonical, from the RIB or the kernel): anything else is a bug. */
+function addressOf(text: string): IpAddress {
+  const a = parseAddress(text);
+  if (a === null) throw new TypeError(`not an IP address: ${JSON.stringify(text)}`);
+  return a;
+}
+
+function prefixOf(text: string): IpPrefix {
+  const p = parsePrefix(text);
+  if (p === null) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
+  return p;
+}
 
 /**
  * The gateway attribute: RTA_GATEWAY when the gateway has the route's family, else RTA_VIA
  * (struct rtvia: u16 family + address), which is how an IPv4 route gets an IPv6 next hop (RFC 8950,
  * `ip route add 10.0.0.0/24 via inet6 fd00::1`).
  */
-export function gatewayAttr(routeFamily: Family, via: string): Buffer {
-  const gw = parseAddress(via);
+export function gatewayAttr(routeFamily: IpFamily, via: string): Buffer {
+  const gw = addressOf(via);
   if (gw.family === routeFamily) return encodeAttr(RTA.GATEWAY, gw.bytes);
   const v = Buffer.alloc(2 + gw.bytes.length);
   u16(v, familyCode(gw.family), 0);
-  gw.bytes.copy(v, 2);
+  v.set(gw.bytes, 2);
   return encodeAttr(RTA.VIA, v);
 }
 
@@ -100,9 +113,9 @@ function decodeVia(v: Buffer): string | undefined {
  * RTA_MULTIPATH value: one rtnexthop per hop (len, flags, hops = weight - 1, ifindex) followed by
  * its RTA_GATEWAY. ifindex 0 lets the kernel resolve the device from the gateway.
  */
-export function encodeMultipath(hops: readonly KernelNextHop[], routeFamily?: Family): Buffer {
+export function encodeMultipath(hops: readonly KernelNextHop[], routeFamily?: IpFamily): Buffer {
   const parts = hops.map((h) => {
-    const gw = gatewayAttr(routeFamily ?? parseAddress(h.via).family, h.via);
+    const gw = gatewayAttr(routeFamily ?? familyOfText(h.via), h.via);
     const rec = Buffer.alloc(RTNH_LEN);
     u16(rec, RTNH_LEN + gw.length, 0);
     rec[2] = h.onlink ? RTNH_F_ONLINK : 0;
@@ -118,7 +131,7 @@ export function encodeMultipath(hops: readonly KernelNextHop[], routeFamily?: Fa
  * Single next hop: RTA_GATEWAY (+ RTA_OIF, + RTNH_F_ONLINK in rtm_flags); several: RTA_MULTIPATH.
  */
 export function encodeNewRoute(route: KernelRoute): Buffer {
-  const p = parsePrefix(route.prefix);
+  const p = prefixOf(route.prefix);
   const blackhole = route.type === 'blackhole';
   const single = route.nextHops.length === 1 ? route.nextHops[0] : undefined;
   const head = encodeRtmsg({
@@ -149,7 +162,7 @@ export function encodeNewRoute(route: KernelRoute): Buffer {
  * `ip route del` sends them, so the kernel matches any type and scope but only our protocol.
  */
 export function encodeDelRoute(key: KernelRouteKey): Buffer {
-  const p = parsePrefix(key.prefix);
+  const p = prefixOf(key.prefix);
   const head = encodeRtmsg({
     family: familyCode(p.family),
     dstLen: p.len,
@@ -164,7 +177,7 @@ export function encodeDelRoute(key: KernelRouteKey): Buffer {
 
 /** RTM_GETROUTE for one address (not a dump): "which route would the kernel use to reach it". */
 export function encodeRouteLookup(address: string): Buffer {
-  const a = parseAddress(address);
+  const a = addressOf(address);
   const head = encodeRtmsg({ family: familyCode(a.family), dstLen: a.family === 4 ? 32 : 128, table: 0, protocol: 0, scope: 0, type: 0, flags: 0 });
   return Buffer.concat([head, encodeAttr(RTA.DST, a.bytes)]);
 }

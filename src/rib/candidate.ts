@@ -8,7 +8,7 @@ import type { Route } from './adj-rib-in.js';
 import type { AttrSet } from './attrs-store.js';
 import { attrMetrics, type AttrMetrics, type Candidate } from './decision.js';
 import { usableNextHop } from './next-hop.js';
-import { addressKey } from './prefix.js';
+import { addressSortKey } from '../util/inet.js';
 import type { BestForwarding } from './types.js';
 
 export interface RouteCandidate extends Candidate {
@@ -42,8 +42,8 @@ export function candidateOf(r: Route): RouteCandidate {
 }
 
 const byAddress = (a: string, b: string): number => {
-  const ka = addressKey(a);
-  const kb = addressKey(b);
+  const ka = addressSortKey(a);
+  const kb = addressSortKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 

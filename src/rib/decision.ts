@@ -7,7 +7,7 @@
  */
 import type { AsPath, PathAttrs } from '../codec/types.js';
 import { Origin } from '../codec/constants.js';
-import { routerIdNumber } from './prefix.js';
+import { parseIPv4 } from '../util/inet.js';
 import { DEFAULT_LOCAL_PREF } from './import.js';
 import type { DecisionReason } from './types.js';
 
@@ -25,7 +25,7 @@ export interface Candidate {
   /** ORIGINATOR_ID when present, else the peer's BGP identifier, as a number. */
   readonly routerId: number;
   readonly clusterListLen: number;
-  /** Peer address as fixed-width hex (prefix.ts addressKey): string order is numeric order. */
+  /** Peer address as fixed-width hex (util/inet.ts addressSortKey): string order is numeric order. */
   readonly peerKey: string;
 }
 
@@ -169,7 +169,7 @@ export function attrMetrics(a: PathAttrs): AttrMetrics {
     origin: a.origin ?? Origin.INCOMPLETE,
     med: a.med ?? 0,
     firstAs: first === -1 ? null : first,
-    originatorId: a.originatorId === undefined ? null : routerIdNumber(a.originatorId),
+    originatorId: a.originatorId === undefined ? null : parseIPv4(a.originatorId),
     clusterListLen: a.clusterList?.length ?? 0,
   };
 }

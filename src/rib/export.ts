@@ -8,7 +8,7 @@ import { Afi, Safi, WellKnownCommunity } from '../codec/constants.js';
 import type { AsPath, LargeCommunity, PathAttrs } from '../codec/types.js';
 import { DEFAULT_LOCAL_PREF } from './import.js';
 import { selfNextHops, usableNextHop } from './next-hop.js';
-import { isLinkLocalV6 } from './prefix.js';
+import { isLinkLocalV6 } from '../util/inet.js';
 import { isReflected, mayAdvertise, stampReflected } from './reflect.js';
 import type { Family, PeerRole, RibSessionInfo, SourceRole } from './types.js';
 

@@ -8,7 +8,7 @@
  */
 import type { AsPath, PathAttrs } from '../codec/types.js';
 import { judgedNextHop, nextHopVerdict, type NextHopSession } from './next-hop.js';
-import { isDefaultRoute, parsePrefix, prefixCovers, type ParsedPrefix } from './prefix.js';
+import { parsePrefix, prefixContains, type IpPrefix } from '../util/inet.js';
 import { isReflectionLoop } from './reflect.js';
 import type { PrefixFilterEntry, RejectReason } from './types.js';
 
@@ -131,7 +131,7 @@ export type PrefixFilter = (prefix: string) => boolean;
  * entry's length, i.e. an exact match) or the family maximum when only ge is given.
  */
 export function compilePrefixFilter(entries: readonly PrefixFilterEntry[]): PrefixFilter {
-  const compiled: { p: ParsedPrefix; lo: number; hi: number }[] = [];
+  const compiled: { p: IpPrefix; lo: number; hi: number }[] = [];
   for (const e of entries) {
     const p = parsePrefix(e.prefix);
     if (!p) continue;
@@ -143,11 +143,13 @@ export function compilePrefixFilter(entries: readonly PrefixFilterEntry[]): Pref
   return (prefix) => {
     const r = parsePrefix(prefix);
     if (!r) return false;
-    return compiled.some((c) => r.len >= c.lo && r.len <= c.hi && prefixCovers(c.p, r));
+    return compiled.some((c) => r.len >= c.lo && r.len <= c.hi && prefixContains(c.p, r));
   };
 }
 
 /** The prefix-dependent import rules: default route, then the peer's prefix list. */
+const isDefaultRoute = (prefix: string): boolean => prefix === '0.0.0.0/0' || prefix === '::/0';
+
 export function prefixAllowed(prefix: string, acceptDefaultRoute: boolean, filter: PrefixFilter | null): boolean {
   if (isDefaultRoute(prefix) && !acceptDefaultRoute) return false;
   return filter === null || filter(prefix);

@@ -13,7 +13,7 @@
  */
 import type { Route, RouteSource } from './adj-rib-in.js';
 import { PrefixIndex } from './prefix-index.js';
-import { prefixLength } from './prefix.js';
+import { prefixLength } from '../util/inet.js';
 import type { BestForwarding, Family } from './types.js';
 
 /** A destination, by id. */

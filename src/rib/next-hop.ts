@@ -4,7 +4,7 @@
  * (next-hop-self).
  */
 import type { PathAttrs } from '../codec/types.js';
-import { isLinkLocalV6, parseAddress } from './prefix.js';
+import { isLinkLocalV6, parseAddress } from '../util/inet.js';
 import type { Family, RibSessionInfo } from './types.js';
 
 /**
@@ -61,9 +61,10 @@ const CLASS_TEXT: Readonly<Record<NextHopClass, string>> = {
 
 /** The special class of an address as a next hop, or null for an ordinary unicast address. */
 export function nextHopClass(address: string): NextHopClass | null {
-  const b = parseAddress(address);
-  if (b === null) return null;
-  if (b.length === 4) {
+  const a = parseAddress(address);
+  if (a === null) return null;
+  const b = a.bytes;
+  if (a.family === 4) {
     const first = b[0] ?? 0;
     if (first === 0) return 'this-network';
     if (first === 127) return 'loopback';

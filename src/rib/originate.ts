@@ -6,7 +6,7 @@
 import { Origin } from '../codec/constants.js';
 import type { PathAttrs } from '../codec/types.js';
 import { DEFAULT_LOCAL_PREF } from './import.js';
-import { canonicalPrefix } from './prefix.js';
+import { canonicalPrefix } from '../util/inet.js';
 import type { OriginatedRoute } from './types.js';
 
 /** RFC 4271 5.1.1 (ORIGIN IGP for a prefix interior to the AS) and 5.1.2 (empty AS_PATH inside the AS). */

@@ -9,7 +9,7 @@ import type { AdjRibOut } from './adj-rib-out.js';
 import type { ExportMemo } from './export-memo.js';
 import type { ExportTarget } from './export.js';
 import { compilePrefixFilter, type ImportPeer, type PrefixFilter } from './import.js';
-import { addressKey, routerIdNumber } from './prefix.js';
+import { addressSortKey, parseIPv4 } from '../util/inet.js';
 import type { PeerRole, RibPeerConfig, RibSessionInfo } from './types.js';
 
 export interface PeerState extends RouteSource {
@@ -47,7 +47,7 @@ export interface PeerState extends RouteSource {
 export function createPeerState(cfg: RibPeerConfig): PeerState {
   const p: PeerState = {
     id: cfg.id,
-    key: addressKey(cfg.id),
+    key: addressSortKey(cfg.id),
     cfg,
     role: cfg.role,
     ebgp: cfg.role === 'ebgp',
@@ -87,7 +87,7 @@ export function applySession(p: PeerState, s: RibSessionInfo | null): void {
   p.session = s;
   if (s !== null) {
     p.routerId = s.routerId;
-    p.routerIdNum = routerIdNumber(s.routerId);
+    p.routerIdNum = parseIPv4(s.routerId);
     // Kept when the session goes down: stale routes re-imported meanwhile are judged as received.
     p.importPeer = { ...p.importPeer, directlyConnected: s.directlyConnected, peerAddress: s.peerAddress };
   }

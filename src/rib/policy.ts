@@ -6,7 +6,7 @@
  */
 import type { AsPath, PathAttrs, LargeCommunity } from '../codec/types.js';
 import type { Policy, PolicyMatch, PolicySet } from '../config/types.js';
-import { parsePrefix, prefixCovers } from './prefix.js';
+import { parsePrefix, prefixContains } from '../util/inet.js';
 import type { PolicyRoute } from './types.js';
 
 const largeEq = (a: LargeCommunity, b: LargeCommunity): boolean => a.global === b.global && a.local1 === b.local1 && a.local2 === b.local2;
@@ -23,7 +23,7 @@ export function policyMatches(m: PolicyMatch, r: PolicyRoute): boolean {
       p !== null &&
       m.prefixes.some((e) => {
         const net = parsePrefix(e.prefix);
-        return net !== null && p.len >= e.ge && p.len <= e.le && prefixCovers(net, p);
+        return net !== null && p.len >= e.ge && p.len <= e.le && prefixContains(net, p);
       });
     if (!hit) return false;
   }

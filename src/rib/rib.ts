@@ -30,8 +30,8 @@ import { addRoute, LocRib, removeRoute, routeOf, type DestId } from './loc-rib.j
 import { nextHopClass, sessionAddresses } from './next-hop.js';
 import { originatedTable } from './originate.js';
 import { applyConfig, applySession, createPeerState, type PeerState } from './peer-state.js';
-import { familyOf, routerIdNumber } from './prefix.js';
-import type { BestChange, Family, OriginatedRoute, ReceiveResult, RejectReason, RibOptions, RibPeerConfig, RibSessionInfo } from './types.js';
+import { parseIPv4 } from '../util/inet.js';
+import { familyOf, type BestChange, type Family, type OriginatedRoute, type ReceiveResult, type RejectReason, type RibOptions, type RibPeerConfig, type RibSessionInfo } from './types.js';
 import { routeViews } from './view.js';
 
 const MAX_MESSAGE = 4096; // RFC 4271 4
@@ -72,7 +72,7 @@ export class Rib {
     this.#log = (o.log ?? silentLogger).child({ component: 'rib' });
     this.#exports = new ExportGroups(this.#store, this.#loc, o.clusterId);
     this.#importEnv = { localAs: o.localAs, routerId: o.routerId, clusterId: o.clusterId, ownAddresses: new Set() };
-    this.#local = { id: 'local', key: '', role: 'local', ebgp: false, localAs: o.localAs, routerId: o.routerId, routerIdNum: routerIdNumber(o.routerId) };
+    this.#local = { id: 'local', key: '', role: 'local', ebgp: false, localAs: o.localAs, routerId: o.routerId, routerIdNum: parseIPv4(o.routerId) };
   }
 
   // ------------------------------------------------------------ peers

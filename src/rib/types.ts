@@ -3,11 +3,15 @@
  * Plain readonly data; the `Rib` class (rib.ts) is the only stateful entry point.
  */
 import type { CodecContext, LargeCommunity, PathAttrs } from '../codec/types.js';
+import { familyOfText } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
 
 /** The address families the RIB carries (AFI 1 / 2, SAFI 1). */
 export type Family = 'ipv4-unicast' | 'ipv6-unicast';
 export const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+
+/** The family of canonical prefix or address text (a ':' makes it IPv6; no parsing, the RIB's hot path). */
+export const familyOf = (prefixOrAddress: string): Family => (familyOfText(prefixOrAddress) === 6 ? 'ipv6-unicast' : 'ipv4-unicast');
 
 /** How a session relates to us. RFC 4456 2: an iBGP peer is either a client or a non-client. */
 export type PeerRole = 'ebgp' | 'ibgp' | 'rr-client';

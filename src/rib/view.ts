@@ -8,7 +8,7 @@ import type { RouteView } from '../control/protocol.js';
 import type { Route } from './adj-rib-in.js';
 import { localPrefOf } from './import.js';
 import { routeList, type DestId, type LocRib } from './loc-rib.js';
-import { canonicalPrefix, comparePrefixes } from './prefix.js';
+import { canonicalPrefix, comparePrefixes } from '../util/inet.js';
 import { describeNextHop, judgedNextHop, nextHopClass } from './next-hop.js';
 import type { RejectReason } from './types.js';
 

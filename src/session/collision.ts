@@ -15,13 +15,12 @@
  *
  * The loser is closed with Cease / Connection Collision Resolution (RFC 4486, subcode 7).
  */
-
-const ipv4ToNumber = (s: string): number => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+import { parseIPv4 } from '../util/inet.js';
 
 /** Which connection survives: the one we initiated ('outgoing') or the one the peer initiated ('incoming'). */
 export function collisionWinner(local: { routerId: string; asn: number }, remote: { routerId: string; asn: number }): 'outgoing' | 'incoming' {
-  const l = ipv4ToNumber(local.routerId);
-  const r = ipv4ToNumber(remote.routerId);
+  const l = parseIPv4(local.routerId);
+  const r = parseIPv4(remote.routerId);
   if (l !== r) return l > r ? 'outgoing' : 'incoming';
   return local.asn > remote.asn ? 'outgoing' : 'incoming';
 }

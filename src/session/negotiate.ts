@@ -7,6 +7,7 @@
 import { AS_TRANS, BGP_VERSION, ErrCode, OpenSub } from '../codec/constants.js';
 import { BgpError } from '../codec/errors.js';
 import { DEFAULT_CONTEXT, type Capability, type CodecContext, type OpenMsg } from '../codec/types.js';
+import { parseIPv4Range } from '../util/inet.js';
 import { familyAfiSafi, familyOf, type Family } from './families.js';
 
 export interface GracefulRestartLocal {
@@ -115,8 +116,6 @@ export function capabilitiesOf(open: OpenMsg): Capability[] {
   return out;
 }
 
-const ipv4ToNumber = (s: string): number => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-
 function capabilityName(c: Capability): string {
   switch (c.kind) {
     case 'multiprotocol':
@@ -149,8 +148,8 @@ export function negotiate(local: LocalOffer, expect: PeerExpectation, open: Open
     throw new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.BAD_PEER_AS, Buffer.alloc(0), `peer AS ${peerAs}, expected ${expect.asn}`);
   }
   // RFC 4271 6.2 / RFC 6286 2.2: the identifier must be non-zero; within one AS it must differ from ours.
-  const peerId = ipv4ToNumber(open.bgpId);
-  if (peerId === 0 || (peerAs === local.asn && open.bgpId === local.routerId)) {
+  const peerId = parseIPv4Range(open.bgpId, 0, open.bgpId.length);
+  if (peerId <= 0 || (peerAs === local.asn && open.bgpId === local.routerId)) {
     throw new BgpError(ErrCode.OPEN_MESSAGE, OpenSub.BAD_BGP_IDENTIFIER, Buffer.alloc(0), `bad BGP identifier ${open.bgpId}`);
   }
   // RFC 4271 6.2: "An implementation MUST reject Hold Time values of one or two seconds."

@@ -15,8 +15,9 @@
  * `code` = errno name (ECONNREFUSED, ETIMEDOUT, ...) or an ERR_* code of ours.
  */
 import { closeSync } from 'node:fs';
-import { isIP, Socket, type AddressInfo, type Server } from 'node:net';
+import { Socket, type AddressInfo, type Server } from 'node:net';
 import { constants } from 'node:os';
+import { parseZonedAddress, unmapIPv4 } from '../util/inet.js';
 import { errnoError, invalidArg, TcpOptionsError } from './tcp-errors.js';
 import { isFailure, tcpAddon, type NativeResult, type WrenTcpAddon } from './tcp-native.js';
 
@@ -74,15 +75,9 @@ export interface TtlReadback {
 
 // ------------------------------------------------------------------ validation
 
-const family = (address: string): 4 | 6 | 0 => {
-  const bare = address.includes('%') ? address.slice(0, address.indexOf('%')) : address;
-  const f = isIP(bare);
-  if (f === 6 || (f === 4 && bare === address)) return f;
-  return 0;
-};
-
+/** An IPv6 address may carry a zone id (`fe80::1%eth0`): the kernel needs it for a link-local peer. */
 function checkAddress(what: string, address: unknown): 4 | 6 {
-  const f = typeof address === 'string' ? family(address) : 0;
+  const f = typeof address === 'string' ? (parseZonedAddress(address)?.family ?? 0) : 0;
   if (f === 0) throw invalidArg(`${what} must be an IPv4 or IPv6 address (got ${JSON.stringify(address)})`);
   return f;
 }
@@ -102,12 +97,6 @@ export function md5Key(password: unknown): Buffer {
     throw invalidArg(`the MD5 password must be 1..${MD5_MAX_KEY_BYTES} bytes as UTF-8 (got ${key.length})`);
   }
   return key;
-}
-
-/** "::ffff:10.0.0.1" -> "10.0.0.1"; other addresses unchanged. */
-export function unmapAddress(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m?.[1] ?? address;
 }
 
 // ------------------------------------------------------------------ outgoing connections
@@ -210,7 +199,7 @@ export function listenTcp(server: Server, opts: ListenTcpOptions): Promise<void>
     if (opts.minTtl !== undefined) checkInt('minTtl', opts.minTtl, 0, 255);
     peers = (opts.md5Peers ?? []).map((p) => {
       checkAddress('md5Peers address', p.address);
-      return { address: unmapAddress(p.address), key: md5Key(p.password) };
+      return { address: unmapIPv4(p.address), key: md5Key(p.password) };
     });
     addon = tcpAddon();
     if (server.listening) throw new TcpOptionsError('ERR_INVALID_ARG_VALUE', 'the server is already listening');
@@ -265,7 +254,7 @@ export function setListenerMd5(server: Server, peer: { readonly address: string;
   const key = peer.password === null ? null : md5Key(peer.password);
   const addon = tcpAddon();
   const fd = fdOf(addon, server);
-  const address = unmapAddress(peer.address);
+  const address = unmapIPv4(peer.address);
   const r = addon.setMd5(fd, address, key, 0);
   key?.fill(0);
   if (isFailure(r) && !(key === null && r.errno === ENOENT /* no such key */)) throw errnoError(r.errno, r.syscall, { address });

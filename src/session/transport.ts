@@ -15,6 +15,7 @@ import { BgpError, badMessageLength } from '../codec/errors.js';
 import { Framer } from '../codec/framer.js';
 import { decodeMessage, encodeMessage } from '../codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage, type CodecContext } from '../codec/types.js';
+import { unmapIPv4 } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
 import { Slicer } from '../util/slice.js';
 
@@ -68,8 +69,9 @@ export class Transport {
     this.#events = events;
     this.#now = now;
     this.lastProgressAt = now();
-    this.localAddress = unmapped(socket.localAddress ?? '');
-    this.remoteAddress = unmapped(socket.remoteAddress ?? '');
+    // An IPv4 peer on a dual-stack socket is reported as ::ffff:a.b.c.d; a link-local one keeps its zone id.
+    this.localAddress = unmapIPv4(socket.localAddress ?? '');
+    this.remoteAddress = unmapIPv4(socket.remoteAddress ?? '');
     this.localPort = socket.localPort ?? 0;
     this.remotePort = socket.remotePort ?? 0;
     this.#framer.setMaxLength(MAX_LEN_EXTENDED);
@@ -236,7 +238,3 @@ export class Transport {
   }
 }
 
-/** `::ffff:192.0.2.1` (an IPv4 peer on a dual-stack socket) -> `192.0.2.1`. */
-export function unmapped(addr: string): string {
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
-}

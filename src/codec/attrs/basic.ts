@@ -4,7 +4,7 @@
  * action for its attribute; semantic checks that need the session (LOCAL_PREF from eBGP, next hop
  * acceptability) live in validate.ts.
  */
-import { formatIPv4Bytes } from '../address.js';
+import { formatIPv4Bytes } from '../../util/inet.js';
 import { Origin, UpdateSub } from '../constants.js';
 import type { CodecContext } from '../types.js';
 import { type AttrInput, type AttrsDraft, attrError, expectLength } from './common.js';

@@ -8,7 +8,7 @@
  * unknown optional transitive attributes are sent with Partial set (RFC 4271 5), other unknown ones
  * with the flags they carry. The Partial bit of a received known attribute is not kept.
  */
-import { writeIPv4 } from '../address.js';
+import { writeIPv4 } from '../../util/inet.js';
 import { AttrFlag, AttrType } from '../constants.js';
 import type { CodecContext, PathAttrs } from '../types.js';
 import { Writer } from '../writer.js';

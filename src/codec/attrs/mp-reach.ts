@@ -20,7 +20,7 @@
  * attribute-discarded instead (recorded as a problem), as BIRD does for families without a channel:
  * its NLRI cannot be parsed, and a peer should not send a family that was not negotiated.
  */
-import { formatIPv4Bytes, formatIPv6Bytes, writeIPv4, writeIPv6 } from '../address.js';
+import { formatIPv4Bytes, formatIPv6Bytes, writeIPv4, writeIPv6 } from '../../util/inet.js';
 import { Afi, UpdateSub } from '../constants.js';
 import { cursor } from '../cursor.js';
 import { BgpError, ShortRead } from '../errors.js';

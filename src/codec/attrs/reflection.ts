@@ -2,7 +2,7 @@
  * ORIGINATOR_ID and CLUSTER_LIST (RFC 4456 8). Malformed lengths are treat-as-withdraw
  * (RFC 7606 7.9, 7.10); discarding them when they come from an eBGP peer is validate.ts.
  */
-import { formatIPv4Bytes } from '../address.js';
+import { formatIPv4Bytes } from '../../util/inet.js';
 import { type AttrInput, type AttrsDraft, expectLength } from './common.js';
 
 export function decodeOriginatorId(a: AttrInput, d: AttrsDraft): void {

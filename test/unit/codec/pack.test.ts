@@ -3,7 +3,7 @@ import { decodeMessage } from '../../../src/codec/message.js';
 import { encodePathAttrs, encodeUpdates } from '../../../src/codec/pack.js';
 import { prefixWireLength } from '../../../src/codec/nlri.js';
 import type { PathAttrs, UpdateMsg } from '../../../src/codec/types.js';
-import { canonicalIPv6 } from '../../../src/codec/address.js';
+import { canonicalAddress } from '../../../src/util/inet.js';
 import { ctx } from './bytes.js';
 
 const ATTRS: PathAttrs = { origin: 0, asPath: [{ type: 'sequence', asns: [65001] }], nextHop: '10.0.0.1', localPref: 100 };
@@ -11,7 +11,7 @@ const ATTRS: PathAttrs = { origin: 0, asPath: [{ type: 'sequence', asns: [65001]
 const v4 = (n: number, bits = 24): string[] =>
   Array.from({ length: n }, (_, i) => (bits === 32 ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/32` : `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/${bits}`));
 const v6 = (n: number): string[] =>
-  Array.from({ length: n }, (_, i) => `${canonicalIPv6(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::`)}/64`);
+  Array.from({ length: n }, (_, i) => `${canonicalAddress(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::`)}/64`);
 
 const decodeAll = (msgs: Buffer[], c = ctx()): UpdateMsg[] => msgs.map((m) => decodeMessage(m, c) as UpdateMsg);
 

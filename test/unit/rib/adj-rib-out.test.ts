@@ -3,7 +3,7 @@ import { AdjRibOut, type OutBatch, type OutFeed } from '../../../src/rib/adj-rib
 import { AttrsStore, type AttrSet } from '../../../src/rib/attrs-store.js';
 import { ExportJournal } from '../../../src/rib/export-journal.js';
 import { LocRib } from '../../../src/rib/loc-rib.js';
-import { familyOf } from '../../../src/rib/prefix.js';
+import { familyOf } from '../../../src/rib/types.js';
 
 const ALL = Number.MAX_SAFE_INTEGER;
 

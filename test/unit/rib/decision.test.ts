@@ -7,7 +7,7 @@ import {
   TIE_BREAKS,
   type Candidate,
 } from '../../../src/rib/decision.js';
-import { addressKey } from '../../../src/rib/prefix.js';
+import { addressSortKey } from '../../../src/util/inet.js';
 
 type C = Candidate & { readonly name: string };
 
@@ -25,7 +25,7 @@ function cand(name: string, o: Partial<Candidate> = {}): C {
     stale: false,
     routerId: 1,
     clusterListLen: 0,
-    peerKey: addressKey(`10.0.0.${name.charCodeAt(0)}`),
+    peerKey: addressSortKey(`10.0.0.${name.charCodeAt(0)}`),
     ...o,
   };
 }
@@ -96,8 +96,8 @@ describe('decision ladder: each rule decides between candidates equal on every e
   });
 
   it('prefers the lowest peer address, compared numerically', () => {
-    const a = cand('a', { peerKey: addressKey('10.0.0.10') });
-    const b = cand('b', { peerKey: addressKey('10.0.0.9') });
+    const a = cand('a', { peerKey: addressSortKey('10.0.0.10') });
+    const b = cand('b', { peerKey: addressSortKey('10.0.0.9') });
     expect(decide(a, b)).toEqual({ best: 'b', lost: { a: 'peer-addr' } });
   });
 
@@ -131,11 +131,11 @@ describe('decision independence from arrival order', () => {
     // a beats b on MED (same AS 65001); b beats c on router id (different AS); c beats a on router id:
     // a cycle, which canonical ordering resolves the same way every time.
     const cs = [
-      cand('a', { neighborAs: 65001, med: 10, routerId: 30, peerKey: addressKey('10.0.0.1') }),
-      cand('b', { neighborAs: 65001, med: 20, routerId: 10, peerKey: addressKey('10.0.0.2') }),
-      cand('c', { neighborAs: 65002, med: 5, routerId: 20, peerKey: addressKey('10.0.0.3') }),
-      cand('d', { neighborAs: 65003, med: 0, routerId: 40, peerKey: addressKey('10.0.0.4') }),
-      cand('e', { neighborAs: 65002, med: 1, routerId: 25, peerKey: addressKey('10.0.0.5'), ebgp: false }),
+      cand('a', { neighborAs: 65001, med: 10, routerId: 30, peerKey: addressSortKey('10.0.0.1') }),
+      cand('b', { neighborAs: 65001, med: 20, routerId: 10, peerKey: addressSortKey('10.0.0.2') }),
+      cand('c', { neighborAs: 65002, med: 5, routerId: 20, peerKey: addressSortKey('10.0.0.3') }),
+      cand('d', { neighborAs: 65003, med: 0, routerId: 40, peerKey: addressSortKey('10.0.0.4') }),
+      cand('e', { neighborAs: 65002, med: 1, routerId: 25, peerKey: addressSortKey('10.0.0.5'), ebgp: false }),
     ];
     const first = decide(...cs);
     const perms = permutations(cs);

@@ -24,7 +24,6 @@ import {
   setListenerTtl,
   setSocketMinTtl,
   setSocketTtl,
-  unmapAddress,
 } from '../../../src/session/tcp-options.js';
 import { gtsmMinTtl, listenerTtl, sessionTtl } from '../../../src/session/tcp-ttl.js';
 import { ADDON_BUILT, describeNetns } from '../../netns/lib/requirements.js';
@@ -85,13 +84,6 @@ describe('argument checks (before the addon is used)', () => {
     const err = await rejection(listenTcp(server, { host: '::', port: 0, minTtl: -1 }));
     expect(err.code).toBe('ERR_INVALID_ARG_VALUE');
     expect(server.listening).toBe(false);
-  });
-
-  it('maps IPv4-mapped IPv6 text back to IPv4 and leaves other addresses alone', () => {
-    expect(unmapAddress('::ffff:10.0.0.1')).toBe('10.0.0.1');
-    expect(unmapAddress('::FFFF:10.0.0.1')).toBe('10.0.0.1');
-    expect(unmapAddress('fd00::1')).toBe('fd00::1');
-    expect(unmapAddress('10.0.0.1')).toBe('10.0.0.1');
   });
 });
 
