@@ -17,7 +17,7 @@ import { assertNever } from '../util/assert.js';
 import { createRootLogger, type Logger } from '../util/log.js';
 import { startLoopMonitor } from './loop-monitor.js';
 import { Speaker } from './speaker.js';
-import { tcpPolicyProblems } from './tcp-policy.js';
+import { addonStatus } from './tcp-policy.js';
 
 /** SIGTERM must end the process within this time even if a peer does not close. */
 const SHUTDOWN_BOUND_MS = 10_000;
@@ -30,13 +30,11 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     return 1;
   }
   const config = loaded.value;
-  const tcpProblems = tcpPolicyProblems(config);
-  if (tcpProblems.length > 0) {
-    for (const p of tcpProblems) process.stderr.write(`${opts.configPath}: ${p}\n`);
-    return 1;
-  }
   const log = createRootLogger(config.log.level);
   installCrashHandlers(log);
+  // Without the addon wren runs; sessions that need TCP MD5 or GTSM do not start (refused-peer.ts).
+  const addon = addonStatus();
+  if (!addon.ok) log.warn({ reason: addon.reason }, 'native TCP options addon not available: sessions with password or ttlSecurity will not start');
   const loop = startLoopMonitor(log.child({ component: 'loop' }));
 
   let kernel: KernelPort | undefined;
