@@ -14,13 +14,13 @@ import { startControlServer } from '../control/server.js';
 import { NetlinkKernel } from '../kernel/netlink.js';
 import type { KernelPort } from '../kernel/port.js';
 import { assertNever } from '../util/assert.js';
+import { systemClock } from '../util/clock.js';
 import { createRootLogger, type Logger } from '../util/log.js';
 import { startLoopMonitor } from './loop-monitor.js';
+import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
 import { Speaker } from './speaker.js';
 import { addonStatus } from './tcp-policy.js';
 
-/** SIGTERM must end the process within this time even if a peer does not close. */
-const SHUTDOWN_BOUND_MS = 10_000;
 
 export async function runDaemon(opts: { configPath: string }): Promise<number> {
   const loaded = await loadConfig(opts.configPath);
@@ -63,12 +63,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ trigger: why, withdrawRoutes: how.withdraw ?? config.kernel.withdrawOnStop }, 'shutting down');
-      const bound = setTimeout(() => {
-        log.warn({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
-        resolve(0);
-      }, SHUTDOWN_BOUND_MS);
-      bound.unref();
-      void (async () => {
+      void stopWithin(SHUTDOWN_BOUND_MS, systemClock, async () => {
         try {
           await speaker.stop(how);
           await control.close();
@@ -77,11 +72,14 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
         } finally {
           await kernel?.close().catch(() => undefined);
           loop.stop();
-          clearTimeout(bound);
-          log.info({}, 'stopped');
-          resolve(0);
         }
-      })();
+      }).then((outcome) => {
+        if (outcome === 'timed-out') log.warn({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
+        else log.info({}, 'stopped');
+        // Whatever is still open (a peer that never closed) must not keep the process past the bound.
+        setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+        resolve(0);
+      });
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
