@@ -48,11 +48,14 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     await kernel?.close();
     return 1;
   }
-  const reload = (): Promise<{ changes: number; refused?: string }> => reloadFrom(opts.configPath, speaker, log);
+  const reload = (trigger: 'SIGHUP' | 'control'): Promise<{ changes: number; refused?: string }> => {
+    log.info({ trigger, path: opts.configPath }, 'reload requested');
+    return reloadFrom(opts.configPath, speaker, log);
+  };
   let shutdown: (why: string, how?: StopHow) => void = () => undefined;
   const control = await startControlServer(
     config.control.socket,
-    (req) => handleControl(speaker, req, reload, (how) => setImmediate(() => shutdown('stop command', how))),
+    (req) => handleControl(speaker, req, () => reload('control'), (how) => setImmediate(() => shutdown('stop command', how))),
     log.child({ component: 'control' }),
   );
   log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
@@ -84,7 +87,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGHUP', () => {
-      reload().catch(() => undefined);
+      reload('SIGHUP').catch(() => undefined);
     });
   });
 }
@@ -132,6 +135,7 @@ async function reloadFrom(path: string, speaker: Speaker, log: Logger): Promise<
   const loaded = loadConfig(path);
   if (!loaded.ok) {
     for (const i of loaded.issues) log.error({ path: i.path, problem: i.message, value: i.value }, 'invalid configuration; reload refused');
+    log.warn({ reason: `${loaded.issues.length} problem(s) in ${path}` }, 'reload refused');
     throw new ControlError('EBADCONFIG', `reload refused: ${loaded.issues.map(formatIssue).join('; ')}`);
   }
   const r = await speaker.reload(loaded.value);

@@ -36,6 +36,7 @@ import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
 import { PeerRegistry, type PeerEntry } from './peer-registry.js';
 import { newPeer } from './refused-peer.js';
+import { logReloadChanges } from './reload-log.js';
 import { ribPeerConfig } from './rib-peer.js';
 import { RouteRefresh } from './route-refresh.js';
 import { sessionConfig } from './session-config.js';
@@ -290,6 +291,7 @@ export class Speaker {
     }
     const old = this.#config;
     this.#config = next;
+    logReloadChanges(this.#log, changes);
     await this.#peers.apply(changes, next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
