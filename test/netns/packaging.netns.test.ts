@@ -193,6 +193,7 @@ describeNetns(
       writeFileSync(configPath, config(['172.16.11.0/24', '172.16.111.0/24']));
       process.kill(wrenPid, 'SIGHUP');
       await waitFor(() => said('configuration reloaded'), { what: 'the reload', timeoutMs: 20_000 });
+      expect(log()).toMatch(/"trigger":"SIGHUP"[^\n]*"msg":"reload requested"/);
       await waitFor(() => peer.routes('ipv4').some((r) => r.prefix === '172.16.111.0/24'), { what: 'the new prefix at the peer', timeoutMs: 20_000 });
 
       // SIGTERM: a planned stop, done within wren's 10 s bound (plus strace's slowness).
