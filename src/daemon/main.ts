@@ -14,13 +14,13 @@ import { startControlServer } from '../control/server.js';
 import { NetlinkKernel } from '../kernel/netlink.js';
 import type { KernelPort } from '../kernel/port.js';
 import { assertNever } from '../util/assert.js';
+import { systemClock } from '../util/clock.js';
 import { createRootLogger, type Logger } from '../util/log.js';
 import { startLoopMonitor } from './loop-monitor.js';
+import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
 import { Speaker } from './speaker.js';
-import { tcpPolicyProblems } from './tcp-policy.js';
+import { addonStatus } from './tcp-policy.js';
 
-/** SIGTERM must end the process within this time even if a peer does not close. */
-const SHUTDOWN_BOUND_MS = 10_000;
 
 export async function runDaemon(opts: { configPath: string }): Promise<number> {
   const loaded = await loadConfig(opts.configPath);
@@ -30,13 +30,11 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     return 1;
   }
   const config = loaded.value;
-  const tcpProblems = tcpPolicyProblems(config);
-  if (tcpProblems.length > 0) {
-    for (const p of tcpProblems) process.stderr.write(`${opts.configPath}: ${p}\n`);
-    return 1;
-  }
   const log = createRootLogger(config.log.level);
   installCrashHandlers(log);
+  // Without the addon wren runs; sessions that need TCP MD5 or GTSM do not start (refused-peer.ts).
+  const addon = addonStatus();
+  if (!addon.ok) log.warn({ reason: addon.reason }, 'native TCP options addon not available: sessions with password or ttlSecurity will not start');
   const loop = startLoopMonitor(log.child({ component: 'loop' }));
 
   let kernel: KernelPort | undefined;
@@ -50,11 +48,14 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     await kernel?.close();
     return 1;
   }
-  const reload = (): Promise<{ changes: number; refused?: string }> => reloadFrom(opts.configPath, speaker, log);
+  const reload = (trigger: 'SIGHUP' | 'control'): Promise<{ changes: number; refused?: string }> => {
+    log.info({ trigger, path: opts.configPath }, 'reload requested');
+    return reloadFrom(opts.configPath, speaker, log);
+  };
   let shutdown: (why: string, how?: StopHow) => void = () => undefined;
   const control = await startControlServer(
     config.control.socket,
-    (req) => handleControl(speaker, req, reload, (how) => setImmediate(() => shutdown('stop command', how))),
+    (req) => handleControl(speaker, req, () => reload('control'), (how) => setImmediate(() => shutdown('stop command', how))),
     log.child({ component: 'control' }),
   );
   log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
@@ -65,12 +66,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ trigger: why, withdrawRoutes: how.withdraw ?? config.kernel.withdrawOnStop }, 'shutting down');
-      const bound = setTimeout(() => {
-        log.warn({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
-        resolve(0);
-      }, SHUTDOWN_BOUND_MS);
-      bound.unref();
-      void (async () => {
+      void stopWithin(SHUTDOWN_BOUND_MS, systemClock, async () => {
         try {
           await speaker.stop(how);
           await control.close();
@@ -79,16 +75,19 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
         } finally {
           await kernel?.close().catch(() => undefined);
           loop.stop();
-          clearTimeout(bound);
-          log.info({}, 'stopped');
-          resolve(0);
         }
-      })();
+      }).then((outcome) => {
+        if (outcome === 'timed-out') log.warn({ boundMs: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
+        else log.info({}, 'stopped');
+        // Whatever is still open (a peer that never closed) must not keep the process past the bound.
+        setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+        resolve(0);
+      });
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGHUP', () => {
-      reload().catch(() => undefined);
+      reload('SIGHUP').catch(() => undefined);
     });
   });
 }
@@ -136,6 +135,7 @@ async function reloadFrom(path: string, speaker: Speaker, log: Logger): Promise<
   const loaded = loadConfig(path);
   if (!loaded.ok) {
     for (const i of loaded.issues) log.error({ path: i.path, problem: i.message, value: i.value }, 'invalid configuration; reload refused');
+    log.warn({ reason: `${loaded.issues.length} problem(s) in ${path}` }, 'reload refused');
     throw new ControlError('EBADCONFIG', `reload refused: ${loaded.issues.map(formatIssue).join('; ')}`);
   }
   const r = await speaker.reload(loaded.value);

@@ -35,9 +35,12 @@ import { GracefulRestartHelper } from './graceful-restart.js';
 import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
 import { PeerRegistry, type PeerEntry } from './peer-registry.js';
+import { newPeer } from './refused-peer.js';
+import { logReloadChanges } from './reload-log.js';
 import { ribPeerConfig } from './rib-peer.js';
 import { RouteRefresh } from './route-refresh.js';
 import { sessionConfig } from './session-config.js';
+import { sessionName } from './session-name.js';
 import { kernelStatusView, peerStatus } from './status.js';
 import { stopStyle } from './stop-style.js';
 import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
@@ -288,6 +291,7 @@ export class Speaker {
     }
     const old = this.#config;
     this.#config = next;
+    logReloadChanges(this.#log, changes);
     await this.#peers.apply(changes, next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
@@ -308,8 +312,8 @@ export class Speaker {
   }
 
   #newPeer(cfg: PeerConfig, id: string, dynamic: boolean): Peer {
-    const log = this.#log.child({ component: 'peer', peer: id });
-    return new Peer({
+    const log = this.#log.child({ component: 'peer', peer: id, session: sessionName(cfg, id) });
+    return newPeer(cfg, {
       id,
       address: id,
       port: cfg.port,

@@ -502,7 +502,7 @@ export class FibSync {
         // A change deleted ours (or found nothing of ours): the key is not ours any more.
         if (op === 'change') this.#installed.delete(k);
         if (!this.#conflicts.has(k)) {
-          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
+          this.#log.warn({ prefix: route.prefix, route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
           this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
         }
         this.#retries.delete(k);
@@ -550,7 +550,7 @@ export class FibSync {
     const attempts = (prev?.attempts ?? 0) + 1;
     this.#retries.set(k, { code: err.code, attempts, waitsForLink });
     if (logIt) {
-      const fields = { prefix: route.prefix, errno: err.errno, op, route: describe(route), code: err.code, attempts };
+      const fields = { prefix: route.prefix, errno: err.errno, op, route: describe(route), attempts };
       if (cls === 'not-permitted') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
       else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
       else this.#log.warn(fields, 'kernel route change failed, will retry');
@@ -594,6 +594,7 @@ export class FibSync {
         return;
       case 'link-down':
       case 'resync':
+        if (e.kind === 'resync') this.#log.warn({ reason: e.reason }, 'kernel route notifications may be lost: a full re-list follows');
         this.#resolved.clear();
         this.#scheduleRepair();
         return;

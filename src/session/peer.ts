@@ -533,13 +533,18 @@ export class Peer {
       const secondary = this.#secondary(conn);
       if (eff.reason !== 'collision' && !secondary) this.#lastError = record;
       const level = eff.reason === 'admin-stop' || eff.reason === 'collision' || secondary ? 'info' : 'warn';
-      this.#log[level]({ direction: record.direction, code: m.code, subcode: m.subcode, name: record.name, communication: text }, 'notification');
+      // RFC 8538 3: a Hard Reset carries the NOTIFICATION it stands for; log its meaning too.
+      const inner = m.code === ErrCode.CEASE && m.subcode === CeaseSub.HARD_RESET && m.data.length >= 2 ? { innerCode: m.data.readUInt8(0), innerSubcode: m.data.readUInt8(1), innerName: notificationName(m.data.readUInt8(0), m.data.readUInt8(1)) } : {};
+      const fields = { direction: record.direction, code: m.code, subcode: m.subcode, name: record.name, ...inner, communication: text, reason: eff.reason, conn: conn.name };
+      this.#log[level](fields, record.direction === 'sent' ? 'notification sent' : 'notification received');
     }
     if (eff.reason === 'send-hold-timer-expired') this.#sendHoldExpired++;
     if (!this.#secondary(conn) && (eff.reason !== 'collision' || eff.wasEstablished)) this.#lastDownReason = describeReason(eff.reason, record);
     if (eff.wasEstablished && conn === this.#main) {
       this.#negotiated = undefined;
-      this.#log.info({ reason: eff.reason }, 'session down');
+      // An operator's stop or our own planned restart is expected; any other loss is worth a warning.
+      const planned = eff.reason === 'admin-stop' || eff.reason === 'graceful-stop';
+      this.#log[planned ? 'info' : 'warn']({ reason: eff.reason, detail: this.#lastDownReason }, 'session down');
       this.opts.hooks.down(this, { reason: eff.reason, wasEstablished: true, ...(record ? { notification: record } : {}) });
     }
   }
