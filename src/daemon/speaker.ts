@@ -222,7 +222,7 @@ export class Speaker {
   }
 
   peerStatuses(): PeerStatus[] {
-    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now()));
+    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now(), this.#rib.routeStats(e.peer.id)));
   }
 
   routes(prefix?: string): RouteView[] {

@@ -107,6 +107,9 @@ export class AdjRibOut {
   /** Destination id -> what the peer was sent. */
   #adv: (AttrSet | undefined)[] = [];
   #advertised = 0;
+  /** Prefixes announced and withdrawn to the peer (BIRD's export route change stats). */
+  #announcements = 0;
+  #withdrawals = 0;
   /** Next journal position to read. */
   #cursor: number;
   #dump: Dump | null = null;
@@ -200,6 +203,11 @@ export class AdjRibOut {
 
   get advertisedCount(): number {
     return this.#advertised;
+  }
+
+  /** Prefixes announced (updates) and withdrawn to the peer since this Adj-RIB-Out was made (the session came up). */
+  get sent(): { readonly updates: number; readonly withdraws: number } {
+    return { updates: this.#announcements, withdraws: this.#withdrawals };
   }
 
   advertisedAttrs(id: DestId): AttrSet | undefined {
@@ -315,6 +323,7 @@ export class AdjRibOut {
   #record(id: DestId, have: AttrSet | undefined, want: AttrSet | null, feed: OutFeed): void {
     const adv = this.#adv;
     if (want !== null) {
+      this.#announcements++;
       while (adv.length <= id) adv.push(undefined);
       adv[id] = want;
       if (have !== undefined) this.#store.release(have);
@@ -325,6 +334,7 @@ export class AdjRibOut {
       return;
     }
     if (have === undefined) return;
+    this.#withdrawals++;
     adv[id] = undefined;
     this.#store.release(have);
     this.#advertised--;

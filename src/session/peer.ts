@@ -20,7 +20,7 @@ import { BgpError } from '../codec/errors.js';
 import { validateUpdate } from '../codec/validate.js';
 import type { BgpMessage, NotificationMsg, OpenMsg, RouteRefreshMsg, UpdateMsg } from '../codec/types.js';
 import { notificationName } from '../codec/constants.js';
-import type { NotificationRecord } from '../control/protocol.js';
+import type { NotificationRecord, PeerPhase } from '../control/protocol.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { jitter } from './backoff.js';
@@ -146,6 +146,7 @@ export class Peer {
   #main: Conn;
   #other: Conn | undefined;
   #stateSince: number;
+  #phaseSince: number;
   #lastDownReason: string | undefined;
   #lastError: NotificationRecord | undefined;
   #negotiated: Negotiated | undefined;
@@ -166,6 +167,7 @@ export class Peer {
     this.#session = opts.session;
     this.#main = this.#newConn(true);
     this.#stateSince = opts.clock.now();
+    this.#phaseSince = this.#stateSince;
   }
 
   get id(): string {
@@ -182,6 +184,16 @@ export class Peer {
   }
   get stateSinceMs(): number {
     return this.#stateSince;
+  }
+  /** The session as BIRD's protocol state (control/protocol.ts PeerPhase). */
+  get phase(): PeerPhase {
+    const fsm = this.#main.fsm;
+    if (fsm.state === 'Established') return 'up';
+    return fsm.state === 'Idle' && !fsm.autoRestart ? 'down' : 'start';
+  }
+  /** When `phase` last changed (clock milliseconds). */
+  get phaseSinceMs(): number {
+    return this.#phaseSince;
   }
   get lastDownReason(): string | undefined {
     return this.#lastDownReason;
@@ -443,6 +455,7 @@ export class Peer {
   /** Runs one FSM step on `conn` and performs its effects. */
   #feed(conn: Conn, e: Event): void {
     const before = conn.fsm.state;
+    const phase = this.phase;
     // Settings changed by a reload apply from the next connection on (not to a session that is up).
     if (conn.fsm.config !== this.#session && (before === 'Idle' || before === 'Connect' || before === 'Active')) {
       conn.fsm = { ...conn.fsm, config: this.#session };
@@ -456,6 +469,7 @@ export class Peer {
     }
     for (const eff of r.effects) this.#perform(conn, eff);
     this.#afterStep(conn);
+    if (this.phase !== phase) this.#phaseSince = this.opts.clock.now();
   }
 
   #perform(conn: Conn, eff: Effect): void {
