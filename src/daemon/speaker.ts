@@ -29,7 +29,7 @@ import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { unmapIPv4 as unmapped } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
-import { Convergence, type PeerProgress } from './convergence.js';
+import { Convergence, type PeerProgress, type RecoveryStatus } from './convergence.js';
 import { DecisionLoop, type KernelSink } from './decision-loop.js';
 import { GracefulRestartHelper } from './graceful-restart.js';
 import { KernelRoutes } from './kernel-routes.js';
@@ -232,6 +232,11 @@ export class Speaker {
   kernelStatus(): KernelStatusView | null {
     const st = this.#fib?.status();
     return st ? kernelStatusView(st, this.#clock.now()) : null;
+  }
+
+  /** Our own graceful restart while it lasts (kernel routes kept from a previous run), else null. */
+  recovery(): RecoveryStatus | null {
+    return this.#convergence?.recovery() ?? null;
   }
 
   /** Resolves once the decision process and the kernel have caught up with everything received. */
