@@ -23,6 +23,7 @@ import {
 } from './fields.js';
 import { addIssue, formatPath, parseFields, parseValue, type Path } from './issues.js';
 import type {
+  ControlConfig,
   GracefulRestartConfig,
   Issue,
   KernelConfig,
@@ -218,17 +219,41 @@ export function parseKernel(raw: unknown, issues: Issue[]): KernelConfig {
 /** sun_path is 108 bytes including the terminating NUL. */
 const SOCKET_PATH_MAX = 107;
 
+const socketPath = z
+  .string({ error: 'expected an absolute path' })
+  .refine((s) => s.startsWith('/'), { error: 'expected an absolute path' })
+  .refine((s) => Buffer.byteLength(s) <= SOCKET_PATH_MAX, { error: `must be at most ${SOCKET_PATH_MAX} bytes (Unix socket path limit)` });
+
+/** What follows "BIRD " in the greeting and in `show status`: one word (tools split on spaces). */
+const birdVersion = z
+  .string({ error: 'expected a version string such as "v0.3.3+birdv1.6.8"' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}$/, { error: 'expected 1..64 letters, digits and . _ + ~ - (no spaces), such as "v0.3.3+birdv1.6.8"' });
+
 const CONTROL = {
-  socket: z
-    .string({ error: 'expected an absolute path' })
-    .refine((s) => s.startsWith('/'), { error: 'expected an absolute path' })
-    .refine((s) => Buffer.byteLength(s) <= SOCKET_PATH_MAX, { error: `must be at most ${SOCKET_PATH_MAX} bytes (Unix socket path limit)` })
-    .optional(),
+  socket: socketPath.optional(),
+  birdSocket: socketPath.optional(),
+  birdSocket6: socketPath.optional(),
+  birdVersion: birdVersion.optional(),
 };
 
-export function parseControl(raw: unknown, issues: Issue[]): { socket: string } {
+export function parseControl(raw: unknown, issues: Issue[]): ControlConfig {
   const f = raw === undefined ? {} : (parseFields(CONTROL, raw, ['control'], issues) ?? {});
-  return { socket: f.socket ?? DEFAULTS.control.socket };
+  const socket = f.socket ?? DEFAULTS.control.socket;
+  // Each socket needs a path of its own: a second listener would remove the first one's file.
+  const taken = new Map<string, string>([[socket, 'socket']]);
+  for (const key of ['birdSocket', 'birdSocket6'] as const) {
+    const path = f[key];
+    if (path === undefined) continue;
+    const other = taken.get(path);
+    if (other !== undefined) addIssue(issues, ['control', key], `must differ from control.${other}`, path);
+    else taken.set(path, key);
+  }
+  return {
+    socket,
+    ...(f.birdSocket !== undefined && { birdSocket: f.birdSocket }),
+    ...(f.birdSocket6 !== undefined && { birdSocket6: f.birdSocket6 }),
+    ...(f.birdVersion !== undefined && { birdVersion: f.birdVersion }),
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];

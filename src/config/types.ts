@@ -187,6 +187,16 @@ export interface KernelConfig {
   readonly scanInterval: number;
 }
 
+export interface ControlConfig {
+  /** wren's own control socket (JSON lines; `wren show`). */
+  readonly socket: string;
+  /** BIRD-compatible control sockets (src/birdsock/): sessions over IPv4, and over IPv6. Absent: off. */
+  readonly birdSocket?: string;
+  readonly birdSocket6?: string;
+  /** The version the BIRD sockets announce (`BIRD <version> ready.`); absent: `v<wren's version>+wren`. */
+  readonly birdVersion?: string;
+}
+
 export interface GracefulRestartConfig {
   readonly enabled: boolean;
   readonly restartTime: number;
@@ -207,6 +217,6 @@ export interface Config {
   readonly multipath: { readonly maxPaths: number };
   readonly gracefulRestart: GracefulRestartConfig;
   readonly kernel: KernelConfig;
-  readonly control: { readonly socket: string };
+  readonly control: ControlConfig;
   readonly log: { readonly level: LogLevel };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../src/config/validate.js';
 import { BASE, problems } from './helpers.js';
 
 interface Case {
@@ -167,6 +168,26 @@ const cases: readonly Case[] = [
     expected: [`$.control.socket: must be at most 107 bytes (Unix socket path limit) (got "/${'x'.repeat(55)}...)`],
   },
   {
+    rule: 'refuses relative BIRD socket paths',
+    config: { ...BASE, control: { birdSocket: 'bird.ctl', birdSocket6: 'run/bird6.ctl' } },
+    expected: ['$.control.birdSocket: expected an absolute path (got "bird.ctl")', '$.control.birdSocket6: expected an absolute path (got "run/bird6.ctl")'],
+  },
+  {
+    rule: 'refuses a BIRD socket at the path of another socket',
+    config: { ...BASE, control: { socket: '/run/x.sock', birdSocket: '/run/x.sock', birdSocket6: '/run/x.sock' } },
+    expected: ['$.control.birdSocket: must differ from control.socket (got "/run/x.sock")', '$.control.birdSocket6: must differ from control.socket (got "/run/x.sock")'],
+  },
+  {
+    rule: 'refuses the same path for both BIRD sockets',
+    config: { ...BASE, control: { birdSocket: '/run/b.ctl', birdSocket6: '/run/b.ctl' } },
+    expected: ['$.control.birdSocket6: must differ from control.birdSocket (got "/run/b.ctl")'],
+  },
+  {
+    rule: 'refuses a BIRD version with a space (tools take the word after "BIRD ")',
+    config: { ...BASE, control: { birdVersion: '1.6 wren' } },
+    expected: ['$.control.birdVersion: expected 1..64 letters, digits and . _ + ~ - (no spaces), such as "v0.3.3+birdv1.6.8" (got "1.6 wren")'],
+  },
+  {
     rule: 'refuses an unknown log level',
     config: { ...BASE, log: { level: 'verbose' } },
     expected: ['$.log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (got "verbose")'],
@@ -188,6 +209,14 @@ describe('validateConfig: top level and sections', () => {
       '$.kernel.mode: expected one of "direct", "ipip", "ipip-cross-subnet" (got "x")',
       '$.log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (got 1)',
     ]);
+  });
+
+  it('accepts the BIRD sockets and version, and leaves them out when not given (off)', () => {
+    const control = { birdSocket: '/var/run/calico/bird.ctl', birdSocket6: '/var/run/calico/bird6.ctl', birdVersion: 'v0.3.3+birdv1.6.8' };
+    const on = validateConfig({ ...BASE, control });
+    expect(on.ok && on.value.control).toEqual({ socket: '/run/wren/wren.sock', ...control });
+    const off = validateConfig(BASE);
+    expect(off.ok && off.value.control).toEqual({ socket: '/run/wren/wren.sock' });
   });
 
   it('accepts a hold time of 0 with the keepalive left to its default', () => {
