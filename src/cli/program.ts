@@ -4,13 +4,12 @@
  * without a process; main.ts wires the real process in. `check` and `show` never load the daemon:
  * `run` imports it on demand.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import { packageVersion } from '../util/version.js';
 import { formatKernel, formatPeers, formatRoutes } from './format.js';
 
 /** Process exit codes (docs/cli.md). */
@@ -42,16 +41,6 @@ interface ShowOptions {
   readonly json?: boolean;
   readonly socket: string;
   readonly timeout: number;
-}
-
-function version(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));
-    const v = (pkg as { version?: unknown }).version;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
@@ -86,7 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   const program = new Command('wren')
     .description('BGP daemon and Linux route programmer for Calico-style pod networks')
-    .version(version())
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError();

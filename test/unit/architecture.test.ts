@@ -20,7 +20,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   control: ['util'],
   datastore: ['config', 'codec', 'util'],
   // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
-  daemon: ['codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
+  // The BIRD-compatible socket: the control socket's server, the config's types.
+  birdsock: ['util', 'control', 'config/types.js'],
+  daemon: ['birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
   cli: ['control', 'config', 'util', 'daemon/main.js'],
 };
 
