@@ -4,8 +4,10 @@
  * signals: SIGTERM/SIGINT are a planned stop (kernel routes kept, every session closed so that its
  * peer keeps our routes through graceful restart; Speaker.stop), unless kernel.withdrawOnStop; the
  * `stop` control command may ask for a withdrawing stop instead. Both end within a bounded time.
- * SIGHUP reloads the config.
+ * SIGHUP reloads the config. The BIRD-compatible sockets (control.birdSocket, birdSocket6) start after
+ * the speaker, follow reloads, and close with the control socket.
  */
+import { BirdSockets } from '../birdsock/sockets.js';
 import { formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -16,6 +18,7 @@ import type { KernelPort } from '../kernel/port.js';
 import { assertNever } from '../util/assert.js';
 import { systemClock } from '../util/clock.js';
 import { createRootLogger, type Logger } from '../util/log.js';
+import { birdSource } from './bird-source.js';
 import { startLoopMonitor } from './loop-monitor.js';
 import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
 import { Speaker } from './speaker.js';
@@ -48,9 +51,16 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     await kernel?.close();
     return 1;
   }
+  let current = config;
+  let stopping = false;
+  const bird = new BirdSockets({ source: birdSource(speaker, () => current, () => stopping), log: log.child({ component: 'birdsock' }) });
+  await bird.apply(config.control);
   const reload = (trigger: 'SIGHUP' | 'control'): Promise<{ changes: number; refused?: string }> => {
     log.info({ trigger, path: opts.configPath }, 'reload requested');
-    return reloadFrom(opts.configPath, speaker, log);
+    return reloadFrom(opts.configPath, speaker, log, async (next) => {
+      current = next;
+      await bird.apply(next.control, { reloaded: true });
+    });
   };
   let shutdown: (why: string, how?: StopHow) => void = () => undefined;
   const control = await startControlServer(
@@ -61,7 +71,6 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
   log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
     shutdown = (why: string, how: StopHow = {}): void => {
       if (stopping) return;
       stopping = true;
@@ -70,6 +79,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
         try {
           await speaker.stop(how);
           await control.close();
+          await bird.close();
         } catch (err) {
           log.error({ err }, 'error during shutdown');
         } finally {
@@ -130,8 +140,8 @@ async function handleControl(speaker: Speaker, req: ControlRequest, reload: () =
   }
 }
 
-/** Re-reads and validates the file; an invalid file changes nothing (convention 13). */
-async function reloadFrom(path: string, speaker: Speaker, log: Logger): Promise<{ changes: number; refused?: string }> {
+/** Re-reads and validates the file; an invalid file changes nothing (convention 13). `applied` runs once the speaker took it. */
+async function reloadFrom(path: string, speaker: Speaker, log: Logger, applied: (next: Config) => Promise<void>): Promise<{ changes: number; refused?: string }> {
   const loaded = loadConfig(path);
   if (!loaded.ok) {
     for (const i of loaded.issues) log.error({ path: i.path, problem: i.message, value: i.value }, 'invalid configuration; reload refused');
@@ -140,6 +150,7 @@ async function reloadFrom(path: string, speaker: Speaker, log: Logger): Promise<
   }
   const r = await speaker.reload(loaded.value);
   if (r.refused) log.warn({ reason: r.refused }, 'reload refused');
+  else await applied(loaded.value);
   return r;
 }
 
