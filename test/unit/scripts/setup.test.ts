@@ -22,7 +22,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const REAL = ['bash', 'sh', 'sed', 'grep', 'head', 'cat', 'dirname', 'env', 'printf', 'tr', 'cut'];
 
 /** Every package setup.sh asks dpkg-query about on this test's fake machine. */
-const ALL_PACKAGES = ['build-essential', 'python3', 'bird2', 'frr', 'gobgpd', 'openbgpd', 'iproute2', 'iputils-ping', 'iputils-tracepath', 'tshark', 'tcpdump', 'strace', 'systemd'];
+const ALL_PACKAGES = ['build-essential', 'python3', 'bird2', 'frr', 'gobgpd', 'openbgpd', 'iproute2', 'iputils-ping', 'iputils-tracepath', 'tshark', 'tcpdump', 'strace', 'prometheus-bird-exporter', 'curl', 'systemd'];
 
 interface Machine {
   /** Installed Debian packages (dpkg-query says "install ok installed" for these). */
