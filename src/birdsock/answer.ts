@@ -8,7 +8,7 @@
  * `kernel1` is on both. Protocol names are computed over every session, so a session has the same
  * name on both sockets' `show route`.
  */
-import type { Config, PeerConfig } from '../config/types.js';
+import type { Config, PeerConfig, StaticPeerConfig } from '../config/types.js';
 import type { KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
 import { formatAddress, formatPrefix, inSubnet, parsePrefix } from '../util/inet.js';
 import { bgpProtocol } from './bgp.js';
@@ -63,12 +63,44 @@ interface View {
   readonly config: Config;
 }
 
+/**
+ * A configured peer with `enabled: false` has no session, but BIRD lists a disabled protocol (down,
+ * no info): the same here, so that it shows up (and bird_exporter reports it down).
+ */
+function disabledPeer(c: StaticPeerConfig, sinceMs: number): PeerStatus {
+  return {
+    ...(c.name !== undefined ? { name: c.name } : {}),
+    address: c.address,
+    port: c.port,
+    asn: c.asn,
+    type: c.type,
+    origin: 'configured',
+    state: 'Idle',
+    uptimeSec: 0,
+    sendHoldExpirations: 0,
+    capabilities: [],
+    prefixes: { received: 0, accepted: 0, advertised: 0, preferred: 0 },
+    messages: { in: 0, out: 0 },
+    phase: 'down',
+    phaseSince: new Date(sinceMs).toISOString(),
+    routeChanges: {
+      importUpdates: { received: 0, rejected: 0, filtered: 0, ignored: 0, accepted: 0 },
+      importWithdraws: { received: 0, ignored: 0, accepted: 0 },
+      exportUpdates: 0,
+      exportWithdraws: 0,
+    },
+  };
+}
+
 function view(ctx: BirdContext): View {
   const src = ctx.source;
   const config = src.config();
   const nowMs = ctx.now();
   const startedMs = ctx.startedMs();
-  const peers = src.peers();
+  const live = src.peers();
+  const known = new Set(live.map((p) => p.address));
+  const disabled = config.peers.filter((c): c is StaticPeerConfig => c.kind === 'static' && !c.enabled && !known.has(c.address));
+  const peers = [...live, ...disabled.map((c) => disabledPeer(c, ctx.reconfiguredMs()))];
   // No Calico origin (mesh / node / global) is known for a peer yet: naming falls back on the session type.
   const names = protocolNames(peers.map((p) => ({ address: p.address, type: p.type, ...(p.name !== undefined ? { name: p.name } : {}) })));
   const protocols: BirdProtocol[] = [];

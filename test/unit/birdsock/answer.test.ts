@@ -174,3 +174,33 @@ describe('BIRD socket: show route details', () => {
     expect(answerCommand('show route protocol Nope', ctx)).toBe('9001 Nope is not a protocol\n');
   });
 });
+
+describe('BIRD socket: peers without a session of their own', () => {
+  it('lists a configured peer with enabled: false as a down protocol, as BIRD lists a disabled one', () => {
+    const cfg = config({ peers: [{ address: '10.98.0.2', asn: 64512 }, { address: '10.99.0.4', asn: 64514, enabled: false, import: 'all', export: 'all' }] });
+    const text = answerCommand('show protocols all Node_10_99_0_4', context('ipv4', { config: cfg, peers: [PEERS[0] as PeerStatus] }));
+    expect(text).toBe(
+      [
+        '2002-name     proto    table    state  since       info',
+        '1002-Node_10_99_0_4 BGP      master   down   05:36:37    ',
+        '1006-  Preference:     100',
+        '   Input filter:   ACCEPT',
+        '   Output filter:  ACCEPT',
+        '   BGP state:          Down',
+        '     Neighbor address: 10.99.0.4',
+        '     Neighbor AS:      64514',
+        ' ',
+        '0000 ',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("names a dynamic peer after its address and takes its range's settings (passive, filters)", () => {
+    const cfg = config({ peers: [{ addressRange: '10.99.0.0/24', asn: 64512 }] });
+    const { name, ...unnamed } = PEERS[4] as PeerStatus;
+    const dyn: PeerStatus = { ...unnamed, address: '10.99.0.77', origin: 'dynamic' };
+    expect(name).toBe('Connection to BGP peer');
+    expect(answerCommand('show protocols', context('ipv4', { config: cfg, peers: [dyn] }))).toContain(' Mesh_10_99_0_77 BGP      master   start  05:36:37    Passive       \n');
+  });
+});
