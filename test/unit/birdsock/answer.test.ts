@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { answerCommand } from '../../../src/birdsock/answer.js';
+import { prng } from '../../../src/util/prng.js';
 import type { PeerStatus, RouteView } from '../../../src/control/protocol.js';
 import { birdReady, grInProgress, peerDetails, scanBirdPeers, statusReport } from '../../netns/lib/calico-bird.js';
 import { reply } from './captures.js';
@@ -202,5 +203,22 @@ describe('BIRD socket: peers without a session of their own', () => {
     const dyn: PeerStatus = { ...unnamed, address: '10.99.0.77', origin: 'dynamic' };
     expect(name).toBe('Connection to BGP peer');
     expect(answerCommand('show protocols', context('ipv4', { config: cfg, peers: [dyn] }))).toContain(' Mesh_10_99_0_77 BGP      master   start  05:36:37    Passive       \n');
+  });
+});
+
+describe('BIRD socket: any input', () => {
+  it('answers every line, however malformed, with a well-framed reply (seeded random lines)', () => {
+    const rnd = prng(13);
+    const words = ['show', 'protocols', 'all', 'route', 'for', 'protocol', 'count', 'stats', 'status', 'memory', 'table', 'master', '"', "'", '*', 'Mesh_10_98_0_2', '10.201.0.5', '10.0.0.0/8', 'fd00::/8', '::', '/', '\t', '\r', 'configure', 'restrict', '\u00e9', '\u0000'];
+    const ctx = context('ipv4', { routes: [route('10.201.0.0/26', '10.98.0.2'), route('10.200.0.0/26', 'local')] });
+    for (let i = 0; i < 3000; i++) {
+      const n = Math.floor(rnd() * 7);
+      const line = Array.from({ length: n }, () => (rnd() < 0.85 ? words[Math.floor(rnd() * words.length)] : String.fromCharCode(Math.floor(rnd() * 0x3000)))).join(rnd() < 0.8 ? ' ' : '');
+      const r = answerCommand(line, ctx);
+      const lines = r.split('\n');
+      expect(lines.pop(), line).toBe('');
+      expect(lines.at(-1), line).toMatch(/^\d{4} /);
+      for (const l of lines.slice(0, -1)) expect(l, line).toMatch(/^(\d{4}-| )/);
+    }
   });
 });
