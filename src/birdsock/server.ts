@@ -42,5 +42,6 @@ export function startBirdSocket(path: string, ctx: BirdContext, log: Logger, lim
     limits: { ...DEFAULT_CONNECTION_LIMITS, ...limits },
     protocol: birdLineProtocol(ctx.version),
     inUseHint: 'is BIRD or another wren running?',
+    messages: { listening: 'BIRD socket listening', clientError: 'BIRD client error', socketError: 'BIRD socket error' },
   });
 }

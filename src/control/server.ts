@@ -120,5 +120,10 @@ export type ControlServerOptions = Partial<ConnectionLimits>;
 
 export async function startControlServer(path: string, handle: ControlHandler, log: Logger, options: ControlServerOptions = {}): Promise<ControlServer> {
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options };
-  return startUnixLineServer(path, (line) => answer(line, handle, log), log, { limits, protocol: JSON_LINES, inUseHint: 'is wren already running?' });
+  return startUnixLineServer(path, (line) => answer(line, handle, log), log, {
+    limits,
+    protocol: JSON_LINES,
+    inUseHint: 'is wren already running?',
+    messages: { listening: 'control socket listening', clientError: 'control client error', socketError: 'control socket error' },
+  });
 }

@@ -60,6 +60,8 @@ export interface UnixLineServerOptions {
   readonly protocol: LineProtocol;
   /** Why the path may be in use, for the error: "is wren already running?". */
   readonly inUseHint: string;
+  /** The log lines' messages (constant per socket kind, docs/logging.md). */
+  readonly messages: { readonly listening: string; readonly clientError: string; readonly socketError: string };
 }
 
 export async function startUnixLineServer(path: string, answerLine: AnswerLine, log: Logger, o: UnixLineServerOptions): Promise<UnixLineServer> {
@@ -68,7 +70,7 @@ export async function startUnixLineServer(path: string, answerLine: AnswerLine, 
 
   const clients = new Map<Socket, Connection>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    socket.on('error', (err) => log.debug({ err }, 'socket client error'));
+    socket.on('error', (err) => log.debug({ err }, o.messages.clientError));
     socket.on('close', () => clients.delete(socket));
     clients.set(socket, serveConnection(socket, answerLine, o.limits, log, o.protocol));
   });
@@ -79,9 +81,9 @@ export async function startUnixLineServer(path: string, answerLine: AnswerLine, 
       resolve();
     });
   });
-  server.on('error', (err) => log.error({ err, path }, 'socket error'));
+  server.on('error', (err) => log.error({ err, path }, o.messages.socketError));
   await chmod(path, SOCKET_MODE);
-  log.info({ path }, 'socket listening');
+  log.info({ path }, o.messages.listening);
 
   let closed: Promise<void> | undefined;
   return {
