@@ -136,7 +136,7 @@ export function parseValue<S extends z.ZodType>(schema: S, value: unknown, path:
       continue;
     }
     const got = valueAt(value, iss.path);
-    if (got === undefined && iss.code === 'invalid_type') addIssue(issues, at, 'required');
+    if (got === undefined && (iss.code === 'invalid_type' || iss.code === 'invalid_value')) addIssue(issues, at, 'required');
     else addIssue(issues, at, iss.message, got);
   }
   return undefined;

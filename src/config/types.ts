@@ -171,6 +171,15 @@ export interface DynamicPeerConfig extends PeerCommon {
 export type PeerConfig = StaticPeerConfig | DynamicPeerConfig;
 
 export type KernelMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
+/** A pool's mode: a KernelMode, or 'none' (routes inside the pool are not installed). */
+export type KernelPoolMode = KernelMode | 'none';
+
+/** `kernel.pools[]`: the data-plane mode of the routes inside one address pool (Calico's IPPool ipipMode). */
+export interface KernelPoolConfig {
+  /** Canonical network prefix. */
+  readonly cidr: string;
+  readonly mode: KernelPoolMode;
+}
 
 export interface KernelConfig {
   readonly enabled: boolean;
@@ -179,6 +188,8 @@ export interface KernelConfig {
   readonly metric: number;
   readonly blackhole: boolean;
   readonly mode: KernelMode;
+  /** Per-pool modes; the longest pool holding a route's prefix wins over `mode`. */
+  readonly pools: readonly KernelPoolConfig[];
   readonly tunnelDevice: string;
   readonly withdrawOnStop: boolean;
   /** Seconds. */
