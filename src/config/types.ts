@@ -198,6 +198,32 @@ export interface KernelConfig {
   readonly scanInterval: number;
 }
 
+/** `datastore.etcd`, as written (environment variables complete it: config/datastore.ts). */
+export interface EtcdConfig {
+  readonly endpoints?: readonly string[];
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * `datastore`: follow Calico's datastore; with it, routerId, asn, peers, originate and the route
+ * reflector cluster id come from the datastore (docs/datastore.md). As written in the file.
+ */
+export interface DatastoreConfig {
+  readonly type?: 'etcdv3';
+  readonly etcd: EtcdConfig;
+  readonly nodeName?: string;
+  /** Write this node's Node resource when it is missing or different. */
+  readonly register: boolean;
+  readonly ipam: {
+    /** Claim a block from an enabled pool when this node has none. */
+    readonly claimBlock: boolean;
+  };
+}
+
 export interface GracefulRestartConfig {
   readonly enabled: boolean;
   readonly restartTime: number;
@@ -220,4 +246,6 @@ export interface Config {
   readonly kernel: KernelConfig;
   readonly control: { readonly socket: string };
   readonly log: { readonly level: LogLevel };
+  /** Present when the file has a `datastore` section (then the rest was derived from it: datastore/derive.ts). */
+  readonly datastore?: DatastoreConfig;
 }
