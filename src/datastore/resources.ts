@@ -270,7 +270,7 @@ export function readBgpConfiguration(raw: RawResource, name: string): Read<BgpCo
   const value: BgpConfiguration = {
     key: raw.key,
     name,
-    ...opt('asNumber', s.asNumber('asNumber')),
+    ...opt('asNumber', nonZeroAs(s, 'asNumber')),
     ...opt('nodeToNodeMeshEnabled', s.bool('nodeToNodeMeshEnabled')),
     ...opt('listenPort', nonZero(s.int('listenPort', 0, 65535))),
     ...opt('logSeverityScreen', s.string('logSeverityScreen') || undefined),
@@ -319,7 +319,7 @@ export function readNode(raw: RawResource, name: string): Read<CalicoNode> {
     labels,
     ...opt('ipv4', address('ipv4Address', 4)),
     ...opt('ipv6', address('ipv6Address', 6)),
-    ...opt('asNumber', bgp.asNumber('asNumber')),
+    ...opt('asNumber', nonZeroAs(bgp, 'asNumber')),
     ...opt('routeReflectorClusterID', clusterId || undefined),
   };
   return finish(problems, value);
@@ -350,7 +350,7 @@ export function readBgpPeer(raw: RawResource, name: string): Read<BgpPeer> {
     ...opt('peerSelector', s.selector('peerSelector')),
     ...opt('peerIP', peerIP),
     asNumber: s.asNumber('asNumber') ?? 0,
-    ...opt('localASNumber', s.asNumber('localASNumber')),
+    ...opt('localASNumber', nonZero(s.asNumber('localASNumber'))),
     keepOriginalNextHop: s.bool('keepOriginalNextHop') ?? false,
     ...opt('nextHopMode', s.oneOf('nextHopMode', ['Auto', 'Self', 'Keep'] as const)),
     ...opt('maxRestartTime', s.duration('maxRestartTime')),
@@ -595,3 +595,9 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 }
 
 const nonZero = (n: number | undefined): number | undefined => (n === 0 ? undefined : n);
+
+/** An AS number where 0 is not an AS (a Node's or the cluster's): a problem. */
+function nonZeroAs(f: Fields, name: string): number | undefined {
+  const n = f.asNumber(name);
+  return n === 0 ? f.problem(name, 'AS 0 is not an AS number (expected 1..4294967295)') : n;
+}
