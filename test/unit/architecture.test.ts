@@ -17,6 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   rib: ['codec', 'util', 'control/protocol.js', 'config/types.js'],
   kernel: ['util'],
   config: ['codec', 'util'],
+  datastore: ['config', 'util'],
   control: ['util'],
   cli: ['control', 'config', 'util'],
 };
