@@ -512,9 +512,10 @@ export function readAffinity(raw: RawResource, where: { host: string; family: 4 
   const c = readCidr(where.cidr, where.family);
   if (typeof c === 'string') problems.push(`the key's block: ${c}`);
   else if (c.cidr !== where.cidr) problems.push(`the key's block is not a network address (the network is ${c.cidr})`);
-  // An empty value is old data: {} (state empty = confirmed).
+  // An empty value is old data: {} (state empty = confirmed); so is JSON null (Go leaves the zero value).
   let obj: JsonObject | undefined = {};
-  if (raw.value.trim() !== '') obj = parseJson(raw, problems);
+  const text = raw.value.trim();
+  if (text !== '' && text !== 'null') obj = parseJson(raw, problems);
   if (!obj || typeof c === 'string') return fail(problems);
   const f = new Fields(obj, '', problems);
   const state = f.oneOf('state', ['confirmed', 'pending', 'pendingDeletion'] as const) ?? 'confirmed';

@@ -145,6 +145,19 @@ describe('keys', () => {
     expect(affinityKey('/calico/ipam/v2/virtual/lb/ipv4/block/10.65.0.0-26')).toBeUndefined();
   });
 
+  it('an affinity\'s value: empty or null is confirmed (older data), deleted is absent', () => {
+    const r = readResources(
+      snapshot([
+        raw('/calico/ipam/v2/host/n/ipv4/block/10.65.0.0-26', ''),
+        raw('/calico/ipam/v2/host/n/ipv4/block/10.65.0.64-26', 'null'),
+        raw('/calico/ipam/v2/host/n/ipv4/block/10.65.0.128-26', '{"state":"","deleted":false}'),
+        raw('/calico/ipam/v2/host/n/ipv4/block/10.65.0.192-26', '{"state":"confirmed","deleted":true}'),
+      ]),
+    );
+    expect(r.skipped).toEqual([]);
+    expect(r.affinities.map((a) => `${a.cidr.cidr} ${a.state}`)).toEqual(['10.65.0.0/26 confirmed', '10.65.0.128/26 confirmed', '10.65.0.64/26 confirmed']);
+  });
+
   it('an affinity whose key family and block disagree is skipped', () => {
     const r = readResources(snapshot([raw('/calico/ipam/v2/host/n/ipv6/block/10.65.0.0-26', '{"state":"confirmed"}')]));
     expect(r.skipped).toEqual([{ key: '/calico/ipam/v2/host/n/ipv6/block/10.65.0.0-26', reason: 'block affinity not used: the key\'s block: expected an IPv6 CIDR (got "10.65.0.0/26")' }]);
