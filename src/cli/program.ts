@@ -5,8 +5,9 @@
  * `run` imports it on demand.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { loadConfigFile } from '../config/config-file.js';
+import { processEnvironment, resolveDatastore, type DatastoreEnvironment } from '../config/datastore.js';
 import { formatIssue } from '../config/issues.js';
-import { loadConfig } from '../config/load.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
 import { packageVersion } from '../util/version.js';
@@ -35,6 +36,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   readonly request: (path: string, req: ControlRequest, timeoutMs: number) => Promise<ControlResponse>;
   readonly loadDaemon: () => Promise<DaemonModule>;
+  /** The environment a datastore file is completed from (`check`); default: the process's. */
+  readonly datastoreEnvironment?: DatastoreEnvironment;
 }
 
 interface ShowOptions {
@@ -94,13 +97,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('validate a configuration file and print every problem')
     .requiredOption('-c, --config <file>', 'configuration file (JSON)')
     .action((opts: { config: string }) => {
-      const r = loadConfig(opts.config);
-      if (r.ok) {
-        print(`config OK: ${r.value.peers.length} peers, ${r.value.originate.length} originated prefixes`);
+      const r = loadConfigFile(opts.config);
+      let issues = r.ok ? [] : r.issues;
+      if (r.ok && r.value.kind === 'static') {
+        print(`config OK: ${r.value.config.peers.length} peers, ${r.value.config.originate.length} originated prefixes`);
         return;
       }
-      for (const issue of r.issues) print(formatIssue(issue));
-      fail(`${r.issues.length} problem${r.issues.length === 1 ? '' : 's'} in ${opts.config}`);
+      if (r.ok && r.value.kind === 'datastore') {
+        // The file is valid; what the environment adds must be too (the daemon would refuse it).
+        const settings = resolveDatastore(r.value.datastore, io.datastoreEnvironment ?? processEnvironment());
+        if (settings.ok) {
+          const s = settings.value;
+          const peers = Array.isArray(r.value.raw['peers']) ? r.value.raw['peers'].length : 0;
+          print(
+            `config OK (datastore): node ${s.nodeName} (from ${s.sources.nodeName}), etcd ${s.endpoints.join(',')} (from ${s.sources.endpoints}); ` +
+              `router id, AS, peers and blocks come from the datastore; ${peers} peers from the file`,
+          );
+          return;
+        }
+        issues = settings.issues.map((i) => ({ ...i, message: `${i.message} (with this environment)` }));
+      }
+      for (const issue of issues) print(formatIssue(issue));
+      fail(`${issues.length} problem${issues.length === 1 ? '' : 's'} in ${opts.config}`);
       code = ExitCode.PROBLEM;
     });
 

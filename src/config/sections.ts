@@ -27,6 +27,7 @@ import type {
   GracefulRestartConfig,
   Issue,
   KernelConfig,
+  KernelPoolConfig,
   ListenConfig,
   OriginateConfig,
   TimersConfig,
@@ -186,13 +187,32 @@ const kernelProtocol = intOrName(1, 255, PROTOCOL_NAMES).refine((n) => n > 3, {
   error: 'protocol ids 1..3 belong to the kernel (redirect, kernel, boot); use 12 ("bird") or 186 ("bgp")',
 });
 
+const KERNEL_MODES = ['direct', 'ipip', 'ipip-cross-subnet'] as const;
+
+const KERNEL_POOL = z.strictObject({
+  cidr: prefix,
+  mode: z.enum([...KERNEL_MODES, 'none']),
+});
+
+/** `kernel.pools`: { cidr, mode } per address pool; a CIDR once (in any spelling). */
+const kernelPools = z.array(KERNEL_POOL, { error: 'expected an array of { cidr, mode }' }).transform((pools, ctx): KernelPoolConfig[] => {
+  const seen = new Map<string, number>();
+  pools.forEach((p, i) => {
+    const first = seen.get(p.cidr.text);
+    if (first !== undefined) ctx.issues.push({ code: 'custom', message: `duplicate cidr (also at $.kernel.pools[${first}].cidr)`, input: p.cidr.text, path: [i, 'cidr'] });
+    else seen.set(p.cidr.text, i);
+  });
+  return pools.map((p) => ({ cidr: p.cidr.text, mode: p.mode }));
+});
+
 const KERNEL = {
   enabled: bool.optional(),
   table: intOrName(1, U32_MAX, TABLE_NAMES).optional(),
   protocol: kernelProtocol.optional(),
   metric: intIn(0, U32_MAX).optional(),
   blackhole: bool.optional(),
-  mode: z.enum(['direct', 'ipip', 'ipip-cross-subnet']).optional(),
+  mode: z.enum(KERNEL_MODES).optional(),
+  pools: kernelPools.optional(),
   tunnelDevice: interfaceName.optional(),
   withdrawOnStop: bool.optional(),
   convergenceTimeout: intIn(0, 3600).optional(),
@@ -209,6 +229,7 @@ export function parseKernel(raw: unknown, issues: Issue[]): KernelConfig {
     metric: f.metric ?? d.metric,
     blackhole: f.blackhole ?? d.blackhole,
     mode: f.mode ?? d.mode,
+    pools: f.pools ?? d.pools,
     tunnelDevice: f.tunnelDevice ?? d.tunnelDevice,
     withdrawOnStop: f.withdrawOnStop ?? d.withdrawOnStop,
     convergenceTimeout: f.convergenceTimeout ?? d.convergenceTimeout,

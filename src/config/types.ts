@@ -171,6 +171,15 @@ export interface DynamicPeerConfig extends PeerCommon {
 export type PeerConfig = StaticPeerConfig | DynamicPeerConfig;
 
 export type KernelMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
+/** A pool's mode: a KernelMode, or 'none' (routes inside the pool are not installed). */
+export type KernelPoolMode = KernelMode | 'none';
+
+/** `kernel.pools[]`: the data-plane mode of the routes inside one address pool (Calico's IPPool ipipMode). */
+export interface KernelPoolConfig {
+  /** Canonical network prefix. */
+  readonly cidr: string;
+  readonly mode: KernelPoolMode;
+}
 
 export interface KernelConfig {
   readonly enabled: boolean;
@@ -179,6 +188,8 @@ export interface KernelConfig {
   readonly metric: number;
   readonly blackhole: boolean;
   readonly mode: KernelMode;
+  /** Per-pool modes; the longest pool holding a route's prefix wins over `mode`. */
+  readonly pools: readonly KernelPoolConfig[];
   readonly tunnelDevice: string;
   readonly withdrawOnStop: boolean;
   /** Seconds. */
@@ -195,6 +206,32 @@ export interface ControlConfig {
   readonly birdSocket6?: string;
   /** The version the BIRD sockets announce (`BIRD <version> ready.`); absent: `v<wren's version>+wren`. */
   readonly birdVersion?: string;
+}
+
+/** `datastore.etcd`, as written (environment variables complete it: config/datastore.ts). */
+export interface EtcdConfig {
+  readonly endpoints?: readonly string[];
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * `datastore`: follow Calico's datastore; with it, routerId, asn, peers, originate and the route
+ * reflector cluster id come from the datastore (docs/datastore.md). As written in the file.
+ */
+export interface DatastoreConfig {
+  readonly type?: 'etcdv3';
+  readonly etcd: EtcdConfig;
+  readonly nodeName?: string;
+  /** Write this node's Node resource when it is missing or different. */
+  readonly register: boolean;
+  readonly ipam: {
+    /** Claim a block from an enabled pool when this node has none. */
+    readonly claimBlock: boolean;
+  };
 }
 
 export interface GracefulRestartConfig {
@@ -219,4 +256,6 @@ export interface Config {
   readonly kernel: KernelConfig;
   readonly control: ControlConfig;
   readonly log: { readonly level: LogLevel };
+  /** Present when the file has a `datastore` section (then the rest was derived from it: datastore/derive.ts). */
+  readonly datastore?: DatastoreConfig;
 }

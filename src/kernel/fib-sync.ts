@@ -40,7 +40,7 @@ import {
 } from './port.js';
 import { kernelMetric } from './next-hops.js';
 
-export { toKernelRoute, toBlackholeRoute, type DataplaneMode, type RouteBuildOptions } from './next-hops.js';
+export { toKernelRoute, toBlackholeRoute, modeFor, type DataplaneMode, type PoolDataplane, type PoolMode, type RouteBuildOptions } from './next-hops.js';
 
 export interface FibSyncOptions {
   readonly port: KernelPort;

@@ -18,10 +18,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   kernel: ['util'],
   config: ['codec', 'util'],
   control: ['util'],
+  // Calico's datastore -> wren's configuration (the follower may read etcd; never the daemon).
   datastore: ['config', 'codec', 'util'],
-  // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
   // The BIRD-compatible socket: the control socket's server, the config's types.
   birdsock: ['util', 'control', 'config/types.js'],
+  // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
   daemon: ['birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
   cli: ['control', 'config', 'util', 'daemon/main.js'],
 };

@@ -22,6 +22,7 @@ describe('configuration defaults', () => {
         metric: 0,
         blackhole: true,
         mode: 'direct',
+        pools: [],
         tunnelDevice: 'tunl0',
         withdrawOnStop: false,
         convergenceTimeout: 120,

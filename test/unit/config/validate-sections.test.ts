@@ -152,6 +152,31 @@ const cases: readonly Case[] = [
     expected: ['$.kernel.mode: expected one of "direct", "ipip", "ipip-cross-subnet" (got "vxlan")'],
   },
   {
+    rule: 'refuses a kernel pool with an unknown mode',
+    config: { ...BASE, kernel: { pools: [{ cidr: '10.65.0.0/16', mode: 'vxlan' }] } },
+    expected: ['$.kernel.pools[0].mode: expected one of "direct", "ipip", "ipip-cross-subnet", "none" (got "vxlan")'],
+  },
+  {
+    rule: 'refuses a kernel pool whose cidr has host bits set',
+    config: { ...BASE, kernel: { pools: [{ cidr: '10.65.0.1/16', mode: 'ipip' }] } },
+    expected: ['$.kernel.pools[0].cidr: host bits are set: the network is "10.65.0.0/16" (got "10.65.0.1/16")'],
+  },
+  {
+    rule: 'refuses the same pool twice, in any spelling',
+    config: { ...BASE, kernel: { pools: [{ cidr: 'fd00:10::/48', mode: 'direct' }, { cidr: 'FD00:10:0::/48', mode: 'none' }] } },
+    expected: ['$.kernel.pools[1].cidr: duplicate cidr (also at $.kernel.pools[0].cidr) (got "FD00:10:0::/48")'],
+  },
+  {
+    rule: 'refuses a kernel pool without a mode, and unknown keys in it',
+    config: { ...BASE, kernel: { pools: [{ cidr: '10.65.0.0/16', ipipMode: 'Always' }] } },
+    expected: ['$.kernel.pools[0].mode: required', '$.kernel.pools[0].ipipMode: unknown key'],
+  },
+  {
+    rule: 'refuses kernel pools that are not an array',
+    config: { ...BASE, kernel: { pools: { cidr: '10.65.0.0/16', mode: 'ipip' } } },
+    expected: ['$.kernel.pools: expected an array of { cidr, mode } (got {"cidr":"10.65.0.0/16","mode":"ipip"})'],
+  },
+  {
     rule: 'refuses a tunnel device name longer than 15 characters',
     config: { ...BASE, kernel: { tunnelDevice: 'tunnel-device-16' } },
     expected: ['$.kernel.tunnelDevice: expected an interface name of 1..15 characters without "/", ":" or spaces (got "tunnel-device-16")'],
