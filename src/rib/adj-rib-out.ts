@@ -107,6 +107,8 @@ export class AdjRibOut {
   /** Destination id -> what the peer was sent. */
   #adv: (AttrSet | undefined)[] = [];
   #advertised = 0;
+  /** Of #advertised, the IPv6 prefixes. */
+  #advertisedV6 = 0;
   /** Next journal position to read. */
   #cursor: number;
   #dump: Dump | null = null;
@@ -200,6 +202,11 @@ export class AdjRibOut {
 
   get advertisedCount(): number {
     return this.#advertised;
+  }
+
+  /** Of advertisedCount, the IPv6 prefixes. */
+  get advertisedV6Count(): number {
+    return this.#advertisedV6;
   }
 
   advertisedAttrs(id: DestId): AttrSet | undefined {
@@ -297,6 +304,7 @@ export class AdjRibOut {
     const loc = this.#loc;
     this.#adv = [];
     this.#advertised = 0;
+    this.#advertisedV6 = 0;
     for (let id = 0; id < adv.length; id++) {
       const s = adv[id];
       if (s === undefined) continue;
@@ -320,6 +328,7 @@ export class AdjRibOut {
       if (have !== undefined) this.#store.release(have);
       else {
         this.#advertised++;
+        this.#advertisedV6 += this.#loc.familyIndex(id);
         this.#loc.addAdvertised(id, 1);
       }
       return;
@@ -328,6 +337,7 @@ export class AdjRibOut {
     adv[id] = undefined;
     this.#store.release(have);
     this.#advertised--;
+    this.#advertisedV6 -= this.#loc.familyIndex(id);
     if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
   }
 
