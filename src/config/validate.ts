@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
 import { parseFields } from './issues.js';
+import { parseMetrics } from './metrics.js';
 import { parsePeers } from './peers.js';
 import { parsePolicies } from './policies.js';
 import {
@@ -39,6 +40,7 @@ const TOP = {
   kernel: z.unknown(),
   control: z.unknown(),
   log: z.unknown(),
+  metrics: z.unknown(),
 };
 
 export function validateConfig(raw: unknown): Result<Config> {
@@ -58,6 +60,7 @@ export function validateConfig(raw: unknown): Result<Config> {
   const kernel = parseKernel(top.kernel, issues);
   const control = parseControl(top.control, issues);
   const log = parseLog(top.log, issues);
+  const metrics = parseMetrics(top.metrics, issues);
 
   if (issues.length > 0 || top.routerId === undefined || top.asn === undefined) return { ok: false, issues };
   const policies: Record<string, Policy> = Object.fromEntries(policyTable.policies);
@@ -76,6 +79,7 @@ export function validateConfig(raw: unknown): Result<Config> {
     kernel,
     control,
     log,
+    metrics,
   };
   return { ok: true, value: deepFreeze(config) };
 }

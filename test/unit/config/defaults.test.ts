@@ -29,6 +29,7 @@ describe('configuration defaults', () => {
       },
       control: { socket: '/run/wren/wren.sock' },
       log: { level: 'info' },
+      metrics: { perPeer: true, readyPeers: 'all', livezMaxStall: 10 },
     });
   });
 
