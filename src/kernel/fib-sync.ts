@@ -59,10 +59,14 @@ export interface FibSyncOptions {
   readonly onReconcile?: (r: ReconcileResult) => void;
 }
 
-/** Counts since start (docs/metrics.md). */
+/** Counts for metrics (docs/metrics.md), without building status()'s lists. */
 export interface FibSyncStats {
-  /** Errors the kernel answered (route writes, lists, lookups), by errno name (`EEXIST`, `ENETUNREACH`, ...). */
+  readonly converged: boolean;
+  /** Routes now: desired, installed, at a key held by a foreign route, waiting for a retry, refused for good. */
+  readonly routes: { readonly desired: number; readonly installed: number; readonly conflicting: number; readonly pending: number; readonly failed: number };
+  /** Since start: errors the kernel answered (route writes, lists, lookups), by errno name (`EEXIST`, `ENETUNREACH`, ...). */
   readonly errors: Readonly<Record<string, number>>;
+  /** Since start. */
   readonly reconciles: { readonly full: number; readonly incremental: number };
 }
 
@@ -301,7 +305,12 @@ export class FibSync {
   }
 
   stats(): FibSyncStats {
-    return { errors: Object.fromEntries(this.#errors), reconciles: { ...this.#reconciles } };
+    return {
+      converged: this.#converged,
+      routes: { desired: this.#desired.size, installed: this.#installed.size, conflicting: this.#conflicts.size, pending: this.#retries.size, failed: this.#failed.size },
+      errors: Object.fromEntries(this.#errors),
+      reconciles: { ...this.#reconciles },
+    };
   }
 
   /** An errno name as counted: E and capitals (at most ~130 names), anything else (a number) as EOTHER. */

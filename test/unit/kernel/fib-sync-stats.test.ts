@@ -17,7 +17,12 @@ it('counts every error the kernel answered by errno, every reconcile by kind, an
   const seen: ReconcileResult[] = [];
   const sync = new FibSync({ port: fake, protocol: 12, clock, retryDelayMs: 1000, scanIntervalMs: 30_000, onReconcile: (r) => void seen.push(r) });
   await sync.start();
-  expect(sync.stats()).toEqual({ errors: {}, reconciles: { full: 1, incremental: 0 } });
+  expect(sync.stats()).toEqual({
+    converged: false,
+    routes: { desired: 0, installed: 0, conflicting: 0, pending: 0, failed: 0 },
+    errors: {},
+    reconciles: { full: 1, incremental: 0 },
+  });
   fake.failNext('ENOBUFS', 1, ['add']);
   await sync.setDesired([
     route('172.16.1.0/24', '192.168.1.11'), // ENOBUFS once, retried
@@ -26,7 +31,7 @@ it('counts every error the kernel answered by errno, every reconcile by kind, an
   ]);
   // The conflict makes the same request re-list at once (a full reconcile), which tries the two
   // keys still not installed again: ENETUNREACH and EEXIST a second time.
-  expect(sync.stats()).toEqual({ errors: { ENOBUFS: 1, ENETUNREACH: 2, EEXIST: 2 }, reconciles: { full: 2, incremental: 1 } });
+  expect(sync.stats()).toMatchObject({ errors: { ENOBUFS: 1, ENETUNREACH: 2, EEXIST: 2 }, reconciles: { full: 2, incremental: 1 } });
   expect(seen.map((r) => r.kind)).toEqual(['full', 'incremental', 'full']);
   expect(seen[1]).toMatchObject({ ok: false, added: 0, failed: 2 });
   clock.advance(1000); // the ENOBUFS retry was done by the full reconcile; nothing else is due but the link waiter
@@ -35,5 +40,18 @@ it('counts every error the kernel answered by errno, every reconcile by kind, an
   expect(st.errors['ENOBUFS']).toBe(1);
   expect(st.reconciles.full + st.reconciles.incremental).toBe(seen.length);
   expect(sync.status()).toMatchObject({ installed: 1, conflicts: [{ prefix: '172.16.3.0/24' }], pendingRetries: [{ code: 'ENETUNREACH' }] });
+  expect(st.routes).toEqual({ desired: 3, installed: 1, conflicting: 1, pending: 1, failed: 0 });
+  await sync.converged();
+  expect(sync.stats().converged).toBe(true);
+  sync.stop();
+});
+
+it('counts routes the kernel refused for good (EINVAL) as failed, not pending', async () => {
+  const fake = new FakeKernel();
+  const sync = new FibSync({ port: fake, protocol: 12, clock: new ManualClock() });
+  await sync.start();
+  fake.failNext('EINVAL', 1, ['add']);
+  await sync.setDesired([route('172.16.1.0/24', '192.168.1.11'), route('172.16.2.0/24', '192.168.1.12')]);
+  expect(sync.stats()).toMatchObject({ routes: { desired: 2, installed: 1, conflicting: 0, pending: 0, failed: 1 }, errors: { EINVAL: 1 } });
   sync.stop();
 });
