@@ -11,6 +11,9 @@ import { registerKernelMetrics } from './kernel-metrics.js';
 import { registerRibMetrics } from './rib-metrics.js';
 import type { MetricsSnapshot, MetricsSource } from './source.js';
 
+/** prom-client default gauges whose names end in _total (docs/decisions/0007-metrics.md). */
+export const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export interface WrenMetrics {
   /** The exposition text of every metric (one snapshot of the daemon for all of them). */
   text(): Promise<string>;
@@ -34,7 +37,12 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Wr
   const decisions = registerRibMetrics(registry, snap);
   const reconciles = registerKernelMetrics(registry, snap);
   const lag = registerDaemonMetrics(registry, snap);
-  if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (o.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters: `promtool check metrics` refuses them. The same counts stay, by
+    // type, in nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
   return {
     text: async () => {
       current = source.snapshot();

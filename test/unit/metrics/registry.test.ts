@@ -57,6 +57,9 @@ describe('createMetrics', () => {
     expect(type.get('process_cpu_seconds_total')).toBe('counter');
     expect(type.get('process_resident_memory_bytes')).toBe('gauge');
     expect(type.get('nodejs_heap_size_used_bytes')).toBe('gauge');
+    expect(type.get('nodejs_active_handles')).toBe('gauge');
+    // Every name ending in _total is a counter (promtool check metrics refuses gauges named so).
+    expect([...type].filter(([n, t]) => n.endsWith('_total') && t !== 'counter')).toEqual([]);
     const off = parseExposition(await createMetrics(new FakeSource(), { processMetrics: false }).text());
     expect([...off.type.keys()].filter((n) => !n.startsWith('wren_'))).toEqual([]);
   });
