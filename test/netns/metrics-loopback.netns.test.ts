@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WREN_CLI } from '../../tools/kit/paths.js';
 import { waitFor } from '../../tools/kit/wait.js';
-import { documentedMetrics } from '../unit/metrics/documented.js';
+import { documentedMetrics, METRICS_DOC } from '../unit/metrics/documented.js';
 import { parseExposition, value } from '../unit/metrics/fakes.js';
 import { describeNetns, fileExists, LINUX, programs } from './lib/requirements.js';
 
@@ -116,6 +116,17 @@ describeNetns('wren metrics listener on loopback', [LINUX, programs('promtool'),
       what: 'the failed reload to be counted',
       timeoutMs: 10_000,
     });
+  });
+
+  it('the example alerts of docs/metrics.md pass promtool check rules', () => {
+    const doc = readFileSync(METRICS_DOC, 'utf8');
+    const m = /## Example alerts\s*```yaml\n([\s\S]*?)\n```/.exec(doc);
+    expect(m?.[1], 'a yaml block after "## Example alerts"').toBeDefined();
+    const file = join(dir, 'alerts.yml');
+    writeFileSync(file, `${m?.[1] ?? ''}\n`);
+    const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/SUCCESS: 8 rules found/);
   });
 
   it('wren refuses to start when metrics.listen cannot be bound, and says so', async () => {
