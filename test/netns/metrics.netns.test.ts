@@ -126,7 +126,9 @@ describeNetns(
     });
 
     it('/readyz turns 200 once the session with BIRD is Established and the kernel converged', async () => {
-      bird = await startBird(lab, { ns: birdNs, routerId: BIRD, asn: 64512, neighbors: [{ address: NODE, asn: 64512, families: ['ipv4'] }], originate: ['172.16.1.0/24'], gracefulRestart: true, holdTime: 9 });
+      // BIRD only accepts (wren dials): no connection collision, so each side sends exactly one OPEN
+      // and no Cease / Connection Collision Resolution is counted.
+      bird = await startBird(lab, { ns: birdNs, routerId: BIRD, asn: 64512, neighbors: [{ address: NODE, asn: 64512, families: ['ipv4'], passive: true }], originate: ['172.16.1.0/24'], gracefulRestart: true, holdTime: 9 });
       const seen: HttpAnswer[] = [];
       await waitFor(
         () => {
