@@ -2,9 +2,8 @@
  * BGP session metrics (docs/metrics.md): per peer (labels peer, session, asn; dropped when
  * `metrics.perPeer` is false) and the count of sessions in each state (always).
  */
-import type { Registry } from 'prom-client';
-import { scrapedCounter, scrapedGauge, type Labels } from './families.js';
-import { ADDRESS_FAMILIES, BGP_MESSAGE_TYPES, SESSION_STATES, type MetricsSnapshot, type PeerSample } from './source.js';
+import { scrapedCounter, scrapedGauge, type Scrape, type Labels } from './families.js';
+import { ADDRESS_FAMILIES, BGP_MESSAGE_TYPES, SESSION_STATES, type PeerSample } from './source.js';
 
 type PeerLabel = 'peer' | 'session' | 'asn';
 const PEER_LABELS: readonly PeerLabel[] = ['peer', 'session', 'asn'];
@@ -18,23 +17,23 @@ export function stateNumber(state: PeerSample['state']): number {
   return SESSION_STATES.indexOf(state) + 1;
 }
 
-export function registerBgpMetrics(registry: Registry, snap: () => MetricsSnapshot, perPeer: () => boolean): void {
-  const peers = (): readonly PeerSample[] => (perPeer() ? snap().peers : []);
+export function registerBgpMetrics(scrape: Scrape, perPeer: () => boolean): void {
+  const peers = (): readonly PeerSample[] => (perPeer() ? scrape.snap().peers : []);
   /** A per-peer family: one or more series per peer with extra labels. */
   const perPeerGauge = (name: string, help: string, extra: readonly string[], each: (p: PeerSample, set: (labels: Labels, v: number) => void) => void): void => {
-    scrapedGauge(registry, name, help, [...PEER_LABELS, ...extra], (set) => {
+    scrapedGauge(scrape, name, help, [...PEER_LABELS, ...extra], (set) => {
       for (const p of peers()) each(p, (labels, v) => set({ ...peerLabels(p), ...labels }, v));
     });
   };
   const perPeerCounter = (name: string, help: string, extra: readonly string[], each: (p: PeerSample, set: (labels: Labels, v: number) => void) => void): void => {
-    scrapedCounter(registry, name, help, [...PEER_LABELS, ...extra], (set) => {
+    scrapedCounter(scrape, name, help, [...PEER_LABELS, ...extra], (set) => {
       for (const p of peers()) each(p, (labels, v) => set({ ...peerLabels(p), ...labels }, v));
     });
   };
 
-  scrapedGauge(registry, 'wren_bgp_sessions', 'BGP sessions in each FSM state (every configured and dynamic peer; kept when metrics.perPeer is false).', ['state'], (set) => {
+  scrapedGauge(scrape, 'wren_bgp_sessions', 'BGP sessions in each FSM state (every configured and dynamic peer; kept when metrics.perPeer is false).', ['state'], (set) => {
     const counts = new Map<string, number>(SESSION_STATES.map((s) => [s, 0]));
-    for (const p of snap().peers) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+    for (const p of scrape.snap().peers) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
     for (const [state, n] of counts) set({ state }, n);
   });
 

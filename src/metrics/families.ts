@@ -2,15 +2,30 @@
  * Small builders over prom-client for metrics filled at scrape time: a gauge or counter whose
  * series are cleared and set again from the current snapshot at every collection, so a peer that
  * is gone leaves no series behind. Only this folder imports prom-client (test/unit/architecture.test.ts).
+ *
+ * A scrape is cut into turns of the event loop (convention 9): prom-client collects and formats
+ * every family inside one promise chain, which with a thousand peers held the loop for a few
+ * hundred milliseconds; each family here first waits for its own turn (`Scrape.turn`), so the
+ * loop runs timers and reads sockets between two families.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { MetricsSnapshot } from './source.js';
+
+/** What the collectors of one registry share. */
+export interface Scrape {
+  readonly registry: Registry;
+  /** The snapshot of the scrape in progress. */
+  readonly snap: () => MetricsSnapshot;
+  /** Resolves on a later turn of the event loop than every earlier call of this scrape. */
+  readonly turn: () => Promise<void>;
+}
 
 /** Label values of one series (prom-client checks the names against the metric's labelNames). */
 export type Labels = Readonly<Record<string, string | number>>;
 
 /** A gauge set at each scrape: `fill(set)` calls `set(labels, value)` once per series. */
 export function scrapedGauge(
-  registry: Registry,
+  s: Scrape,
   name: string,
   help: string,
   labelNames: readonly string[],
@@ -20,8 +35,9 @@ export function scrapedGauge(
     name,
     help,
     labelNames,
-    registers: [registry],
-    collect() {
+    registers: [s.registry],
+    async collect() {
+      await s.turn();
       this.reset();
       let any = false;
       fill((labels, value) => {
@@ -40,7 +56,7 @@ export function scrapedGauge(
  * counter reset).
  */
 export function scrapedCounter(
-  registry: Registry,
+  s: Scrape,
   name: string,
   help: string,
   labelNames: readonly string[],
@@ -50,8 +66,9 @@ export function scrapedCounter(
     name,
     help,
     labelNames,
-    registers: [registry],
-    collect() {
+    registers: [s.registry],
+    async collect() {
+      await s.turn();
       this.reset();
       let any = false;
       fill((labels, value) => {

@@ -1,15 +1,15 @@
 /** Kernel FIB metrics (docs/metrics.md): routes desired, installed and in trouble; netlink errors; reconciles. */
-import { Histogram, type Registry } from 'prom-client';
-import { scrapedCounter, scrapedGauge } from './families.js';
-import type { KernelSample, MetricsSnapshot } from './source.js';
+import { Histogram } from 'prom-client';
+import { scrapedCounter, scrapedGauge, type Scrape } from './families.js';
+import type { KernelSample } from './source.js';
 
 export const RECONCILE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export function registerKernelMetrics(registry: Registry, snap: () => MetricsSnapshot): Histogram<'kind'> {
+export function registerKernelMetrics(scrape: Scrape): Histogram<'kind'> {
   /** No series when kernel programming is off. */
   const gauge = (name: string, help: string, value: (k: KernelSample) => number): void => {
-    scrapedGauge(registry, name, help, [], (set) => {
-      const k = snap().kernel;
+    scrapedGauge(scrape, name, help, [], (set) => {
+      const k = scrape.snap().kernel;
       if (k) set({}, value(k));
     });
   };
@@ -21,8 +21,8 @@ export function registerKernelMetrics(registry: Registry, snap: () => MetricsSna
   gauge('wren_kernel_converged', '1 once first convergence is done (End-of-RIB from every peer, or kernel.convergenceTimeout) and the routes a previous run left were purged.', (k) =>
     k.converged ? 1 : 0,
   );
-  scrapedCounter(registry, 'wren_kernel_netlink_errors_total', 'Errors the kernel answered to route writes, lists and lookups, by errno name.', ['errno'], (set) => {
-    const k = snap().kernel;
+  scrapedCounter(scrape, 'wren_kernel_netlink_errors_total', 'Errors the kernel answered to route writes, lists and lookups, by errno name.', ['errno'], (set) => {
+    const k = scrape.snap().kernel;
     if (k) for (const [errno, n] of Object.entries(k.errors)) set({ errno }, n);
   });
   return new Histogram({
@@ -30,6 +30,6 @@ export function registerKernelMetrics(registry: Registry, snap: () => MetricsSna
     help: 'Duration of each kernel reconcile, seconds: full (a list of the kernel\'s routes, then every key) or incremental (the changed keys).',
     labelNames: ['kind'],
     buckets: RECONCILE_BUCKETS,
-    registers: [registry],
+    registers: [scrape.registry],
   });
 }

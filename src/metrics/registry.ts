@@ -9,7 +9,11 @@ import { registerBgpMetrics } from './bgp-metrics.js';
 import { registerDaemonMetrics } from './daemon-metrics.js';
 import { registerKernelMetrics } from './kernel-metrics.js';
 import { registerRibMetrics } from './rib-metrics.js';
+import type { Scrape } from './families.js';
 import type { MetricsSnapshot, MetricsSource } from './source.js';
+
+/** Resolves after the event loop has turned once (timers, I/O, then this). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** prom-client default gauges whose names end in _total (docs/decisions/0007-metrics.md). */
 export const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -31,12 +35,27 @@ export interface MetricsOptions {
 export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): WrenMetrics {
   const registry = new Registry();
   let current: MetricsSnapshot | undefined;
-  // Collectors run inside registry.metrics(), right after text() took the snapshot.
-  const snap = (): MetricsSnapshot => (current ??= source.snapshot());
-  registerBgpMetrics(registry, snap, () => source.settings().perPeer);
-  const decisions = registerRibMetrics(registry, snap);
-  const reconciles = registerKernelMetrics(registry, snap);
-  const lag = registerDaemonMetrics(registry, snap);
+  let turns: Promise<void> = Promise.resolve();
+  const scrape: Scrape = {
+    registry,
+    // Collectors run inside registry.metrics(), after text() took the snapshot.
+    snap: () => (current ??= source.snapshot()),
+    turn: () => (turns = turns.then(nextTurn)),
+  };
+  const scrapeOnce = async (): Promise<string> => {
+    current = source.snapshot();
+    turns = Promise.resolve();
+    try {
+      return await registry.metrics();
+    } finally {
+      current = undefined;
+    }
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  registerBgpMetrics(scrape, () => source.settings().perPeer);
+  const decisions = registerRibMetrics(scrape);
+  const reconciles = registerKernelMetrics(scrape);
+  const lag = registerDaemonMetrics(scrape);
   if (o.processMetrics !== false) {
     collectDefaultMetrics({ register: registry });
     // Gauges named like counters: `promtool check metrics` refuses them. The same counts stay, by
@@ -44,13 +63,11 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Wr
     for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   }
   return {
-    text: async () => {
-      current = source.snapshot();
-      try {
-        return await registry.metrics();
-      } finally {
-        current = undefined;
-      }
+    // One scrape at a time (a scrape spans turns of the event loop): each has its own snapshot.
+    text: () => {
+      const run = queue.then(scrapeOnce, scrapeOnce);
+      queue = run.catch(() => undefined);
+      return run;
     },
     contentType: registry.contentType,
     observeDecisionRun: (s) => decisions.observe(s),

@@ -36,6 +36,35 @@ describe('createMetrics', () => {
     expect([...off.type.keys()].filter((n) => !n.startsWith('wren_'))).toEqual([]);
   });
 
+  it('lets the event loop turn between metric families (a big mesh never makes one long block)', async () => {
+    const src = new FakeSource();
+    src.snap = snapshot({ peers: Array.from({ length: 50 }, (_, i) => peerSample(`10.0.${i}.1`)) });
+    const m = createMetrics(src, { processMetrics: false });
+    let turns = 0;
+    let running = true;
+    const spin = (): void => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    await m.text();
+    running = false;
+    // One turn per family filled at scrape time (25 of them), at least.
+    expect(turns).toBeGreaterThanOrEqual(25);
+  });
+
+  it('runs concurrent scrapes one after the other, each on its own snapshot', async () => {
+    // Each snapshot the source gives is another set of peers; a scrape mixing two would show both.
+    const sets = [[peerSample('10.0.0.1')], [peerSample('10.0.0.2'), peerSample('10.0.0.3', { state: 'Idle' })]];
+    const src = new FakeSource();
+    src.snapshot = () => snapshot({ peers: sets[src.taken++] ?? [] });
+    const m = createMetrics(src, { processMetrics: false });
+    const [a, b] = await Promise.all([m.text(), m.text()]);
+    expect(parseExposition(a).samples.filter((s) => s.name === 'wren_bgp_session_up').map((s) => s.labels['peer'])).toEqual(['10.0.0.1']);
+    expect(parseExposition(b).samples.filter((s) => s.name === 'wren_bgp_session_up').map((s) => s.labels['peer'])).toEqual(['10.0.0.2', '10.0.0.3']);
+    expect(src.taken).toBe(2);
+  });
+
   it('takes one snapshot per scrape, for every collector', async () => {
     const src = new FakeSource();
     const m = createMetrics(src, { processMetrics: false });
