@@ -28,6 +28,8 @@ export const DEFAULTS = {
   },
   control: { socket: '/run/wren/wren.sock' },
   log: { level: 'info' },
+  /** No `listen`: no metrics listener. */
+  metrics: { perPeer: true, readyPeers: 'all', livezMaxStall: 10 },
   peer: {
     port: 179,
     passive: false,

@@ -258,4 +258,27 @@ export interface Config {
   readonly log: { readonly level: LogLevel };
   /** Present when the file has a `datastore` section (then the rest was derived from it: datastore/derive.ts). */
   readonly datastore?: DatastoreConfig;
+  readonly metrics: MetricsConfig;
+}
+
+/** What `/readyz` requires of the configured, enabled, non-dynamic peers (docs/metrics.md). */
+export type ReadyPeers = 'all' | 'any' | 'none';
+export const READY_PEERS: readonly ReadyPeers[] = ['all', 'any', 'none'];
+
+export interface MetricsListen {
+  /** Canonical IP address. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The `metrics` section: the Prometheus metrics and health endpoints (config/metrics.ts). */
+export interface MetricsConfig {
+  /** Absent: no metrics listener. */
+  readonly listen?: MetricsListen;
+  /** Per-peer series (labels peer, session, asn); false keeps only the counts of sessions by state. */
+  readonly perPeer: boolean;
+  /** `/readyz` without `?peers=`: every peer Established (all), at least one (any), or no peer check (none). */
+  readonly readyPeers: ReadyPeers;
+  /** `/livez` fails while a stall of the event loop longer than this (seconds) ended within the last minute. */
+  readonly livezMaxStall: number;
 }

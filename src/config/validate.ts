@@ -10,6 +10,7 @@ import { parseDatastore } from './datastore.js';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
 import { parseFields } from './issues.js';
+import { parseMetrics } from './metrics.js';
 import { parsePeers } from './peers.js';
 import { parsePolicies } from './policies.js';
 import {
@@ -41,6 +42,7 @@ const TOP = {
   control: z.unknown(),
   log: z.unknown(),
   datastore: z.unknown(),
+  metrics: z.unknown(),
 };
 
 /** A complete configuration: what the daemon runs (a file without `datastore`, or one completed by datastore/derive.ts). */
@@ -81,6 +83,7 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
   const control = parseControl(top.control, issues);
   const log = parseLog(top.log, issues);
   const datastore = parseDatastore(top.datastore, issues);
+  const metrics = parseMetrics(top.metrics, issues);
 
   const policies: Record<string, Policy> = Object.fromEntries(policyTable.policies);
   return {
@@ -99,6 +102,7 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
     control,
     log,
     ...(datastore !== undefined && { datastore }),
+    metrics,
   };
 }
 

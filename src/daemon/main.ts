@@ -5,7 +5,9 @@
  * peer keeps our routes through graceful restart; Speaker.stop), unless kernel.withdrawOnStop; the
  * `stop` control command may ask for a withdrawing stop instead. Both end within a bounded time.
  * SIGHUP reloads the config. The BIRD-compatible sockets (control.birdSocket, birdSocket6) start after
- * the speaker, follow reloads, and close with the control socket.
+ * the speaker, follow reloads, and close with the control socket. With `metrics.listen`, the metrics
+ * and health endpoints are served (metrics/server.ts) from before the speaker starts until it has
+ * stopped.
  */
 import { BirdSockets } from '../birdsock/sockets.js';
 import { formatIssue } from '../config/issues.js';
@@ -16,10 +18,13 @@ import { startControlServer } from '../control/server.js';
 import { NetlinkKernel } from '../kernel/netlink.js';
 import type { KernelPort } from '../kernel/port.js';
 import { assertNever } from '../util/assert.js';
+import { createMetrics, type WrenMetrics } from '../metrics/registry.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { systemClock } from '../util/clock.js';
 import { createRootLogger, type Logger } from '../util/log.js';
 import { birdSource } from './bird-source.js';
 import { startLoopMonitor } from './loop-monitor.js';
+import { metricsSource, type ProcessState } from './metrics-source.js';
 import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
 import { Speaker } from './speaker.js';
 import { addonStatus } from './tcp-policy.js';
@@ -38,26 +43,46 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
   // Without the addon wren runs; sessions that need TCP MD5 or GTSM do not start (refused-peer.ts).
   const addon = addonStatus();
   if (!addon.ok) log.warn({ reason: addon.reason }, 'native TCP options addon not available: sessions with password or ttlSecurity will not start');
-  const loop = startLoopMonitor(log.child({ component: 'loop' }));
+  const state: ProcessState = { started: false, stopping: false, reloads: { ok: 0, failed: 0 }, config };
+  let metrics: WrenMetrics | undefined;
+  const loop = startLoopMonitor(log.child({ component: 'loop' }), { observe: (s) => metrics?.observeLoopLag(s) });
 
   let kernel: KernelPort | undefined;
   if (config.kernel.enabled) kernel = new NetlinkKernel();
-  const speaker = new Speaker({ config, log, ...(kernel ? { kernel } : {}) });
+  const observer = { decisionRun: (s: number) => metrics?.observeDecisionRun(s), reconciled: (r: { kind: 'full' | 'incremental'; durationMs: number }) => metrics?.observeReconcile(r.kind, r.durationMs / 1000) };
+  const speaker = new Speaker({ config, log, ...(kernel ? { kernel } : {}), observer });
+
+  let ops: MetricsServer | undefined;
+  if (config.metrics.listen) {
+    const source = metricsSource(speaker, loop, state);
+    metrics = createMetrics(source);
+    try {
+      ops = await startMetricsServer({ ...config.metrics.listen, metrics, source, log: log.child({ component: 'metrics' }) });
+    } catch (err) {
+      log.fatal({ err, listen: config.metrics.listen }, 'cannot listen for metrics (metrics.listen)');
+      await kernel?.close();
+      loop.stop();
+      return 1;
+    }
+    log.info({ address: ops.address.address, port: ops.address.port }, 'metrics listening');
+  }
 
   try {
     await speaker.start();
   } catch (err) {
     log.fatal({ err }, 'failed to start');
+    await ops?.close();
     await kernel?.close();
     return 1;
   }
+  state.started = true;
   let current = config;
   let stopping = false;
   const bird = new BirdSockets({ source: birdSource(speaker, () => current, () => stopping), log: log.child({ component: 'birdsock' }) });
   await bird.apply(config.control);
   const reload = (trigger: 'SIGHUP' | 'control'): Promise<{ changes: number; refused?: string }> => {
     log.info({ trigger, path: opts.configPath }, 'reload requested');
-    return reloadFrom(opts.configPath, speaker, log, async (next) => {
+    return reloadFrom(opts.configPath, speaker, log, state, async (next) => {
       current = next;
       await bird.apply(next.control, { reloaded: true });
     });
@@ -74,6 +99,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     shutdown = (why: string, how: StopHow = {}): void => {
       if (stopping) return;
       stopping = true;
+      state.stopping = true;
       log.info({ trigger: why, withdrawRoutes: how.withdraw ?? config.kernel.withdrawOnStop }, 'shutting down');
       void stopWithin(SHUTDOWN_BOUND_MS, systemClock, async () => {
         try {
@@ -84,6 +110,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
           log.error({ err }, 'error during shutdown');
         } finally {
           await kernel?.close().catch(() => undefined);
+          await ops?.close().catch(() => undefined);
           loop.stop();
         }
       }).then((outcome) => {
@@ -140,17 +167,45 @@ async function handleControl(speaker: Speaker, req: ControlRequest, reload: () =
   }
 }
 
-/** Re-reads and validates the file; an invalid file changes nothing (convention 13). `applied` runs once the speaker took it. */
-async function reloadFrom(path: string, speaker: Speaker, log: Logger, applied: (next: Config) => Promise<void>): Promise<{ changes: number; refused?: string }> {
+/**
+ * Re-reads and validates the file; an invalid file changes nothing (convention 13). `applied` runs
+ * once the speaker took it. Counted for metrics: ok, or failed (invalid, refused, or an error while
+ * applying it).
+ */
+async function reloadFrom(
+  path: string,
+  speaker: Speaker,
+  log: Logger,
+  state: ProcessState,
+  applied: (next: Config) => Promise<void>,
+): Promise<{ changes: number; refused?: string }> {
   const loaded = loadConfig(path);
   if (!loaded.ok) {
+    state.reloads.failed++;
     for (const i of loaded.issues) log.error({ path: i.path, problem: i.message, value: i.value }, 'invalid configuration; reload refused');
     log.warn({ reason: `${loaded.issues.length} problem(s) in ${path}` }, 'reload refused');
     throw new ControlError('EBADCONFIG', `reload refused: ${loaded.issues.map(formatIssue).join('; ')}`);
   }
-  const r = await speaker.reload(loaded.value);
-  if (r.refused) log.warn({ reason: r.refused }, 'reload refused');
-  else await applied(loaded.value);
+  let r: { changes: number; refused?: string };
+  try {
+    r = await speaker.reload(loaded.value);
+  } catch (err) {
+    state.reloads.failed++;
+    throw err;
+  }
+  if (r.refused) {
+    state.reloads.failed++;
+    log.warn({ reason: r.refused }, 'reload refused');
+    return r;
+  }
+  state.reloads.ok++;
+  const before = state.config.metrics.listen;
+  const after = loaded.value.metrics.listen;
+  if (before?.address !== after?.address || before?.port !== after?.port) {
+    log.warn({ running: before ?? null, configured: after ?? null }, 'metrics.listen changed: applies at the next start');
+  }
+  state.config = loaded.value;
+  await applied(loaded.value);
   return r;
 }
 

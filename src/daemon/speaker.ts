@@ -19,18 +19,19 @@ import type { UpdateMsg } from '../codec/types.js';
 import { diffConfig } from '../config/diff.js';
 import type { Config, PeerConfig } from '../config/types.js';
 import { ControlError, type KernelStatusView, type PeerStatus, type RouteView } from '../control/protocol.js';
-import { FibSync } from '../kernel/fib-sync.js';
+import { FibSync, type FibSyncStats, type ReconcileResult } from '../kernel/fib-sync.js';
 import type { KernelPort } from '../kernel/port.js';
 import { Rib } from '../rib/rib.js';
-import type { OriginatedRoute } from '../rib/types.js';
+import type { Family, OriginatedRoute, PrefixCounts } from '../rib/types.js';
 import { familyAfiSafi } from '../session/families.js';
 import type { Negotiated } from '../session/negotiate.js';
 import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
+import type { PeerCountersView } from '../session/peer-counters.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { unmapIPv4 as unmapped } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
 import { Convergence, type PeerProgress, type RecoveryStatus } from './convergence.js';
-import { DecisionLoop, type KernelSink } from './decision-loop.js';
+import { DecisionLoop, type DecisionStats, type KernelSink } from './decision-loop.js';
 import { GracefulRestartHelper } from './graceful-restart.js';
 import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
@@ -53,6 +54,21 @@ export interface SpeakerOptions {
   readonly kernel?: KernelPort;
   /** For tests: override the listen port (0 = any). */
   readonly listenPort?: number;
+  /** Metrics (daemon/metrics-source.ts): each decision run's and kernel reconcile's duration. */
+  readonly observer?: SpeakerObserver;
+}
+
+export interface SpeakerObserver {
+  decisionRun(seconds: number): void;
+  reconciled(r: ReconcileResult): void;
+}
+
+/** One peer as metrics read it: its `show peers` row, its counters, its prefixes per family. */
+export interface PeerMetrics {
+  readonly status: PeerStatus;
+  readonly dynamic: boolean;
+  readonly counters: PeerCountersView;
+  readonly prefixes: Record<Family, PrefixCounts>;
 }
 
 export class Speaker {
@@ -88,6 +104,7 @@ export class Speaker {
         clock,
         log: log.child({ component: 'kernel' }),
         scanIntervalMs: c.kernel.scanInterval * 1000,
+        ...(o.observer ? { onReconcile: (r: ReconcileResult) => o.observer?.reconciled(r) } : {}),
       });
       const routes = new KernelRoutes(c.kernel);
       this.#fib = fib;
@@ -95,7 +112,12 @@ export class Speaker {
     }
     // While stopping, sessions going down must not take routes out of the kernel: a stop keeps them
     // (graceful restart) unless it withdraws, which FibSync.withdrawAll() does.
-    this.#decisions = new DecisionLoop({ rib: this.#rib, kernel: () => (this.#stopping ? undefined : sink), kick: () => this.#kickPending() });
+    this.#decisions = new DecisionLoop({
+      rib: this.#rib,
+      kernel: () => (this.#stopping ? undefined : sink),
+      kick: () => this.#kickPending(),
+      ...(o.observer ? { observe: (sec: number) => o.observer?.decisionRun(sec) } : {}),
+    });
     this.#gr = new GracefulRestartHelper({
       clock,
       log,
@@ -223,6 +245,27 @@ export class Speaker {
 
   peerStatuses(): PeerStatus[] {
     return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now(), this.#rib.routeStats(e.peer.id)));
+  }
+
+  /** Per peer, what metrics read (daemon/metrics-source.ts). */
+  peerMetrics(): PeerMetrics[] {
+    const now = this.#clock.now();
+    return [...this.#peers.entries()].map((e) => ({
+      status: peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), now, this.#rib.routeStats(e.peer.id)),
+      dynamic: e.dynamic,
+      counters: e.peer.counters,
+      prefixes: this.#rib.familyCounts(e.peer.id),
+    }));
+  }
+
+  /** Decision runs since start (metrics). */
+  decisionStats(): DecisionStats {
+    return this.#decisions.stats();
+  }
+
+  /** The kernel reconciler's counts (metrics); null without kernel programming. */
+  kernelStats(): FibSyncStats | null {
+    return this.#fib?.stats() ?? null;
   }
 
   routes(prefix?: string): RouteView[] {

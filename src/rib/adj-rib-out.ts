@@ -110,6 +110,8 @@ export class AdjRibOut {
   /** Prefixes announced and withdrawn to the peer (BIRD's export route change stats). */
   #announcements = 0;
   #withdrawals = 0;
+  /** Of #advertised, the IPv6 prefixes. */
+  #advertisedV6 = 0;
   /** Next journal position to read. */
   #cursor: number;
   #dump: Dump | null = null;
@@ -210,6 +212,11 @@ export class AdjRibOut {
     return { updates: this.#announcements, withdraws: this.#withdrawals };
   }
 
+  /** Of advertisedCount, the IPv6 prefixes. */
+  get advertisedV6Count(): number {
+    return this.#advertisedV6;
+  }
+
   advertisedAttrs(id: DestId): AttrSet | undefined {
     return this.#adv[id];
   }
@@ -305,6 +312,7 @@ export class AdjRibOut {
     const loc = this.#loc;
     this.#adv = [];
     this.#advertised = 0;
+    this.#advertisedV6 = 0;
     for (let id = 0; id < adv.length; id++) {
       const s = adv[id];
       if (s === undefined) continue;
@@ -329,6 +337,7 @@ export class AdjRibOut {
       if (have !== undefined) this.#store.release(have);
       else {
         this.#advertised++;
+        this.#advertisedV6 += this.#loc.familyIndex(id);
         this.#loc.addAdvertised(id, 1);
       }
       return;
@@ -338,6 +347,7 @@ export class AdjRibOut {
     adv[id] = undefined;
     this.#store.release(have);
     this.#advertised--;
+    this.#advertisedV6 -= this.#loc.familyIndex(id);
     if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
   }
 

@@ -24,6 +24,9 @@ export interface PeerState extends RouteSource {
   received: number;
   /** Of those, the ones that passed import. */
   accepted: number;
+  /** Of `received` and `accepted`, the IPv6 ones (IPv4: the rest), for per-family counts. */
+  receivedV6: number;
+  acceptedV6: number;
   /** Of those, the ones marked stale (graceful restart). */
   stale: number;
   /** Import changes counted per prefix while the session is up (zeroed when it goes down). */
@@ -70,6 +73,8 @@ export function createPeerState(cfg: RibPeerConfig): PeerState {
     session: null,
     received: 0,
     accepted: 0,
+    receivedV6: 0,
+    acceptedV6: 0,
     stale: 0,
     preferred: 0,
     imports: newImportCounters(),

@@ -31,7 +31,7 @@ import { nextHopClass, sessionAddresses } from './next-hop.js';
 import { originatedTable } from './originate.js';
 import { applyConfig, applySession, createPeerState, newImportCounters, type PeerState } from './peer-state.js';
 import { parseIPv4 } from '../util/inet.js';
-import { familyOf, type BestChange, type Family, type OriginatedRoute, type ReceiveResult, type RejectReason, type RibOptions, type RibPeerConfig, type RibSessionInfo } from './types.js';
+import { familyOf, type BestChange, type Family, type OriginatedRoute, type PrefixCounts, type ReceiveResult, type RejectReason, type RibOptions, type RibPeerConfig, type RibSessionInfo } from './types.js';
 import { routeViews } from './view.js';
 
 const MAX_MESSAGE = 4096; // RFC 4271 4
@@ -416,6 +416,27 @@ export class Rib {
     };
   }
 
+  /** The same counts per family (docs/metrics.md). */
+  familyCounts(id: string): Record<Family, PrefixCounts> {
+    const p = this.#peers.get(id);
+    if (p === undefined) return { 'ipv4-unicast': { received: 0, accepted: 0, advertised: 0 }, 'ipv6-unicast': { received: 0, accepted: 0, advertised: 0 } };
+    const adv = p.out?.advertisedCount ?? 0;
+    const adv6 = p.out?.advertisedV6Count ?? 0;
+    return {
+      'ipv4-unicast': { received: p.received - p.receivedV6, accepted: p.accepted - p.acceptedV6, advertised: adv - adv6 },
+      'ipv6-unicast': { received: p.receivedV6, accepted: p.acceptedV6, advertised: adv6 },
+    };
+  }
+
+  /** Loc-RIB size per family: destinations with a best route, and routes held (every source, accepted or refused). */
+  tableCounts(): Record<Family, { destinations: number; paths: number }> {
+    const loc = this.#loc;
+    return {
+      'ipv4-unicast': { destinations: loc.bestCount(0), paths: loc.pathCount(0) },
+      'ipv6-unicast': { destinations: loc.bestCount(1), paths: loc.pathCount(1) },
+    };
+  }
+
   /** Forwarding state of every prefix with a best route (kernel resync). */
   bestNextHops(): Map<string, { nextHops: string[]; local: boolean }> {
     const out = new Map<string, { nextHops: string[]; local: boolean }>();
@@ -492,9 +513,12 @@ export class Rib {
       const route = new Route(peer, received, acc);
       if (reason !== null) route.reason = reason;
       addRoute(loc, id, route);
+      const v6 = loc.familyIndex(id);
       peer.received++;
+      peer.receivedV6 += v6;
       if (acc !== null) {
         peer.accepted++;
+        peer.acceptedV6 += v6;
         loc.markDirty(id);
       }
       return true;
@@ -521,10 +545,14 @@ export class Rib {
       peer.stale--;
     }
     if (acc !== null) {
-      if (was === null) peer.accepted++;
+      if (was === null) {
+        peer.accepted++;
+        peer.acceptedV6 += loc.familyIndex(id);
+      }
       if (was !== acc || (announced && wasStale)) loc.markDirty(id);
     } else if (was !== null) {
       peer.accepted--;
+      peer.acceptedV6 -= loc.familyIndex(id);
       loc.markDirty(id);
     }
     return !same;
@@ -532,10 +560,13 @@ export class Rib {
 
   #withdraw(peer: PeerState, id: DestId, r: Route): void {
     removeRoute(this.#loc, id, r);
+    const v6 = this.#loc.familyIndex(id);
     peer.received--;
+    peer.receivedV6 -= v6;
     if (r.stale) peer.stale--;
     if (r.attrs !== null) {
       peer.accepted--;
+      peer.acceptedV6 -= v6;
       this.#loc.markDirty(id);
       this.#store.release(r.attrs);
       r.attrs = null;

@@ -25,6 +25,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { jitter } from './backoff.js';
 import { collisionWinner } from './collision.js';
+import { PeerCounters, type PeerCountersView } from './peer-counters.js';
 import { newSession, sendHoldSeconds, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
 import type { Negotiated } from './negotiate.js';
 import { Transport } from './transport.js';
@@ -154,6 +155,8 @@ export class Peer {
   #msgsIn = 0;
   #msgsOut = 0;
   #sendHoldExpired = 0;
+  /** Messages by type, NOTIFICATIONs, flaps (docs/metrics.md). */
+  readonly #counters = new PeerCounters();
   #pumpScheduled = false;
   readonly #closing = new Set<Promise<void>>();
   #seq = 0;
@@ -203,6 +206,10 @@ export class Peer {
   }
   get messages(): { in: number; out: number } {
     return { in: this.#msgsIn, out: this.#msgsOut };
+  }
+  /** Messages by type, NOTIFICATIONs by code, flaps, since wren started. */
+  get counters(): PeerCountersView {
+    return this.#counters.view();
   }
   /** Sessions closed because the peer stopped reading (RFC 9687 Send Hold Timer). */
   get sendHoldExpirations(): number {
@@ -377,6 +384,8 @@ export class Peer {
 
   #onMessage(conn: Conn, msg: BgpMessage): void {
     this.#msgsIn++;
+    this.#counters.received(msg.kind);
+    if (msg.kind === 'notification') this.#counters.notification('received', msg.code, msg.subcode);
     switch (msg.kind) {
       case 'open':
         conn.openReceived = true;
@@ -555,6 +564,7 @@ export class Peer {
     if (eff.reason === 'send-hold-timer-expired') this.#sendHoldExpired++;
     if (!this.#secondary(conn) && (eff.reason !== 'collision' || eff.wasEstablished)) this.#lastDownReason = describeReason(eff.reason, record);
     if (eff.wasEstablished && conn === this.#main) {
+      this.#counters.flap();
       this.#negotiated = undefined;
       // An operator's stop or our own planned restart is expected; any other loss is worth a warning.
       const planned = eff.reason === 'admin-stop' || eff.reason === 'graceful-stop';
@@ -582,6 +592,8 @@ export class Peer {
     try {
       t.send(msg);
       this.#msgsOut++;
+      this.#counters.sent(msg.kind);
+      if (msg.kind === 'notification') this.#counters.notification('sent', msg.code, msg.subcode);
     } catch (err) {
       this.#log.error({ err, kind: msg.kind }, 'failed to encode a message');
     }
@@ -686,6 +698,7 @@ export class Peer {
       if (bufs.length === 0) return;
       t.writeMany(bufs);
       this.#msgsOut += bufs.length;
+      this.#counters.sent('update', bufs.length);
     }
   }
 }

@@ -22,8 +22,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   datastore: ['config', 'codec', 'util'],
   // The BIRD-compatible socket: the control socket's server, the config's types.
   birdsock: ['util', 'control', 'config/types.js'],
+  // Prometheus metrics and health endpoints: plain snapshots in (metrics/source.ts); only daemon/ imports it.
+  metrics: ['util', 'control/protocol.js'],
   // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
-  daemon: ['birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
+  daemon: ['birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'metrics', 'rib', 'session', 'util'],
   cli: ['control', 'config', 'util', 'daemon/main.js'],
 };
 
@@ -60,6 +62,15 @@ it('only the netlink adapter (kernel/netlink.ts, kernel/netlink-writer.ts) impor
     if (/from 'netlink'/.test(readFileSync(join(src, file), 'utf8')) && !NETLINK_ADAPTER.includes(file.replaceAll('\\', '/'))) {
       offenders.push(file);
     }
+  }
+  expect(offenders).toEqual([]);
+});
+
+it('only src/metrics/ imports prom-client (docs/decisions/0007-metrics.md)', () => {
+  const offenders: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    if (/from 'prom-client'/.test(readFileSync(join(src, file), 'utf8')) && !file.replaceAll('\\', '/').startsWith('metrics/')) offenders.push(file);
   }
   expect(offenders).toEqual([]);
 });

@@ -30,6 +30,7 @@ describe('configuration defaults', () => {
       },
       control: { socket: '/run/wren/wren.sock' },
       log: { level: 'info' },
+      metrics: { perPeer: true, readyPeers: 'all', livezMaxStall: 10 },
     });
   });
 
