@@ -4,6 +4,7 @@
  * family), the RIB's table sizes, the decision loop's runs, the kernel reconciler's counts, the loop
  * monitor, and the process state runDaemon keeps (started, stopping, reloads, the running config).
  */
+import { protocolNames, type NamedPeer } from '../birdsock/names.js';
 import type { Config } from '../config/types.js';
 import type { MetricsSettings, MetricsSnapshot, MetricsSource, PeerSample } from '../metrics/source.js';
 import type { LoopMonitor } from './loop-monitor.js';
@@ -18,13 +19,14 @@ export interface ProcessState {
   config: Config;
 }
 
-export function peerSample(m: PeerMetrics): PeerSample {
+/** `session`: the peer's name as the BIRD-compatible socket shows it (birdsock/names.ts). */
+export function peerSample(m: PeerMetrics, session: string): PeerSample {
   const s = m.status;
   const c = m.counters;
   const e = s.lastError;
   return {
     address: s.address,
-    ...(s.name !== undefined ? { name: s.name } : {}),
+    session,
     asn: s.asn,
     dynamic: m.dynamic,
     state: s.state,
@@ -39,6 +41,20 @@ export function peerSample(m: PeerMetrics): PeerSample {
   };
 }
 
+/**
+ * Per peer, its sample with the session name the BIRD socket gives it: names are made unique over the
+ * configured peers (enabled or not) and the dynamic ones, as the socket's view makes them.
+ */
+export function peerSamples(peers: readonly PeerMetrics[], config: Config): PeerSample[] {
+  const live = new Set(peers.map((m) => m.status.address));
+  const named: NamedPeer[] = peers.map(({ status: s }) => ({ address: s.address, type: s.type, ...(s.name !== undefined ? { name: s.name } : {}) }));
+  for (const c of config.peers) {
+    if (c.kind === 'static' && !live.has(c.address)) named.push({ address: c.address, type: c.type, ...(c.name !== undefined ? { name: c.name } : {}) });
+  }
+  const names = protocolNames(named);
+  return peers.map((m) => peerSample(m, names.get(m.status.address) ?? m.status.address));
+}
+
 export function metricsSource(speaker: Speaker, loop: LoopMonitor, state: ProcessState, now: () => number = () => performance.now()): MetricsSource {
   return {
     snapshot: (): MetricsSnapshot => {
@@ -46,7 +62,7 @@ export function metricsSource(speaker: Speaker, loop: LoopMonitor, state: Proces
       const l = loop.stats();
       return {
         daemon: { started: state.started, stopping: state.stopping, reloads: { ...state.reloads } },
-        peers: speaker.peerMetrics().map(peerSample),
+        peers: peerSamples(speaker.peerMetrics(), state.config),
         rib: { tables: speaker.rib.tableCounts(), pendingDecisions: speaker.rib.pendingDecisions, decisionRuns: speaker.decisionStats().runs },
         kernel: k === null ? null : { converged: k.converged, ...k.routes, errors: k.errors },
         loop: { now: now(), lastTickAt: l.lastTickAt, stalls: l.stalls, maxStallMs: l.maxStallMs, recentStalls: l.recentStalls },

@@ -9,7 +9,7 @@ type PeerLabel = 'peer' | 'session' | 'asn';
 const PEER_LABELS: readonly PeerLabel[] = ['peer', 'session', 'asn'];
 
 export function peerLabels(p: PeerSample): Record<PeerLabel, string> {
-  return { peer: p.address, session: p.name ?? '', asn: String(p.asn) };
+  return { peer: p.address, session: p.session, asn: String(p.asn) };
 }
 
 /** RFC 4273 bgpPeerState: idle(1), connect(2), active(3), opensent(4), openconfirm(5), established(6). */

@@ -44,7 +44,7 @@ export function liveness(loop: LoopSample, maxStallSec: number): Verdict {
 }
 
 function describePeer(p: PeerSample): string {
-  return `${p.address}${p.name ? ` (${p.name})` : ''} ${p.state}`;
+  return `${p.address}${p.session !== p.address ? ` (${p.session})` : ''} ${p.state}`;
 }
 
 /** At most this many peers are named in a reason (a big mesh must not make a huge probe answer). */

@@ -18,8 +18,11 @@ export const SESSION_STATES: readonly SessionState[] = ['Idle', 'Connect', 'Acti
 
 export interface PeerSample {
   readonly address: string;
-  /** The configured `name`, if any. */
-  readonly name?: string;
+  /**
+   * The session's name, as the BIRD-compatible socket shows it (docs/bird-socket.md, "Protocol names"):
+   * the configured `name` when BIRD could call a protocol that, else Calico's `Mesh_…`/`Node_…` style.
+   */
+  readonly session: string;
   readonly asn: number;
   /** Accepted from an address range (not a configured peer). */
   readonly dynamic: boolean;

@@ -7,8 +7,8 @@ import { afterEach, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/types.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { startLoopMonitor } from '../../../src/daemon/loop-monitor.js';
-import { metricsSource, type ProcessState } from '../../../src/daemon/metrics-source.js';
-import { Speaker } from '../../../src/daemon/speaker.js';
+import { metricsSource, peerSamples, type ProcessState } from '../../../src/daemon/metrics-source.js';
+import { Speaker, type PeerMetrics } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { readiness, verdictText } from '../../../src/metrics/health.js';
 import { createMetrics, type WrenMetrics } from '../../../src/metrics/registry.js';
@@ -112,4 +112,31 @@ it('scrapes what the speaker, the RIB and the kernel reconciler say, and is read
   expect(value(after, 'wren_bgp_last_error_info', { ...peer, direction: 'received', code: '6' })).toBe(1);
   expect(readiness(source.snapshot(), 'all').ok).toBe(false);
   expect(readiness(source.snapshot(), 'none').ok).toBe(true);
+});
+
+it("labels each peer's series with the session name the BIRD socket shows: a valid configured name, else Calico's style", () => {
+  const cfg = config({
+    asn: 64512,
+    routerId: '10.0.0.1',
+    peers: [
+      { address: '10.0.0.2', asn: 64512 },
+      { address: '10.0.0.3', asn: 65001, name: 'tor-1' },
+      { address: '10.0.0.4', asn: 64512, name: 'rr_a' },
+      { address: 'fd00::5', asn: 64512, enabled: false },
+    ],
+  });
+  const zero = { open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 };
+  const live = (address: string, type: 'ibgp' | 'ebgp', name?: string): PeerMetrics =>
+    ({
+      status: { address, type, asn: type === 'ibgp' ? 64512 : 65001, state: 'Established', uptimeSec: 1, ...(name !== undefined ? { name } : {}) },
+      dynamic: false,
+      counters: { flaps: 0, messagesReceived: zero, messagesSent: zero, notifications: [], otherNotifications: { sent: 0, received: 0 } },
+      prefixes: {},
+    }) as unknown as PeerMetrics;
+  const samples = peerSamples([live('10.0.0.2', 'ibgp'), live('10.0.0.3', 'ebgp', 'tor-1'), live('10.0.0.4', 'ibgp', 'rr_a')], cfg);
+  expect(samples.map((s) => [s.address, s.session])).toEqual([
+    ['10.0.0.2', 'Mesh_10_0_0_2'],
+    ['10.0.0.3', 'Node_10_0_0_3'],
+    ['10.0.0.4', 'rr_a'],
+  ]);
 });

@@ -6,6 +6,7 @@ const zeroMessages = { open: 0, update: 0, notification: 0, keepalive: 0, 'route
 export function peerSample(address: string, o: Partial<PeerSample> = {}): PeerSample {
   return {
     address,
+    session: address,
     asn: 64512,
     dynamic: false,
     state: 'Established',

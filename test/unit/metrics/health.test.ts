@@ -30,7 +30,7 @@ describe('liveness', () => {
 });
 
 describe('readiness', () => {
-  const up = peerSample('192.168.1.11', { name: 'Mesh_192_168_1_11', state: 'Established' });
+  const up = peerSample('192.168.1.11', { session: 'Mesh_192_168_1_11', state: 'Established' });
   const down = peerSample('192.168.1.12', { state: 'Active' });
   const dynamicDown = peerSample('192.168.1.50', { state: 'OpenSent', dynamic: true });
 

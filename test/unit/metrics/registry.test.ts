@@ -78,7 +78,7 @@ describe('createMetrics', () => {
 describe('BGP collectors', () => {
   const peers = [
     peerSample('192.168.1.11', {
-      name: 'Mesh_192_168_1_11',
+      session: 'Mesh_192_168_1_11',
       asn: 64512,
       state: 'Established',
       uptimeSec: 42,
@@ -93,7 +93,7 @@ describe('BGP collectors', () => {
       prefixes: { 'ipv4-unicast': { received: 3, accepted: 2, advertised: 1 }, 'ipv6-unicast': { received: 1, accepted: 1, advertised: 4 } },
       lastError: { direction: 'received', code: 6, subcode: 2, name: 'Cease / Administrative Shutdown' },
     }),
-    peerSample('fd00::12', { asn: 65001, state: 'Active', uptimeSec: 99 }),
+    peerSample('fd00::12', { session: 'Node_fd00__12', asn: 65001, state: 'Active', uptimeSec: 99 }),
     peerSample('192.168.1.50', { asn: 64512, state: 'Established', dynamic: true, uptimeSec: 5 }),
   ];
 
@@ -102,7 +102,7 @@ describe('BGP collectors', () => {
     src.snap = snapshot({ peers });
     const { samples } = parseExposition(await createMetrics(src, { processMetrics: false }).text());
     const a = { peer: '192.168.1.11', session: 'Mesh_192_168_1_11', asn: '64512' };
-    const b = { peer: 'fd00::12', session: '', asn: '65001' };
+    const b = { peer: 'fd00::12', session: 'Node_fd00__12', asn: '65001' };
     expect(value(samples, 'wren_bgp_session_state', a)).toBe(6);
     expect(value(samples, 'wren_bgp_session_state', b)).toBe(3);
     expect(value(samples, 'wren_bgp_session_up', a)).toBe(1);
