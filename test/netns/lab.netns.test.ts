@@ -112,6 +112,13 @@ describeNetns(`npm run lab (lab "${NAME}")`, [NETNS], () => {
       expect(section(s, `${host(i)}: ip route`), r.out).toContain(`blackhole ${podBlock(i)} proto bird`);
       expectLabFib(i, 2);
     }
+    // The operator's tools on host 0: /readyz ready, the session up in the metrics under Calico's
+    // session name, and birdc listing the session on the BIRD-compatible socket.
+    expect(section(s, `${host(0)}: curl http://127.0.0.1:9179/readyz`), r.out).toMatch(/^\[\+\]peers ok: 1\/1 configured peers Established\n(.|\n)*readyz check passed/m);
+    expect(section(s, `${host(0)}: curl http://127.0.0.1:9179/metrics`), r.out).toContain(
+      `wren_bgp_session_up{peer="${hostAddr(1)}",session="Mesh_192_168_1_11",asn="64512"} 1`,
+    );
+    expect(section(s, `${host(0)}: birdc`), r.out).toMatch(/Mesh_192_168_1_11\s+BGP\s+\S*\s+up\s+.*Established/);
     const ping = section(s, `${NAME}-p0 (172.16.0.10) -> ${NAME}-p1`);
     expect(ping, r.out).toMatch(/3 packets transmitted, 3 received, 0% packet loss/);
     expect(section(s, `${NAME}-p0 -> ${NAME}-p1: tracepath`), r.out).toMatch(/172\.16\.1\.10\s.*reached/);

@@ -21,6 +21,12 @@ export interface LabRun {
 
 export const labDir = (name: string): string => `/run/wren-lab/${name}`;
 
+/** Where each host's wren serves /metrics, /livez and /readyz: loopback of the host's own namespace. */
+export const LAB_METRICS = '127.0.0.1:9179';
+
+/** Host i's BIRD-compatible control socket (docs/bird-socket.md). */
+export const birdSocketPath = (dir: string, index: number): string => join(dir, `h${index}.bird.ctl`);
+
 export function nodeConfig(t: Topology, n: LabNode, dir: string): unknown {
   return {
     routerId: n.hostAddress,
@@ -33,7 +39,9 @@ export function nodeConfig(t: Topology, n: LabNode, dir: string): unknown {
       .filter((o) => o.index !== n.index)
       .map((o) => ({ name: o.hostNs, address: o.hostAddress, asn: 64512, localAddress: n.hostAddress })),
     kernel: { enabled: true, protocol: 'bird', blackhole: true, convergenceTimeout: 30 },
-    control: { socket: join(dir, `h${n.index}.sock`) },
+    // birdc/calicoctl/bird_exporter read the BIRD-compatible socket; curl the metrics inside the host's namespace.
+    control: { socket: join(dir, `h${n.index}.sock`), birdSocket: birdSocketPath(dir, n.index) },
+    metrics: { listen: LAB_METRICS },
     log: { level: 'info' },
   };
 }

@@ -13,8 +13,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { netnsProblem } from '../kit/netns.js';
 import { describeLab, destroyNamespaces, existingNamespaces, type Topology } from './topology.js';
-import { labDir, startLab, stopDaemons, waitForConvergence, type LabRun } from './daemons.js';
-import { printReport, pingPods } from './report.js';
+import { birdSocketPath, LAB_METRICS, labDir, startLab, stopDaemons, waitForConvergence, type LabRun } from './daemons.js';
+import { printOperations, printReport, pingPods } from './report.js';
 
 const positiveInt = (v: string): number => {
   const n = Number(v);
@@ -42,12 +42,13 @@ async function up(opts: { nodes: number; name: string; timeout: number }): Promi
     console.log(`wren started on ${topology.nodes.map((n) => n.hostNs).join(', ')}; waiting for sessions and routes (up to ${opts.timeout} s)...`);
     const converged = await waitForConvergence(run, opts.timeout * 1000);
     await printReport(run);
+    printOperations(run);
     const pingOk = pingPods(run);
     if (!converged.ok) {
       console.log(`\nNOT CONVERGED: ${converged.why}`);
       console.log(`daemon logs: ${run.dir}/*.log`);
     }
-    console.log(`\nThe lab is running. Look around:\n  ip netns exec ${topology.nodes[0]?.hostNs} ip route\n  node dist/cli/main.js show peers --socket ${run.dir}/h0.sock\nRemove it: npm run lab -- down${opts.name !== 'wlab' ? ` --name ${opts.name}` : ''}`);
+    console.log(`\nThe lab is running. Look around:\n  ip netns exec ${topology.nodes[0]?.hostNs} ip route\n  node dist/cli/main.js show peers --socket ${run.dir}/h0.sock\n  ip netns exec ${topology.nodes[0]?.hostNs} curl -s ${LAB_METRICS}/metrics\n  birdc -s ${birdSocketPath(run.dir, 0)} show protocols all\nRemove it: npm run lab -- down${opts.name !== 'wlab' ? ` --name ${opts.name}` : ''}`);
     return converged.ok && pingOk ? 0 : 1;
   } catch (err) {
     console.error(`lab failed: ${err instanceof Error ? err.message : String(err)}`);

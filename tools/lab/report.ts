@@ -1,7 +1,7 @@
 /** What a newcomer wants to see once the lab is up: sessions, `ip route` with `proto bird`, ping, tracepath. */
 import { formatPeers } from '../../src/cli/format.js';
 import { tryExec } from '../kit/netns.js';
-import { peersOf, type LabRun } from './daemons.js';
+import { birdSocketPath, LAB_METRICS, peersOf, type LabRun } from './daemons.js';
 
 const heading = (t: string): void => console.log(`\n=== ${t} ${'='.repeat(Math.max(0, 72 - t.length))}`);
 
@@ -15,6 +15,23 @@ export async function printReport(r: LabRun): Promise<void> {
     heading(`${n.hostNs}: ip -6 route show proto bird`);
     process.stdout.write(tryExec(null, 'ip', ['-n', n.hostNs, '-6', 'route', 'show', 'proto', 'bird']).stdout);
   }
+}
+
+/**
+ * What an operator's tools see on host 0: /readyz and the session metrics (curl inside the host's
+ * namespace), and `birdc show protocols` on the BIRD-compatible socket (when bird2's birdc is installed).
+ */
+export function printOperations(r: LabRun): void {
+  const n = r.topology.nodes[0];
+  if (!n) return;
+  heading(`${n.hostNs}: curl http://${LAB_METRICS}/readyz?verbose`);
+  process.stdout.write(tryExec(n.hostNs, 'curl', ['-s', '--max-time', '5', `http://${LAB_METRICS}/readyz?verbose`]).stdout);
+  heading(`${n.hostNs}: curl http://${LAB_METRICS}/metrics | grep wren_bgp_session_up`);
+  const metrics = tryExec(n.hostNs, 'curl', ['-s', '--max-time', '5', `http://${LAB_METRICS}/metrics`]).stdout;
+  console.log(metrics.split('\n').filter((l) => l.startsWith('wren_bgp_session_up{')).join('\n'));
+  heading(`${n.hostNs}: birdc -s ${birdSocketPath(r.dir, n.index)} show protocols`);
+  const birdc = tryExec(null, 'birdc', ['-s', birdSocketPath(r.dir, n.index), 'show', 'protocols'], { timeoutMs: 10_000 });
+  process.stdout.write(birdc.status === 0 ? birdc.stdout : `(birdc not available: ${birdc.stderr.trim() || 'not installed'})\n`);
 }
 
 /** Pod 0 pings every other pod (ttl 62: two routed hops, as in the seed); tracepath to the last. */
