@@ -30,6 +30,9 @@ function peerDetail(p: PeerStatus): string {
   const fields: [string, string][] = [
     ['capabilities', p.capabilities.length > 0 ? p.capabilities.join(', ') : '(none negotiated)'],
   ];
+  if (p.addPath !== undefined) {
+    fields.push(['add-path', Object.entries(p.addPath).map(([f, d]) => `${f} ${d}`).join(', ')]);
+  }
   if (p.holdTimeSec !== undefined || p.keepaliveSec !== undefined) {
     fields.push(['hold/keepalive', `${p.holdTimeSec ?? '-'}s / ${p.keepaliveSec ?? '-'}s`]);
   }
