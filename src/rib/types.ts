@@ -136,7 +136,9 @@ export type DecisionReason =
   | 'stale'
   | 'router-id'
   | 'cluster-list-len'
-  | 'peer-addr';
+  | 'peer-addr'
+  /** Two paths of one peer (ADD-PATH, RFC 7911) that tie on everything else: the lower received path id. */
+  | 'path-id';
 
 /** A prefix this router announces (its pod block). */
 export interface OriginatedRoute {
