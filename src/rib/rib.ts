@@ -69,6 +69,8 @@ export class Rib {
   #rejected = 0;
   readonly #exports: ExportGroups;
   readonly #shared = new SharedEncodings();
+  /** Some session sends ADD-PATH (#countAddPathTx). */
+  #pathsOut = false;
 
   constructor(o: RibOptions) {
     this.#o = o;
@@ -86,7 +88,11 @@ export class Rib {
     if (peer === undefined) {
       const created = createPeerState(p);
       this.#peers.set(p.id, created);
-      this.#feeds.set(created, { want: (d) => this.#exports.want(created, d), idle: (d) => this.#idle(d) });
+      this.#feeds.set(created, {
+        want: (d) => this.#exports.want(created, d),
+        wantPaths: (d) => this.#exports.wantPaths(created, d),
+        idle: (d) => this.#idle(d),
+      });
       return;
     }
     const roleChanged = peer.role !== p.role || peer.localAs !== p.localAs;
@@ -131,8 +137,11 @@ export class Rib {
       });
     }
     this.#dropOut(peer);
-    const out = new AdjRibOut(this.#store, s.ctx.extendedMessage ? MAX_MESSAGE_EXTENDED : MAX_MESSAGE, this.#loc, this.#journal);
+    const addPath = (s.ctx.addPathTx.has('1/1') ? 1 : 0) | (s.ctx.addPathTx.has('2/1') ? 2 : 0);
+    const out = new AdjRibOut(this.#store, s.ctx.extendedMessage ? MAX_MESSAGE_EXTENDED : MAX_MESSAGE, this.#loc, this.#journal, addPath);
     peer.out = out;
+    peer.addPathTx = addPath;
+    this.#countAddPathTx();
     peer.ctxKey = ctxKey(s.ctx);
     this.#refreshOwnAddresses();
     out.dump(s.families);
@@ -285,6 +294,7 @@ export class Rib {
       const id = this.#loc.get(prefix);
       if (id >= 0) {
         removeRoute(this.#loc, id, r);
+        if (this.#pathsOut) this.#loc.setExportPending(id, true);
         this.#loc.markDirty(id);
       }
       s.release(r.received);
@@ -523,6 +533,8 @@ export class Rib {
       if (acc !== null) {
         peer.accepted++;
         peer.acceptedV6 += v6;
+        // A new path is exported to ADD-PATH peers even when the best stays (a changed one already is, below).
+        if (this.#pathsOut) loc.setExportPending(id, true);
         loc.markDirty(id);
       }
       return true;
@@ -571,6 +583,8 @@ export class Rib {
     if (r.attrs !== null) {
       peer.accepted--;
       peer.acceptedV6 -= v6;
+      // Withdrawn by path id from ADD-PATH peers even when it was not the best.
+      if (this.#pathsOut) this.#loc.setExportPending(id, true);
       this.#loc.markDirty(id);
       this.#store.release(r.attrs);
       r.attrs = null;
@@ -613,6 +627,21 @@ export class Rib {
     const feed = this.#feeds.get(peer);
     if (peer.out !== null && feed !== undefined) peer.out.clear(feed);
     peer.out = null;
+    if (peer.addPathTx !== 0) {
+      peer.addPathTx = 0;
+      this.#countAddPathTx();
+    }
+  }
+
+  /**
+   * Whether some session sends ADD-PATH: then a change of any route of a destination (not only of
+   * its best) must be journaled for export (docs/decisions/0011-add-path.md 7). Without such a
+   * session nothing changes on the hot path.
+   */
+  #countAddPathTx(): void {
+    let any = false;
+    for (const p of this.#peers.values()) if (p.addPathTx !== 0) any = true;
+    this.#pathsOut = any;
   }
 
   /** Forgets a destination nothing refers to any more. */
