@@ -30,6 +30,9 @@ function peerDetail(p: PeerStatus): string {
   const fields: [string, string][] = [
     ['capabilities', p.capabilities.length > 0 ? p.capabilities.join(', ') : '(none negotiated)'],
   ];
+  if (p.addPath !== undefined) {
+    fields.push(['add-path', Object.entries(p.addPath).map(([f, d]) => `${f} ${d}`).join(', ')]);
+  }
   if (p.holdTimeSec !== undefined || p.keepaliveSec !== undefined) {
     fields.push(['hold/keepalive', `${p.holdTimeSec ?? '-'}s / ${p.keepaliveSec ?? '-'}s`]);
   }
@@ -75,7 +78,9 @@ function routeNote(r: RouteView): string {
  */
 export function formatRoutes(routes: readonly RouteView[]): string {
   if (routes.length === 0) return 'no routes';
-  const header = ['', 'Prefix', 'Next hop', 'AS path', 'Origin', 'LocPrf', 'MED', 'Communities', 'From', 'Note'];
+  // RFC 7911: a "Path id" column after From only when some route came with one (ADD-PATH receive).
+  const ids = routes.some((r) => r.pathId !== undefined);
+  const header = ['', 'Prefix', 'Next hop', 'AS path', 'Origin', 'LocPrf', 'MED', 'Communities', 'From', ...(ids ? ['Path id'] : []), 'Note'];
   const rows = routes.map((r) => {
     const comms = [...r.communities, ...r.largeCommunities];
     return [
@@ -88,6 +93,7 @@ export function formatRoutes(routes: readonly RouteView[]): string {
       r.med !== undefined ? String(r.med) : '-',
       comms.length > 0 ? comms.join(' ') : '-',
       r.from,
+      ...(ids ? [r.pathId !== undefined ? String(r.pathId) : '-'] : []),
       routeNote(r),
     ];
   });

@@ -82,6 +82,7 @@ const PEER_FIELD_CLASS: { readonly [K in PeerField]: FieldClass } = {
   keepaliveTime: 'reset',
   families: 'reset', // RFC 4760 8: capabilities are only exchanged in the OPEN
   gracefulRestart: 'reset', // RFC 4724 3: likewise
+  addPath: 'reset', // RFC 7911 4: likewise
   routeReflectorClient: 'reset', // the peer's role changes which routes it may be sent (RFC 4456 6)
   password: 'reset', // TCP MD5 (RFC 2385) is a property of the connection
   ebgpMultihop: 'reset',

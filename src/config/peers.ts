@@ -22,7 +22,8 @@ import {
 import { addIssue, formatPath, parseFields, type ParsedFields, type Path } from './issues.js';
 import { parsePolicyRef, type PolicyTable } from './policies.js';
 import { connectRetryTime, defaultKeepalive, keepaliveProblem, keepaliveTime } from './sections.js';
-import type { AddressFamily, Issue, MaxPrefixConfig, PeerConfig, PeerFamily, TimersConfig } from './types.js';
+import { parseAddPath } from './add-path.js';
+import type { AddPathConfig, AddressFamily, Issue, MaxPrefixConfig, PeerConfig, PeerFamily, TimersConfig } from './types.js';
 
 /** RFC 2385 / Linux TCP_MD5SIG_MAXKEYLEN: an MD5 key is at most 80 bytes. */
 const MD5_KEY_MAX = 80;
@@ -80,6 +81,7 @@ const PEER = {
   largeCommunities: largeCommunities.optional(),
   import: z.unknown(),
   export: z.unknown(),
+  addPath: z.unknown(),
 };
 
 export interface PeerContext {
@@ -88,6 +90,8 @@ export interface PeerContext {
   readonly timers: TimersConfig;
   readonly policies: PolicyTable;
   readonly ebgpRequiresPolicy: boolean;
+  /** The top-level `addPath` (the default of every peer). */
+  readonly addPath: AddPathConfig;
 }
 
 type Fields = ParsedFields<typeof PEER>;
@@ -187,6 +191,7 @@ function buildPeer(raw: unknown, f: Fields, path: Path, ctx: PeerContext, issues
   const fallback = !typeKnown || ibgp || !ctx.ebgpRequiresPolicy ? 'all' : 'none';
   const importRef = parsePolicyRef(f.import, at('import'), ctx.policies, fallback, issues);
   const exportRef = parsePolicyRef(f.export, at('export'), ctx.policies, fallback, issues);
+  const addPath = parseAddPath(f.addPath, at('addPath'), ctx.addPath, issues);
 
   if (f.asn === undefined || localAs === undefined || !importRef || !exportRef) return undefined;
   const key = f.address ?? f.addressRange?.text;
@@ -221,6 +226,7 @@ function buildPeer(raw: unknown, f: Fields, path: Path, ctx: PeerContext, issues
     largeCommunities: f.largeCommunities ?? [],
     import: importRef,
     export: exportRef,
+    addPath,
   };
   if (f.addressRange !== undefined) {
     return { kind: 'dynamic', ...common, addressRange: f.addressRange.text, maxPeers: f.maxPeers ?? d.maxPeers };

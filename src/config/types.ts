@@ -119,6 +119,17 @@ export interface MaxPrefixConfig {
   readonly restartAfter?: number;
 }
 
+/**
+ * RFC 7911 ADD-PATH of a session (docs/decisions/0011-add-path.md): offer to receive path ids, to
+ * send them (`send`: every path, the n best, or not at all), in these families (absent: all the
+ * session's families).
+ */
+export interface AddPathConfig {
+  readonly receive: boolean;
+  readonly send: 'all' | number | false;
+  readonly families?: readonly PeerFamily[];
+}
+
 interface PeerCommon {
   /** Identity used by diffConfig and the control socket: the address, or the addressRange. */
   readonly key: string;
@@ -153,6 +164,8 @@ interface PeerCommon {
   readonly largeCommunities: readonly LargeCommunity[];
   readonly import: PolicyRef;
   readonly export: PolicyRef;
+  /** Resolved: the peer's own `addPath`, or the top-level one (default: off). */
+  readonly addPath: AddPathConfig;
 }
 
 /** A peer at one address. */
@@ -252,6 +265,8 @@ export interface Config {
   readonly ebgpRequiresPolicy: boolean;
   readonly routeReflector: { readonly clusterId: string };
   readonly multipath: { readonly maxPaths: number };
+  /** The default `addPath` of every peer (RFC 7911; off unless written). */
+  readonly addPath: AddPathConfig;
   readonly gracefulRestart: GracefulRestartConfig;
   readonly kernel: KernelConfig;
   readonly control: ControlConfig;

@@ -6,6 +6,7 @@
  * there were no issues at all (convention 13).
  */
 import { z } from 'zod';
+import { ADD_PATH_OFF, parseAddPath } from './add-path.js';
 import { parseDatastore } from './datastore.js';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
@@ -37,6 +38,7 @@ const TOP = {
   ebgpRequiresPolicy: bool.optional(),
   routeReflector: z.unknown(),
   multipath: z.unknown(),
+  addPath: z.unknown(),
   gracefulRestart: z.unknown(),
   kernel: z.unknown(),
   control: z.unknown(),
@@ -75,7 +77,8 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
   const policyTable = parsePolicies(top.policies, issues);
   const ebgpRequiresPolicy = top.ebgpRequiresPolicy ?? DEFAULTS.ebgpRequiresPolicy;
   const ourAs = mode === 'complete' ? top.asn : undefined;
-  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy }, issues);
+  const addPath = parseAddPath(top.addPath, ['addPath'], ADD_PATH_OFF, issues);
+  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy, addPath }, issues);
   const routeReflector = parseRouteReflector(top.routeReflector, top.routerId, issues);
   const multipath = parseMultipath(top.multipath, issues);
   const gracefulRestart = parseGracefulRestart(top.gracefulRestart, issues);
@@ -97,6 +100,7 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
     ebgpRequiresPolicy,
     routeReflector,
     multipath,
+    addPath,
     gracefulRestart,
     kernel,
     control,

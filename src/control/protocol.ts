@@ -95,6 +95,11 @@ export interface PeerStatus {
   readonly sendHoldExpirations: number;
   /** Capabilities both sides announced, e.g. ["ipv4-unicast", "ipv6-unicast", "route-refresh", "as4", ...]. */
   readonly capabilities: readonly string[];
+  /**
+   * RFC 7911 ADD-PATH as negotiated, per family: we receive path ids, send them, or both
+   * (Established only, and only families where it is in use).
+   */
+  readonly addPath?: Readonly<Record<string, 'receive' | 'send' | 'receive+send'>>;
   /** `preferred`: of the accepted routes, those that are the best route of their prefix. */
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number; readonly preferred: number };
   readonly messages: { readonly in: number; readonly out: number };
@@ -162,6 +167,8 @@ export interface RouteView {
   readonly clusterList?: readonly string[];
   /** All next hops the route carries (IPv6: global and link-local), when more than the one shown. */
   readonly nextHops?: readonly string[];
+  /** RFC 7911: the path identifier it was received with, when the session receives ADD-PATH (not 0). */
+  readonly pathId?: number;
 }
 
 /**

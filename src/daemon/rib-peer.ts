@@ -32,5 +32,6 @@ export function ribPeerConfig(cfg: PeerConfig, id: string): RibPeerConfig {
     exportLargeCommunities: cfg.largeCommunities,
     ...(importPolicy ? { importPolicy } : {}),
     ...(exportPolicy ? { exportPolicy } : {}),
+    ...(cfg.addPath.send !== false ? { addPathSend: cfg.addPath.send } : {}),
   };
 }

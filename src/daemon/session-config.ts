@@ -1,6 +1,7 @@
 /** The session settings of a peer (its OPEN offer and timers), from the validated config; rebuilt on an in-place reload. */
 import type { Config, PeerConfig } from '../config/types.js';
 import type { SessionConfig } from '../session/fsm.js';
+import { addPathFamilies } from '../config/add-path.js';
 import type { LocalOffer } from '../session/negotiate.js';
 
 export interface SessionConfigContext {
@@ -31,8 +32,11 @@ export function sessionConfig(c: Config, cfg: PeerConfig, id: string, dynamic: b
       : {}),
     extendedNextHop: id.includes(':'),
   };
+  const addPath = addPathFamilies(cfg.addPath, cfg.families);
+  const offer: LocalOffer =
+    addPath.length === 0 ? local : { ...local, addPath: { receive: cfg.addPath.receive, send: cfg.addPath.send !== false, families: addPath } };
   return {
-    local,
+    local: offer,
     expect: { asn: cfg.asn },
     passive: cfg.passive || dynamic,
     connectRetrySec: cfg.connectRetryTime,

@@ -27,6 +27,9 @@ export function peerStatus(
       : {}),
     sendHoldExpirations: peer.sendHoldExpirations,
     capabilities: established ? n.capabilities : [],
+    ...(established && n.addPath.length > 0
+      ? { addPath: Object.fromEntries(n.addPath.map((a) => [a.family, a.receive && a.send ? 'receive+send' : a.receive ? 'receive' : 'send'] as const)) }
+      : {}),
     prefixes: { ...prefixes, preferred: routes.preferred },
     messages: peer.messages,
     ...(peer.lastDownReason !== undefined ? { lastDownReason: peer.lastDownReason } : {}),

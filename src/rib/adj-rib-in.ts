@@ -49,16 +49,28 @@ const DECISION_REASONS: readonly (DecisionReason | null)[] = [
   'router-id',
   'cluster-list-len',
   'peer-addr',
+  'path-id',
 ];
-/** Bits of Route's packed integer: reject reason (index, 4 bits), stale, refresh-only, decision reason above. */
+/**
+ * Bits of Route's packed integer: reject reason (index, 4 bits), stale, refresh-only, decision
+ * reason (4 bits), and above them the path id we send the route with (ADD-PATH, 0 = none yet).
+ */
 const REASON_BITS = 0xf;
 const STALE_BIT = 0x10;
 const REFRESH_ONLY_BIT = 0x20;
 const LOST_SHIFT = 6;
+const LOST_BITS = 0xf << LOST_SHIFT;
+/** Send-side path ids live in the 21 bits above (the integer stays a small integer). */
+const TX_SHIFT = 10;
 
-/** One route of one source for one prefix (the prefix and family are its destination's). */
+/**
+ * One route of one source for one prefix (the prefix and family are its destination's), with the
+ * path id it was received with (RFC 7911; 0 on a session without ADD-PATH receive): the
+ * Adj-RIB-In key is (prefix, source, pathId).
+ */
 export class Route {
   readonly source: RouteSource;
+  readonly pathId: number;
   /** As received (normalized by the store). */
   received: AttrSet;
   /** After import; null when refused. */
@@ -66,10 +78,11 @@ export class Route {
   /** Reject reason, stale mark and decision reason packed in one small integer (no per-route strings). */
   #bits = 0;
 
-  constructor(source: RouteSource, received: AttrSet, attrs: AttrSet | null) {
+  constructor(source: RouteSource, received: AttrSet, attrs: AttrSet | null, pathId = 0) {
     this.source = source;
     this.received = received;
     this.attrs = attrs;
+    this.pathId = pathId;
   }
 
   get reason(): RejectReason | null {
@@ -101,10 +114,21 @@ export class Route {
 
   /** Set by the last decision run for a candidate that lost. */
   get lostBy(): DecisionReason | null {
-    return DECISION_REASONS[this.#bits >>> LOST_SHIFT] ?? null;
+    return DECISION_REASONS[(this.#bits & LOST_BITS) >>> LOST_SHIFT] ?? null;
   }
   set lostBy(r: DecisionReason | null) {
-    this.#bits = (this.#bits & ((1 << LOST_SHIFT) - 1)) | ((r === null ? 0 : DECISION_REASONS.indexOf(r)) << LOST_SHIFT);
+    this.#bits = (this.#bits & ~LOST_BITS) | ((r === null ? 0 : DECISION_REASONS.indexOf(r)) << LOST_SHIFT);
+  }
+
+  /**
+   * The path id this route is sent with to ADD-PATH peers (docs/decisions/0011-add-path.md), 0
+   * until loc-rib.ts txPathId allocates one; stable for the life of the route.
+   */
+  get txId(): number {
+    return this.#bits >>> TX_SHIFT;
+  }
+  set txId(v: number) {
+    this.#bits = (this.#bits & ((1 << TX_SHIFT) - 1)) | (v << TX_SHIFT);
   }
 }
 
@@ -116,9 +140,25 @@ export function familyOfAfi(afi: number, safi: number): Family | null {
 export interface UpdateParts {
   /** Prefixes to withdraw (any family). */
   readonly withdrawn: readonly string[];
-  /** Prefixes announced, with the attributes that apply to them. */
-  readonly announced: readonly { readonly family: Family; readonly attrs: PathAttrs; readonly prefixes: readonly string[] }[];
+  /** RFC 7911: their path ids, parallel to `withdrawn`, when any part of the UPDATE carried them. */
+  readonly withdrawnIds?: readonly number[];
+  /** Prefixes announced, with the attributes that apply to them (and their path ids, RFC 7911). */
+  readonly announced: readonly {
+    readonly family: Family;
+    readonly attrs: PathAttrs;
+    readonly prefixes: readonly string[];
+    readonly pathIds?: readonly number[];
+  }[];
   readonly endOfRib: Family[];
+}
+
+/** a's and b's path ids, parallel to a ++ b (0 where a list has none); undefined when neither has any. */
+function joinIds(a: readonly string[], aIds: readonly number[] | undefined, b: readonly string[], bIds: readonly number[] | undefined): number[] | undefined {
+  if (aIds === undefined && bIds === undefined) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) out.push(aIds?.[i] ?? 0);
+  for (let i = 0; i < b.length; i++) out.push(bIds?.[i] ?? 0);
+  return out;
 }
 
 /** RFC 4724 2: End-of-RIB is an UPDATE with nothing (IPv4) or with only an empty MP_UNREACH_NLRI. */
@@ -145,10 +185,13 @@ export function splitUpdate(u: UpdateMsg): UpdateParts {
   const reach = a?.mpReach !== undefined && familyOfAfi(a.mpReach.afi, a.mpReach.safi) !== null ? a.mpReach : undefined;
   const unreach = a?.mpUnreach !== undefined && familyOfAfi(a.mpUnreach.afi, a.mpUnreach.safi) !== null ? a.mpUnreach : undefined;
   const withdrawn = unreach === undefined ? u.withdrawn : [...u.withdrawn, ...unreach.withdrawn];
+  const withdrawnIds = joinIds(u.withdrawn, u.withdrawnPathIds, unreach?.withdrawn ?? [], unreach?.pathIds);
   if (u.treatAsWithdraw === true) {
-    return { withdrawn: [...withdrawn, ...u.nlri, ...(reach?.nlri ?? [])], announced: [], endOfRib: [] };
+    const announcedIds = joinIds(u.nlri, u.nlriPathIds, reach?.nlri ?? [], reach?.pathIds);
+    const ids = joinIds(withdrawn, withdrawnIds, [...u.nlri, ...(reach?.nlri ?? [])], announcedIds);
+    return { withdrawn: [...withdrawn, ...u.nlri, ...(reach?.nlri ?? [])], ...(ids !== undefined && { withdrawnIds: ids }), announced: [], endOfRib: [] };
   }
-  const announced: { family: Family; attrs: PathAttrs; prefixes: readonly string[] }[] = [];
+  const announced: { family: Family; attrs: PathAttrs; prefixes: readonly string[]; pathIds?: readonly number[] }[] = [];
   if (a !== null && u.nlri.length > 0) {
     // The store ignores NLRI lists, so attributes without MP attributes are used as they are.
     let v4: PathAttrs = a;
@@ -158,14 +201,14 @@ export function splitUpdate(u: UpdateMsg): UpdateParts {
       delete m.mpUnreach;
       v4 = m as PathAttrs;
     }
-    announced.push({ family: 'ipv4-unicast', attrs: v4, prefixes: u.nlri });
+    announced.push({ family: 'ipv4-unicast', attrs: v4, prefixes: u.nlri, ...(u.nlriPathIds !== undefined && { pathIds: u.nlriPathIds }) });
   }
   if (a !== null && reach !== undefined && reach.nlri.length > 0) {
     const mp: Mutable<PathAttrs> = { ...a };
     delete mp.nextHop;
     delete mp.mpUnreach;
     const family = familyOfAfi(reach.afi, reach.safi) as Family;
-    announced.push({ family, attrs: mp as PathAttrs, prefixes: reach.nlri });
+    announced.push({ family, attrs: mp as PathAttrs, prefixes: reach.nlri, ...(reach.pathIds !== undefined && { pathIds: reach.pathIds }) });
   }
-  return { withdrawn, announced, endOfRib: [] };
+  return { withdrawn, ...(withdrawnIds !== undefined && { withdrawnIds }), announced, endOfRib: [] };
 }

@@ -28,23 +28,37 @@ import type { ExportJournal } from './export-journal.js';
 import type { DestId, LocRib } from './loc-rib.js';
 import { FAMILIES, type Family } from './types.js';
 
+/** `pathIds` (RFC 7911), parallel to `prefixes`, only in a family the session sends ADD-PATH in. */
 export type OutBatch =
-  | { readonly kind: 'withdraw'; readonly family: Family; readonly prefixes: readonly string[] }
-  | { readonly kind: 'announce'; readonly family: Family; readonly attrs: AttrSet; readonly prefixes: readonly string[] }
+  | { readonly kind: 'withdraw'; readonly family: Family; readonly prefixes: readonly string[]; readonly pathIds?: readonly number[] }
+  | { readonly kind: 'announce'; readonly family: Family; readonly attrs: AttrSet; readonly prefixes: readonly string[]; readonly pathIds?: readonly number[] }
   | { readonly kind: 'end-of-rib'; readonly family: Family }
   /** RFC 7313 3.2: Beginning (1) / End (2) of a Route Refresh, around the answer to a ROUTE-REFRESH. */
   | { readonly kind: 'refresh-marker'; readonly family: Family; readonly subtype: 1 | 2 };
+
+/** One path a peer receiving ADD-PATH should have: our path id for it and its attributes. */
+export interface PathWant {
+  readonly pathId: number;
+  readonly attrs: AttrSet;
+}
 
 /** What the RIB tells an Adj-RIB-Out while it is pulled. */
 export interface OutFeed {
   /** What the peer should have for destination `id` now (null = nothing), with one reference for the caller. */
   want(id: DestId): AttrSet | null;
+  /**
+   * ADD-PATH (RFC 7911): every path the peer should have for destination `id` now, distinct path
+   * ids, one reference on each set for the caller. Asked only in families the session sends path ids in.
+   */
+  wantPaths(id: DestId): readonly PathWant[];
   /** Destination `id` is advertised to no peer any more (the RIB may drop it). */
   idle(id: DestId): void;
 }
 
 /** RFC 4271 4.3: marker, length, type, withdrawn length, attributes length. */
 const UPDATE_OVERHEAD = 23;
+/** RFC 7911 3: the Path Identifier before each NLRI entry. */
+const PATH_ID_BYTES = 4;
 
 /** A close upper estimate of the encoded path attribute block (for budgeting only; cached per set). */
 export function estimateAttrsBytes(s: AttrSet): number {
@@ -79,6 +93,8 @@ const familyBit = (f: Family): number => (f === 'ipv4-unicast' ? 1 : 2);
 interface Group {
   readonly attrs: AttrSet | null;
   readonly prefixes: string[];
+  /** Path ids parallel to prefixes (ADD-PATH families only). */
+  readonly ids: number[] | null;
   /** Bytes of prefixes in the message being filled. */
   fill: number;
   /** Header and attributes of each message of this group, and the room left for prefixes. */
@@ -106,6 +122,10 @@ export class AdjRibOut {
   readonly #journal: ExportJournal;
   /** Destination id -> what the peer was sent. */
   #adv: (AttrSet | undefined)[] = [];
+  /** Family bits (1 IPv4, 2 IPv6) the session sends ADD-PATH path ids in (RFC 7911). */
+  readonly #addPath: number;
+  /** In those families: destination id -> path id -> what the peer was sent (instead of #adv). */
+  #advPaths: (Map<number, AttrSet> | undefined)[] = [];
   #advertised = 0;
   /** Prefixes announced and withdrawn to the peer (BIRD's export route change stats). */
   #announcements = 0;
@@ -126,8 +146,9 @@ export class AdjRibOut {
   #borrPending: Family[] = [];
   #eorrPending: Family[] = [];
 
-  constructor(store: AttrsStore, maxMessageBytes: number, loc: LocRib, journal: ExportJournal) {
+  constructor(store: AttrsStore, maxMessageBytes: number, loc: LocRib, journal: ExportJournal, addPathFamilies = 0) {
     this.#store = store;
+    this.#addPath = addPathFamilies;
     this.#maxMessageBytes = maxMessageBytes;
     this.#loc = loc;
     this.#journal = journal;
@@ -221,6 +242,11 @@ export class AdjRibOut {
     return this.#adv[id];
   }
 
+  /** ADD-PATH families: what the peer was sent for destination `id`, by path id. */
+  advertisedPaths(id: DestId): ReadonlyMap<number, AttrSet> | undefined {
+    return this.#advPaths[id];
+  }
+
   /**
    * Takes the next changes worth about `budgetBytes` of UPDATEs and groups them: withdrawals per
    * family first, then announcements per (family, attribute set), then End-of-RIB for each
@@ -247,6 +273,15 @@ export class AdjRibOut {
       const fi = loc.familyIndex(id);
       const dump = this.#dump;
       const forced = this.#carryFromDump && dump !== null && (dump.force & (1 << fi)) !== 0 && id >= (dump.forceFrom[fi] as number);
+      if ((this.#addPath & (1 << fi)) !== 0) {
+        // RFC 7911: several paths of this destination, each by its path id.
+        const extra = this.#pathChanges(id, forced, feed, fi, withdraws, groups, max, taken > 0 ? budgetBytes - used : Infinity);
+        if (extra < 0) break;
+        this.#carry = -1;
+        if (extra > 0) taken++;
+        used += extra;
+        continue;
+      }
       const have = adv[id];
       const want = feed.want(id);
       if (want === (have ?? null) && (want === null || !forced)) {
@@ -258,7 +293,7 @@ export class AdjRibOut {
       const isNew = g === undefined || g === null;
       if (g === undefined || g === null) {
         const perMessage = UPDATE_OVERHEAD + (want === null ? 10 * fi : estimateAttrsBytes(want));
-        g = { attrs: want, prefixes: [], fill: max, perMessage, room: max - perMessage };
+        g = { attrs: want, prefixes: [], ids: null, fill: max, perMessage, room: max - perMessage };
       }
       const b = loc.wireBytes(id);
       // A group whose current message is full (or a new group) starts a message.
@@ -284,11 +319,16 @@ export class AdjRibOut {
     this.#borrPending = [];
     for (let fi = 0; fi < 2; fi++) {
       const w = withdraws[fi];
-      if (w != null) out.push({ kind: 'withdraw', family: FAMILIES[fi] as Family, prefixes: w.prefixes });
+      if (w != null) {
+        const family = FAMILIES[fi] as Family;
+        out.push(w.ids === null ? { kind: 'withdraw', family, prefixes: w.prefixes } : { kind: 'withdraw', family, prefixes: w.prefixes, pathIds: w.ids });
+      }
     }
     for (let fi = 0; fi < 2; fi++) {
       for (const g of (groups[fi] as Map<AttrSet, Group>).values()) {
-        out.push({ kind: 'announce', family: FAMILIES[fi] as Family, attrs: g.attrs as AttrSet, prefixes: g.prefixes });
+        const family = FAMILIES[fi] as Family;
+        const attrs = g.attrs as AttrSet;
+        out.push(g.ids === null ? { kind: 'announce', family, attrs, prefixes: g.prefixes } : { kind: 'announce', family, attrs, prefixes: g.prefixes, pathIds: g.ids });
       }
     }
     if (this.#eorrPending.length > 0) {
@@ -317,6 +357,14 @@ export class AdjRibOut {
       const s = adv[id];
       if (s === undefined) continue;
       this.#store.release(s);
+      if (loc.addAdvertised(id, -1) === 0) feed.idle(id);
+    }
+    const paths = this.#advPaths;
+    this.#advPaths = [];
+    for (let id = 0; id < paths.length; id++) {
+      const m = paths[id];
+      if (m === undefined) continue;
+      for (const s of m.values()) this.#store.release(s);
       if (loc.addAdvertised(id, -1) === 0) feed.idle(id);
     }
     this.#dump = null;
@@ -349,6 +397,112 @@ export class AdjRibOut {
     this.#advertised--;
     this.#advertisedV6 -= this.#loc.familyIndex(id);
     if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
+  }
+
+  /**
+   * ADD-PATH: compares what the peer should have for destination `id` (every selected path) with
+   * what it was sent, by path id, and adds the differences to the groups (withdraws by path id,
+   * announces with theirs). Returns the estimated bytes added (0: nothing to send), or -1 when
+   * they do not fit in `room` (nothing is taken then).
+   */
+  #pathChanges(
+    id: DestId,
+    forced: boolean,
+    feed: OutFeed,
+    fi: 0 | 1,
+    withdraws: [Group | null, Group | null],
+    groups: [Map<AttrSet, Group>, Map<AttrSet, Group>],
+    max: number,
+    room: number,
+  ): number {
+    const store = this.#store;
+    const have = this.#advPaths[id];
+    const wants = feed.wantPaths(id);
+    const changes: PathWant[] = [];
+    for (let i = 0; i < wants.length; i++) {
+      const w = wants[i] as PathWant;
+      if (!forced && have?.get(w.pathId) === w.attrs) store.release(w.attrs);
+      else changes.push(w);
+    }
+    let gone: number[] | null = null;
+    if (have !== undefined) {
+      for (const pathId of have.keys()) {
+        let kept = false;
+        for (let i = 0; i < wants.length && !kept; i++) kept = (wants[i] as PathWant).pathId === pathId;
+        if (!kept) (gone ??= []).push(pathId);
+      }
+    }
+    if (changes.length === 0 && gone === null) return 0;
+    const b = this.#loc.wireBytes(id) + PATH_ID_BYTES;
+    // A close estimate: each entry's bytes, and a message head for each group not started yet.
+    let extra = 0;
+    if (gone !== null) extra += gone.length * b + (withdraws[fi] == null ? UPDATE_OVERHEAD + 10 * fi : 0);
+    for (const w of changes) extra += b + (groups[fi].has(w.attrs) ? 0 : UPDATE_OVERHEAD + estimateAttrsBytes(w.attrs));
+    if (extra > room) {
+      for (const w of changes) store.release(w.attrs);
+      return -1;
+    }
+    const prefix = this.#loc.prefix(id);
+    const add = (g: Group): void => {
+      g.fill = g.fill + b > g.room ? b : g.fill + b;
+      g.prefixes.push(prefix);
+    };
+    if (gone !== null) {
+      let g = withdraws[fi];
+      if (g == null) {
+        const perMessage = UPDATE_OVERHEAD + 10 * fi;
+        withdraws[fi] = g = { attrs: null, prefixes: [], ids: [], fill: max, perMessage, room: max - perMessage };
+      }
+      for (const pathId of gone) {
+        add(g);
+        (g.ids as number[]).push(pathId);
+        this.#recordPath(id, pathId, null, feed);
+      }
+    }
+    for (const w of changes) {
+      let g = groups[fi].get(w.attrs);
+      if (g === undefined) {
+        const perMessage = UPDATE_OVERHEAD + estimateAttrsBytes(w.attrs);
+        g = { attrs: w.attrs, prefixes: [], ids: [], fill: max, perMessage, room: max - perMessage };
+        groups[fi].set(w.attrs, g);
+      }
+      add(g);
+      (g.ids as number[]).push(w.pathId);
+      this.#recordPath(id, w.pathId, w.attrs, feed);
+    }
+    return extra;
+  }
+
+  /** ADD-PATH: the peer now has `want` (its reference moves here) for (destination, path id), or nothing. */
+  #recordPath(id: DestId, pathId: number, want: AttrSet | null, feed: OutFeed): void {
+    const paths = this.#advPaths;
+    let m = paths[id];
+    const have = m?.get(pathId);
+    if (want !== null) {
+      this.#announcements++;
+      if (m === undefined) {
+        while (paths.length <= id) paths.push(undefined);
+        paths[id] = m = new Map();
+        this.#loc.addAdvertised(id, 1);
+      }
+      m.set(pathId, want);
+      if (have !== undefined) this.#store.release(have);
+      else {
+        this.#advertised++;
+        this.#advertisedV6 += this.#loc.familyIndex(id);
+      }
+      return;
+    }
+    if (m === undefined || have === undefined) return;
+    this.#withdrawals++;
+    m.delete(pathId);
+    this.#store.release(have);
+    this.#advertised--;
+    this.#advertisedV6 -= this.#loc.familyIndex(id);
+    if (m.size === 0) {
+      paths[id] = undefined;
+      if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
+    }
   }
 
   /** The next destination to look at (kept as the carry until it is processed), or -1. */

@@ -27,6 +27,8 @@ export interface SharedEncoding {
   /** Which codec context they were encoded for (encode-out.ts ctxKey). */
   readonly ctxKey: number;
   readonly prefixes: readonly string[];
+  /** RFC 7911 path ids parallel to the prefixes, when sent with ADD-PATH. */
+  readonly pathIds: readonly number[] | undefined;
   readonly bufs: readonly Buffer[];
   /** Its slot in encode-out.ts SharedEncodings. */
   readonly slot: number;

@@ -38,6 +38,7 @@ export function candidateOf(r: Route): RouteCandidate {
     routerId: m.originatorId ?? s.routerIdNum,
     clusterListLen: m.clusterListLen,
     peerKey: s.key,
+    pathId: r.pathId,
   };
 }
 

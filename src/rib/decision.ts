@@ -27,6 +27,8 @@ export interface Candidate {
   readonly clusterListLen: number;
   /** Peer address as fixed-width hex (util/inet.ts addressSortKey): string order is numeric order. */
   readonly peerKey: string;
+  /** RFC 7911: the path id the route was received with (0 without ADD-PATH). */
+  readonly pathId: number;
 }
 
 interface TieBreak {
@@ -60,6 +62,10 @@ export const TIE_BREAKS: readonly TieBreak[] = [
   { reason: 'cluster-list-len', cmp: (a, b) => a.clusterListLen - b.clusterListLen },
   // RFC 4271 9.1.2.2 g): the lowest peer address.
   { reason: 'peer-addr', cmp: (a, b) => (a.peerKey < b.peerKey ? -1 : a.peerKey > b.peerKey ? 1 : 0) },
+  // Not in RFC 4271 or RFC 7911: two paths of one peer (ADD-PATH) that tie on everything above.
+  // The lower received path id, so the choice never depends on arrival order. Without ADD-PATH
+  // every path id is 0 and this rule never decides.
+  { reason: 'path-id', cmp: (a, b) => a.pathId - b.pathId },
 ];
 
 /** The first rule that separates a and b: negative `order` when a is better. */
@@ -72,7 +78,7 @@ export function compareCandidates(a: Candidate, b: Candidate): { readonly order:
 }
 
 export const canonicalOrder = (a: Candidate, b: Candidate): number =>
-  a.peerKey < b.peerKey ? -1 : a.peerKey > b.peerKey ? 1 : Number(b.local) - Number(a.local);
+  a.peerKey < b.peerKey ? -1 : a.peerKey > b.peerKey ? 1 : Number(b.local) - Number(a.local) || a.pathId - b.pathId;
 
 export interface Decision<T extends Candidate> {
   readonly best: T;
@@ -93,10 +99,10 @@ export function selectBest<T extends Candidate>(candidates: readonly T[]): Decis
     const c = sorted[i] as T;
     const { order, reason } = compareCandidates(c, best);
     if (order < 0) {
-      lostBy.set(best, reason ?? 'peer-addr');
+      lostBy.set(best, reason ?? 'path-id');
       best = c;
     } else {
-      lostBy.set(c, reason ?? 'peer-addr');
+      lostBy.set(c, reason ?? 'path-id');
     }
   }
   return { best, lostBy };

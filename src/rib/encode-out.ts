@@ -42,15 +42,23 @@ export function ctxKey(ctx: CodecContext): number {
 
 export function encodeBatch(b: OutBatch, ctx: CodecContext): Buffer[] {
   switch (b.kind) {
-    case 'withdraw':
-      if (b.family === 'ipv4-unicast') return encodeUpdates({ withdrawn: b.prefixes, attrs: null }, ctx);
-      return encodeUpdates({ attrs: { mpUnreach: { afi: afiOf(b.family), safi: Safi.UNICAST, withdrawn: b.prefixes } } }, ctx);
+    case 'withdraw': {
+      // RFC 7911 3: with ADD-PATH each entry carries its path id (the codec writes them when ctx.addPathTx has the family).
+      const ids = b.pathIds;
+      if (b.family === 'ipv4-unicast') return encodeUpdates(ids === undefined ? { withdrawn: b.prefixes, attrs: null } : { withdrawn: b.prefixes, withdrawnPathIds: ids, attrs: null }, ctx);
+      const un = { afi: afiOf(b.family), safi: Safi.UNICAST, withdrawn: b.prefixes };
+      return encodeUpdates({ attrs: { mpUnreach: ids === undefined ? un : { ...un, pathIds: ids } } }, ctx);
+    }
     case 'announce': {
       const a = forPeer(b.attrs.attrs, ctx);
-      if (b.family === 'ipv4-unicast' && a.mpReach === undefined) return encodeUpdates({ nlri: b.prefixes, attrs: a }, ctx);
+      const ids = b.pathIds;
+      if (b.family === 'ipv4-unicast' && a.mpReach === undefined) {
+        return encodeUpdates(ids === undefined ? { nlri: b.prefixes, attrs: a } : { nlri: b.prefixes, nlriPathIds: ids, attrs: a }, ctx);
+      }
       const mp = a.mpReach;
       if (mp === undefined) return [];
-      return encodeUpdates({ attrs: { ...a, mpReach: { afi: mp.afi, safi: mp.safi, nextHops: mp.nextHops, nlri: b.prefixes } } }, ctx);
+      const reach = { afi: mp.afi, safi: mp.safi, nextHops: mp.nextHops, nlri: b.prefixes };
+      return encodeUpdates({ attrs: { ...a, mpReach: ids === undefined ? reach : { ...reach, pathIds: ids } } }, ctx);
     }
     case 'end-of-rib':
       return [encodeMessage(endOfRib(afiOf(b.family), Safi.UNICAST), ctx)];
@@ -63,6 +71,13 @@ export function encodeBatch(b: OutBatch, ctx: CodecContext): Buffer[] {
 
 function samePrefixes(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameIds(a: readonly number[] | undefined, b: readonly number[] | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -96,7 +111,7 @@ export class SharedEncodings {
     if (b.kind !== 'announce') return encodeBatch(b, ctx);
     const set = b.attrs;
     const s = set.shared;
-    if (s !== null && s.ctxKey === key && samePrefixes(s.prefixes, b.prefixes)) {
+    if (s !== null && s.ctxKey === key && samePrefixes(s.prefixes, b.prefixes) && sameIds(s.pathIds, b.pathIds)) {
       this.#misses = 0;
       return s.bufs;
     }
@@ -109,7 +124,7 @@ export class SharedEncodings {
     this.#evict(slot);
     for (let j = (slot + 1) % SHARED_MAX_ENTRIES; this.#total + bytes > SHARED_MAX_BYTES && j !== slot; j = (j + 1) % SHARED_MAX_ENTRIES) this.#evict(j);
     if (set.shared !== null) this.#evict(set.shared.slot);
-    set.shared = { ctxKey: key, prefixes: b.prefixes, bufs, slot };
+    set.shared = { ctxKey: key, prefixes: b.prefixes, pathIds: b.pathIds, bufs, slot };
     this.#sets[slot] = set;
     this.#bytes[slot] = bytes;
     this.#total += bytes;

@@ -11,13 +11,36 @@
  * compares. The per-peer rules (split horizon, ORIGINATOR_ID of the target) run before the memo;
  * the export policy after it, per prefix.
  */
-import type { RouteSource } from './adj-rib-in.js';
+import type { Route, RouteSource } from './adj-rib-in.js';
+import type { PathWant } from './adj-rib-out.js';
+import { candidateOf, type RouteCandidate } from './candidate.js';
+import { canonicalOrder, compareCandidates } from './decision.js';
 import type { AttrSet, AttrsStore } from './attrs-store.js';
 import { ExportMemo } from './export-memo.js';
 import { blockedForPeer, exportGroupAttrs, exportGroupKey } from './export.js';
-import type { DestId, LocRib } from './loc-rib.js';
+import { txPathId, type DestId, type LocRib } from './loc-rib.js';
 import type { PeerState } from './peer-state.js';
 import { FAMILIES, type Family } from './types.js';
+
+/**
+ * The accepted routes of a destination, best first, then the others in ladder order (as multipath
+ * ranks them: compareCandidates, then the canonical order). With `limit` "all" (Infinity) the order
+ * of the others does not matter and they are not sorted.
+ */
+function rankedRoutes(rs: Route | Route[] | null, best: Route, limit: number): Route[] {
+  if (!Array.isArray(rs)) return [best];
+  const others: Route[] = [];
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i] as Route;
+    if (r !== best && r.attrs !== null) others.push(r);
+  }
+  if (limit !== Infinity && others.length > 1) {
+    const cands: RouteCandidate[] = others.map(candidateOf);
+    cands.sort((a, b) => compareCandidates(a, b).order || canonicalOrder(a, b));
+    return [best, ...cands.map((c) => c.route)];
+  }
+  return [best, ...others];
+}
 
 /** A memo larger than this is cleared (keys of released sets are never hit again). */
 const MAX_MEMO_ENTRIES = 100_000;
@@ -79,19 +102,45 @@ export class ExportGroups {
 
   /** What `peer` should have for destination `id` now (null = nothing), with one reference for the caller. */
   want(peer: PeerState, id: DestId): AttrSet | null {
+    const best = this.#loc.best(id);
+    if (best === null || peer.target === null) return null;
+    return this.#exportRoute(peer, id, best);
+  }
+
+  /**
+   * ADD-PATH (RFC 7911, docs/decisions/0011-add-path.md): the paths `peer` should have for
+   * destination `id` now. The accepted routes are ranked (the best, then the others by the ladder);
+   * each goes through the same export rules as a best route; `addPathSend` "all" keeps every one
+   * that passes, n the first n that pass. Each with its stable path id; one reference per set for
+   * the caller.
+   */
+  wantPaths(peer: PeerState, id: DestId): PathWant[] {
     const loc = this.#loc;
     const best = loc.best(id);
+    if (best === null || peer.target === null) return [];
+    const limit = peer.cfg.addPathSend === undefined || peer.cfg.addPathSend === 'all' ? Infinity : peer.cfg.addPathSend;
+    const out: PathWant[] = [];
+    for (const r of rankedRoutes(loc.routes(id), best, limit)) {
+      if (out.length >= limit) break;
+      const a = this.#exportRoute(peer, id, r);
+      if (a !== null) out.push({ pathId: txPathId(loc, id, r), attrs: a });
+    }
+    return out;
+  }
+
+  /** What `peer` is sent for route `r` of destination `id` (null = nothing), with one reference for the caller. */
+  #exportRoute(peer: PeerState, id: DestId, r: Route): AttrSet | null {
+    const loc = this.#loc;
     const target = peer.target;
-    if (best === null || target === null) return null;
-    const acc = best.attrs;
-    if (acc === null || blockedForPeer(acc.attrs, best.source, target)) return null;
-    const base = this.#groupAttrs(peer, best.source, acc, loc.familyIndex(id));
+    const acc = r.attrs;
+    if (target === null || acc === null || blockedForPeer(acc.attrs, r.source, target)) return null;
+    const base = this.#groupAttrs(peer, r.source, acc, loc.familyIndex(id));
     if (base === null) return null;
     const policy = peer.cfg.exportPolicy;
     if (policy !== undefined) {
-      const r = policy({ prefix: loc.prefix(id), family: loc.family(id), from: best.source.id, attrs: base.attrs });
-      if (r === null) return null;
-      if (r.attrs !== base.attrs) return this.#store.intern(r.attrs);
+      const p = policy({ prefix: loc.prefix(id), family: loc.family(id), from: r.source.id, attrs: base.attrs });
+      if (p === null) return null;
+      if (p.attrs !== base.attrs) return this.#store.intern(p.attrs);
     }
     this.#store.retain(base);
     return base;

@@ -256,13 +256,50 @@ export class LocRib {
 
 // ---------------------------------------------------------------- the routes of a destination
 
-/** The route of `source` for this prefix, if any. */
-export function routeOf(loc: LocRib, id: DestId, source: RouteSource): Route | undefined {
+/** The route of `source` with this received path id (RFC 7911; 0 without ADD-PATH) for this prefix, if any. */
+export function routeOf(loc: LocRib, id: DestId, source: RouteSource, pathId = 0): Route | undefined {
   const rs = loc.routes(id);
   if (rs === null) return undefined;
-  if (!Array.isArray(rs)) return rs.source === source ? rs : undefined;
-  for (let i = 0; i < rs.length; i++) if ((rs[i] as Route).source === source) return rs[i];
+  if (!Array.isArray(rs)) return rs.source === source && rs.pathId === pathId ? rs : undefined;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i] as Route;
+    if (r.source === source && r.pathId === pathId) return r;
+  }
   return undefined;
+}
+
+/**
+ * Calls f for every route of `source` for this prefix (several with ADD-PATH). f may remove the
+ * route it is given.
+ */
+export function forEachRouteOf(loc: LocRib, id: DestId, source: RouteSource, f: (r: Route) => void): void {
+  const rs = loc.routes(id);
+  if (rs === null) return;
+  if (!Array.isArray(rs)) {
+    if (rs.source === source) f(rs);
+    return;
+  }
+  let mine: Route[] | null = null;
+  for (let i = 0; i < rs.length; i++) if ((rs[i] as Route).source === source) (mine ??= []).push(rs[i] as Route);
+  if (mine !== null) for (const r of mine) f(r);
+}
+
+/**
+ * The path id `r` is sent with to ADD-PATH peers (docs/decisions/0011-add-path.md): allocated the
+ * first time it is asked for, the smallest positive id no other route of the destination holds,
+ * then kept on the route for its life.
+ */
+export function txPathId(loc: LocRib, id: DestId, r: Route): number {
+  if (r.txId !== 0) return r.txId;
+  const rs = loc.routes(id);
+  let n = 1;
+  if (Array.isArray(rs)) {
+    const used = new Set<number>();
+    for (let i = 0; i < rs.length; i++) used.add((rs[i] as Route).txId);
+    while (used.has(n)) n++;
+  }
+  r.txId = n;
+  return n;
 }
 
 export function addRoute(loc: LocRib, id: DestId, r: Route): void {

@@ -35,6 +35,8 @@ export interface PeerState extends RouteSource {
   out: AdjRibOut | null;
   /** encode-out.ts ctxKey of the session (shared encodings). */
   ctxKey: number;
+  /** Family bits (1 IPv4, 2 IPv6) the session sends ADD-PATH in (RFC 7911), 0 without a session. */
+  addPathTx: number;
   filter: PrefixFilter | null;
   /** What import needs to know of the peer (import.ts). */
   importPeer: ImportPeer;
@@ -80,6 +82,7 @@ export function createPeerState(cfg: RibPeerConfig): PeerState {
     imports: newImportCounters(),
     out: null,
     ctxKey: 0,
+    addPathTx: 0,
     filter: null,
     importPeer: { ebgp: cfg.role === 'ebgp', localAs: cfg.localAs, allowasIn: cfg.allowasIn, directlyConnected: true, peerAddress: null },
     maxPrefixWarned: false,

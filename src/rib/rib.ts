@@ -26,7 +26,7 @@ import { ctxKey, encodeBatch, SharedEncodings } from './encode-out.js';
 import { ExportGroups } from './export-groups.js';
 import { ExportJournal } from './export-journal.js';
 import { importAttrs, prefixAllowed, withLocalPref, type ImportEnv } from './import.js';
-import { addRoute, LocRib, removeRoute, routeOf, type DestId } from './loc-rib.js';
+import { addRoute, forEachRouteOf, LocRib, removeRoute, routeOf, type DestId } from './loc-rib.js';
 import { nextHopClass, sessionAddresses } from './next-hop.js';
 import { originatedTable } from './originate.js';
 import { applyConfig, applySession, createPeerState, newImportCounters, type PeerState } from './peer-state.js';
@@ -69,6 +69,8 @@ export class Rib {
   #rejected = 0;
   readonly #exports: ExportGroups;
   readonly #shared = new SharedEncodings();
+  /** Some session sends ADD-PATH (#countAddPathTx). */
+  #pathsOut = false;
 
   constructor(o: RibOptions) {
     this.#o = o;
@@ -86,7 +88,11 @@ export class Rib {
     if (peer === undefined) {
       const created = createPeerState(p);
       this.#peers.set(p.id, created);
-      this.#feeds.set(created, { want: (d) => this.#exports.want(created, d), idle: (d) => this.#idle(d) });
+      this.#feeds.set(created, {
+        want: (d) => this.#exports.want(created, d),
+        wantPaths: (d) => this.#exports.wantPaths(created, d),
+        idle: (d) => this.#idle(d),
+      });
       return;
     }
     const roleChanged = peer.role !== p.role || peer.localAs !== p.localAs;
@@ -131,8 +137,11 @@ export class Rib {
       });
     }
     this.#dropOut(peer);
-    const out = new AdjRibOut(this.#store, s.ctx.extendedMessage ? MAX_MESSAGE_EXTENDED : MAX_MESSAGE, this.#loc, this.#journal);
+    const addPath = (s.ctx.addPathTx.has('1/1') ? 1 : 0) | (s.ctx.addPathTx.has('2/1') ? 2 : 0);
+    const out = new AdjRibOut(this.#store, s.ctx.extendedMessage ? MAX_MESSAGE_EXTENDED : MAX_MESSAGE, this.#loc, this.#journal, addPath);
     peer.out = out;
+    peer.addPathTx = addPath;
+    this.#countAddPathTx();
     peer.ctxKey = ctxKey(s.ctx);
     this.#refreshOwnAddresses();
     out.dump(s.families);
@@ -227,8 +236,8 @@ export class Rib {
     const a = u.attrs;
     if (u.treatAsWithdraw !== true && (a === null || (a.mpReach === undefined && a.mpUnreach === undefined)) && (u.withdrawn.length > 0 || u.nlri.length > 0)) {
       // The common UPDATE, IPv4 only: no need to split it.
-      this.#withdrawList(peer, u.withdrawn);
-      if (a !== null && u.nlri.length > 0) this.#announce(peer, 'ipv4-unicast', a, u.nlri);
+      this.#withdrawList(peer, u.withdrawn, u.withdrawnPathIds);
+      if (a !== null && u.nlri.length > 0) this.#announce(peer, 'ipv4-unicast', a, u.nlri, u.nlriPathIds);
       return { endOfRib: [], maxPrefixExceeded: this.#checkMaxPrefix(peer), accepted: this.#accepted, rejected: this.#rejected };
     }
     const parts = splitUpdate(u);
@@ -236,33 +245,37 @@ export class Rib {
       const swept = this.sweepStale(id, f);
       if (swept > 0) this.#log.info({ peer: id, family: f, swept }, 'stale routes swept after end-of-rib');
     }
-    this.#withdrawList(peer, parts.withdrawn);
-    for (const part of parts.announced) this.#announce(peer, part.family, part.attrs, part.prefixes);
+    this.#withdrawList(peer, parts.withdrawn, parts.withdrawnIds);
+    for (const part of parts.announced) this.#announce(peer, part.family, part.attrs, part.prefixes, part.pathIds);
     return { endOfRib: parts.endOfRib, maxPrefixExceeded: this.#checkMaxPrefix(peer), accepted: this.#accepted, rejected: this.#rejected };
   }
 
-  #withdrawList(peer: PeerState, prefixes: readonly string[]): void {
+  /** Withdraws (prefix, path id) routes of the peer; `ids` parallel to `prefixes` (RFC 7911), absent = path id 0. */
+  #withdrawList(peer: PeerState, prefixes: readonly string[], ids: readonly number[] | undefined): void {
     const loc = this.#loc;
     const counted = peer.imports.withdraws;
     counted.received += prefixes.length;
     for (let i = 0; i < prefixes.length; i++) {
       const id = loc.get(prefixes[i] as string);
-      const r = id < 0 ? undefined : routeOf(loc, id, peer);
+      const r = id < 0 ? undefined : routeOf(loc, id, peer, ids === undefined ? 0 : (ids[i] ?? 0));
       if (r !== undefined && r.attrs !== null) counted.accepted++;
       else counted.ignored++;
       if (r !== undefined) this.#withdraw(peer, id, r);
     }
   }
 
-  /** Prefixes announced with one attribute set: interned and imported once, then stored per prefix. */
-  #announce(peer: PeerState, family: Family, attrs: PathAttrs, prefixes: readonly string[]): void {
+  /**
+   * Prefixes announced with one attribute set: interned and imported once, then stored per prefix
+   * (per (prefix, path id) with ADD-PATH: `ids` parallel to `prefixes`).
+   */
+  #announce(peer: PeerState, family: Family, attrs: PathAttrs, prefixes: readonly string[], ids: readonly number[] | undefined): void {
     const loc = this.#loc;
     const received = this.#store.intern(attrs);
     const base = this.#importBase(peer, received);
     const counted = peer.imports.updates;
     counted.received += prefixes.length;
     for (let i = 0; i < prefixes.length; i++) {
-      const outcome = this.#importOne(peer, loc.getOrCreate(prefixes[i] as string, family), received, base, true);
+      const outcome = this.#importOne(peer, loc.getOrCreate(prefixes[i] as string, family), received, base, true, ids === undefined ? 0 : (ids[i] ?? 0));
       counted[outcome]++;
       if (outcome === 'accepted' || outcome === 'ignored') this.#accepted++;
       else this.#rejected++;
@@ -281,6 +294,7 @@ export class Rib {
       const id = this.#loc.get(prefix);
       if (id >= 0) {
         removeRoute(this.#loc, id, r);
+        if (this.#pathsOut) this.#loc.setExportPending(id, true);
         this.#loc.markDirty(id);
       }
       s.release(r.received);
@@ -473,7 +487,7 @@ export class Rib {
   }
 
   /** Applies the prefix-dependent rules and stores the route. */
-  #importOne(peer: PeerState, id: DestId, received: AttrSet, base: ImportBase, announced: boolean): ImportOutcome {
+  #importOne(peer: PeerState, id: DestId, received: AttrSet, base: ImportBase, announced: boolean, pathId: number): ImportOutcome {
     let acc = base.set;
     let reason = base.reason;
     let owned = false;
@@ -493,24 +507,24 @@ export class Rib {
         owned = true;
       }
     }
-    const changed = this.#upsert(peer, id, received, acc, reason, announced);
+    const changed = this.#upsert(peer, id, received, acc, reason, announced, pathId);
     if (owned && acc !== null) this.#store.release(acc);
     if (acc !== null) return changed ? 'accepted' : 'ignored';
     return reason === 'filtered' || reason === 'policy' ? 'filtered' : 'rejected';
   }
 
   /**
-   * Stores (peer, prefix) -> route. `announced`: the peer sent it again (clears the stale mark).
-   * False when the peer already had exactly this route (BIRD counts such an update as ignored).
+   * Stores (peer, prefix, path id) -> route. `announced`: the peer sent it again (clears the stale
+   * mark). False when the peer already had exactly this route (BIRD counts such an update as ignored).
    */
-  #upsert(peer: PeerState, id: DestId, received: AttrSet, acc: AttrSet | null, reason: RejectReason | null, announced: boolean): boolean {
+  #upsert(peer: PeerState, id: DestId, received: AttrSet, acc: AttrSet | null, reason: RejectReason | null, announced: boolean, pathId: number): boolean {
     const s = this.#store;
     const loc = this.#loc;
-    const r = routeOf(loc, id, peer);
+    const r = routeOf(loc, id, peer, pathId);
     if (r === undefined) {
       s.retain(received);
       if (acc !== null) s.retain(acc);
-      const route = new Route(peer, received, acc);
+      const route = new Route(peer, received, acc, pathId);
       if (reason !== null) route.reason = reason;
       addRoute(loc, id, route);
       const v6 = loc.familyIndex(id);
@@ -519,6 +533,8 @@ export class Rib {
       if (acc !== null) {
         peer.accepted++;
         peer.acceptedV6 += v6;
+        // A new path is exported to ADD-PATH peers even when the best stays (a changed one already is, below).
+        if (this.#pathsOut) loc.setExportPending(id, true);
         loc.markDirty(id);
       }
       return true;
@@ -567,6 +583,8 @@ export class Rib {
     if (r.attrs !== null) {
       peer.accepted--;
       peer.acceptedV6 -= v6;
+      // Withdrawn by path id from ADD-PATH peers even when it was not the best.
+      if (this.#pathsOut) this.#loc.setExportPending(id, true);
       this.#loc.markDirty(id);
       this.#store.release(r.attrs);
       r.attrs = null;
@@ -575,14 +593,14 @@ export class Rib {
     this.#idle(id);
   }
 
-  /** Calls f for each route of this peer (walks every destination: session events, not per UPDATE). */
+  /**
+   * Calls f for each route of this peer, every path id (walks every destination: session events,
+   * not per UPDATE). f may remove the route.
+   */
   #walk(peer: PeerState, f: (id: DestId, r: Route) => void): void {
     if (peer.received === 0) return;
     const loc = this.#loc;
-    for (let id = 0; id < loc.idLimit; id++) {
-      const r = loc.isLive(id) ? routeOf(loc, id, peer) : undefined;
-      if (r !== undefined) f(id, r);
-    }
+    for (let id = 0; id < loc.idLimit; id++) if (loc.isLive(id)) forEachRouteOf(loc, id, peer, (r) => f(id, r));
   }
 
   #withdrawAll(peer: PeerState): void {
@@ -595,7 +613,7 @@ export class Rib {
     this.#walk(peer, (id, r) => {
       let b = bases.get(r.received);
       if (b === undefined) bases.set(r.received, (b = this.#importBase(peer, r.received)));
-      this.#importOne(peer, id, r.received, b, false);
+      this.#importOne(peer, id, r.received, b, false, r.pathId);
       if (this.#loc.best(id) === r) {
         this.#loc.setExportPending(id, true);
         this.#loc.markDirty(id);
@@ -609,6 +627,21 @@ export class Rib {
     const feed = this.#feeds.get(peer);
     if (peer.out !== null && feed !== undefined) peer.out.clear(feed);
     peer.out = null;
+    if (peer.addPathTx !== 0) {
+      peer.addPathTx = 0;
+      this.#countAddPathTx();
+    }
+  }
+
+  /**
+   * Whether some session sends ADD-PATH: then a change of any route of a destination (not only of
+   * its best) must be journaled for export (docs/decisions/0011-add-path.md 7). Without such a
+   * session nothing changes on the hot path.
+   */
+  #countAddPathTx(): void {
+    let any = false;
+    for (const p of this.#peers.values()) if (p.addPathTx !== 0) any = true;
+    this.#pathsOut = any;
   }
 
   /** Forgets a destination nothing refers to any more. */

@@ -66,6 +66,11 @@ export interface RibPeerConfig {
   readonly importPolicy?: (r: PolicyRoute) => PolicyRoute | null;
   /** Export policy: runs last, on what would be sent. Identity when absent. */
   readonly exportPolicy?: (r: PolicyRoute) => PolicyRoute | null;
+  /**
+   * RFC 7911: the paths sent per prefix in families where the session sends ADD-PATH: every path
+   * ("all") or the n best. Absent: the best only (also where ADD-PATH send was not negotiated).
+   */
+  readonly addPathSend?: 'all' | number;
 }
 
 /** What a policy hook sees and may change (only `attrs` changes are taken). */
@@ -136,7 +141,9 @@ export type DecisionReason =
   | 'stale'
   | 'router-id'
   | 'cluster-list-len'
-  | 'peer-addr';
+  | 'peer-addr'
+  /** Two paths of one peer (ADD-PATH, RFC 7911) that tie on everything else: the lower received path id. */
+  | 'path-id';
 
 /** A prefix this router announces (its pod block). */
 export interface OriginatedRoute {

@@ -89,10 +89,11 @@ export function toRouteView(prefix: string, r: Route, best: boolean): RouteView 
   if (a.clusterList !== undefined && a.clusterList.length > 0) v.clusterList = [...a.clusterList];
   const all = a.mpReach?.nextHops;
   if (all !== undefined && all.length > 1) v.nextHops = [...all];
+  if (r.pathId !== 0) v.pathId = r.pathId;
   return v;
 }
 
-/** Every route (accepted and refused) of one prefix or of all (numeric order), best first, then by peer address. */
+/** Every route (accepted and refused) of one prefix or of all (numeric order), best first, then by peer address and path id. */
 export function routeViews(loc: LocRib, prefix?: string): RouteView[] {
   let dests: DestId[];
   if (prefix !== undefined) {
@@ -113,7 +114,9 @@ export function routeViews(loc: LocRib, prefix?: string): RouteView[] {
   for (const id of dests) {
     const best = loc.best(id);
     const rs = [...routeList(loc, id)];
-    rs.sort((a, b) => Number(b === best) - Number(a === best) || (a.source.key < b.source.key ? -1 : a.source.key > b.source.key ? 1 : 0));
+    rs.sort(
+      (a, b) => Number(b === best) - Number(a === best) || (a.source.key < b.source.key ? -1 : a.source.key > b.source.key ? 1 : 0) || a.pathId - b.pathId,
+    );
     for (const r of rs) views.push(toRouteView(loc.prefix(id), r, r === best));
   }
   return views;

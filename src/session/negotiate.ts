@@ -6,7 +6,7 @@
  */
 import { AS_TRANS, BGP_VERSION, ErrCode, OpenSub } from '../codec/constants.js';
 import { BgpError } from '../codec/errors.js';
-import { DEFAULT_CONTEXT, type Capability, type CodecContext, type OpenMsg } from '../codec/types.js';
+import { DEFAULT_CONTEXT, familyKey, type Capability, type CodecContext, type OpenMsg } from '../codec/types.js';
 import { parseIPv4Range } from '../util/inet.js';
 import { familyAfiSafi, familyOf, type Family } from './families.js';
 
@@ -33,6 +33,22 @@ export interface LocalOffer {
   readonly gracefulRestart?: GracefulRestartLocal;
   /** RFC 8950: offer IPv4 unicast NLRI with IPv6 next hops (used on IPv6 sessions). */
   readonly extendedNextHop?: boolean;
+  /** RFC 7911: offer ADD-PATH in these families (of `families`). Absent or empty: no capability. */
+  readonly addPath?: AddPathOffer;
+}
+
+/** What we offer of ADD-PATH (RFC 7911 4): receive and/or send path ids, in these families. */
+export interface AddPathOffer {
+  readonly receive: boolean;
+  readonly send: boolean;
+  readonly families: readonly Family[];
+}
+
+/** ADD-PATH as negotiated in one family: we receive path ids, we send them (RFC 7911 4). */
+export interface AddPathFamily {
+  readonly family: Family;
+  readonly receive: boolean;
+  readonly send: boolean;
 }
 
 /** What we expect of the peer (from configuration). */
@@ -70,6 +86,8 @@ export interface Negotiated {
    * session gracefully too, and an operator who wants routes flushed sends Hard Reset.
    */
   readonly gracefulNotification: boolean;
+  /** RFC 7911 4: the families where path ids are received or sent (empty: ADD-PATH is not in use). */
+  readonly addPath: readonly AddPathFamily[];
   /** Capability names both sides announced, for `show peers`. */
   readonly capabilities: readonly string[];
   /** Capability names only the peer sent (kept and ignored, RFC 5492 3). */
@@ -99,6 +117,12 @@ export function buildOpen(local: LocalOffer): OpenMsg {
     });
   }
   caps.push({ kind: 'as4', asn: local.asn });
+  const ap = offeredAddPath(local);
+  if (ap.length > 0) {
+    // RFC 7911 4: Send/Receive 1 = receive, 2 = send, 3 = both.
+    const sr = ((local.addPath?.receive === true ? 1 : 0) | (local.addPath?.send === true ? 2 : 0)) as 1 | 2 | 3;
+    caps.push({ kind: 'add-path', families: ap.map((f) => ({ ...familyAfiSafi(f), sendReceive: sr })) });
+  }
   return {
     kind: 'open',
     version: BGP_VERSION,
@@ -107,6 +131,40 @@ export function buildOpen(local: LocalOffer): OpenMsg {
     bgpId: local.routerId,
     params: [{ type: 2, capabilities: caps }],
   };
+}
+
+/** The families of the session our ADD-PATH capability lists (none when nothing is offered). */
+function offeredAddPath(local: LocalOffer): Family[] {
+  const a = local.addPath;
+  if (a === undefined || (!a.receive && !a.send)) return [];
+  return local.families.filter((f) => a.families.includes(f));
+}
+
+/**
+ * RFC 7911 4: path ids are received in a family when we offered receive and the peer send, and
+ * sent when we offered send and the peer receive. Only negotiated families count.
+ */
+function negotiateAddPath(local: LocalOffer, caps: readonly Capability[], families: readonly Family[]): AddPathFamily[] {
+  const ours = offeredAddPath(local);
+  if (ours.length === 0) return [];
+  const peer = new Map<Family, number>();
+  for (const c of caps) {
+    if (c.kind !== 'add-path') continue;
+    for (const e of c.families) {
+      const f = familyOf(e.afi, e.safi);
+      // RFC 7911 4 does not say what a family listed twice means: the last entry wins (as BIRD reads it).
+      if (f !== undefined) peer.set(f, e.sendReceive);
+    }
+  }
+  const out: AddPathFamily[] = [];
+  for (const f of ours) {
+    if (!families.includes(f)) continue;
+    const sr = peer.get(f) ?? 0;
+    const receive = local.addPath?.receive === true && (sr & 2) !== 0;
+    const send = local.addPath?.send === true && (sr & 1) !== 0;
+    if (receive || send) out.push({ family: f, receive, send });
+  }
+  return out;
 }
 
 /** Every capability in an OPEN, in wire order. */
@@ -194,15 +252,21 @@ export function negotiate(local: LocalOffer, expect: PeerExpectation, open: Open
     };
   }
 
+  const addPath = negotiateAddPath(local, caps, families);
   const ctx: CodecContext = {
     ...DEFAULT_CONTEXT,
     as4: as4 !== undefined,
     extendedMessage,
+    ...(addPath.length > 0 && {
+      addPathRx: new Set(addPath.filter((a) => a.receive).map((a) => familyKey(familyAfiSafi(a.family).afi, familyAfiSafi(a.family).safi))),
+      addPathTx: new Set(addPath.filter((a) => a.send).map((a) => familyKey(familyAfiSafi(a.family).afi, familyAfiSafi(a.family).safi))),
+    }),
   };
 
   const ours = new Set<string>(['route-refresh', 'enhanced-route-refresh', 'extended-message', 'as4', ...local.families]);
   if (local.gracefulRestart) ours.add('graceful-restart');
   if (local.extendedNextHop) ours.add('extended-next-hop');
+  if (offeredAddPath(local).length > 0) ours.add('add-path');
   const names = [...new Set(caps.map(capabilityName))];
   const capabilities = names.filter((n) => ours.has(n));
   const peerOnlyCapabilities = names.filter((n) => !ours.has(n));
@@ -219,6 +283,7 @@ export function negotiate(local: LocalOffer, expect: PeerExpectation, open: Open
     extendedNextHopV4,
     ...(gracefulRestart ? { gracefulRestart } : {}),
     gracefulNotification: gracefulRestart?.notification === true,
+    addPath,
     capabilities,
     peerOnlyCapabilities,
   };

@@ -86,6 +86,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
   for (const f of familiesOf(n)) {
     const extra: string[] = [];
     if (f === 'ipv6' && n.ipv6NextHop !== undefined && familyOf(n.address) === 'ipv4') extra.push(`next hop address ${n.ipv6NextHop};`);
+    if (n.addPath !== undefined) extra.push(`add paths ${n.addPath};`);
     lines.push(`  ${f} { import all; export filter { ${exportBody} }; ${extra.join(' ')}};`);
   }
   return [`protocol bgp ${birdProtocolName(n.address)} {`, ...lines, '}'].join('\n');
@@ -106,7 +107,8 @@ export function birdConfig(spec: DaemonSpec, paths: Pick<BirdPaths, 'log'>, orig
   ];
   if (spec.kernel) {
     for (const f of ['ipv4', 'ipv6'] as const) {
-      parts.push(`protocol kernel kernel${f.slice(-1)} { ${f} { import all; export where source != RTS_DEVICE; }; learn; scan time ${spec.kernelScanTime ?? 2}; }`);
+      const merge = spec.kernelMergePaths ? ' merge paths on;' : '';
+      parts.push(`protocol kernel kernel${f.slice(-1)} { ${f} { import all; export where source != RTS_DEVICE; }; learn; scan time ${spec.kernelScanTime ?? 2};${merge} }`);
     }
   }
   for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n));

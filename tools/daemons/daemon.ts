@@ -54,6 +54,12 @@ export interface NeighborSpec {
   readonly ttlSecurity?: number;
   /** Offer the extended next hop capability for IPv4 unicast over an IPv6 session (RFC 8950). FRR only. */
   readonly extendedNextHop?: boolean;
+  /**
+   * ADD-PATH (RFC 7911) on this session: receive path ids, send every path, or both. BIRD 2
+   * (`add paths rx|tx|on`), FRR (`addpath-tx-all-paths` for tx; FRR always offers receive), GoBGP
+   * (`add-paths` receive / send-max).
+   */
+  readonly addPath?: 'rx' | 'tx' | 'on';
 }
 
 /** An aggregate route (FRR only: `aggregate-address`). */
@@ -100,6 +106,8 @@ export interface DaemonSpec {
    * million routes costs seconds of CPU.
    */
   readonly kernelScanTime?: number;
+  /** BIRD 2: the kernel protocols install equal best paths as one ECMP route (`merge paths on`). */
+  readonly kernelMergePaths?: boolean;
 }
 
 /** A best route learned from a BGP neighbor (locally originated routes are left out). */

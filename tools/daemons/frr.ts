@@ -98,6 +98,8 @@ export function frrBgpdConfig(spec: DaemonSpec, originate: readonly string[] = s
       if (!familiesOf(n).includes(f)) return;
       out.push(`  neighbor ${n.address} activate`);
       if (n.rrClient) out.push(`  neighbor ${n.address} route-reflector-client`);
+      // FRR offers ADD-PATH receive on every session by itself; send is per address family.
+      if (n.addPath === 'tx' || n.addPath === 'on') out.push(`  neighbor ${n.address} addpath-tx-all-paths`);
       if (neighborExportLines(n, f).length > 0) out.push(`  neighbor ${n.address} route-map ${exportMap(i, f)} out`);
     });
     out.push(' exit-address-family');

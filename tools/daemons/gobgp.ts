@@ -86,6 +86,11 @@ export function gobgpConfig(spec: DaemonSpec): string {
     for (const f of familiesOf(n)) {
       out.push('  [[neighbors.afi-safis]]', '    [neighbors.afi-safis.config]', `      afi-safi-name = "${f}-unicast"`);
       if (spec.gracefulRestart) out.push('    [neighbors.afi-safis.mp-graceful-restart.config]', '      enabled = true');
+      if (n.addPath !== undefined) {
+        out.push('    [neighbors.afi-safis.add-paths.config]');
+        if (n.addPath !== 'tx') out.push('      receive = true');
+        if (n.addPath !== 'rx') out.push('      send-max = 8');
+      }
     }
   }
   return `${out.join('\n')}\n`;

@@ -14,6 +14,7 @@ describe('configuration defaults', () => {
       ebgpRequiresPolicy: true,
       routeReflector: { clusterId: '192.168.1.10' },
       multipath: { maxPaths: 16 },
+      addPath: { receive: false, send: false },
       gracefulRestart: { enabled: true, restartTime: 120, staleRoutesTime: 360 },
       kernel: {
         enabled: true,

@@ -231,6 +231,7 @@ describe('validateConfig: peer defaults and derived values', () => {
       largeCommunities: [],
       import: { kind: 'all' },
       export: { kind: 'all' },
+      addPath: { receive: false, send: false },
     });
   });
 

@@ -31,6 +31,7 @@ export function negotiated(o: { families?: readonly Family[]; gr?: GrSpec; nBit?
     routeRefresh: true,
     enhancedRouteRefresh: o.enhancedRouteRefresh ?? false,
     extendedNextHopV4: false,
+    addPath: [],
     ...(gr
       ? {
           gracefulRestart: {

@@ -23,6 +23,7 @@ function setup() {
       if (s !== null) store.retain(s);
       return s;
     },
+    wantPaths: () => [],
     idle: (id) => {
       if (wanted.get(id) == null && loc.idle(id)) {
         journal.remove(id);

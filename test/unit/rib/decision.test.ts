@@ -26,6 +26,7 @@ function cand(name: string, o: Partial<Candidate> = {}): C {
     routerId: 1,
     clusterListLen: 0,
     peerKey: addressSortKey(`10.0.0.${name.charCodeAt(0)}`),
+    pathId: 0,
     ...o,
   };
 }
@@ -113,7 +114,28 @@ describe('decision ladder: each rule decides between candidates equal on every e
       'router-id',
       'cluster-list-len',
       'peer-addr',
+      'path-id',
     ]);
+  });
+
+  it('two paths of one peer (ADD-PATH) that tie on everything: the lower received path id, in any order', () => {
+    const key = addressSortKey('10.0.0.7');
+    const p = [cand('x', { peerKey: key, pathId: 9 }), cand('y', { peerKey: key, pathId: 2 }), cand('z', { peerKey: key, pathId: 5 })];
+    for (const order of permutations(p)) {
+      const d = selectBest(order);
+      expect(d?.best.name).toBe('y');
+      expect([...(d?.lostBy.values() ?? [])]).toEqual(['path-id', 'path-id']);
+    }
+  });
+
+  it('two paths of one peer with different originators: the router-id rule decides, and they share ECMP', () => {
+    const key = addressSortKey('10.0.0.7');
+    const a = cand('a', { peerKey: key, pathId: 1, routerId: 20, ebgp: false });
+    const b = cand('b', { peerKey: key, pathId: 2, routerId: 10, ebgp: false });
+    const d = selectBest([a, b]);
+    expect(d?.best.name).toBe('b');
+    expect(d?.lostBy.get(a)).toBe('router-id');
+    expect(multipathSet(b, [a, b], 8).map((c) => c.name)).toEqual(['b', 'a']);
   });
 });
 
