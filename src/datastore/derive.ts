@@ -31,6 +31,9 @@ export const CALICO_DEFAULT_AS = 64512;
 /** BIRD's TTL for a `multihop;` session without a number. */
 export const BIRD_MULTIHOP_TTL = 64;
 
+/** confd's bgp_template `add paths on`: receive path ids, and send every path (docs/datastore.md). */
+export const CALICO_ADD_PATH = { receive: true, send: 'all' } as const;
+
 /** A setting read from the datastore and not applied as written, and why. */
 export interface DeriveNote {
   readonly key: string;
@@ -299,6 +302,9 @@ class Derivation {
     if (s.passive) peer['passive'] = true;
     peer['families'] = [s.family === 4 ? 'ipv4-unicast' : 'ipv6-unicast'];
     if (s.routeReflectorClient) peer['routeReflectorClient'] = true;
+    // Calico's bgp_template says `add paths on` (BIRD: receive, and send every path): the same,
+    // unless the file's top-level `addPath` says otherwise (then every session inherits it).
+    if (this.#file['addPath'] === undefined) peer['addPath'] = CALICO_ADD_PATH;
     if (s.nextHop === 'self') peer['nextHopSelf'] = true;
     if (s.nextHop === 'keep' && ebgp) this.#note(key, `session ${s.name}: next hop keep towards an eBGP peer is not supported; wren announces its own address (RFC 4271 5.1.3)`);
     if (s.ttlSecurity > 0) {
