@@ -3,8 +3,10 @@
  * everything before the clock starts) and then answers commands.
  *
  * - feeder: one eBGP session; pre-encodes the generated table (announce) and its withdrawal.
- * - sink: one eBGP session; keeps the set of IPv4 prefixes it holds (fast walker, nlri-walk.ts) and
- *   fully decodes every `verifyEvery`-th UPDATE with wren's decoder as a correctness check.
+ * - sink: one eBGP session; keeps the IPv4 prefixes it holds (fast walker, nlri-walk.ts), each with
+ *   the next hop and AS path it came with, fully decodes every `verifyEvery`-th UPDATE with wren's
+ *   decoder as a correctness check, and reports the digest of what it holds (digest.ts) or its
+ *   differences from the generated table on request.
  * - clients: K iBGP sessions from K addresses; each announces its /26 and keeps the set of blocks it
  *   received; "reached" once every client holds the K - 1 blocks of the others.
  */
@@ -12,7 +14,8 @@ import { decodeMessage } from '../../../src/codec/message.js';
 import { encodeUpdates } from '../../../src/codec/pack.js';
 import { parsePrefix4 } from '../../../src/codec/nlri.js';
 import { encodeAnnouncements, encodeWithdrawals, type WireFeed } from '../feed.js';
-import { walkUpdate } from '../nlri-walk.js';
+import { attrHash, diffRoutes, Digest, digestOf, routeText, tableRoutes, type AttrHash } from '../digest.js';
+import { readRouteAttrs, walkUpdate } from '../nlri-walk.js';
 import { generateTable } from '../table.js';
 import type { SpeakerCommand, SpeakerEvent, SpeakerInit } from './protocol.js';
 import { BenchSession } from './session.js';
@@ -58,6 +61,8 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
   const announce: WireFeed = encodeAnnouncements(groups, session.ctx);
   const withdraw: WireFeed = encodeWithdrawals(groups, session.ctx);
   const t2 = performance.now();
+  // The digest of the table as sent (digest.ts): the harness checks that its expectation is this table.
+  const tableDigest = digestOf(tableRoutes(groups)).value;
   emit({
     ev: 'ready',
     info: {
@@ -69,6 +74,7 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
       withdrawBytes: withdraw.bytes,
       generateMs: Math.round(t1 - t0),
       encodeMs: Math.round(t2 - t1),
+      tableDigest,
       ...eor,
     },
   });
@@ -83,7 +89,26 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
 }
 
 async function sink(init: SinkInit, emit: Emit): Promise<Role> {
-  const held = new Set<number>();
+  /** Prefix key -> index of its route text (next hop and AS path) in `texts`. */
+  const held = new Map<number, number>();
+  const ids = new Map<string, number>();
+  const texts: string[] = [];
+  const hashes: AttrHash[] = [];
+  /** The route text id of the UPDATE being walked, read from its attributes on its first NLRI prefix. */
+  let current = -1;
+  let frameNow: Buffer | undefined;
+  const idOf = (frame: Buffer, as4: boolean): number => {
+    const a = readRouteAttrs(frame, as4);
+    const text = routeText(a.nextHop, a.asPath);
+    let id = ids.get(text);
+    if (id === undefined) {
+      id = texts.length;
+      ids.set(text, id);
+      texts.push(text);
+      hashes.push(attrHash(text));
+    }
+    return id;
+  };
   let updates = 0;
   let verified = 0;
   let expected: number | undefined;
@@ -98,7 +123,8 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
       held.delete(k);
     },
     announce: (k: number): void => {
-      held.add(k);
+      if (current < 0 && frameNow && session) current = idOf(frameNow, session.ctx.as4);
+      held.set(k, current);
     },
   };
   let session: BenchSession | undefined;
@@ -116,7 +142,10 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
         if (m.kind !== 'update') throw new Error('not an UPDATE');
         verified++;
       }
+      current = -1;
+      frameNow = frame;
       walkUpdate(frame, target);
+      frameNow = undefined;
       check();
     },
     onDown: (why) => emit({ ev: 'down', why }),
@@ -132,6 +161,14 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
         check();
       } else if (cmd.cmd === 'status') {
         emit({ ev: 'status', info: { held: held.size, updates, verified } });
+      } else if (cmd.cmd === 'digest') {
+        const d = new Digest();
+        for (const [key, id] of held) d.add(key, hashes[id] ?? { a: 0, b: 0 });
+        emit({ ev: 'digest', count: d.count, digest: d.value, attributeSets: new Set(held.values()).size });
+      } else if (cmd.cmd === 'diff') {
+        const mine = new Map<number, string>();
+        for (const [key, id] of held) mine.set(key, texts[id] ?? '?');
+        emit({ ev: 'diff', diff: diffRoutes(mine, tableRoutes(generateTable(cmd.table), cmd.transform)) });
       } else throw new Error(`sink: unexpected command ${cmd.cmd}`);
       return Promise.resolve();
     },
