@@ -6,6 +6,7 @@
  * prefixes. Bounds are checked; a malformed message throws (the sink reports it and stops).
  */
 import { HEADER_LEN } from '../../src/codec/constants.js';
+import { routeText } from './digest.js';
 
 export interface PrefixSink {
   withdraw(key: number): void;
@@ -101,4 +102,28 @@ export function readRouteAttrs(frame: Buffer, as4: boolean): RouteAttrs {
     off += len;
   }
   return { nextHop, asPath };
+}
+
+/**
+ * What a receiver of these UPDATEs holds, in order: prefix key -> route text (digest.ts routeText)
+ * of the UPDATE that last announced it; a withdrawal removes it. The sink's content check.
+ */
+export function replayRoutes(frames: readonly Buffer[], as4: boolean): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const frame of frames) {
+    let text: string | undefined;
+    walkUpdate(frame, {
+      withdraw: (k) => {
+        out.delete(k);
+      },
+      announce: (k) => {
+        if (text === undefined) {
+          const a = readRouteAttrs(frame, as4);
+          text = routeText(a.nextHop, a.asPath);
+        }
+        out.set(k, text);
+      },
+    });
+  }
+  return out;
 }

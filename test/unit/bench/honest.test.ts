@@ -19,7 +19,7 @@ import { cell, failures } from '../../../tools/bench/format.js';
 import { commitLabel, headCommit } from '../../../tools/bench/git.js';
 import { checkKernelRoutes, describeKernelCheck, kernelCheckOk, parseRoutes } from '../../../tools/bench/kernel-routes.js';
 import type { MachineInfo } from '../../../tools/bench/machine.js';
-import { readRouteAttrs, walkUpdate } from '../../../tools/bench/nlri-walk.js';
+import { readRouteAttrs, replayRoutes } from '../../../tools/bench/nlri-walk.js';
 import { plan, subjectsFor } from '../../../tools/bench/plan.js';
 import { MemoryWatch, peakOfSums, sumOfPeaks } from '../../../tools/bench/proc-stats.js';
 import { expectedDigests, feedTable, SINK_TRANSFORM } from '../../../tools/bench/scenarios/inout.js';
@@ -29,24 +29,8 @@ import { generateTable } from '../../../tools/bench/table.js';
 
 const CTX: CodecContext = { as4: true, extendedMessage: false, addPathRx: new Set(), addPathTx: new Set() };
 
-/** What the sink does with a stream of UPDATEs: prefix key -> route text of the attributes it came with. */
-function sinkHolds(frames: readonly Buffer[], as4 = true): Map<number, string> {
-  const held = new Map<number, string>();
-  for (const f of frames) {
-    let text: string | undefined;
-    walkUpdate(f, {
-      withdraw: (k) => held.delete(k),
-      announce: (k) => {
-        if (text === undefined) {
-          const a = readRouteAttrs(f, as4);
-          text = `via ${a.nextHop} path ${a.asPath === '' ? '(empty)' : a.asPath}`;
-        }
-        held.set(k, text);
-      },
-    });
-  }
-  return held;
-}
+/** What the sink holds after a stream of UPDATEs (its replay of them, off the clock). */
+const sinkHolds = (frames: readonly Buffer[], as4 = true): Map<number, string> => replayRoutes(frames, as4);
 
 /** The UPDATEs a correct DUT sends the sink for `groups`: its next hop, its AS first. */
 function dutOutput(groups: ReturnType<typeof generateTable>, nextHop: string, prepend: number[]): Buffer[] {
@@ -100,6 +84,17 @@ describe("the sink's content digest", () => {
     const extra = new Map([...expected, [(1 * 2 ** 24) * 64 + 24, 'via 10.0.2.1 path 65000']]);
     expect(digestOf(extra).value).not.toBe(good);
     expect(diffRoutes(extra, expected)).toMatchObject({ extra: 1, missing: 0, wrong: 0, examples: ['1.0.0.0/24: via 10.0.2.1 path 65000, never sent'] });
+  });
+
+  it('replays UPDATEs in order: a re-announcement replaces the attributes, a withdrawal removes the prefix', () => {
+    const a = { origin: 0 as const, nextHop: '10.0.2.1', asPath: [{ type: 'sequence' as const, asns: [65000, 65001] }] };
+    const frames = [
+      ...encodeUpdates({ nlri: ['1.2.3.0/24', '1.2.4.0/24', '1.2.5.0/24'], attrs: a }, CTX),
+      ...encodeUpdates({ nlri: ['1.2.4.0/24'], attrs: { ...a, nextHop: '10.0.2.7', asPath: [{ type: 'sequence', asns: [65000] }, { type: 'set', asns: [7, 8] }] } }, CTX),
+      ...encodeUpdates({ withdrawn: ['1.2.5.0/24'] }, CTX),
+    ];
+    const held = replayRoutes(frames, true);
+    expect([...held].map(([k, t]) => `${prefixText(k)} ${t}`)).toEqual(['1.2.3.0/24 via 10.0.2.1 path 65000 65001', '1.2.4.0/24 via 10.0.2.7 path 65000 {7,8}']);
   });
 
   it('reads 2-octet AS paths on a session without 4-octet AS numbers', () => {

@@ -37,10 +37,18 @@ export const SINK_TRANSFORM: Transform = { nextHop: '10.0.2.1', prepend: [DUT_AS
 /** The feeder's table (the feeder generates the same from these options). */
 export const feedTable = (n: number, seed: number): TableOptions => ({ n, seed, firstAs: FEED_AS, nextHop: '10.0.1.2', avoidAs: [DUT_AS, SINK_AS] });
 
-/** The digests of the table as the feeder sends it and as the sink should hold it. */
+const digestCache = new Map<string, { sent: string; atSink: string }>();
+
+/** The digests of the table as the feeder sends it and as the sink should hold it (computed once per table and transform). */
 export function expectedDigests(table: TableOptions, t: Transform): { sent: string; atSink: string } {
-  const groups = generateTable(table);
-  return { sent: digestOf(tableRoutes(groups)).value, atSink: digestOf(tableRoutes(groups, t)).value };
+  const key = JSON.stringify([table, t]);
+  let d = digestCache.get(key);
+  if (d === undefined) {
+    const groups = generateTable(table);
+    d = { sent: digestOf(tableRoutes(groups)).value, atSink: digestOf(tableRoutes(groups, t)).value };
+    digestCache.set(key, d);
+  }
+  return d;
 }
 
 export async function runInout(ref: DutRef, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {

@@ -3,10 +3,10 @@
  * everything before the clock starts) and then answers commands.
  *
  * - feeder: one eBGP session; pre-encodes the generated table (announce) and its withdrawal.
- * - sink: one eBGP session; keeps the IPv4 prefixes it holds (fast walker, nlri-walk.ts), each with
- *   the next hop and AS path it came with, fully decodes every `verifyEvery`-th UPDATE with wren's
- *   decoder as a correctness check, and reports the digest of what it holds (digest.ts) or its
- *   differences from the generated table on request.
+ * - sink: one eBGP session; keeps the set of IPv4 prefixes it holds (fast walker, nlri-walk.ts),
+ *   fully decodes every `verifyEvery`-th UPDATE with wren's decoder as a correctness check, keeps
+ *   every UPDATE, and on request (off the clock) replays them into what it holds with each
+ *   prefix's next hop and AS path: its digest (digest.ts) or its differences from the table.
  * - clients: K iBGP sessions from K addresses; each announces its /26 and keeps the set of blocks it
  *   received; "reached" once every client holds the K - 1 blocks of the others.
  */
@@ -14,8 +14,8 @@ import { decodeMessage } from '../../../src/codec/message.js';
 import { encodeUpdates } from '../../../src/codec/pack.js';
 import { parsePrefix4 } from '../../../src/codec/nlri.js';
 import { encodeAnnouncements, encodeWithdrawals, type WireFeed } from '../feed.js';
-import { attrHash, diffRoutes, Digest, digestOf, routeText, tableRoutes, type AttrHash } from '../digest.js';
-import { readRouteAttrs, walkUpdate } from '../nlri-walk.js';
+import { diffRoutes, digestOf, tableRoutes } from '../digest.js';
+import { replayRoutes, walkUpdate } from '../nlri-walk.js';
 import { generateTable } from '../table.js';
 import type { SpeakerCommand, SpeakerEvent, SpeakerInit } from './protocol.js';
 import { BenchSession } from './session.js';
@@ -89,26 +89,11 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
 }
 
 async function sink(init: SinkInit, emit: Emit): Promise<Role> {
-  /** Prefix key -> index of its route text (next hop and AS path) in `texts`. */
-  const held = new Map<number, number>();
-  const ids = new Map<string, number>();
-  const texts: string[] = [];
-  const hashes: AttrHash[] = [];
-  /** The route text id of the UPDATE being walked, read from its attributes on its first NLRI prefix. */
-  let current = -1;
-  let frameNow: Buffer | undefined;
-  const idOf = (frame: Buffer, as4: boolean): number => {
-    const a = readRouteAttrs(frame, as4);
-    const text = routeText(a.nextHop, a.asPath);
-    let id = ids.get(text);
-    if (id === undefined) {
-      id = texts.length;
-      ids.set(text, id);
-      texts.push(text);
-      hashes.push(attrHash(text));
-    }
-    return id;
-  };
+  // The timed path stays what it was: a set of prefix keys, to say when the sink holds N (or 0).
+  // Content is checked off the clock: every UPDATE is kept (a view, no copy) and, when the harness
+  // asks for the digest, replayed in order into prefix -> the attributes it last came with.
+  const held = new Set<number>();
+  const log: Buffer[] = [];
   let updates = 0;
   let verified = 0;
   let expected: number | undefined;
@@ -123,8 +108,7 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
       held.delete(k);
     },
     announce: (k: number): void => {
-      if (current < 0 && frameNow && session) current = idOf(frameNow, session.ctx.as4);
-      held.set(k, current);
+      held.add(k);
     },
   };
   let session: BenchSession | undefined;
@@ -142,10 +126,8 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
         if (m.kind !== 'update') throw new Error('not an UPDATE');
         verified++;
       }
-      current = -1;
-      frameNow = frame;
       walkUpdate(frame, target);
-      frameNow = undefined;
+      log.push(frame);
       check();
     },
     onDown: (why) => emit({ ev: 'down', why }),
@@ -153,6 +135,7 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
   await session.establish(Date.now() + init.establishTimeoutMs);
   const eor = await waitEor([session], init.eorTimeoutMs);
   emit({ ev: 'ready', info: { as4: String(session.ctx.as4), ...eor } });
+  const as4 = session.ctx.as4;
   return {
     handle(cmd) {
       if (cmd.cmd === 'expect') {
@@ -162,13 +145,11 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
       } else if (cmd.cmd === 'status') {
         emit({ ev: 'status', info: { held: held.size, updates, verified } });
       } else if (cmd.cmd === 'digest') {
-        const d = new Digest();
-        for (const [key, id] of held) d.add(key, hashes[id] ?? { a: 0, b: 0 });
-        emit({ ev: 'digest', count: d.count, digest: d.value, attributeSets: new Set(held.values()).size });
+        const mine = replayRoutes(log, as4);
+        if (mine.size !== held.size) throw new Error(`sink: the replayed log holds ${mine.size} prefixes, the live set ${held.size}`);
+        emit({ ev: 'digest', count: mine.size, digest: digestOf(mine).value, attributeSets: new Set(mine.values()).size });
       } else if (cmd.cmd === 'diff') {
-        const mine = new Map<number, string>();
-        for (const [key, id] of held) mine.set(key, texts[id] ?? '?');
-        emit({ ev: 'diff', diff: diffRoutes(mine, tableRoutes(generateTable(cmd.table), cmd.transform)) });
+        emit({ ev: 'diff', diff: diffRoutes(replayRoutes(log, as4), tableRoutes(generateTable(cmd.table), cmd.transform)) });
       } else throw new Error(`sink: unexpected command ${cmd.cmd}`);
       return Promise.resolve();
     },
