@@ -37,6 +37,8 @@ export interface DutSpec {
   readonly holdTime: number;
   /** wren only: run node with --cpu-prof, profiles written here on SIGTERM. */
   readonly cpuProfileDir?: string;
+  /** wren only: the CLI of another build of wren (a `--baseline` commit), instead of this checkout's. */
+  readonly cli?: string;
 }
 
 export interface Dut {
@@ -87,6 +89,7 @@ export function dutWrenSpec(spec: DutSpec): WrenSpec {
     ...dutDaemonSpec('wren', spec),
     extra: { kernel: { withdrawOnStop: true, blackhole: false } },
     ...(spec.cpuProfileDir === undefined ? {} : { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] }),
+    ...(spec.cli === undefined ? {} : { cli: spec.cli }),
   };
 }
 

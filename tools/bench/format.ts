@@ -15,10 +15,11 @@ export function num(v: number): string {
 
 export function cell(s: Summary | undefined): string {
   if (!s) return 'n/a';
-  if (s.runs === 0) return `failed (${s.failed})`;
+  const failed = s.failed - s.invalid;
+  const bad = [s.invalid > 0 ? `${s.invalid} INVALID` : '', failed > 0 ? `${failed} failed` : ''].filter((x) => x !== '').join(', ');
+  if (s.runs === 0) return s.invalid > 0 ? `INVALID (${s.invalid}${failed > 0 ? `, ${failed} failed` : ''})` : `failed (${s.failed})`;
   const range = s.runs > 1 ? ` (${num(s.min)}-${num(s.max)})` : '';
-  const fails = s.failed > 0 ? ` [${s.failed} failed]` : '';
-  return `${num(s.median)}${range}${fails}`;
+  return `${num(s.median)}${range}${bad !== '' ? ` [${bad}]` : ''}`;
 }
 
 const ratio = (r: number | undefined): string => (r === undefined ? '-' : `${r.toFixed(2)}x`);
@@ -59,9 +60,12 @@ export function markdownTable(rows: readonly Row[], subjects: readonly Subject[]
   return out.join('\n');
 }
 
-/** One line per failed run: what failed and why (first line of the reason). */
+/** One line per failed or invalid run: what failed and why (first line of the reason). */
 export function failures(results: readonly RunResult[]): string[] {
   return results
-    .filter((r) => r.error !== undefined)
-    .map((r) => `${r.scenario} ${r.scenario === 'reflector' ? 'K' : 'N'}=${r.size} ${r.subject} run ${r.run}: ${(r.error ?? '').split('\n')[0]}`);
+    .filter((r) => r.error !== undefined || r.invalid !== undefined)
+    .map((r) => {
+      const what = `${r.scenario} ${r.scenario === 'reflector' ? 'K' : 'N'}=${r.size} ${r.subject} run ${r.run}`;
+      return r.invalid !== undefined ? `${what}: INVALID: ${r.invalid.split('\n')[0]}` : `${what}: ${(r.error ?? '').split('\n')[0]}`;
+    });
 }

@@ -6,20 +6,25 @@
  *   npm run bench -- --scenario inout --n 100000 --runs 3  one scenario, one size
  *   npm run bench -- --scenario inout --n 2000 --runs 1 --dut wren   the CI guard
  *   npm run bench -- --write-doc --cpu-prof                 also rewrite docs/benchmarks.md, with a profile
+ *   npm run bench -- --scenario kernel --n 100000 --dut wren,bird --baseline main   before/after, interleaved
  *
  * Everything runs in network namespaces the bench creates and removes (also on Ctrl-C); it never
  * touches the root namespace's addresses or routes, and stops only processes it started. Every
  * wait is bounded: a run that cannot finish fails with a reason, and the bench moves on. Results are
- * printed as a table and written as JSON (bench/results/<date>.json unless --json says otherwise).
- * Exit status 1 when any run failed.
+ * printed as a table and written as JSON (bench/results/<date>.json unless --json says otherwise),
+ * both with the commit(s), Node version, machine and load they were measured with. A run whose
+ * result has the wrong content (the sink's routes, the FIB) is invalid: no time is reported for it.
+ * Exit status 1 when any run failed or was invalid.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readProfile, summarizeProfile, formatProfile, type ProfileSummary } from './cpu-profile.js';
-import { writeDoc } from './doc.js';
+import { prepareBaseline, type Baseline } from './baseline.js';
+import { setupLines, writeDoc, type BaselineInfo } from './doc.js';
+import { headCommit } from './git.js';
 import { netnsProblem } from '../kit/netns.js';
 import { REPO_ROOT } from '../kit/paths.js';
 import { DUT_KINDS, dutProblem, type DutKind } from './dut.js';
@@ -30,7 +35,7 @@ import { runCodec } from './scenarios/codec.js';
 import { runInout } from './scenarios/inout.js';
 import { runKernel } from './scenarios/kernel.js';
 import { runReflector } from './scenarios/reflector.js';
-import { SCENARIOS, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
+import { dutRef, SCENARIOS, type DutRef, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
 import { buildRows } from './stats.js';
 
 const ROOT = REPO_ROOT;
@@ -71,6 +76,8 @@ interface Options {
   readonly profileN?: number;
   readonly keep: boolean;
   readonly installMissing: boolean;
+  readonly baseline?: string;
+  readonly expectWrongNextHop: boolean;
 }
 
 const PACKAGES: Readonly<Record<Exclude<DutKind, 'wren'>, string>> = { bird: 'bird2', frr: 'frr', gobgp: 'gobgpd' };
@@ -88,20 +95,28 @@ function installMissing(kinds: readonly DutKind[]): void {
 }
 
 function describe(r: RunResult): string {
+  if (r.invalid !== undefined) return `INVALID: ${r.invalid.split('\n')[0]}`;
   if (r.error !== undefined) return `FAILED: ${r.error.split('\n')[0]}`;
   return Object.entries(r.metrics)
     .map(([k, v]) => `${k} ${num(v)}`)
     .join(', ');
 }
 
-async function runCell(c: Cell, o: ScenarioOptions): Promise<RunResult> {
+/** The daemon a cell's subject names: one of the DUT kinds, or the baseline build of wren. */
+function refOf(subject: Subject, baseline: Baseline | undefined): DutRef {
+  if (baseline !== undefined && subject === baseline.subject) return { kind: 'wren', subject, cli: baseline.cli };
+  if (subject === 'ip-batch' || subject.startsWith('wren@')) throw new Error(`no daemon for subject ${subject}`);
+  return dutRef(subject as DutKind);
+}
+
+async function runCell(c: Cell, o: ScenarioOptions, baseline: Baseline | undefined): Promise<RunResult> {
   switch (c.scenario) {
     case 'inout':
-      return runInout(c.subject as DutKind, c.size, c.run, o);
+      return runInout(refOf(c.subject, baseline), c.size, c.run, o);
     case 'kernel':
-      return runKernel(c.subject, c.size, c.run, o);
+      return runKernel(c.subject === 'ip-batch' ? 'ip-batch' : refOf(c.subject, baseline), c.size, c.run, o);
     case 'reflector':
-      return runReflector(c.subject as DutKind, c.size, c.run, o);
+      return runReflector(refOf(c.subject, baseline), c.size, c.run, o);
     case 'codec':
       return runCodec(c.size, c.run, o);
   }
@@ -122,7 +137,7 @@ async function profileWren(scenario: Profiled, n: number, o: ScenarioOptions, di
   console.log(`\nprofiling wren: ${scenario} ${scenario === 'reflector' ? 'K' : 'N'}=${n} under node --cpu-prof (profile in ${dir})`);
   const opts = { ...o, cpuProfileDir: dir };
   const r =
-    scenario === 'inout' ? await runInout('wren', n, 0, opts) : scenario === 'kernel' ? await runKernel('wren', n, 0, opts) : await runReflector('wren', n, 0, opts);
+    scenario === 'inout' ? await runInout(dutRef('wren'), n, 0, opts) : scenario === 'kernel' ? await runKernel(dutRef('wren'), n, 0, opts) : await runReflector(dutRef('wren'), n, 0, opts);
   console.log(`  ${describe(r)}`);
   const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
   if (file === undefined) {
@@ -135,6 +150,18 @@ async function profileWren(scenario: Profiled, n: number, o: ScenarioOptions, di
 }
 
 async function main(opts: Options): Promise<number> {
+  // Ctrl-C and SIGTERM end through process.exit, so every exit handler runs: the labs' (namespaces,
+  // processes) and the baseline's (its temporary worktree), also while a build is running.
+  for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15]] as const) process.once(sig, () => process.exit(128 + n));
+  let baseline: Baseline | undefined;
+  try {
+    return await measure(opts, (b) => (baseline = b));
+  } finally {
+    baseline?.remove();
+  }
+}
+
+async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Promise<number> {
   const needNetns = opts.scenario.some((s) => s !== 'codec');
   if (needNetns) {
     const why = netnsProblem();
@@ -152,28 +179,37 @@ async function main(opts: Options): Promise<number> {
       return 2;
     }
   }
+  const commit = headCommit(ROOT);
+  const baseline = opts.baseline === undefined ? undefined : prepareBaseline(opts.baseline, { root: ROOT, log: (l) => console.log(l) });
+  if (baseline) keepBaseline(baseline);
+  const baselineInfo: BaselineInfo | undefined = baseline && { commit: baseline.commit, subject: baseline.subject, dependencies: baseline.dependencies, buildSeconds: baseline.buildSeconds };
+  const baselines = baseline ? [baseline.subject] : [];
   const machine = machineInfo();
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  const cells = plan({ scenarios: opts.scenario, duts: opts.dut, n: opts.n, k: opts.k, runs: opts.runs });
-  const so: ScenarioOptions = { seed: opts.seed, timeoutScale: opts.timeoutScale, keep: opts.keep, log: (l) => console.log(l) };
-  console.log(`wren bench: ${cells.length} runs on ${machine.cpu} (${machine.cores} cores), load ${machine.loadAtStart.toFixed(2)}`);
+  const cells = plan({ scenarios: opts.scenario, duts: opts.dut, n: opts.n, k: opts.k, runs: opts.runs, baselines });
+  const so: ScenarioOptions = { seed: opts.seed, timeoutScale: opts.timeoutScale, keep: opts.keep, log: (l) => console.log(l), expectWrongNextHop: opts.expectWrongNextHop };
+  if (opts.expectWrongNextHop) console.log('self-test (--expect-wrong-next-hop): every inout and kernel run must come out INVALID');
+  console.log(`wren bench: ${cells.length} runs of wren ${commit.short}${commit.dirty ? ' (with uncommitted changes)' : ''}${baseline ? ` and ${baseline.subject}` : ''} on ${machine.cpu} (${machine.cores} cores), load ${machine.loadAtStart.toFixed(2)}`);
   if (machine.loadAtStart > machine.cores / 2) console.log('  note: the machine is busy; numbers are indicative only');
 
   const results: RunResult[] = [];
   for (const [i, c] of cells.entries()) {
     const tag = `[${i + 1}/${cells.length}] ${c.scenario} ${c.scenario === 'reflector' ? 'K' : 'N'}=${c.size} run ${c.run} ${c.subject}`;
     const t0 = performance.now();
-    const r = await runCell(c, so);
+    const load = loadavg()[0] ?? 0;
+    const r = { ...(await runCell(c, so, baseline)), load };
     results.push(r);
-    console.log(`${tag}: ${describe(r)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(`${tag}: ${describe(r)} (${((performance.now() - t0) / 1000).toFixed(1)} s, load ${load.toFixed(2)})`);
   }
 
-  const subjects: Subject[] = [...new Set(opts.scenario.flatMap((s) => subjectsFor(s, opts.dut)))];
-  const order: Subject[] = ['wren', 'bird', 'frr', 'gobgp', 'ip-batch'];
+  const subjects: Subject[] = [...new Set(opts.scenario.flatMap((s) => subjectsFor(s, opts.dut, baselines)))];
+  const order: Subject[] = ['wren', ...baselines, 'bird', 'frr', 'gobgp', 'ip-batch'];
   subjects.sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const rows = buildRows(results, subjects);
-  console.log(`\n${textTable(rows, subjects)}`);
+  const loadAtEnd = loadavg()[0] ?? 0;
+  const setup = setupLines({ machine, commit, ...(baselineInfo ? { baseline: baselineInfo } : {}), loadAtEnd, results });
+  console.log(`\n${setup.map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${textTable(rows, subjects)}`);
   const failed = failures(results);
   if (failed.length > 0) console.log(`\nfailed runs:\n  ${failed.join('\n  ')}`);
 
@@ -188,7 +224,7 @@ async function main(opts: Options): Promise<number> {
     }
   }
 
-  const report = { date, command, machine, loadAtEnd: loadavg()[0] ?? 0, runs: opts.runs, rows, subjects, results, profiles };
+  const report = { date, command, machine, commit, ...(baselineInfo ? { baseline: baselineInfo } : {}), loadAtEnd, runs: opts.runs, rows, subjects, results, profiles };
   const jsonPath = opts.json ?? join(ROOT, 'bench', 'results', `${date.replace(/:/g, '')}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
   const rowsJson = rows.map((r) => ({ ...r, cells: Object.fromEntries(r.cells), ratios: Object.fromEntries(r.ratios) }));
@@ -217,6 +253,8 @@ const program = new Command('bench')
   .option('--profile-n <n>', 'N of the profiled inout and kernel runs', (v) => sizes(1, 5_000_000)(v)[0] ?? 100_000)
   .option('--keep', 'keep each lab directory (configs, logs) under the temp directory', false)
   .option('--install-missing', 'apt-get install the Debian packages of missing daemons', false)
+  .option('--baseline <commit>', 'also measure wren built from <commit> (a temporary git worktree), as wren@<short>, run by run with the others')
+  .addOption(new Option('--expect-wrong-next-hop', 'self-test of the content checks: every inout and kernel run must come out invalid').default(false).hideHelp())
   .action(async (o: Options) => {
     process.exitCode = await main(o);
   });

@@ -6,6 +6,7 @@
  * prefixes. Bounds are checked; a malformed message throws (the sink reports it and stops).
  */
 import { HEADER_LEN } from '../../src/codec/constants.js';
+import { routeText } from './digest.js';
 
 export interface PrefixSink {
   withdraw(key: number): void;
@@ -41,4 +42,88 @@ export function walkUpdate(frame: Buffer, sink: PrefixSink): void {
   off += 2 + alen;
   if (off > end) throw new RangeError('Total Path Attribute Length overruns the message');
   walk(frame, off, end, (k) => sink.announce(k));
+}
+
+/** NEXT_HOP and AS_PATH of an UPDATE, as the sink's content check compares them (digest.ts routeText). */
+export interface RouteAttrs {
+  readonly nextHop: string;
+  /** digest.ts asPathText's form: "a b c", sets "{a,b}", confederation segments "(a b)" / "[a,b]". */
+  readonly asPath: string;
+}
+
+const SEGMENT_OPEN: Readonly<Record<number, readonly [string, string, string]>> = {
+  1: ['{', ',', '}'],
+  2: ['', ' ', ''],
+  3: ['(', ' ', ')'],
+  4: ['[', ',', ']'],
+};
+
+function asPathAt(buf: Buffer, off: number, end: number, as4: boolean): string {
+  const parts: string[] = [];
+  const width = as4 ? 4 : 2;
+  while (off < end) {
+    if (off + 2 > end) throw new RangeError('AS_PATH segment header overruns the attribute');
+    const type = buf[off] ?? 0;
+    const count = buf[off + 1] ?? 0;
+    off += 2;
+    if (off + count * width > end) throw new RangeError('AS_PATH segment overruns the attribute');
+    const [open, sep, close] = SEGMENT_OPEN[type] ?? [`?${type}(`, ' ', ')'];
+    const asns: number[] = [];
+    for (let i = 0; i < count; i++, off += width) asns.push(as4 ? buf.readUInt32BE(off) : buf.readUInt16BE(off));
+    if (count > 0) parts.push(`${open}${asns.join(sep)}${close}`);
+  }
+  return parts.join(' ');
+}
+
+/**
+ * NEXT_HOP (type 3) and AS_PATH (type 2) of one whole UPDATE, read from its path attributes
+ * (RFC 4271 4.3, 5.1.2, 5.1.3) without decoding the rest; `as4`: the session negotiated 4-octet AS
+ * numbers (RFC 6793), so AS_PATH carries 4-octet ASNs. A missing NEXT_HOP reads as "none".
+ */
+export function readRouteAttrs(frame: Buffer, as4: boolean): RouteAttrs {
+  let off = HEADER_LEN;
+  const wlen = frame.readUInt16BE(off);
+  off += 2 + wlen;
+  const alen = frame.readUInt16BE(off);
+  off += 2;
+  const end = off + alen;
+  if (end > frame.length) throw new RangeError('Total Path Attribute Length overruns the message');
+  let nextHop = 'none';
+  let asPath = '';
+  while (off < end) {
+    const flags = frame[off] ?? 0;
+    const type = frame[off + 1] ?? 0;
+    const extended = (flags & 0x10) !== 0;
+    const len = extended ? frame.readUInt16BE(off + 2) : (frame[off + 2] ?? 0);
+    off += extended ? 4 : 3;
+    if (off + len > end) throw new RangeError(`path attribute ${type} overruns the attribute field`);
+    if (type === 3 && len === 4) nextHop = `${frame[off]}.${frame[off + 1]}.${frame[off + 2]}.${frame[off + 3]}`;
+    else if (type === 2) asPath = asPathAt(frame, off, off + len, as4);
+    off += len;
+  }
+  return { nextHop, asPath };
+}
+
+/**
+ * What a receiver of these UPDATEs holds, in order: prefix key -> route text (digest.ts routeText)
+ * of the UPDATE that last announced it; a withdrawal removes it. The sink's content check.
+ */
+export function replayRoutes(frames: readonly Buffer[], as4: boolean): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const frame of frames) {
+    let text: string | undefined;
+    walkUpdate(frame, {
+      withdraw: (k) => {
+        out.delete(k);
+      },
+      announce: (k) => {
+        if (text === undefined) {
+          const a = readRouteAttrs(frame, as4);
+          text = routeText(a.nextHop, a.asPath);
+        }
+        out.set(k, text);
+      },
+    });
+  }
+  return out;
 }

@@ -1,10 +1,11 @@
 /**
  * What a bench invocation runs: scenarios x sizes x runs x subjects, in an order that spreads
  * machine noise over the subjects (each run goes through every subject; the starting subject
- * rotates from run to run).
+ * rotates from run to run). A baseline build of wren (`--baseline`) is one more subject, placed
+ * right after wren, so the two builds are always measured in the same run, minutes apart at most.
  */
 import type { DutKind } from './dut.js';
-import type { ScenarioName, Subject } from './scenarios/types.js';
+import type { BaselineSubject, ScenarioName, Subject } from './scenarios/types.js';
 
 export interface PlanOptions {
   readonly scenarios: readonly ScenarioName[];
@@ -14,6 +15,8 @@ export interface PlanOptions {
   /** Sizes for reflector (K clients). */
   readonly k: readonly number[];
   readonly runs: number;
+  /** Baseline builds of wren (`wren@<short>`), measured wherever wren is (not in codec, which runs in-process). */
+  readonly baselines?: readonly BaselineSubject[];
 }
 
 export interface Cell {
@@ -23,14 +26,24 @@ export interface Cell {
   readonly run: number;
 }
 
-/** The subjects a scenario compares: GoBGP has no FIB; the kernel scenario adds the ip -batch floor; codec is wren alone. */
-export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[]): Subject[] {
+/** duts with the baselines right after wren (or first, when wren itself is not measured). */
+function withBaselines(duts: readonly DutKind[], baselines: readonly BaselineSubject[]): Subject[] {
+  if (baselines.length === 0) return [...duts];
+  const at = duts.indexOf('wren') + 1;
+  return [...duts.slice(0, at), ...baselines, ...duts.slice(at)];
+}
+
+/**
+ * The subjects a scenario compares: GoBGP has no FIB; the kernel scenario adds the ip -batch floor;
+ * codec is wren alone (this checkout's code, in-process: a baseline has none there).
+ */
+export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], baselines: readonly BaselineSubject[] = []): Subject[] {
   switch (scenario) {
     case 'inout':
     case 'reflector':
-      return [...duts];
+      return withBaselines(duts, baselines);
     case 'kernel':
-      return [...duts.filter((d) => d !== 'gobgp'), 'ip-batch'];
+      return [...withBaselines(duts.filter((d) => d !== 'gobgp'), baselines), 'ip-batch'];
     case 'codec':
       return duts.includes('wren') ? ['wren'] : [];
   }
@@ -39,7 +52,7 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[]): S
 export function plan(o: PlanOptions): Cell[] {
   const cells: Cell[] = [];
   for (const scenario of o.scenarios) {
-    const subjects = subjectsFor(scenario, o.duts);
+    const subjects = subjectsFor(scenario, o.duts, o.baselines);
     const sizes = scenario === 'reflector' ? o.k : o.n;
     for (const size of sizes) {
       for (let run = 1; run <= o.runs; run++) {

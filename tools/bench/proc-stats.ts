@@ -1,7 +1,12 @@
 /**
  * CPU and memory of the daemon under test, read from /proc: utime + stime of each process
- * (/proc/PID/stat fields 14 and 15, in clock ticks) and its peak resident set (VmHWM in
- * /proc/PID/status). For a DUT made of several processes (FRR bgpd + zebra) the values are summed.
+ * (/proc/PID/stat fields 14 and 15, in clock ticks), summed over the DUT's processes, and its peak
+ * resident set. For one process the peak is the kernel's own VmHWM (/proc/PID/status). For a DUT
+ * made of several processes (FRR bgpd + zebra) summing the VmHWMs would add peaks reached at
+ * different moments (bgpd holds the table before zebra gets it, and frees parts of it later): the
+ * peak is instead the largest sum of the processes' VmRSS read at the same instant, sampled every
+ * 20 ms by a `MemoryWatch` (a peak shorter than that can be missed; the sum of peaks, an upper
+ * bound, is kept beside it).
  */
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -64,4 +69,100 @@ export function sample(pids: readonly number[]): ProcSample {
     hwmBytes += h;
   }
   return { cpuSec, hwmBytes };
+}
+
+/** The largest total over instants: samples[i] holds every process's resident bytes at instant i. */
+export function peakOfSums(samples: readonly (readonly number[])[]): number {
+  let peak = 0;
+  for (const at of samples) {
+    let sum = 0;
+    for (const v of at) sum += v;
+    if (sum > peak) peak = sum;
+  }
+  return peak;
+}
+
+/** The sum of each process's own peak (what adding VmHWMs gives): an upper bound of peakOfSums. */
+export function sumOfPeaks(samples: readonly (readonly number[])[]): number {
+  const peaks: number[] = [];
+  for (const at of samples) at.forEach((v, i) => (peaks[i] = Math.max(peaks[i] ?? 0, v)));
+  return peaks.reduce((a, b) => a + b, 0);
+}
+
+export interface MemoryPeak {
+  /** One process: its VmHWM. Several: the largest sum of their VmRSS read at one instant. */
+  readonly peakBytes: number;
+  /** The sum of the processes' VmHWMs (equal to peakBytes for one process). */
+  readonly sumOfPeaksBytes: number;
+  /** How many instants were sampled (several processes only). */
+  readonly samples: number;
+}
+
+/** Reads every process's VmRSS at one instant (one tick), or null when one of them is gone. */
+type RssReader = (pids: readonly number[]) => number[] | null;
+
+const readRss: RssReader = (pids) => {
+  const out: number[] = [];
+  for (const pid of pids) {
+    const v = statusBytes(pid, 'VmRSS');
+    if (v === null) return null;
+    out.push(v);
+  }
+  return out;
+};
+
+/**
+ * Watches the memory of a DUT's processes from start() to stop(). For several processes it samples
+ * their VmRSS together every `intervalMs` (reading a few /proc files takes microseconds, so a
+ * sample is one instant); for one process it only reads VmHWM at stop().
+ */
+export class MemoryWatch {
+  readonly #pids: readonly number[];
+  readonly #intervalMs: number;
+  readonly #read: RssReader;
+  readonly #hwm: (pid: number) => number | null;
+  readonly #samples: number[][] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(pids: readonly number[], intervalMs = 20, read: RssReader = readRss, hwm: (pid: number) => number | null = (pid) => statusBytes(pid, 'VmHWM')) {
+    this.#pids = pids;
+    this.#intervalMs = intervalMs;
+    this.#read = read;
+    this.#hwm = hwm;
+  }
+
+  /** Takes one sample now (also what the timer does). */
+  tick(): void {
+    const at = this.#read(this.#pids);
+    if (at) this.#samples.push(at);
+  }
+
+  start(): this {
+    if (this.#pids.length > 1 && this.#timer === undefined) {
+      this.tick();
+      this.#timer = setInterval(() => this.tick(), this.#intervalMs);
+      this.#timer.unref();
+    }
+    return this;
+  }
+
+  /** Stops sampling without a result (a run that failed). */
+  cancel(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Stops sampling and returns the peak. Throws when a process is gone. */
+  stop(): MemoryPeak {
+    this.cancel();
+    let hwmSum = 0;
+    for (const pid of this.#pids) {
+      const h = this.#hwm(pid);
+      if (h === null) throw new Error(`process ${pid} of the daemon under test is gone`);
+      hwmSum += h;
+    }
+    if (this.#pids.length <= 1) return { peakBytes: hwmSum, sumOfPeaksBytes: hwmSum, samples: 0 };
+    this.tick();
+    return { peakBytes: peakOfSums(this.#samples), sumOfPeaksBytes: hwmSum, samples: this.#samples.length };
+  }
 }

@@ -41,8 +41,10 @@ export interface Summary {
   readonly min: number;
   readonly max: number;
   readonly runs: number;
-  /** Runs that failed (their errors are listed separately). */
+  /** Runs that failed (their errors are listed separately), invalid ones included. */
   readonly failed: number;
+  /** Of those, runs whose result was wrong (content check): never counted as a value. */
+  readonly invalid: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -52,8 +54,8 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
-export function summarize(values: readonly number[], failed: number): Summary {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length, failed };
+export function summarize(values: readonly number[], failed: number, invalid = 0): Summary {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length, failed, invalid };
 }
 
 export interface Row {
@@ -79,9 +81,10 @@ export function buildRows(results: readonly RunResult[], subjects: readonly Subj
           const mine = here.filter((r) => r.subject === s);
           if (mine.length === 0) continue;
           const values = mine.flatMap((r) => (r.metrics[metric.key] === undefined ? [] : [r.metrics[metric.key] as number]));
-          const failed = mine.filter((r) => r.error !== undefined).length;
+          const failed = mine.filter((r) => r.error !== undefined || r.invalid !== undefined).length;
+          const invalid = mine.filter((r) => r.invalid !== undefined).length;
           if (values.length === 0 && failed === 0) continue;
-          cells.set(s, summarize(values, failed));
+          cells.set(s, summarize(values, failed, invalid));
         }
         const ratios = new Map<Subject, number>();
         const w = cells.get('wren');

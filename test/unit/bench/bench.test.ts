@@ -100,8 +100,8 @@ describe('the bench statistics and plan', () => {
     });
     const rows = buildRows([r('wren', 1, 2), r('wren', 2, 4), r('wren', 3, 3), r('bird', 1, 1), r('bird', 2), r('bird', 3, 2)], ['wren', 'bird']);
     const row = rows.find((x) => x.metric.key === 'announce_s');
-    expect(row?.cells.get('wren')).toEqual({ median: 3, min: 2, max: 4, runs: 3, failed: 0 });
-    expect(row?.cells.get('bird')).toEqual({ median: 1.5, min: 1, max: 2, runs: 2, failed: 1 });
+    expect(row?.cells.get('wren')).toEqual({ median: 3, min: 2, max: 4, runs: 3, failed: 0, invalid: 0 });
+    expect(row?.cells.get('bird')).toEqual({ median: 1.5, min: 1, max: 2, runs: 2, failed: 1, invalid: 0 });
     expect(row?.ratios.get('bird')).toBe(2);
   });
 

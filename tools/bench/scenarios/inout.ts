@@ -7,12 +7,19 @@
  * The feeder streams N pre-encoded prefixes; measured: seconds from the first UPDATE byte the feeder
  * writes to the moment the sink holds all N (announce_s), the same for the withdrawal of all N
  * (withdraw_s), the DUT's peak RSS (VmHWM) and its CPU seconds (utime + stime) over both phases.
+ *
+ * Content, not only counts: at the end of the announce phase the sink's digest of what it holds
+ * (every prefix with its next hop and AS path, digest.ts) must equal the digest of the feeder's
+ * table as the DUT should pass it on (next hop 10.0.2.1, AS 65000 prepended). A difference makes the
+ * run invalid, with the sink's first differing routes as the reason; no time is reported for it.
  */
-import { sample } from '../proc-stats.js';
-import { dutLogs, startDut, type Dut, type DutKind } from '../dut.js';
+import { describeDiff, digestOf, tableRoutes, type Transform } from '../digest.js';
+import { MemoryWatch, sample } from '../proc-stats.js';
+import { dutLogs, startDut, type Dut } from '../dut.js';
 import { benchLab } from '../lab.js';
 import { SpeakerHandle } from '../speaker/handle.js';
-import { MB, secondsBetween, type RunResult, type ScenarioOptions } from './types.js';
+import { generateTable, type TableOptions } from '../table.js';
+import { failedRun, InvalidResult, MB, secondsBetween, type DutRef, type RunResult, type ScenarioOptions } from './types.js';
 
 export const HOLD_TIME = 240;
 /** Bound of the wait for the DUT's End-of-RIB after a session comes up (FRR's coalesce timer is up to 10 s). */
@@ -24,12 +31,38 @@ const SINK_AS = 65002;
 /** Bound of one phase: generous, linear in N, scaled by --timeout-scale. */
 export const phaseTimeoutMs = (n: number, o: ScenarioOptions): number => Math.round((60_000 + n * 0.6) * o.timeoutScale);
 
-export async function runInout(kind: DutKind, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {
+/** What the sink should hold after the announce phase: the DUT's address on the sink's link as next hop, its AS first. */
+export const SINK_TRANSFORM: Transform = { nextHop: '10.0.2.1', prepend: [DUT_AS] };
+
+/** The feeder's table (the feeder generates the same from these options). */
+export const feedTable = (n: number, seed: number): TableOptions => ({ n, seed, firstAs: FEED_AS, nextHop: '10.0.1.2', avoidAs: [DUT_AS, SINK_AS] });
+
+const digestCache = new Map<string, { sent: string; atSink: string }>();
+
+/** The digests of the table as the feeder sends it and as the sink should hold it (computed once per table and transform). */
+export function expectedDigests(table: TableOptions, t: Transform): { sent: string; atSink: string } {
+  const key = JSON.stringify([table, t]);
+  let d = digestCache.get(key);
+  if (d === undefined) {
+    const groups = generateTable(table);
+    d = { sent: digestOf(tableRoutes(groups)).value, atSink: digestOf(tableRoutes(groups, t)).value };
+    digestCache.set(key, d);
+  }
+  return d;
+}
+
+export async function runInout(ref: DutRef, n: number, run: number, o: ScenarioOptions): Promise<RunResult> {
+  const { kind, subject } = ref;
   const lab = benchLab('inout', o.keep);
   let dut: Dut | undefined;
+  let memory: MemoryWatch | undefined;
   const speakers: SpeakerHandle[] = [];
   const info: Record<string, number | string> = {};
   try {
+    const table = feedTable(n, o.seed);
+    const transform: Transform = o.expectWrongNextHop ? { ...SINK_TRANSFORM, nextHop: '10.0.2.99' } : SINK_TRANSFORM;
+    const expected = expectedDigests(table, transform);
+    info['expectedDigest'] = expected.atSink;
     const feedNs = lab.addNamespace('feed');
     const dutNs = lab.addNamespace('dut');
     const sinkNs = lab.addNamespace('sink');
@@ -46,7 +79,10 @@ export async function runInout(kind: DutKind, n: number, run: number, o: Scenari
       kernel: false,
       holdTime: HOLD_TIME,
       ...(o.cpuProfileDir !== undefined && kind === 'wren' ? { cpuProfileDir: o.cpuProfileDir } : {}),
+      ...(ref.cli !== undefined ? { cli: ref.cli } : {}),
     });
+    const pids = dut.measured.map((p) => p.pid);
+    memory = new MemoryWatch(pids).start();
     const establishMs = 60_000 * o.timeoutScale;
     const sink = new SpeakerHandle(lab, sinkNs, 'sink');
     speakers.push(sink);
@@ -54,12 +90,13 @@ export async function runInout(kind: DutKind, n: number, run: number, o: Scenari
     const feeder = new SpeakerHandle(lab, feedNs, 'feeder');
     speakers.push(feeder);
     const ready = await feeder.init(
-      { role: 'feeder', remote: '10.0.1.1', local: '10.0.1.2', asn: FEED_AS, routerId: '10.0.1.2', holdTime: HOLD_TIME, establishTimeoutMs: establishMs, eorTimeoutMs: dut.sendsEndOfRib ? EOR_TIMEOUT_MS : 0, n, seed: o.seed, avoidAs: [DUT_AS, SINK_AS] },
+      { role: 'feeder', remote: '10.0.1.1', local: table.nextHop, asn: FEED_AS, routerId: '10.0.1.2', holdTime: HOLD_TIME, establishTimeoutMs: establishMs, eorTimeoutMs: dut.sendsEndOfRib ? EOR_TIMEOUT_MS : 0, n, seed: o.seed, avoidAs: table.avoidAs },
       establishMs + 120_000,
     );
     Object.assign(info, ready, { sinkEor: sinkReady['eor'] ?? '', sinkEorMs: sinkReady['eorMs'] ?? 0 });
+    // The expectation is the table the feeder sends, not a copy that could have drifted from it.
+    if (ready['tableDigest'] !== expected.sent) throw new Error(`the feeder's table digest ${String(ready['tableDigest'])} is not the harness's ${expected.sent}`);
 
-    const pids = dut.measured.map((p) => p.pid);
     const before = sample(pids);
     const limit = phaseTimeoutMs(n, o);
 
@@ -74,26 +111,38 @@ export async function runInout(kind: DutKind, n: number, run: number, o: Scenari
       return secondsBetween(sent.firstNs, at.atNs);
     };
     const announce = await phase('announce', n);
+    sink.send({ cmd: 'digest' });
+    const held = await sink.wait('digest', 60_000 * o.timeoutScale, "the sink's digest");
+    info['sinkDigest'] = held.digest;
+    info['sinkAttributeSets'] = held.attributeSets;
+    if (held.digest !== expected.atSink) {
+      sink.send({ cmd: 'diff', table, transform });
+      const diff = await sink.wait('diff', 120_000 * o.timeoutScale, "the sink's differences from the feeder's table");
+      throw new InvalidResult(`the sink's routes after the announce phase are not the feeder's table as ${subject} should pass it on (digest ${held.digest}, expected ${expected.atSink}): ${describeDiff(diff.diff)}`);
+    }
     const withdraw = await phase('withdraw', 0);
     const after = sample(pids);
+    const mem = memory.stop();
+    if (pids.length > 1) info['rssSumOfPeaksMb'] = mem.sumOfPeaksBytes / MB;
     const st = await sink.status();
     if (st) info['sinkUpdates'] = st['updates'] ?? 0;
     if (st) info['sinkVerified'] = st['verified'] ?? 0;
     return {
       scenario: 'inout',
-      subject: kind,
+      subject,
       size: n,
       run,
-      metrics: { announce_s: announce, withdraw_s: withdraw, rss_mb: after.hwmBytes / MB, cpu_s: after.cpuSec - before.cpuSec },
+      metrics: { announce_s: announce, withdraw_s: withdraw, rss_mb: mem.peakBytes / MB, cpu_s: after.cpuSec - before.cpuSec },
       info,
     };
   } catch (err) {
-    let why = err instanceof Error ? err.message : String(err);
+    let context = '';
     const held = await speakers[0]?.status();
-    if (held) why += ` (sink: ${JSON.stringify(held)})`;
-    if (dut) why += `\n${dutLogs(dut)}`;
-    return { scenario: 'inout', subject: kind, size: n, run, metrics: {}, error: why, info };
+    if (held) context += ` (sink: ${JSON.stringify(held)})`;
+    if (dut) context += `\n${dutLogs(dut)}`;
+    return failedRun({ scenario: 'inout', subject, size: n, run, info }, err, context);
   } finally {
+    memory?.cancel();
     await Promise.allSettled(speakers.map((s) => s.close()));
     await dut?.stop().catch(() => undefined);
     await lab.destroy().catch((err: unknown) => o.log(`inout: ${String(err)}`));

@@ -9,12 +9,12 @@
  * blocks of the others (its own is never reflected back to it), the time to establish the K
  * sessions, and the DUT's peak RSS and CPU seconds (establishment included).
  */
-import { dutLogs, startDut, type Dut, type DutKind } from '../dut.js';
+import { dutLogs, startDut, type Dut } from '../dut.js';
 import { benchLab } from '../lab.js';
-import { sample } from '../proc-stats.js';
+import { MemoryWatch, sample } from '../proc-stats.js';
 import { SpeakerHandle } from '../speaker/handle.js';
 import { EOR_TIMEOUT_MS, HOLD_TIME } from './inout.js';
-import { MB, secondsBetween, type RunResult, type ScenarioOptions } from './types.js';
+import { failedRun, MB, secondsBetween, type DutRef, type RunResult, type ScenarioOptions } from './types.js';
 
 const AS = 65000;
 
@@ -27,9 +27,11 @@ export function clientBlock(i: number): string {
   return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/26`;
 }
 
-export async function runReflector(kind: DutKind, k: number, run: number, o: ScenarioOptions): Promise<RunResult> {
+export async function runReflector(ref: DutRef, k: number, run: number, o: ScenarioOptions): Promise<RunResult> {
+  const { kind, subject } = ref;
   const lab = benchLab('rr', o.keep);
   let dut: Dut | undefined;
+  let memory: MemoryWatch | undefined;
   let clients: SpeakerHandle | undefined;
   const info: Record<string, number | string> = {};
   try {
@@ -46,8 +48,10 @@ export async function runReflector(kind: DutKind, k: number, run: number, o: Sce
       kernel: false,
       holdTime: HOLD_TIME,
       ...(o.cpuProfileDir !== undefined && kind === 'wren' ? { cpuProfileDir: o.cpuProfileDir } : {}),
+      ...(ref.cli !== undefined ? { cli: ref.cli } : {}),
     });
     const pids = dut.measured.map((p) => p.pid);
+    memory = new MemoryWatch(pids).start();
     const before = sample(pids);
     const establishMs = (60_000 + k * 300) * o.timeoutScale;
     clients = new SpeakerHandle(lab, cliNs, 'clients');
@@ -63,26 +67,29 @@ export async function runReflector(kind: DutKind, k: number, run: number, o: Sce
     const sent = await clients.wait('sent', limit, 'the clients to announce');
     const at = await reached;
     const after = sample(pids);
+    const mem = memory.stop();
+    if (pids.length > 1) info['rssSumOfPeaksMb'] = mem.sumOfPeaksBytes / MB;
     return {
       scenario: 'reflector',
-      subject: kind,
+      subject,
       size: k,
       run,
       metrics: {
         converge_s: secondsBetween(sent.firstNs, at.atNs),
         establish_s: Number(ready['establishMs'] ?? 0) / 1000,
-        rss_mb: after.hwmBytes / MB,
+        rss_mb: mem.peakBytes / MB,
         cpu_s: after.cpuSec - before.cpuSec,
       },
       info,
     };
   } catch (err) {
-    let why = err instanceof Error ? err.message : String(err);
+    let context = '';
     const st = await clients?.status();
-    if (st) why += ` (clients: ${JSON.stringify(st)})`;
-    if (dut) why += `\n${dutLogs(dut)}`;
-    return { scenario: 'reflector', subject: kind, size: k, run, metrics: {}, error: why, info };
+    if (st) context += ` (clients: ${JSON.stringify(st)})`;
+    if (dut) context += `\n${dutLogs(dut)}`;
+    return failedRun({ scenario: 'reflector', subject, size: k, run, info }, err, context);
   } finally {
+    memory?.cancel();
     await clients?.close().catch(() => undefined);
     await dut?.stop().catch(() => undefined);
     await lab.destroy().catch((err: unknown) => o.log(`reflector: ${String(err)}`));

@@ -4,8 +4,24 @@ import type { DutKind } from '../dut.js';
 export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec';
 export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];
 
-/** Who was measured: a DUT, the `ip -batch` floor of the kernel scenario, or wren's codec in-process. */
-export type Subject = DutKind | 'ip-batch';
+/** wren built from another commit (`--baseline`): `wren@<short commit>`. */
+export type BaselineSubject = `wren@${string}`;
+
+/**
+ * Who was measured: a DUT, wren built from a baseline commit, the `ip -batch` floor of the kernel
+ * scenario, or wren's codec in-process.
+ */
+export type Subject = DutKind | BaselineSubject | 'ip-batch';
+
+/** A daemon to start for a cell: its kind, the name it is reported under, and (a baseline) its CLI. */
+export interface DutRef {
+  readonly kind: DutKind;
+  readonly subject: DutKind | BaselineSubject;
+  /** The wren CLI to run instead of this checkout's dist/cli/main.js (a baseline build). */
+  readonly cli?: string;
+}
+
+export const dutRef = (kind: DutKind): DutRef => ({ kind, subject: kind });
 
 export interface RunResult {
   readonly scenario: ScenarioName;
@@ -15,8 +31,16 @@ export interface RunResult {
   readonly run: number;
   /** Metric name -> value (units in the name: _s, _mb, _pps). Empty when the run failed. */
   readonly metrics: Readonly<Record<string, number>>;
-  /** Why the run failed (it never hangs: every wait is bounded). */
+  /** Why the run failed (it never hangs: every wait is bounded). Set, too, when the run is invalid. */
   readonly error?: string;
+  /**
+   * Why the run's result is wrong although it finished: the sink held other routes than the
+   * feeder sent (content digest), or the FIB other next hops or protocols. Such a run has no
+   * metrics: a time measured to a wrong result is not reported.
+   */
+  readonly invalid?: string;
+  /** 1-minute load average when the run started (other work on the machine skews its numbers). */
+  readonly load?: number;
   /** Extra facts worth keeping (message counts, establishment time, profile path). */
   readonly info?: Readonly<Record<string, number | string>>;
 }
@@ -29,7 +53,22 @@ export interface ScenarioOptions {
   readonly cpuProfileDir?: string;
   /** Keep lab directories (configs, logs) for inspection. */
   readonly keep: boolean;
+  /**
+   * Self-test of the content checks (`--expect-wrong-next-hop`): expect a next hop no DUT uses, at
+   * the sink and in the FIB, so that every inout and kernel run must come out invalid.
+   */
+  readonly expectWrongNextHop?: boolean;
   readonly log: (line: string) => void;
+}
+
+/** Thrown by a scenario when the result's content is wrong; the cell is reported invalid. */
+export class InvalidResult extends Error {}
+
+/** The RunResult of a run that threw: invalid (wrong content) or failed. */
+export function failedRun(base: Pick<RunResult, 'scenario' | 'subject' | 'size' | 'run' | 'info'>, err: unknown, context = ''): RunResult {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof InvalidResult) return { ...base, metrics: {}, invalid: message, error: `invalid result: ${message}${context}` };
+  return { ...base, metrics: {}, error: `${message}${context}` };
 }
 
 /** Nanoseconds (hrtime strings or bigints) -> seconds. */

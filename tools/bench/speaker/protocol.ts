@@ -4,6 +4,8 @@
  * Times are process.hrtime.bigint() values as decimal strings (CLOCK_MONOTONIC: comparable between
  * processes on one machine).
  */
+import type { RouteDiff, Transform } from '../digest.js';
+import type { TableOptions } from '../table.js';
 
 export interface SessionParams {
   readonly remote: string;
@@ -50,6 +52,10 @@ export type SpeakerCommand =
   /** Sink: report `reached` as soon as it holds exactly `count` prefixes. */
   | { readonly cmd: 'expect'; readonly count: number }
   | { readonly cmd: 'status' }
+  /** Sink: report the digest of the routes it holds (digest.ts). */
+  | { readonly cmd: 'digest' }
+  /** Sink: compare the routes it holds with the generated table, transformed as the DUT should have. */
+  | { readonly cmd: 'diff'; readonly table: TableOptions; readonly transform: Transform }
   /** Watchers: start (again) recording KEEPALIVE arrivals; `gaps` reports what was recorded since. */
   | { readonly cmd: 'mark' }
   | { readonly cmd: 'gaps' }
@@ -61,6 +67,8 @@ export type SpeakerEvent =
   | { readonly ev: 'expecting'; readonly count: number; readonly now: number }
   | { readonly ev: 'reached'; readonly count: number; readonly atNs: string }
   | { readonly ev: 'status'; readonly info: Readonly<Record<string, number | string>> }
+  | { readonly ev: 'digest'; readonly count: number; readonly digest: string; readonly attributeSets: number }
+  | { readonly ev: 'diff'; readonly diff: RouteDiff }
   | { readonly ev: 'gaps'; readonly report: KeepaliveReport }
   | { readonly ev: 'down'; readonly why: string }
   | { readonly ev: 'error'; readonly message: string }

@@ -3,8 +3,10 @@
  * everything before the clock starts) and then answers commands.
  *
  * - feeder: one eBGP session; pre-encodes the generated table (announce) and its withdrawal.
- * - sink: one eBGP session; keeps the set of IPv4 prefixes it holds (fast walker, nlri-walk.ts) and
- *   fully decodes every `verifyEvery`-th UPDATE with wren's decoder as a correctness check.
+ * - sink: one eBGP session; keeps the set of IPv4 prefixes it holds (fast walker, nlri-walk.ts),
+ *   fully decodes every `verifyEvery`-th UPDATE with wren's decoder as a correctness check, keeps
+ *   every UPDATE, and on request (off the clock) replays them into what it holds with each
+ *   prefix's next hop and AS path: its digest (digest.ts) or its differences from the table.
  * - clients: K iBGP sessions from K addresses; each announces its /26 and keeps the set of blocks it
  *   received; "reached" once every client holds the K - 1 blocks of the others.
  */
@@ -12,7 +14,8 @@ import { decodeMessage } from '../../../src/codec/message.js';
 import { encodeUpdates } from '../../../src/codec/pack.js';
 import { parsePrefix4 } from '../../../src/codec/nlri.js';
 import { encodeAnnouncements, encodeWithdrawals, type WireFeed } from '../feed.js';
-import { walkUpdate } from '../nlri-walk.js';
+import { diffRoutes, digestOf, tableRoutes } from '../digest.js';
+import { replayRoutes, walkUpdate } from '../nlri-walk.js';
 import { generateTable } from '../table.js';
 import type { SpeakerCommand, SpeakerEvent, SpeakerInit } from './protocol.js';
 import { BenchSession } from './session.js';
@@ -58,6 +61,8 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
   const announce: WireFeed = encodeAnnouncements(groups, session.ctx);
   const withdraw: WireFeed = encodeWithdrawals(groups, session.ctx);
   const t2 = performance.now();
+  // The digest of the table as sent (digest.ts): the harness checks that its expectation is this table.
+  const tableDigest = digestOf(tableRoutes(groups)).value;
   emit({
     ev: 'ready',
     info: {
@@ -69,6 +74,7 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
       withdrawBytes: withdraw.bytes,
       generateMs: Math.round(t1 - t0),
       encodeMs: Math.round(t2 - t1),
+      tableDigest,
       ...eor,
     },
   });
@@ -83,7 +89,11 @@ async function feeder(init: FeederInit, emit: Emit): Promise<Role> {
 }
 
 async function sink(init: SinkInit, emit: Emit): Promise<Role> {
+  // The timed path stays what it was: a set of prefix keys, to say when the sink holds N (or 0).
+  // Content is checked off the clock: every UPDATE is kept (a view, no copy) and, when the harness
+  // asks for the digest, replayed in order into prefix -> the attributes it last came with.
   const held = new Set<number>();
+  const log: Buffer[] = [];
   let updates = 0;
   let verified = 0;
   let expected: number | undefined;
@@ -117,6 +127,7 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
         verified++;
       }
       walkUpdate(frame, target);
+      log.push(frame);
       check();
     },
     onDown: (why) => emit({ ev: 'down', why }),
@@ -124,6 +135,7 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
   await session.establish(Date.now() + init.establishTimeoutMs);
   const eor = await waitEor([session], init.eorTimeoutMs);
   emit({ ev: 'ready', info: { as4: String(session.ctx.as4), ...eor } });
+  const as4 = session.ctx.as4;
   return {
     handle(cmd) {
       if (cmd.cmd === 'expect') {
@@ -132,6 +144,12 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
         check();
       } else if (cmd.cmd === 'status') {
         emit({ ev: 'status', info: { held: held.size, updates, verified } });
+      } else if (cmd.cmd === 'digest') {
+        const mine = replayRoutes(log, as4);
+        if (mine.size !== held.size) throw new Error(`sink: the replayed log holds ${mine.size} prefixes, the live set ${held.size}`);
+        emit({ ev: 'digest', count: mine.size, digest: digestOf(mine).value, attributeSets: new Set(mine.values()).size });
+      } else if (cmd.cmd === 'diff') {
+        emit({ ev: 'diff', diff: diffRoutes(replayRoutes(log, as4), tableRoutes(generateTable(cmd.table), cmd.transform)) });
       } else throw new Error(`sink: unexpected command ${cmd.cmd}`);
       return Promise.resolve();
     },

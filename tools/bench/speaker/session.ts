@@ -21,7 +21,11 @@ export interface SessionOptions {
   readonly routerId: string;
   /** Hold time offered in our OPEN, seconds. */
   readonly holdTime: number;
-  /** Every UPDATE received once Established, as a whole message (a view: copy what you keep). */
+  /**
+   * Every UPDATE received once Established, as a whole message: a view into the socket's read chunk
+   * (or a buffer of its own when it spanned chunks). Nothing reuses those chunks (no `onread`
+   * buffer), so a view may be kept; it keeps its chunk alive.
+   */
   readonly onUpdate: (frame: Buffer) => void;
   /** The session ended (NOTIFICATION received, socket closed or error) after it was established. */
   readonly onDown?: (why: string) => void;
