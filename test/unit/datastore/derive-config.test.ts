@@ -392,8 +392,8 @@ describe('a change costs what it changes', () => {
 describe('ADD-PATH', () => {
   it("every derived session offers to receive and send every path, as Calico's `add paths on`; a file addPath is inherited instead", () => {
     const d = derive([A, B], 'node-a');
-    expect(d.valid.peers.map((p) => [p.address, p.addPath])).toEqual([['10.0.0.2', { receive: true, send: 'all' }]]);
+    expect(d.valid.peers.map((p) => [p.kind === 'static' ? p.address : p.addressRange, p.addPath])).toEqual([['10.0.0.2', { receive: true, send: 'all' }]]);
     const off = derive([A, B], 'node-a', { ...FILE, addPath: { receive: false, send: false } });
-    expect(off.valid.peers.map((p) => [p.address, p.addPath])).toEqual([['10.0.0.2', { receive: false, send: false }]]);
+    expect(off.valid.peers.map((p) => [p.kind === 'static' ? p.address : p.addressRange, p.addPath])).toEqual([['10.0.0.2', { receive: false, send: false }]]);
   });
 });
