@@ -19,8 +19,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: ['codec', 'util'],
   control: ['util'],
   datastore: ['config', 'codec', 'util'],
+  // BFD (RFC 5880): its codec, state machine and sessions, and the thread they run in; the native
+  // addon is loaded through session/tcp-native.ts (one loader for the one addon).
+  bfd: ['util', 'session/tcp-native.js'],
   // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
-  daemon: ['codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
+  daemon: ['bfd', 'codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
   cli: ['control', 'config', 'util', 'daemon/main.js'],
 };
 
