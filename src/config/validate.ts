@@ -6,6 +6,7 @@
  * there were no issues at all (convention 13).
  */
 import { z } from 'zod';
+import { parseBfdDefaults } from './bfd.js';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
 import { parseFields } from './issues.js';
@@ -36,6 +37,7 @@ const TOP = {
   routeReflector: z.unknown(),
   multipath: z.unknown(),
   gracefulRestart: z.unknown(),
+  bfd: z.unknown(),
   kernel: z.unknown(),
   control: z.unknown(),
   log: z.unknown(),
@@ -51,7 +53,8 @@ export function validateConfig(raw: unknown): Result<Config> {
   const originate = parseOriginate(top.originate, issues);
   const policyTable = parsePolicies(top.policies, issues);
   const ebgpRequiresPolicy = top.ebgpRequiresPolicy ?? DEFAULTS.ebgpRequiresPolicy;
-  const peers = parsePeers(top.peers, { asn: top.asn, timers, policies: policyTable, ebgpRequiresPolicy }, issues);
+  const bfd = parseBfdDefaults(top.bfd, issues);
+  const peers = parsePeers(top.peers, { asn: top.asn, timers, policies: policyTable, ebgpRequiresPolicy, bfd }, issues);
   const routeReflector = parseRouteReflector(top.routeReflector, top.routerId, issues);
   const multipath = parseMultipath(top.multipath, issues);
   const gracefulRestart = parseGracefulRestart(top.gracefulRestart, issues);
@@ -73,6 +76,7 @@ export function validateConfig(raw: unknown): Result<Config> {
     routeReflector,
     multipath,
     gracefulRestart,
+    bfd,
     kernel,
     control,
     log,
