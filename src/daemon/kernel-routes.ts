@@ -1,21 +1,25 @@
 /**
  * Best-route changes from the RIB -> desired kernel routes for FibSync: unicast via the ECMP next-hop
- * set in the configured data-plane mode (kernel/next-hops.ts), and a blackhole for each of our own
- * originated blocks (as Calico installs for its IPAM blocks) when `kernel.blackhole` is set.
+ * set in the data-plane mode of the route's pool (`kernel.pools`, longest match) or `kernel.mode`
+ * (kernel/next-hops.ts); nothing for a learned route inside a pool whose mode is 'none'; and a
+ * blackhole for each of our own originated blocks (as Calico installs for its IPAM blocks) when
+ * `kernel.blackhole` is set.
  */
 import type { KernelConfig } from '../config/types.js';
-import { toBlackholeRoute, toKernelRoute, type DesiredChange, type RouteBuildOptions } from '../kernel/fib-sync.js';
+import { modeFor, toBlackholeRoute, toKernelRoute, type DesiredChange, type PoolDataplane, type RouteBuildOptions } from '../kernel/fib-sync.js';
 import { routeKey, type KernelRoute } from '../kernel/port.js';
 import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
 export class KernelRoutes {
   readonly #cfg: KernelConfig;
+  readonly #pools: readonly PoolDataplane[];
   /** Prefix -> key of the route we last asked for (so a withdraw removes the right key). */
   readonly #keys = new Map<string, string>();
 
   constructor(cfg: KernelConfig) {
     this.#cfg = cfg;
+    this.#pools = cfg.pools.map((p) => ({ prefix: p.cidr, mode: p.mode }));
   }
 
   /** How routes are built now: the interfaces are read once per call (build many routes with one). */
@@ -26,6 +30,7 @@ export class KernelRoutes {
       protocol: this.#cfg.protocol,
       metric: this.#cfg.metric,
       mode: this.#cfg.mode,
+      pools: this.#pools,
       tunnelDevice: this.#cfg.tunnelDevice,
       links,
       nextHopMemo: new Map(),
@@ -36,6 +41,7 @@ export class KernelRoutes {
   build(prefix: string, best: { local: boolean; nextHops: readonly string[] } | null, opts: RouteBuildOptions): KernelRoute | null {
     if (!best) return null;
     if (best.local) return this.#cfg.blackhole ? toBlackholeRoute(prefix, opts) : null;
+    if (modeFor(prefix, opts) === 'none') return null;
     const hops = best.nextHops.filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
     if (hops.length === 0) return null;
     return toKernelRoute(prefix, hops, opts);

@@ -20,27 +20,31 @@ import type { UpdateMsg } from '../codec/types.js';
 import { diffConfig } from '../config/diff.js';
 import type { Config, PeerConfig } from '../config/types.js';
 import { ControlError, type BfdView, type KernelStatusView, type PeerStatus, type RouteView } from '../control/protocol.js';
-import { FibSync } from '../kernel/fib-sync.js';
+import { FibSync, type FibSyncStats, type ReconcileResult } from '../kernel/fib-sync.js';
 import type { KernelPort } from '../kernel/port.js';
 import { Rib } from '../rib/rib.js';
-import type { OriginatedRoute } from '../rib/types.js';
+import type { Family, OriginatedRoute, PrefixCounts } from '../rib/types.js';
 import { familyAfiSafi } from '../session/families.js';
 import type { Negotiated } from '../session/negotiate.js';
 import type { Peer, ConnectionInfo, DownInfo } from '../session/peer.js';
+import type { PeerCountersView } from '../session/peer-counters.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { unmapIPv4 as unmapped } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
-import { GatedPeer } from './bfd-gate.js';
+import type { GatedPeer } from './bfd-gate.js';
 import { BfdLink, type BfdLinkOptions, type BfdStats } from './bfd-link.js';
-import { Convergence, type PeerProgress } from './convergence.js';
-import { DecisionLoop, type KernelSink } from './decision-loop.js';
+import { Convergence, type PeerProgress, type RecoveryStatus } from './convergence.js';
+import { DecisionLoop, type DecisionStats, type KernelSink } from './decision-loop.js';
 import { GracefulRestartHelper } from './graceful-restart.js';
 import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
 import { PeerRegistry, type PeerEntry } from './peer-registry.js';
+import { newPeer } from './refused-peer.js';
+import { logReloadChanges } from './reload-log.js';
 import { ribPeerConfig } from './rib-peer.js';
 import { RouteRefresh } from './route-refresh.js';
 import { sessionConfig } from './session-config.js';
+import { sessionName } from './session-name.js';
 import { kernelStatusView, peerStatus } from './status.js';
 import { stopStyle } from './stop-style.js';
 import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
@@ -55,6 +59,21 @@ export interface SpeakerOptions {
   readonly listenPort?: number;
   /** For tests: the BFD engine (default: its own thread, bfd/service.ts). */
   readonly startBfd?: BfdLinkOptions['start'];
+  /** Metrics (daemon/metrics-source.ts): each decision run's and kernel reconcile's duration. */
+  readonly observer?: SpeakerObserver;
+}
+
+export interface SpeakerObserver {
+  decisionRun(seconds: number): void;
+  reconciled(r: ReconcileResult): void;
+}
+
+/** One peer as metrics read it: its `show peers` row, its counters, its prefixes per family. */
+export interface PeerMetrics {
+  readonly status: PeerStatus;
+  readonly dynamic: boolean;
+  readonly counters: PeerCountersView;
+  readonly prefixes: Record<Family, PrefixCounts>;
 }
 
 export class Speaker {
@@ -91,6 +110,7 @@ export class Speaker {
         clock,
         log: log.child({ component: 'kernel' }),
         scanIntervalMs: c.kernel.scanInterval * 1000,
+        ...(o.observer ? { onReconcile: (r: ReconcileResult) => o.observer?.reconciled(r) } : {}),
       });
       const routes = new KernelRoutes(c.kernel);
       this.#fib = fib;
@@ -98,7 +118,12 @@ export class Speaker {
     }
     // While stopping, sessions going down must not take routes out of the kernel: a stop keeps them
     // (graceful restart) unless it withdraws, which FibSync.withdrawAll() does.
-    this.#decisions = new DecisionLoop({ rib: this.#rib, kernel: () => (this.#stopping ? undefined : sink), kick: () => this.#kickPending() });
+    this.#decisions = new DecisionLoop({
+      rib: this.#rib,
+      kernel: () => (this.#stopping ? undefined : sink),
+      kick: () => this.#kickPending(),
+      ...(o.observer ? { observe: (sec: number) => o.observer?.decisionRun(sec) } : {}),
+    });
     this.#gr = new GracefulRestartHelper({
       clock,
       log,
@@ -239,7 +264,28 @@ export class Speaker {
   }
 
   peerStatuses(): PeerStatus[] {
-    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now()));
+    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now(), this.#rib.routeStats(e.peer.id)));
+  }
+
+  /** Per peer, what metrics read (daemon/metrics-source.ts). */
+  peerMetrics(): PeerMetrics[] {
+    const now = this.#clock.now();
+    return [...this.#peers.entries()].map((e) => ({
+      status: peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), now, this.#rib.routeStats(e.peer.id)),
+      dynamic: e.dynamic,
+      counters: e.peer.counters,
+      prefixes: this.#rib.familyCounts(e.peer.id),
+    }));
+  }
+
+  /** Decision runs since start (metrics). */
+  decisionStats(): DecisionStats {
+    return this.#decisions.stats();
+  }
+
+  /** The kernel reconciler's counts (metrics); null without kernel programming. */
+  kernelStats(): FibSyncStats | null {
+    return this.#fib?.stats() ?? null;
   }
 
   routes(prefix?: string): RouteView[] {
@@ -259,6 +305,11 @@ export class Speaker {
   kernelStatus(): KernelStatusView | null {
     const st = this.#fib?.status();
     return st ? kernelStatusView(st, this.#clock.now()) : null;
+  }
+
+  /** Our own graceful restart while it lasts (kernel routes kept from a previous run), else null. */
+  recovery(): RecoveryStatus | null {
+    return this.#convergence?.recovery() ?? null;
   }
 
   /** Resolves once the decision process and the kernel have caught up with everything received. */
@@ -318,6 +369,7 @@ export class Speaker {
     }
     const old = this.#config;
     this.#config = next;
+    logReloadChanges(this.#log, changes);
     await this.#peers.apply(changes, next);
     this.#bfd.configure(next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
@@ -339,8 +391,8 @@ export class Speaker {
   }
 
   #newPeer(cfg: PeerConfig, id: string, dynamic: boolean): GatedPeer {
-    const log = this.#log.child({ component: 'peer', peer: id });
-    return new GatedPeer({
+    const log = this.#log.child({ component: 'peer', peer: id, session: sessionName(cfg, id) });
+    return newPeer(cfg, {
       id,
       address: id,
       port: cfg.port,

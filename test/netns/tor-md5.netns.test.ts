@@ -94,7 +94,7 @@ describeNetns('a node peering eBGP with an FRR top-of-rack router over TCP MD5',
     for (const prefix of [N1.block, N1.block6]) {
       expect(routes.find((r) => r.prefix === prefix && r.from === TOR.v4), JSON.stringify(routes)).toMatchObject({ best: false, reason: 'as-loop' });
     }
-    expect(peer.prefixes).toEqual({ received: 7, accepted: 3, advertised: 2 });
+    expect(peer.prefixes).toEqual({ received: 7, accepted: 3, preferred: 3, advertised: 2 });
 
     // The ToR installed the pod blocks and reaches the pod directly; the pod's replies leave by the BGP default route.
     await waitForFibRoute(nsOf(ns, TOR), N1.block, (r) => r.protocol === 'bgp' && r.gateways.join() === N1.v4);

@@ -18,12 +18,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   kernel: ['util'],
   config: ['codec', 'util'],
   control: ['util'],
+  // Calico's datastore -> wren's configuration (the follower may read etcd; never the daemon).
   datastore: ['config', 'codec', 'util'],
   // BFD (RFC 5880): its codec, state machine and sessions, and the thread they run in; the native
   // addon is loaded through session/tcp-native.ts (one loader for the one addon).
   bfd: ['util', 'session/tcp-native.js'],
+  // The BIRD-compatible socket: the control socket's server, the config's types.
+  birdsock: ['util', 'control', 'config/types.js'],
+  // Prometheus metrics and health endpoints: plain snapshots in (metrics/source.ts); only daemon/ imports it.
+  metrics: ['util', 'control/protocol.js'],
   // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
-  daemon: ['bfd', 'codec', 'config', 'control', 'datastore', 'kernel', 'rib', 'session', 'util'],
+  daemon: ['bfd', 'birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'metrics', 'rib', 'session', 'util'],
   cli: ['control', 'config', 'util', 'daemon/main.js'],
 };
 
@@ -60,6 +65,15 @@ it('only the netlink adapter (kernel/netlink.ts, kernel/netlink-writer.ts) impor
     if (/from 'netlink'/.test(readFileSync(join(src, file), 'utf8')) && !NETLINK_ADAPTER.includes(file.replaceAll('\\', '/'))) {
       offenders.push(file);
     }
+  }
+  expect(offenders).toEqual([]);
+});
+
+it('only src/metrics/ imports prom-client (docs/decisions/0007-metrics.md)', () => {
+  const offenders: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    if (/from 'prom-client'/.test(readFileSync(join(src, file), 'utf8')) && !file.replaceAll('\\', '/').startsWith('metrics/')) offenders.push(file);
   }
   expect(offenders).toEqual([]);
 });
