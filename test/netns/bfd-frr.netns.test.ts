@@ -14,10 +14,13 @@
  *   Cease / BFD Down (RFC 9384) to FRR; SIGCONT brings both back;
  * - `graceful: true`: during the failure the route stays in wren's kernel, stale, until the
  *   restart timer (gracefulRestart.staleRoutesTime 4 s here), then goes;
- * - multihop (RFC 5883, UDP 4784) to an FRR two hops away with `ebgpMultihop: 2`.
+ * - multihop (RFC 5883, UDP 4784) to an FRR two hops away with `ebgpMultihop: 2`;
+ * - an FRR without BFD for wren (it never answers): the BGP session comes up and stays up, and
+ *   wren reports the silent BFD peer (`show bfd`, a log line) instead of flapping it.
  *
  * Run: npx vitest run test/netns/bfd-frr.netns.test.ts   (as root, after npm run build)
  */
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
@@ -95,7 +98,7 @@ describeNetns('BFD with FRR (bfdd)', [...interopNeeds(FRR_INSTALLED, BFDD_INSTAL
     expect(summary(fast.map((t) => t.routesGoneMs)).worst, report('100 ms x 3', fast)).toBeLessThan(400);
   });
 
-  it('bfdd stopped (SIGSTOP) while BGP works: BFD takes the session down with Cease / BFD Down; SIGCONT brings both back', { timeout: 120_000 }, async () => {
+  it('bfdd stopped (SIGSTOP) while BGP works: BFD takes the session down with Cease / BFD Down; requireUp holds BGP down while BFD is Down; SIGCONT brings both back', { timeout: 120_000 }, async () => {
     const lab = newLab('frrstop');
     current = lab;
     const p = await startBfdPair(lab, { bfd: { minTx: 300, minRx: 300, multiplier: 3 }, startPeer: startFrrPeer() });
@@ -176,5 +179,22 @@ describeNetns('BFD with FRR (bfdd)', [...interopNeeds(FRR_INSTALLED, BFDD_INSTAL
     // FRR's packets came to the multihop port, having crossed the router (TTL 254, accepted with ebgpMultihop 2).
     expect(mh.times().length).toBeGreaterThan(0);
   });
-});
 
+  it('a peer that never answers BFD is reported, not flapped: BGP comes up and stays up', { timeout: 60_000 }, async () => {
+    const lab = newLab('frrsilent');
+    current = lab;
+    const p = await startBfdPair(lab, { bfd: { minTx: 100, minRx: 100, multiplier: 3 }, startPeer: startFrrPeer(), peerWithoutBfd: true });
+    await waitEstablished(p.wren, PEER.v4);
+    await waitFor(() => inKernel(p.wrenNs, PEER.block), { what: `${PEER.block} in wren's kernel`, timeoutMs: 20_000, intervalMs: 50 });
+    // The report comes after 10 s of silence (daemon/bfd-link.ts SILENT_PEER_REPORT_MS).
+    await waitFor(() => readFileSync(p.wren.paths.log, 'utf8').includes('BFD: no answer from the peer'), { what: 'wren to report the silent BFD peer', timeoutMs: 20_000, intervalMs: 200 });
+    const s = await wrenBfd(p.wren);
+    expect(s).toMatchObject({ state: 'Down', heard: false, flaps: 0, bgpHeld: false });
+    const bgp = await wrenBgp(p.wren);
+    expect(bgp?.state).toBe('Established');
+    // Established the whole time: up since before the report, far longer than a detection time.
+    expect(bgp?.uptimeSec ?? 0).toBeGreaterThanOrEqual(9);
+    expect(wrenBfdEvents(p.wren.paths.log).sessionDowns).toEqual([]);
+    expect(inKernel(p.wrenNs, PEER.block)).toBe(true);
+  });
+});

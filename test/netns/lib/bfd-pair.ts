@@ -43,12 +43,14 @@ export async function startBfdPair<D extends BgpDaemon>(
     readonly wrenPeer?: Readonly<Record<string, unknown>>;
     readonly wrenExtra?: Readonly<Record<string, unknown>>;
     readonly peerGracefulRestart?: boolean;
+    /** The peer runs no BFD at all (it never answers wren's). */
+    readonly peerWithoutBfd?: boolean;
   },
 ): Promise<BfdPair<D>> {
   const wrenNs = lab.addNamespace('wren');
   const peerNs = lab.addNamespace('peer');
   lab.link(wrenNs, 'eth0', [`${WREN.v4}/24`], peerNs, 'eth0', [`${PEER.v4}/24`]);
-  const peer = await o.startPeer(lab, peerNs, { address: WREN.v4, asn: WREN.asn, families: ['ipv4'], bfd: o.bfd });
+  const peer = await o.startPeer(lab, peerNs, { address: WREN.v4, asn: WREN.asn, families: ['ipv4'], ...(o.peerWithoutBfd ? {} : { bfd: o.bfd }) });
   const fromPeer = await PacketTimes.start(lab, wrenNs, 'eth0', `udp dst port 3784 and src host ${PEER.v4}`, 'bfd-from-peer');
   const routes = RouteEvents.start(lab, wrenNs, 'wren-routes');
   const wren = await startWren(lab, {
