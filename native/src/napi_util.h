@@ -39,5 +39,7 @@ napi_value js_udp_open(napi_env env, napi_callback_info info);
 napi_value js_udp_send(napi_env env, napi_callback_info info);
 napi_value js_udp_local_port(napi_env env, napi_callback_info info);
 napi_value js_udp_close(napi_env env, napi_callback_info info);
+napi_value js_thread_nice(napi_env env, napi_callback_info info);
+napi_value js_thread_realtime(napi_env env, napi_callback_info info);
 
 #endif

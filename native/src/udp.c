@@ -14,6 +14,13 @@
  *   udpSend(handle, bytes, address, port) -> bytes sent | { errno, syscall }   (sendto, never blocks)
  *   udpLocalPort(handle) -> port | { errno, syscall }
  *   udpClose(handle) -> 0                                         (idempotent)
+ *   threadRealtime(priority) -> 0 | { errno, syscall }
+ *       sched_setscheduler(gettid(), SCHED_RR, priority) for 1..99, back to SCHED_OTHER for 0: the
+ *       calling thread only. Needs CAP_SYS_NICE (EPERM otherwise).
+ *   threadNice(nice) -> 0 | { errno, syscall }
+ *       setpriority(PRIO_PROCESS, gettid(), nice): the nice value of the calling thread only (Linux
+ *       gives each thread its own); the BFD thread asks for a lower one (docs/bfd.md). Needs
+ *       CAP_SYS_NICE below the current value (EACCES / EPERM otherwise).
  *
  * Lifetime: the handle's socket is closed by udpClose(), or, if the JS side never calls it, when the
  * environment (the thread) is torn down, through an async cleanup hook that stops the poll and
@@ -26,11 +33,14 @@
 #include "sockets.h"
 
 #include <arpa/inet.h>
+#include <sched.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -343,5 +353,32 @@ napi_value js_udp_close(napi_env env, napi_callback_info info) {
   udp_handle *h = argc >= 1 ? unwrap(env, argv[0]) : NULL;
   if (h == NULL) return type_error(env, "udpClose(handle)");
   close_handle(h);
+  return make_int(env, 0);
+}
+
+/* threadNice(nice) -> 0 | { errno, syscall } */
+napi_value js_thread_nice(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int nice = 0;
+  if (argc < 1 || get_int(env, argv[0], &nice) != 0 || nice < -20 || nice > 19) return type_error(env, "threadNice(nice: -20..19)");
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  if (setpriority(PRIO_PROCESS, (id_t)tid, nice) != 0) return make_error(env, -errno, "setpriority");
+  return make_int(env, 0);
+}
+
+/* threadRealtime(priority) -> 0 | { errno, syscall } */
+napi_value js_thread_realtime(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int prio = 0;
+  if (argc < 1 || get_int(env, argv[0], &prio) != 0 || prio < 0 || prio > 99) return type_error(env, "threadRealtime(priority: 0..99)");
+  struct sched_param sp;
+  memset(&sp, 0, sizeof sp);
+  sp.sched_priority = prio;
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  if (sched_setscheduler(tid, prio > 0 ? SCHED_RR : SCHED_OTHER, &sp) != 0) return make_error(env, -errno, "sched_setscheduler");
   return make_int(env, 0);
 }

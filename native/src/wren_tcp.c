@@ -17,6 +17,7 @@
  *   netlinkTune(portId, rcvbufBytes) -> 0 | { errno, syscall }              (netlink_tune.c)
  *   udpOpen, udpSend, udpLocalPort, udpClose: UDP sockets that report each datagram's TTL, for
  *       BFD (udp.c)
+ *   threadNice, threadRealtime: the calling thread's scheduling (the BFD thread's, udp.c)
  *
  * Files: sockets.c (addresses, socket options, descriptor lookup; no Node-API), napi_util.c
  * (argument reading, result objects), connect.c (the async connect), udp.c (BFD's UDP sockets),
@@ -197,6 +198,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpLocalPort", NULL, js_udp_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpClose", NULL, js_udp_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadNice", NULL, js_thread_nice, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadRealtime", NULL, js_thread_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -20,11 +20,13 @@ import { systemClock } from '../util/clock.js';
 import { BfdEngine } from './engine.js';
 import type { FromBfdThread, ToBfdThread } from './messages.js';
 import type { BfdSessionSpec, BfdSessionStatus, BfdTransition } from './types.js';
-import { nativeTransport, udpAvailable } from './udp.js';
+import { nativeTransport, udpAvailable, type ThreadPriority } from './udp.js';
 
 export interface BfdServiceHooks {
   /** A session changed state (its status after the change). */
   transition(t: BfdTransition, status: BfdSessionStatus): void;
+  /** The BFD thread's scheduling, after each setPriority (thread mode only). */
+  priority?(p: ThreadPriority): void;
 }
 
 export type BfdMode = 'thread' | 'inline' | 'unavailable';
@@ -35,6 +37,8 @@ export interface BfdService {
   readonly unavailable: string | undefined;
   /** The sessions wanted now (the whole set: missing ones end with AdminDown). */
   configure(specs: readonly BfdSessionSpec[]): void;
+  /** The BFD thread's scheduling: real-time, or nice -10 (the thread only; inline and unavailable ignore it). */
+  setPriority?(realtime: boolean): void;
   /** The last known status of every configured session: states as of the last transition, counters at most a second old. */
   statuses(): BfdSessionStatus[];
   /** Statuses asked of the engine now (bounded; the last known ones if it does not answer in time). */
@@ -197,6 +201,10 @@ class ThreadBfd implements BfdService {
     return this.#unavailable;
   }
 
+  setPriority(realtime: boolean): void {
+    this.#post({ type: 'priority', realtime });
+  }
+
   configure(specs: readonly BfdSessionSpec[]): void {
     this.#mirror.specs = specs;
     this.#post({ type: 'configure', specs });
@@ -260,6 +268,9 @@ class ThreadBfd implements BfdService {
         }
         return;
       }
+      case 'priority':
+        this.#hooks.priority?.(m.priority);
+        return;
       case 'failed':
         this.#unavailable = `the BFD thread could not start: ${m.error}`;
         return;

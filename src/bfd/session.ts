@@ -301,7 +301,9 @@ export class BfdSession {
   #jittered(intervalUs: number): number {
     const r = this.#random();
     // 6.8.7: "reduced by a random value of 0 to 25%"; with bfd.DetectMult 1, "no more than 90% ... no less than 75%".
-    const factor = this.#detectMult === 1 ? 0.75 + 0.15 * r : 0.75 + 0.25 * r;
+    // 75-90% for every multiplier: a timer fires late, never early, so the last 10% of the
+    // interval is kept for a late wake-up of this thread (a busy machine), not spent on jitter.
+    const factor = 0.75 + 0.15 * r;
     return ms(intervalUs * factor);
   }
 

@@ -62,6 +62,8 @@ interface UdpAddon {
   udpSend(h: Handle, bytes: Buffer, address: string, port: number): number | NativeFailure;
   udpLocalPort(h: Handle): number | NativeFailure;
   udpClose(h: Handle): number;
+  threadNice?(nice: number): number | NativeFailure;
+  threadRealtime?(priority: number): number | NativeFailure;
 }
 
 const errName = (f: NativeFailure): string => {
@@ -122,4 +124,56 @@ export function nativeTransport(): BfdTransport {
       };
     },
   };
+}
+
+/** The nice value the BFD thread asks for without real-time scheduling (docs/bfd.md). */
+export const BFD_THREAD_NICE = -10;
+/** Its SCHED_RR priority with `bfd.realtime` (the lowest: above every normal thread, below the kernel's). */
+export const BFD_THREAD_RT_PRIORITY = 1;
+
+const threadCall = (name: 'threadNice' | 'threadRealtime', arg: number): string | null => {
+  const ok = udpAvailable();
+  if (!ok.ok) return ok.reason;
+  const a = tcpAddon() as unknown as UdpAddon;
+  const f = a[name];
+  if (typeof f !== 'function') return `the native addon has no ${name} (rebuild it with \`npm run build:native\`)`;
+  const r = f.call(a, arg);
+  return isFailure(r) ? errName(r) : null;
+};
+
+/**
+ * Sets the calling thread's nice value (only that thread's: Linux schedules threads one by one).
+ * Returns null when done, else why not: the errno name (EACCES without CAP_SYS_NICE), or a
+ * sentence for an addon without the call.
+ */
+export const setThreadNice = (nice: number): string | null => threadCall('threadNice', nice);
+
+/** The calling thread to SCHED_RR at `priority` (1..99), or back to SCHED_OTHER (0). Null when done, else why not (EPERM without CAP_SYS_NICE). */
+export const setThreadRealtime = (priority: number): string | null => threadCall('threadRealtime', priority);
+
+/** What the BFD thread's scheduling is, in words for logs and `show bfd`. */
+export interface ThreadPriority {
+  /** "SCHED_RR 1", "nice -10", or "normal" when neither could be set. */
+  readonly scheduling: string;
+  /** Why the asked-for scheduling was not had (real-time refused, nice refused). */
+  readonly problem?: string;
+}
+
+/**
+ * The BFD thread's scheduling (docs/bfd.md): with `realtime`, SCHED_RR at the lowest real-time
+ * priority, else (or when refused) SCHED_OTHER at nice -10. Best effort: each refusal is said.
+ */
+export function applyThreadPriority(realtime: boolean): ThreadPriority {
+  const problems: string[] = [];
+  if (realtime) {
+    const e = setThreadRealtime(BFD_THREAD_RT_PRIORITY);
+    if (e === null) return { scheduling: `SCHED_RR ${BFD_THREAD_RT_PRIORITY}` };
+    problems.push(`SCHED_RR refused: ${e}`);
+  } else {
+    setThreadRealtime(0);
+  }
+  const e = setThreadNice(BFD_THREAD_NICE);
+  if (e === null) return { scheduling: `nice ${BFD_THREAD_NICE}`, ...(problems.length > 0 ? { problem: problems.join('; ') } : {}) };
+  problems.push(`nice ${BFD_THREAD_NICE} refused: ${e}`);
+  return { scheduling: 'normal', problem: problems.join('; ') };
 }

@@ -12,7 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import { systemClock } from '../util/clock.js';
 import { BfdEngine } from './engine.js';
 import { STATUS_INTERVAL_MS, type FromBfdThread, type ToBfdThread } from './messages.js';
-import { nativeTransport } from './udp.js';
+import { applyThreadPriority, nativeTransport } from './udp.js';
 
 const port = parentPort;
 if (port === null) throw new Error('bfd/worker.js runs as a worker thread only');
@@ -39,6 +39,10 @@ port.on('message', (m: ToBfdThread) => {
   switch (m.type) {
     case 'configure':
       engine?.configure(m.specs);
+      return;
+    case 'priority':
+      // Ahead of the main thread and of other work on the node when the CPUs are busy (docs/bfd.md).
+      post({ type: 'priority', priority: applyThreadPriority(m.realtime) });
       return;
     case 'status':
       post({ type: 'statuses', id: m.id, sessions: engine?.statuses() ?? [], unmatched: engine?.unmatched ?? { undecodable: 0, noSession: 0 } });

@@ -34,6 +34,6 @@ export function formatBfd(v: BfdView): string {
     formatDuration(s.uptimeSec),
     String(s.flaps),
   ]);
-  const where = v.mode === 'thread' ? '' : v.mode === 'inline' ? '\n(BFD runs on the main thread: no worker script)' : `\nBFD does not run: ${v.problem ?? 'unavailable'}`;
+  const where = v.mode === 'thread' ? (v.threadScheduling !== undefined ? `\n(BFD thread: ${v.threadScheduling})` : '') : v.mode === 'inline' ? '\n(BFD runs on the main thread: no worker script)' : `\nBFD does not run: ${v.problem ?? 'unavailable'}`;
   return [`${renderTable(header, rows)}${where}`, ...v.sessions.map(detail)].join('\n\n');
 }

@@ -29,9 +29,11 @@ const BFD_DEFAULTS = {
 };
 
 const PEER_BFD = { ...BFD_DEFAULTS, multihop: bool.optional() };
+/** The top level only: the BFD thread is one for every session. */
+const TOP_BFD = { ...BFD_DEFAULTS, realtime: bool.optional() };
 
 export function parseBfdDefaults(raw: unknown, issues: Issue[]): BfdDefaultsConfig {
-  const f = raw === undefined ? {} : (parseFields(BFD_DEFAULTS, raw, ['bfd'], issues) ?? {});
+  const f = raw === undefined ? {} : (parseFields(TOP_BFD, raw, ['bfd'], issues) ?? {});
   const d = DEFAULTS.bfd;
   return {
     enabled: f.enabled ?? d.enabled,
@@ -40,6 +42,7 @@ export function parseBfdDefaults(raw: unknown, issues: Issue[]): BfdDefaultsConf
     multiplier: f.multiplier ?? d.multiplier,
     graceful: f.graceful ?? d.graceful,
     requireUp: f.requireUp ?? d.requireUp,
+    realtime: f.realtime ?? d.realtime,
   };
 }
 

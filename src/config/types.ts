@@ -122,6 +122,8 @@ export interface BfdDefaultsConfig {
   readonly graceful: boolean;
   /** After a BFD failure, the BGP session stays down until BFD is Up again. */
   readonly requireUp: boolean;
+  /** The BFD thread runs SCHED_RR (lowest real-time priority) when allowed; else nice -10. Top level only. */
+  readonly realtime: boolean;
 }
 
 /** BFD for one peer, resolved (present only when on). */

@@ -279,5 +279,7 @@ export interface BfdView {
   readonly mode: 'thread' | 'inline' | 'unavailable' | 'off';
   /** Why BFD cannot run, when it cannot. */
   readonly problem?: string;
+  /** The BFD thread's scheduling: "SCHED_RR 1", "nice -10" or "normal" (`bfd.realtime`; thread mode only). */
+  readonly threadScheduling?: string;
   readonly sessions: readonly BfdPeerStatus[];
 }

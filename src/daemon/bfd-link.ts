@@ -87,6 +87,9 @@ export class BfdLink {
   readonly #everUp = new Set<string>();
   readonly #reportedSilent = new Set<string>();
   #unavailableLogged = '';
+  /** The BFD thread's scheduling as asked (`bfd.realtime`) and as had ("SCHED_RR 1", "nice -10", ...). */
+  #realtime: boolean | undefined;
+  #priority: string | undefined;
   #cancelCheck: (() => void) | undefined;
   #closed = false;
 
@@ -113,9 +116,20 @@ export class BfdLink {
     }
     this.#peers = peers;
     if (specs.length === 0 && !this.#service) return;
-    this.#service ??= (this.#o.start ?? ((hooks) => startBfd({ hooks })))({ transition: (t, s) => this.#onTransition(t, s) });
+    this.#service ??= (this.#o.start ?? ((hooks) => startBfd({ hooks })))({
+      transition: (t, s) => this.#onTransition(t, s),
+      priority: (p) => {
+        this.#priority = p.scheduling;
+        if (p.problem === undefined) this.#o.log.info({ scheduling: p.scheduling }, 'BFD thread scheduling');
+        else this.#o.log.warn({ scheduling: p.scheduling, reason: p.problem }, 'BFD thread scheduling: not as asked');
+      },
+    });
     const svc = this.#service;
     svc.configure(specs);
+    if (this.#realtime !== config.bfd.realtime) {
+      this.#realtime = config.bfd.realtime;
+      svc.setPriority?.(config.bfd.realtime);
+    }
     if (svc.unavailable !== undefined && specs.length > 0) {
       const key = specs.map((s) => s.peer).join(',');
       if (key !== this.#unavailableLogged) {
@@ -147,6 +161,7 @@ export class BfdLink {
     return {
       mode: svc.mode,
       ...(svc.unavailable !== undefined ? { problem: svc.unavailable } : {}),
+      ...(this.#priority !== undefined ? { threadScheduling: this.#priority } : {}),
       sessions: statuses.map((s) => this.#peerStatus(s, nowMs)),
     };
   }

@@ -300,8 +300,12 @@ describe('one session against a scripted peer', () => {
     expect(t.s.sent.length).toBeGreaterThan(n);
   });
 
-  it('jitters 75-90% with a Detect Mult of 1', () => {
-    const t = scripted({ multiplier: 1 });
+  it('jitters 75-90% with a Detect Mult of 1, and with any other (headroom for a late timer)', () => {
+    for (const multiplier of [1, 3]) jitterWithin(multiplier);
+  });
+
+  const jitterWithin = (multiplier: number): void => {
+    const t = scripted({ multiplier });
     up(t);
     const start = t.s.sent.length;
     for (let i = 0; i < 50; i++) {
@@ -314,7 +318,7 @@ describe('one session against a scripted peer', () => {
       expect(g).toBeGreaterThanOrEqual(225);
       expect(g).toBeLessThanOrEqual(270);
     }
-  });
+  };
 
   it('goes Down with diagnostic 3 when the peer signals AdminDown, and counts the flap', () => {
     const t = scripted();

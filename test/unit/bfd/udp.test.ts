@@ -4,7 +4,8 @@
  * side on one port, errors as errno names, close. Skipped without the addon (failing under CI=true).
  */
 import { afterEach, expect, it } from 'vitest';
-import { nativeTransport, UdpSocketError, type UdpDatagram, type UdpSocket } from '../../../src/bfd/udp.js';
+import { readFileSync } from 'node:fs';
+import { nativeTransport, setThreadNice, setThreadRealtime, UdpSocketError, type UdpDatagram, type UdpSocket } from '../../../src/bfd/udp.js';
 import { waitFor } from '../../../tools/kit/wait.js';
 import { ADDON_BUILT, describeNetns } from '../../netns/lib/requirements.js';
 
@@ -13,7 +14,37 @@ afterEach(() => {
   for (const s of open.splice(0)) s.close();
 });
 
+/** The calling thread's nice value (field 19 of /proc/thread-self/stat). */
+const statField = (i: number): number => Number(readFileSync('/proc/thread-self/stat', 'utf8').replace(/^.*\) /s, '').split(' ')[i - 3]);
+const threadNice = (): number => statField(19);
+/** Field 41, policy: 0 SCHED_OTHER, 2 SCHED_RR. */
+const threadPolicy = (): number => statField(41);
+
 describeNetns('BFD UDP sockets (native addon, loopback)', [ADDON_BUILT], () => {
+  it('sets the nice value of the calling thread (the BFD thread asks for -10)', () => {
+    const before = threadNice();
+    // Raising it needs no privilege; going back down may (CAP_SYS_NICE), so that is best effort.
+    expect(setThreadNice(Math.min(19, before + 1))).toBeNull();
+    expect(threadNice()).toBe(Math.min(19, before + 1));
+    setThreadNice(before);
+    expect(() => setThreadNice(99)).toThrow(/threadNice/);
+  });
+
+  it('puts the calling thread in SCHED_RR and back (with CAP_SYS_NICE; EPERM without)', () => {
+    const e = setThreadRealtime(1);
+    if (e !== null) {
+      expect(e).toBe('EPERM');
+      return;
+    }
+    try {
+      expect(threadPolicy()).toBe(2);
+    } finally {
+      expect(setThreadRealtime(0)).toBeNull();
+    }
+    expect(threadPolicy()).toBe(0);
+    expect(() => setThreadRealtime(100)).toThrow(/threadRealtime/);
+  });
+
   const t = () => nativeTransport();
   const track = (s: UdpSocket): UdpSocket => {
     open.push(s);

@@ -10,7 +10,7 @@ describe('resolution', () => {
   it('no bfd anywhere: no peer has BFD; the section has its defaults', () => {
     const c = valid(withPeers(peer));
     expect(c.peers[0]?.bfd).toBeUndefined();
-    expect(c.bfd).toEqual({ enabled: false, minTx: 300, minRx: 300, multiplier: 3, graceful: false, requireUp: true });
+    expect(c.bfd).toEqual({ enabled: false, minTx: 300, minRx: 300, multiplier: 3, graceful: false, requireUp: true, realtime: true });
   });
 
   it('a peer’s bfd object turns BFD on with the defaults for what it leaves out', () => {
@@ -27,6 +27,10 @@ describe('resolution', () => {
   it('an ebgpMultihop peer gets multihop BFD (RFC 5883); `multihop` overrides either way', () => {
     const c = valid(withPeers({ ...ebgp, ebgpMultihop: 2, bfd: {} }, { ...peer, bfd: { multihop: true } }, { ...ebgp, address: '10.0.0.4', ebgpMultihop: 2, bfd: { multihop: false } }));
     expect(c.peers.map((p) => p.bfd?.multihop)).toEqual([true, true, false]);
+  });
+
+  it('realtime (the BFD thread\'s scheduling) is a top-level key only', () => {
+    expect(valid({ ...BASE, bfd: { realtime: false } }).bfd.realtime).toBe(false);
   });
 
   it('a dynamic range never gets BFD from the defaults', () => {
@@ -46,6 +50,8 @@ describe('problems, each at its JSON path', () => {
     [withPeers({ ...peer, bfd: { multiplier: 256 } }), '$.peers[0].bfd.multiplier: expected an integer 1..255 (got 256)'],
     [withPeers({ ...peer, bfd: { graceful: 1 } }), '$.peers[0].bfd.graceful: expected true or false (got 1)'],
     [withPeers({ ...peer, bfd: true }), '$.peers[0].bfd: expected an object (got true)'],
+    [{ ...BASE, bfd: { realtime: 'no' } }, '$.bfd.realtime: expected true or false (got "no")'],
+    [withPeers({ ...peer, bfd: { realtime: false } }), '$.peers[0].bfd.realtime: unknown key'],
     [withPeers({ addressRange: '10.1.0.0/16', asn: 64512, bfd: {} }), '$.peers[0].bfd: BFD is for configured peers only, not for a dynamic range (addressRange) (got {})'],
   ])('%j', (config, expected) => {
     expect(problems(config)).toEqual([expected]);

@@ -15,7 +15,7 @@ describe('configuration defaults', () => {
       routeReflector: { clusterId: '192.168.1.10' },
       multipath: { maxPaths: 16 },
       gracefulRestart: { enabled: true, restartTime: 120, staleRoutesTime: 360 },
-      bfd: { enabled: false, minTx: 300, minRx: 300, multiplier: 3, graceful: false, requireUp: true },
+      bfd: { enabled: false, minTx: 300, minRx: 300, multiplier: 3, graceful: false, requireUp: true, realtime: true },
       kernel: {
         enabled: true,
         table: 254,

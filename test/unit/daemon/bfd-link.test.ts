@@ -34,6 +34,12 @@ class FakeBfd implements BfdService {
     this.specs = specs;
     this.configured.push(specs);
   }
+  readonly priorities: boolean[] = [];
+  /** As the thread answers: real-time granted; nice -10 when real-time is not asked for, refused as without CAP_SYS_NICE. */
+  setPriority(realtime: boolean): void {
+    this.priorities.push(realtime);
+    this.#hooks.priority?.(realtime ? { scheduling: 'SCHED_RR 1' } : { scheduling: 'normal', problem: 'nice -10 refused: EACCES' });
+  }
   statuses(): BfdSessionStatus[] {
     return this.specs.map((s) => this.#status.get(s.peer) ?? initialStatus(s, this.unavailable));
   }
@@ -221,6 +227,20 @@ describe('BFD and the BGP session', () => {
     await t.b.stop();
     running.splice(running.indexOf(t.b), 1);
     expect(t.bfd.closed).toBe(true);
+  });
+
+  it('asks for the BFD thread\'s scheduling (bfd.realtime) at start and when a reload changes it; show bfd and the logs say what it got', async () => {
+    const t = await pair({});
+    expect(t.bfd.priorities).toEqual([true]);
+    expect((await t.b.bfdView()).threadScheduling).toBe('SCHED_RR 1');
+    expect(t.lines().find((l) => l['msg'] === 'BFD thread scheduling')).toMatchObject({ scheduling: 'SCHED_RR 1' });
+    const same = t.bConfig({ minTx: 100 });
+    await t.b.reload(same);
+    expect(t.bfd.priorities).toEqual([true]);
+    await t.b.reload({ ...same, bfd: { ...same.bfd, realtime: false } });
+    expect(t.bfd.priorities).toEqual([true, false]);
+    expect((await t.b.bfdView()).threadScheduling).toBe('normal');
+    expect(t.lines().find((l) => l['msg'] === 'BFD thread scheduling: not as asked')).toMatchObject({ scheduling: 'normal', reason: 'nice -10 refused: EACCES' });
   });
 
   it('without the native addon: one error line, no session runs, BGP runs as without BFD', async () => {
