@@ -23,7 +23,7 @@ export interface Cell {
   readonly run: number;
 }
 
-/** The subjects a scenario compares: GoBGP has no FIB; the kernel scenario adds the ip -batch floor; codec is wren alone. */
+/** The subjects a scenario compares: GoBGP has no FIB; the kernel scenario adds the ip -batch floor; codec and bfd-load are wren alone. */
 export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[]): Subject[] {
   switch (scenario) {
     case 'inout':
@@ -32,6 +32,7 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[]): S
     case 'kernel':
       return [...duts.filter((d) => d !== 'gobgp'), 'ip-batch'];
     case 'codec':
+    case 'bfd-load':
       return duts.includes('wren') ? ['wren'] : [];
   }
 }
