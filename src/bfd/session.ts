@@ -11,7 +11,9 @@
  *   value is sent with a Poll Sequence. An increase of our TX (or a decrease of our RX) takes effect
  *   only when the peer's Final arrives (6.8.3); a decrease of TX (an increase of RX) at once.
  * - No packets besides the periodic ones and the Final answering a Poll (6.8.7).
- * - Jitter: each interval is 75-100% of the computed one (75-90% with a Detect Mult of 1).
+ * - Jitter: each interval is 75-90% of the computed one, whatever the Detect Mult (6.8.7 allows
+ *   75-100%, and asks for at most 90% with a Detect Mult of 1): the last 10% is headroom for a
+ *   late timer.
  * - Echo, Demand mode and authentication are not implemented: we never set D or A, send a Required
  *   Min Echo RX of zero, keep transmitting if the peer sets D, and the engine discards packets with
  *   the A bit. C (Control Plane Independent) is zero: the BFD thread shares the fate of wren's
