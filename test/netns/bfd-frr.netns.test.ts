@@ -9,7 +9,7 @@
  *   Sequence each way; the session stays Up) and as many trials again. Done when the route is gone
  *   in under 1 s (300 x 3) and 400 ms (100 x 3), timed from just before nft is asked to drop.
  *   Median and worst are printed. After each failure the BGP session is held for BFD, and lifting
- *   the drop brings BFD, BGP and the route back;
+ *   the drop brings BFD, BGP and the route back; the BFD metrics count one Down per trial;
  * - bfdd stopped (SIGSTOP) while bgpd and TCP work: BFD alone takes the BGP session down, with
  *   Cease / BFD Down (RFC 9384) to FRR; SIGCONT brings both back;
  * - `graceful: true`: during the failure the route stays in wren's kernel, stale, until the
@@ -31,7 +31,7 @@ import { BFDD_INSTALLED, NFT_INSTALLED, PacketTimes, summary, wrenBfdEvents } fr
 import { inKernel, PEER, silentFailure, startBfdPair, waitAllUp, WREN, wrenBfd, wrenBgp, type Trial } from './lib/bfd-pair.js';
 import { askWren, interopNeeds, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { ADDON_BUILT, describeNetns, FRR_INSTALLED, TCPDUMP_INSTALLED } from './lib/requirements.js';
+import { ADDON_BUILT, describeNetns, FRR_INSTALLED, programs, TCPDUMP_INSTALLED } from './lib/requirements.js';
 
 const TRIALS = Number(process.env['WREN_BFD_TRIALS'] ?? 10);
 
@@ -48,7 +48,7 @@ const report = (label: string, trials: readonly Trial[]): string => {
   return `${label}: ${trials.length} trials; ${f('bfdDownMs')}; ${f('bgpDownMs')}; ${f('routesGoneMs')}; ${f('afterLastPacketMs')}; ${f('nftMs')}; ${f('recoveryMs')} (ms)`;
 };
 
-describeNetns('BFD with FRR (bfdd)', [...interopNeeds(FRR_INSTALLED, BFDD_INSTALLED), NFT_INSTALLED, TCPDUMP_INSTALLED, ADDON_BUILT], () => {
+describeNetns('BFD with FRR (bfdd)', [...interopNeeds(FRR_INSTALLED, BFDD_INSTALLED), NFT_INSTALLED, TCPDUMP_INSTALLED, programs('curl'), ADDON_BUILT], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);
@@ -56,7 +56,7 @@ describeNetns('BFD with FRR (bfdd)', [...interopNeeds(FRR_INSTALLED, BFDD_INSTAL
   it(`comes Up with the negotiated intervals; ${TRIALS} silent failures at 300 ms x 3, a reload to 100 ms x 3 (Poll/Final), ${TRIALS} more`, { timeout: 900_000 }, async () => {
     const lab = newLab('frr');
     current = lab;
-    const p = await startBfdPair(lab, { bfd: { minTx: 300, minRx: 300, multiplier: 3 }, startPeer: startFrrPeer() });
+    const p = await startBfdPair(lab, { bfd: { minTx: 300, minRx: 300, multiplier: 3 }, startPeer: startFrrPeer(), wrenExtra: { metrics: { listen: '127.0.0.1:9179' } } });
     await waitAllUp(p);
     // Up both ways, with what each side asked for once the Poll Sequences after Up are done.
     const st = await waitFor(async () => {
@@ -96,6 +96,14 @@ describeNetns('BFD with FRR (bfdd)', [...interopNeeds(FRR_INSTALLED, BFDD_INSTAL
     expect(summary(fast.map((t) => t.afterLastPacketMs)).worst).toBeLessThanOrEqual(300 + 50);
     expect(summary(slow.map((t) => t.routesGoneMs)).worst, report('300 ms x 3', slow)).toBeLessThan(1000);
     expect(summary(fast.map((t) => t.routesGoneMs)).worst, report('100 ms x 3', fast)).toBeLessThan(400);
+
+    // The BFD metrics (docs/metrics.md) say the same: Up now, one Down per trial, the detection time of 100 ms x 3.
+    const scrape = exec(p.wrenNs, 'curl', ['-s', '--max-time', '5', 'http://127.0.0.1:9179/metrics']);
+    const metric = (name: string): number => Number(new RegExp(`^${name}\\{peer="${PEER.v4.replace(/\./g, '\\.')}"[^}]*\\} (\\S+)$`, 'm').exec(scrape)?.[1]);
+    expect(metric('wren_bfd_session_up')).toBe(1);
+    expect(metric('wren_bfd_session_state')).toBe(3);
+    expect(metric('wren_bfd_session_downs_total')).toBe(slow.length + fast.length);
+    expect(metric('wren_bfd_detect_time_seconds')).toBe(0.3);
   });
 
   it('bfdd stopped (SIGSTOP) while BGP works: BFD takes the session down with Cease / BFD Down; requireUp holds BGP down while BFD is Down; SIGCONT brings both back', { timeout: 120_000 }, async () => {
