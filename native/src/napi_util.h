@@ -34,5 +34,12 @@ napi_value named(napi_env env, napi_value obj, const char *name);
 napi_value js_connect(napi_env env, napi_callback_info info);
 /* netlink_tune.c */
 napi_value js_netlink_tune(napi_env env, napi_callback_info info);
+/* udp.c (BFD) */
+napi_value js_udp_open(napi_env env, napi_callback_info info);
+napi_value js_udp_send(napi_env env, napi_callback_info info);
+napi_value js_udp_local_port(napi_env env, napi_callback_info info);
+napi_value js_udp_close(napi_env env, napi_callback_info info);
+napi_value js_thread_nice(napi_env env, napi_callback_info info);
+napi_value js_thread_realtime(napi_env env, napi_callback_info info);
 
 #endif

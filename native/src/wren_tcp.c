@@ -15,9 +15,13 @@
  *   socketFamily(fd) -> 4 | 6 | { errno, syscall }
  *   findSocketFd(hint, localAddress, localPort, remoteAddress | null, remotePort) -> fd | -1
  *   netlinkTune(portId, rcvbufBytes) -> 0 | { errno, syscall }              (netlink_tune.c)
+ *   udpOpen, udpSend, udpLocalPort, udpClose: UDP sockets that report each datagram's TTL, for
+ *       BFD (udp.c)
+ *   threadNice, threadRealtime: the calling thread's scheduling (the BFD thread's, udp.c)
  *
  * Files: sockets.c (addresses, socket options, descriptor lookup; no Node-API), napi_util.c
- * (argument reading, result objects), connect.c (the async connect), this file (the rest).
+ * (argument reading, result objects), connect.c (the async connect), udp.c (BFD's UDP sockets),
+ * this file (the rest).
  *
  * Errors are returned as { errno, syscall } objects (never thrown) so the TypeScript side names
  * them with util.getSystemErrorName(); a thrown TypeError means the TypeScript wrapper passed bad
@@ -190,6 +194,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"socketFamily", NULL, js_socket_family, NULL, NULL, NULL, napi_enumerable, NULL},
       {"findSocketFd", NULL, js_find_socket_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkTune", NULL, js_netlink_tune, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpOpen", NULL, js_udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSend", NULL, js_udp_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpLocalPort", NULL, js_udp_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpClose", NULL, js_udp_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadNice", NULL, js_thread_nice, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadRealtime", NULL, js_thread_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

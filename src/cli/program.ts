@@ -1,5 +1,5 @@
 /**
- * The `wren` command line (commander): `run`, `check`, `show peers|routes|kernel`.
+ * The `wren` command line (commander): `run`, `check`, `show peers|routes|kernel|bfd`.
  * `runCli(argv, io)` returns the exit code and does all I/O through `io`, so tests drive it
  * without a process; main.ts wires the real process in. `check` and `show` never load the daemon:
  * `run` imports it on demand.
@@ -9,8 +9,9 @@ import { loadConfigFile } from '../config/config-file.js';
 import { processEnvironment, resolveDatastore, type DatastoreEnvironment } from '../config/datastore.js';
 import { formatIssue } from '../config/issues.js';
 import { DEFAULTS } from '../config/defaults.js';
-import type { ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import type { BfdView, ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
 import { packageVersion } from '../util/version.js';
+import { formatBfd } from './format-bfd.js';
 import { formatKernel, formatPeers, formatRoutes } from './format.js';
 
 /** Process exit codes (docs/cli.md). */
@@ -48,6 +49,7 @@ interface ShowOptions {
 
 const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
 const isKernelView = (v: unknown): v is KernelStatusView | null => v === null || (typeof v === 'object' && !Array.isArray(v));
+const isBfdView = (v: unknown): v is BfdView => typeof v === 'object' && v !== null && Array.isArray((v as { sessions?: unknown }).sessions);
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: number = ExitCode.OK;
@@ -144,6 +146,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   );
   withShowOptions(showCmd.command('kernel').description('kernel route programming: desired vs installed, conflicts, retries')).action(
     async (opts: ShowOptions) => show({ cmd: 'show-kernel' }, opts, isKernelView, formatKernel),
+  );
+  withShowOptions(showCmd.command('bfd').description('BFD sessions: state, negotiated intervals, detection time, flaps, last down')).action(
+    async (opts: ShowOptions) => show({ cmd: 'show-bfd' }, opts, isBfdView, formatBfd),
   );
 
   const done = (what: string) => (v: unknown): string => (v === null ? what : `${what}: ${JSON.stringify(v)}`);

@@ -124,6 +124,7 @@ export const CeaseSub = {
   CONNECTION_COLLISION_RESOLUTION: 7,
   OUT_OF_RESOURCES: 8,
   HARD_RESET: 9, // RFC 8538
+  BFD_DOWN: 10, // RFC 9384
 } as const;
 
 /** ROUTE-REFRESH Message Error subcodes. RFC 7313 5. */
@@ -185,6 +186,7 @@ export function notificationName(code: number, subcode: number): string {
         7: 'Connection Collision Resolution',
         8: 'Out of Resources',
         9: 'Hard Reset',
+        10: 'BFD Down',
       },
     ],
     7: ['ROUTE-REFRESH Message Error', { 1: 'Invalid Message Length' }],

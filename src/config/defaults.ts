@@ -13,6 +13,8 @@ export const DEFAULTS = {
   ebgpRequiresPolicy: true,
   multipath: { maxPaths: 16 },
   gracefulRestart: { enabled: true, restartTime: 120, staleRoutesTime: 360 },
+  /** Milliseconds; FRR's defaults (300 x 3: a silent peer is detected in under a second). */
+  bfd: { enabled: false, minTx: 300, minRx: 300, multiplier: 3, graceful: false, requireUp: true, realtime: true },
   kernel: {
     enabled: true,
     table: 254,

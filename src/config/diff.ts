@@ -102,6 +102,9 @@ const PEER_FIELD_CLASS: { readonly [K in PeerField]: FieldClass } = {
   sendHoldTime: 'in-place', // RFC 9687: local only; the next connection uses the new value
   maxPrefix: 'in-place',
   maxPeers: 'in-place',
+  // BFD is a session of its own beside BGP: timers change by Poll Sequence (RFC 5880 6.5), and
+  // turning it on or off never resets the BGP session (daemon/bfd-link.ts).
+  bfd: 'in-place',
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {

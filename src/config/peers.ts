@@ -4,6 +4,7 @@
  * the rules in this file, each reported at the path of the key that has to change.
  */
 import { z } from 'zod';
+import { parsePeerBfd } from './bfd.js';
 import { DEFAULTS } from './defaults.js';
 import {
   addressFamily,
@@ -23,7 +24,7 @@ import { addIssue, formatPath, parseFields, type ParsedFields, type Path } from 
 import { parsePolicyRef, type PolicyTable } from './policies.js';
 import { connectRetryTime, defaultKeepalive, keepaliveProblem, keepaliveTime } from './sections.js';
 import { parseAddPath } from './add-path.js';
-import type { AddPathConfig, AddressFamily, Issue, MaxPrefixConfig, PeerConfig, PeerFamily, TimersConfig } from './types.js';
+import type { AddPathConfig, AddressFamily, BfdDefaultsConfig, Issue, MaxPrefixConfig, PeerConfig, PeerFamily, TimersConfig } from './types.js';
 
 /** RFC 2385 / Linux TCP_MD5SIG_MAXKEYLEN: an MD5 key is at most 80 bytes. */
 const MD5_KEY_MAX = 80;
@@ -77,6 +78,7 @@ const PEER = {
   importPrefixes: prefixList.optional(),
   acceptDefaultRoute: bool.optional(),
   maxPrefix: maxPrefix.optional(),
+  bfd: z.unknown(),
   communities: communities.optional(),
   largeCommunities: largeCommunities.optional(),
   import: z.unknown(),
@@ -92,6 +94,8 @@ export interface PeerContext {
   readonly ebgpRequiresPolicy: boolean;
   /** The top-level `addPath` (the default of every peer). */
   readonly addPath: AddPathConfig;
+  /** The top-level `bfd` section (defaults). */
+  readonly bfd: BfdDefaultsConfig;
 }
 
 type Fields = ParsedFields<typeof PEER>;
@@ -188,6 +192,8 @@ function buildPeer(raw: unknown, f: Fields, path: Path, ctx: PeerContext, issues
     if (problem) addIssue(issues, at('keepaliveTime'), problem, f.keepaliveTime);
   }
 
+  const bfd = parsePeerBfd(f.bfd, at('bfd'), { defaults: ctx.bfd, dynamic, ebgpMultihop: f.ebgpMultihop }, issues);
+
   const fallback = !typeKnown || ibgp || !ctx.ebgpRequiresPolicy ? 'all' : 'none';
   const importRef = parsePolicyRef(f.import, at('import'), ctx.policies, fallback, issues);
   const exportRef = parsePolicyRef(f.export, at('export'), ctx.policies, fallback, issues);
@@ -222,6 +228,7 @@ function buildPeer(raw: unknown, f: Fields, path: Path, ctx: PeerContext, issues
     ...(f.importPrefixes !== undefined && { importPrefixes: f.importPrefixes }),
     acceptDefaultRoute: f.acceptDefaultRoute ?? d.acceptDefaultRoute,
     ...(f.maxPrefix !== undefined && { maxPrefix: f.maxPrefix }),
+    ...(bfd !== undefined && { bfd }),
     communities: f.communities ?? [],
     largeCommunities: f.largeCommunities ?? [],
     import: importRef,

@@ -112,6 +112,31 @@ export type PolicyRef =
   | { readonly kind: 'named'; readonly name: string; readonly policy: Policy }
   | { readonly kind: 'inline'; readonly policy: Policy };
 
+/** The top-level `bfd` section: defaults for every configured peer (config/bfd.ts). Milliseconds. */
+export interface BfdDefaultsConfig {
+  readonly enabled: boolean;
+  readonly minTx: number;
+  readonly minRx: number;
+  readonly multiplier: number;
+  /** A BFD failure is a graceful restart of the peer (routes kept stale), not a session loss. */
+  readonly graceful: boolean;
+  /** After a BFD failure, the BGP session stays down until BFD is Up again. */
+  readonly requireUp: boolean;
+  /** The BFD thread runs SCHED_RR (lowest real-time priority) when allowed; else nice -10. Top level only. */
+  readonly realtime: boolean;
+}
+
+/** BFD for one peer, resolved (present only when on). */
+export interface PeerBfdConfig {
+  readonly minTx: number;
+  readonly minRx: number;
+  readonly multiplier: number;
+  readonly graceful: boolean;
+  readonly requireUp: boolean;
+  /** RFC 5883 multihop (UDP 4784) instead of RFC 5881 single hop. */
+  readonly multihop: boolean;
+}
+
 export interface MaxPrefixConfig {
   readonly limit: number;
   readonly action: 'warn' | 'stop';
@@ -160,6 +185,8 @@ interface PeerCommon {
   readonly importPrefixes?: readonly PrefixMatch[];
   readonly acceptDefaultRoute: boolean;
   readonly maxPrefix?: MaxPrefixConfig;
+  /** BFD (RFC 5880) tied to this session, when on (config/bfd.ts). */
+  readonly bfd?: PeerBfdConfig;
   readonly communities: readonly number[];
   readonly largeCommunities: readonly LargeCommunity[];
   readonly import: PolicyRef;
@@ -268,6 +295,7 @@ export interface Config {
   /** The default `addPath` of every peer (RFC 7911; off unless written). */
   readonly addPath: AddPathConfig;
   readonly gracefulRestart: GracefulRestartConfig;
+  readonly bfd: BfdDefaultsConfig;
   readonly kernel: KernelConfig;
   readonly control: ControlConfig;
   readonly log: { readonly level: LogLevel };

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ADD_PATH_OFF, parseAddPath } from './add-path.js';
+import { parseBfdDefaults } from './bfd.js';
 import { parseDatastore } from './datastore.js';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
@@ -40,6 +41,7 @@ const TOP = {
   multipath: z.unknown(),
   addPath: z.unknown(),
   gracefulRestart: z.unknown(),
+  bfd: z.unknown(),
   kernel: z.unknown(),
   control: z.unknown(),
   log: z.unknown(),
@@ -78,7 +80,8 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
   const ebgpRequiresPolicy = top.ebgpRequiresPolicy ?? DEFAULTS.ebgpRequiresPolicy;
   const ourAs = mode === 'complete' ? top.asn : undefined;
   const addPath = parseAddPath(top.addPath, ['addPath'], ADD_PATH_OFF, issues);
-  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy, addPath }, issues);
+  const bfd = parseBfdDefaults(top.bfd, issues);
+  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy, addPath, bfd }, issues);
   const routeReflector = parseRouteReflector(top.routeReflector, top.routerId, issues);
   const multipath = parseMultipath(top.multipath, issues);
   const gracefulRestart = parseGracefulRestart(top.gracefulRestart, issues);
@@ -102,6 +105,7 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
     multipath,
     addPath,
     gracefulRestart,
+    bfd,
     kernel,
     control,
     log,

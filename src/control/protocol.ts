@@ -7,6 +7,8 @@ export type ControlRequest =
   | { readonly cmd: 'show-peers' }
   | { readonly cmd: 'show-routes'; readonly prefix?: string }
   | { readonly cmd: 'show-kernel' }
+  /** BFD sessions (docs/bfd.md). */
+  | { readonly cmd: 'show-bfd' }
   /** Cease / Administrative Shutdown with an optional RFC 9003 message; stays down until enabled. */
   | { readonly cmd: 'peer-disable'; readonly address: string; readonly message?: string }
   | { readonly cmd: 'peer-enable'; readonly address: string }
@@ -29,6 +31,7 @@ export interface ControlResults {
   readonly 'show-routes': readonly RouteView[];
   /** null when kernel programming is disabled (`kernel.enabled: false`). */
   readonly 'show-kernel': KernelStatusView | null;
+  readonly 'show-bfd': BfdView;
   readonly 'peer-disable': null;
   readonly 'peer-enable': null;
   readonly 'peer-reset': null;
@@ -223,4 +226,67 @@ export interface KernelStatusView {
     readonly durationMs: number;
     readonly error?: string;
   } | null;
+}
+
+export type BfdStateName = 'AdminDown' | 'Down' | 'Init' | 'Up';
+
+/** `show bfd`: one BFD session (RFC 5880) and the BGP session it serves. Intervals in milliseconds. */
+export interface BfdPeerStatus {
+  /** The BGP peer's address. */
+  readonly peer: string;
+  readonly name?: string;
+  readonly multihop: boolean;
+  /** Our source address, when configured (`localAddress`). */
+  readonly localAddress?: string;
+  readonly state: BfdStateName;
+  /** The State field of the peer's last packet. */
+  readonly remoteState: BfdStateName;
+  /** Our diagnostic (RFC 5880 4.1), by name: "No Diagnostic", "Control Detection Time Expired", ... */
+  readonly diagnostic: string;
+  readonly remoteDiagnostic: string;
+  readonly localDiscriminator: number;
+  readonly remoteDiscriminator: number;
+  /** What we transmit at (the slower of our TX and the peer's RX, before jitter); 0: the peer wants none. */
+  readonly txIntervalMs: number;
+  /** What we expect the peer's packets at (the slower of our RX and the peer's TX). */
+  readonly rxIntervalMs: number;
+  /** The peer's multiplier x rxIntervalMs: how long a silence takes the session down. */
+  readonly detectTimeMs: number;
+  /** What we send (TX at least 1 s until Up) and what the peer sent. */
+  readonly local: { readonly minTxMs: number; readonly minRxMs: number; readonly multiplier: number };
+  readonly remote: { readonly minTxMs: number; readonly minRxMs: number; readonly multiplier: number };
+  /** Seconds in the current state. */
+  readonly uptimeSec: number;
+  /** Up -> Down since the session was made. */
+  readonly flaps: number;
+  readonly lastDownReason?: string;
+  /** Whether the peer has answered since the session was made. */
+  readonly heard: boolean;
+  /** A Poll Sequence (timer change) of ours waits for the peer's Final. */
+  readonly polling: boolean;
+  /** A BFD failure is a graceful restart of the peer. */
+  readonly graceful: boolean;
+  /** After a failure the BGP session waits for BFD. */
+  readonly requireUp: boolean;
+  /** The BGP session is held down, waiting for BFD. */
+  readonly bgpHeld: boolean;
+  /** Why the session cannot run (no native addon, a socket that cannot be opened). */
+  readonly problem?: string;
+  readonly counters: {
+    readonly packetsIn: number;
+    readonly packetsOut: number;
+    readonly discarded: number;
+    readonly transitions: number;
+    readonly pollsCompleted: number;
+  };
+}
+
+export interface BfdView {
+  /** Where the sessions run: their own thread, the main thread (no worker script), nowhere (no addon), or no peer has BFD. */
+  readonly mode: 'thread' | 'inline' | 'unavailable' | 'off';
+  /** Why BFD cannot run, when it cannot. */
+  readonly problem?: string;
+  /** The BFD thread's scheduling: "SCHED_RR 1", "nice -10" or "normal" (`bfd.realtime`; thread mode only). */
+  readonly threadScheduling?: string;
+  readonly sessions: readonly BfdPeerStatus[];
 }

@@ -47,6 +47,7 @@ const COMMANDS: { readonly [K in ControlRequest['cmd']]: (o: Fields) => ControlR
     if (message !== undefined && typeof message !== 'string') return 'field "message" must be a string';
     return { cmd: 'stop', ...(withdraw !== undefined ? { withdraw } : {}), ...(message !== undefined ? { message } : {}) };
   },
+  'show-bfd': (o) => noExtraFields(o, []) ?? { cmd: 'show-bfd' },
 };
 
 function peerRequest(o: Fields, cmd: 'peer-disable' | 'peer-enable' | 'peer-reset' | 'peer-refresh', withMessage: boolean): ControlRequest | string {

@@ -143,6 +143,8 @@ async function handleControl(speaker: Speaker, req: ControlRequest, reload: () =
       return speaker.routes(req.prefix);
     case 'show-kernel':
       return speaker.kernelStatus();
+    case 'show-bfd':
+      return speaker.bfdView();
     case 'peer-disable':
       await speaker.disablePeer(req.address, req.message);
       return null;

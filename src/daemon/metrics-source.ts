@@ -6,7 +6,8 @@
  */
 import { protocolNames, type NamedPeer } from '../birdsock/names.js';
 import type { Config } from '../config/types.js';
-import type { MetricsSettings, MetricsSnapshot, MetricsSource, PeerSample } from '../metrics/source.js';
+import type { BfdSample, MetricsSettings, MetricsSnapshot, MetricsSource, PeerSample } from '../metrics/source.js';
+import type { BfdStats } from './bfd-link.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import type { PeerMetrics, Speaker } from './speaker.js';
 
@@ -55,14 +56,39 @@ export function peerSamples(peers: readonly PeerMetrics[], config: Config): Peer
   return peers.map((m) => peerSample(m, names.get(m.status.address) ?? m.status.address));
 }
 
+/** The BFD sessions, labelled as their BGP peers (a session whose peer is gone is left out). */
+export function bfdSamples(stats: BfdStats, peers: readonly PeerSample[]): BfdSample[] {
+  const byAddress = new Map(peers.map((p) => [p.address, p]));
+  const out: BfdSample[] = [];
+  for (const s of stats.sessions) {
+    const p = byAddress.get(s.peer);
+    if (!p) continue;
+    out.push({
+      address: p.address,
+      session: p.session,
+      asn: p.asn,
+      state: s.state,
+      downs: s.flaps,
+      transitions: s.transitions,
+      detectTimeMs: s.detectTimeMs,
+      packetsIn: s.packetsIn,
+      packetsOut: s.packetsOut,
+      discarded: s.discarded,
+    });
+  }
+  return out;
+}
+
 export function metricsSource(speaker: Speaker, loop: LoopMonitor, state: ProcessState, now: () => number = () => performance.now()): MetricsSource {
   return {
     snapshot: (): MetricsSnapshot => {
       const k = speaker.kernelStats();
       const l = loop.stats();
+      const peers = peerSamples(speaker.peerMetrics(), state.config);
       return {
         daemon: { started: state.started, stopping: state.stopping, reloads: { ...state.reloads } },
-        peers: peerSamples(speaker.peerMetrics(), state.config),
+        peers,
+        bfd: bfdSamples(speaker.bfdStats(), peers),
         rib: { tables: speaker.rib.tableCounts(), pendingDecisions: speaker.rib.pendingDecisions, decisionRuns: speaker.decisionStats().runs },
         kernel: k === null ? null : { converged: k.converged, ...k.routes, errors: k.errors },
         loop: { now: now(), lastTickAt: l.lastTickAt, stalls: l.stalls, maxStallMs: l.maxStallMs, recentStalls: l.recentStalls },

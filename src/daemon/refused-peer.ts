@@ -8,15 +8,16 @@
  */
 import type { Socket } from 'node:net';
 import type { PeerConfig } from '../config/types.js';
-import { Peer, type PeerOptions } from '../session/peer.js';
+import type { PeerOptions } from '../session/peer.js';
+import { GatedPeer, type BfdGate } from './bfd-gate.js';
 import { addonOnlySettings, sessionRefusal } from './tcp-policy.js';
 
-export class RefusedPeer extends Peer {
+export class RefusedPeer extends GatedPeer {
   readonly #reason: string;
   readonly #settings: readonly string[];
 
-  constructor(opts: PeerOptions, reason: string, settings: readonly string[]) {
-    super(opts);
+  constructor(opts: PeerOptions, gate: BfdGate, reason: string, settings: readonly string[]) {
+    super(opts, gate);
     this.#reason = reason;
     this.#settings = settings;
   }
@@ -35,8 +36,8 @@ export class RefusedPeer extends Peer {
   }
 }
 
-/** The session for a peer: a Peer, or a RefusedPeer when its TCP options cannot be honoured here. */
-export function newPeer(cfg: PeerConfig, opts: PeerOptions): Peer {
+/** The session for a peer: a GatedPeer (bfd-gate.ts), or a RefusedPeer when its TCP options cannot be honoured here. */
+export function newPeer(cfg: PeerConfig, opts: PeerOptions, gate: BfdGate): GatedPeer {
   const refusal = sessionRefusal(cfg);
-  return refusal === null ? new Peer(opts) : new RefusedPeer(opts, refusal, addonOnlySettings(cfg));
+  return refusal === null ? new GatedPeer(opts, gate) : new RefusedPeer(opts, gate, refusal, addonOnlySettings(cfg));
 }

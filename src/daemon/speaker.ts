@@ -7,6 +7,7 @@
  *   session up / down, End-of-RIB -> graceful-restart.ts (a peer's restart: stale routes and their timers)
  *                                 -> convergence.ts (our restart: R bit, End-of-RIB deferral; first convergence)
  *   ROUTE-REFRESH -> route-refresh.ts (RFC 7313 BoRR / EoRR and the bound on the wait)
+ *   BFD transitions (its own thread) -> bfd-link.ts -> the BGP session down / held / released (bfd-gate.ts)
  *   control socket -> operator actions, reload (config/diff.ts), stop (stop-style.ts)
  *
  * Every input arrives here as a callback and is handled synchronously; route work runs in the
@@ -18,18 +19,20 @@ import { CeaseSub } from '../codec/constants.js';
 import type { UpdateMsg } from '../codec/types.js';
 import { diffConfig } from '../config/diff.js';
 import type { Config, PeerConfig } from '../config/types.js';
-import { ControlError, type KernelStatusView, type PeerStatus, type RouteView } from '../control/protocol.js';
+import { ControlError, type BfdView, type KernelStatusView, type PeerStatus, type RouteView } from '../control/protocol.js';
 import { FibSync, type FibSyncStats, type ReconcileResult } from '../kernel/fib-sync.js';
 import type { KernelPort } from '../kernel/port.js';
 import { Rib } from '../rib/rib.js';
 import type { Family, OriginatedRoute, PrefixCounts } from '../rib/types.js';
 import { familyAfiSafi } from '../session/families.js';
 import type { Negotiated } from '../session/negotiate.js';
-import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
+import type { Peer, ConnectionInfo, DownInfo } from '../session/peer.js';
 import type { PeerCountersView } from '../session/peer-counters.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { unmapIPv4 as unmapped } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
+import type { GatedPeer } from './bfd-gate.js';
+import { BfdLink, type BfdLinkOptions, type BfdStats } from './bfd-link.js';
 import { Convergence, type PeerProgress, type RecoveryStatus } from './convergence.js';
 import { DecisionLoop, type DecisionStats, type KernelSink } from './decision-loop.js';
 import { GracefulRestartHelper } from './graceful-restart.js';
@@ -54,6 +57,8 @@ export interface SpeakerOptions {
   readonly kernel?: KernelPort;
   /** For tests: override the listen port (0 = any). */
   readonly listenPort?: number;
+  /** For tests: the BFD engine (default: its own thread, bfd/service.ts). */
+  readonly startBfd?: BfdLinkOptions['start'];
   /** Metrics (daemon/metrics-source.ts): each decision run's and kernel reconcile's duration. */
   readonly observer?: SpeakerObserver;
 }
@@ -77,7 +82,8 @@ export class Speaker {
   readonly #clock: Clock;
   readonly #rib: Rib;
   readonly #fib: FibSync | undefined;
-  readonly #peers: PeerRegistry<Peer>;
+  readonly #peers: PeerRegistry<GatedPeer>;
+  readonly #bfd: BfdLink;
   readonly #decisions: DecisionLoop;
   readonly #gr: GracefulRestartHelper;
   readonly #refresh: RouteRefresh;
@@ -136,7 +142,18 @@ export class Speaker {
       eorrWaitSec: () => this.#config.gracefulRestart.staleRoutesTime,
       changed: () => this.#decisions.schedule(),
     });
-    this.#peers = new PeerRegistry<Peer>({
+    this.#bfd = new BfdLink({
+      clock,
+      log: log.child({ component: 'bfd' }),
+      failed: (id, how) => {
+        const e = this.#peers.get(id);
+        if (e && !this.#stopping) void e.peer.bfdFailed(how);
+      },
+      up: (id) => this.#peers.get(id)?.peer.release(),
+      held: (id) => this.#peers.get(id)?.peer.held ?? false,
+      ...(o.startBfd ? { start: o.startBfd } : {}),
+    });
+    this.#peers = new PeerRegistry<GatedPeer>({
       clock,
       log,
       hooks: {
@@ -197,6 +214,7 @@ export class Speaker {
     }
     this.#rib.setOriginated(originated(c));
     this.#peers.addConfigured(c.peers);
+    this.#bfd.configure(c);
     if (c.listen.enabled) await this.#listen();
     this.#peers.startAll();
     this.#convergence?.arm();
@@ -236,6 +254,8 @@ export class Speaker {
       }
     });
     await Promise.all(stops);
+    // BFD after BGP: the peers see our BFD sessions go AdminDown, which is not a failure to them.
+    await this.#bfd.close();
     if (this.#fib) {
       await this.#fib.idle();
       if (withdraw) await this.#fib.withdrawAll();
@@ -270,6 +290,16 @@ export class Speaker {
 
   routes(prefix?: string): RouteView[] {
     return this.#rib.routes(prefix);
+  }
+
+  /** `show bfd`. */
+  bfdView(): Promise<BfdView> {
+    return this.#bfd.view();
+  }
+
+  /** BFD per session, synchronously, for a metrics endpoint (bfd-link.ts BfdStats). */
+  bfdStats(): BfdStats {
+    return this.#bfd.stats();
   }
 
   kernelStatus(): KernelStatusView | null {
@@ -341,6 +371,7 @@ export class Speaker {
     this.#config = next;
     logReloadChanges(this.#log, changes);
     await this.#peers.apply(changes, next);
+    this.#bfd.configure(next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
     if (this.#server) updateListenerKeys(this.#server, old, next, this.#log);
@@ -359,7 +390,7 @@ export class Speaker {
     });
   }
 
-  #newPeer(cfg: PeerConfig, id: string, dynamic: boolean): Peer {
+  #newPeer(cfg: PeerConfig, id: string, dynamic: boolean): GatedPeer {
     const log = this.#log.child({ component: 'peer', peer: id, session: sessionName(cfg, id) });
     return newPeer(cfg, {
       id,
@@ -380,7 +411,7 @@ export class Speaker {
         routeRefresh: (p, msg) => this.#refresh.received(p, msg, this.#peers.get(p.id)?.eor),
         pull: (p, budget) => this.#rib.nextMessages(p.id, budget),
       },
-    });
+    }, () => this.#bfd.gate(id));
   }
 
   #onEstablished(p: Peer, n: Negotiated, conn: ConnectionInfo): void {
@@ -423,7 +454,9 @@ export class Speaker {
     const e = this.#peers.get(p.id);
     if (!e) return;
     this.#refresh.end(p.id);
-    const kept = this.#gr.down(p.id, info, e.config.gracefulRestart);
+    // BFD `graceful`: the loss is the peer restarting (RFC 4724 4.2, as for a TCP failure).
+    const how: DownInfo = e.peer.bfdGracefulDown ? { reason: 'connection-closed', wasEstablished: true } : info;
+    const kept = this.#gr.down(p.id, how, e.config.gracefulRestart);
     if (e.dynamic && !kept) this.#peers.forgetDynamic(e);
     this.#decisions.schedule();
   }

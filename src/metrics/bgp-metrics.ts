@@ -8,7 +8,8 @@ import { ADDRESS_FAMILIES, BGP_MESSAGE_TYPES, SESSION_STATES, type PeerSample } 
 type PeerLabel = 'peer' | 'session' | 'asn';
 const PEER_LABELS: readonly PeerLabel[] = ['peer', 'session', 'asn'];
 
-export function peerLabels(p: PeerSample): Record<PeerLabel, string> {
+/** The labels of a peer's series (BGP's and its BFD session's). */
+export function peerLabels(p: Pick<PeerSample, 'address' | 'session' | 'asn'>): Record<PeerLabel, string> {
   return { peer: p.address, session: p.session, asn: String(p.asn) };
 }
 

@@ -5,6 +5,7 @@
  * metrics (`process_*`, `nodejs_*`) are added under their standard names.
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { registerBfdMetrics } from './bfd-metrics.js';
 import { registerBgpMetrics } from './bgp-metrics.js';
 import { registerDaemonMetrics } from './daemon-metrics.js';
 import { registerKernelMetrics } from './kernel-metrics.js';
@@ -53,6 +54,7 @@ export function createMetrics(source: MetricsSource, o: MetricsOptions = {}): Wr
   };
   let queue: Promise<unknown> = Promise.resolve();
   registerBgpMetrics(scrape, () => source.settings().perPeer);
+  registerBfdMetrics(scrape, () => source.settings().perPeer);
   const decisions = registerRibMetrics(scrape);
   const reconciles = registerKernelMetrics(scrape);
   const lag = registerDaemonMetrics(scrape);

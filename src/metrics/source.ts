@@ -4,7 +4,7 @@
  * folder imports no other module of wren but these types (and control/protocol.ts for the session
  * state names), so the collectors are tested with fake snapshots.
  */
-import type { PeerStatus } from '../control/protocol.js';
+import type { BfdStateName, PeerStatus } from '../control/protocol.js';
 
 export type SessionState = PeerStatus['state'];
 export type AddressFamily = 'ipv4-unicast' | 'ipv6-unicast';
@@ -38,6 +38,28 @@ export interface PeerSample {
   readonly prefixes: Readonly<Record<AddressFamily, { readonly received: number; readonly accepted: number; readonly advertised: number }>>;
   /** The last NOTIFICATION that ended a session of this peer. */
   readonly lastError?: { readonly direction: Direction; readonly code: number; readonly subcode: number; readonly name: string };
+}
+
+/** RFC 5880 4.1 State values: AdminDown(0), Down(1), Init(2), Up(3). */
+export const BFD_STATES: readonly BfdStateName[] = ['AdminDown', 'Down', 'Init', 'Up'];
+
+/** One BFD session (RFC 5880) of a BGP peer (docs/bfd.md). */
+export interface BfdSample {
+  /** The BGP peer's address, its session name (PeerSample `session`) and AS number (the labels of its BGP series). */
+  readonly address: string;
+  readonly session: string;
+  readonly asn: number;
+  readonly state: BfdStateName;
+  /** Up -> Down since the session was made (each took the BGP session down, or restarted it with `graceful`). */
+  readonly downs: number;
+  /** State changes since the session was made. */
+  readonly transitions: number;
+  /** How long a silence of the peer takes the session down (ms; 0 until the peer is heard). */
+  readonly detectTimeMs: number;
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  /** Packets received and discarded (RFC 5880 6.8.6 checks, the TTL check, no session for them). */
+  readonly discarded: number;
 }
 
 export interface RibSample {
@@ -78,6 +100,8 @@ export interface DaemonSample {
 export interface MetricsSnapshot {
   readonly daemon: DaemonSample;
   readonly peers: readonly PeerSample[];
+  /** BFD sessions (empty when no peer asks for BFD). */
+  readonly bfd: readonly BfdSample[];
   readonly rib: RibSample;
   /** null when kernel programming is off (`kernel.enabled: false`). */
   readonly kernel: KernelSample | null;

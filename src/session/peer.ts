@@ -239,9 +239,10 @@ export class Peer {
 
   /**
    * Administrative stop: Cease with `subcode` (default Administrative Shutdown) and an optional RFC 9003
-   * text. Resolves once the connection is closed (or at once if there is none).
+   * text; `reason` replaces the words of `lastDownReason` (a BFD failure says so). Resolves once the
+   * connection is closed (or at once if there is none).
    */
-  async stop(subcode: number = CeaseSub.ADMINISTRATIVE_SHUTDOWN, text?: string, opts: { hardReset?: boolean } = {}): Promise<void> {
+  async stop(subcode: number = CeaseSub.ADMINISTRATIVE_SHUTDOWN, text?: string, opts: { hardReset?: boolean; reason?: string } = {}): Promise<void> {
     let data = subcode === 2 || subcode === 4 ? shutdownData(text) : Buffer.alloc(0);
     // RFC 8538 3, 5: with the N bit negotiated, Cease / Hard Reset carries the "inner" NOTIFICATION's
     // error code, subcode and data, and tells the peer not to keep our routes.
@@ -251,17 +252,20 @@ export class Peer {
     }
     if (this.#other) this.#feed(this.#other, { kind: 'ManualStop', subcode, data });
     this.#feed(this.#main, { kind: 'ManualStop', subcode, data });
+    if (opts.reason !== undefined) this.#lastDownReason = opts.reason;
     await Promise.all([...this.#closing]);
   }
 
   /**
    * Stop for a restart of our own with forwarding preserved (RFC 4724 4.1): the connection is closed
    * without a NOTIFICATION, as a restarting BIRD or FRR does, so that a graceful-restart helper
-   * without RFC 8538 keeps our routes. Resolves once the connection is closed.
+   * without RFC 8538 keeps our routes (also BFD's `graceful` failure, with its `reason`). Resolves
+   * once the connection is closed.
    */
-  async stopForRestart(): Promise<void> {
+  async stopForRestart(reason?: string): Promise<void> {
     if (this.#other) this.#feed(this.#other, { kind: 'GracefulStop' });
     this.#feed(this.#main, { kind: 'GracefulStop' });
+    if (reason !== undefined) this.#lastDownReason = reason;
     await Promise.all([...this.#closing]);
   }
 

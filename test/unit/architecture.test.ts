@@ -20,12 +20,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   control: ['util'],
   // Calico's datastore -> wren's configuration (the follower may read etcd; never the daemon).
   datastore: ['config', 'codec', 'util'],
+  // BFD (RFC 5880): its codec, state machine and sessions, and the thread they run in; the native
+  // addon is loaded through session/tcp-native.ts (one loader for the one addon).
+  bfd: ['util', 'session/tcp-native.js'],
   // The BIRD-compatible socket: the control socket's server, the config's types.
   birdsock: ['util', 'control', 'config/types.js'],
   // Prometheus metrics and health endpoints: plain snapshots in (metrics/source.ts); only daemon/ imports it.
   metrics: ['util', 'control/protocol.js'],
   // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
-  daemon: ['birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'metrics', 'rib', 'session', 'util'],
+  daemon: ['bfd', 'birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'metrics', 'rib', 'session', 'util'],
   cli: ['control', 'config', 'util', 'daemon/main.js'],
 };
 

@@ -95,12 +95,8 @@ export function dutWrenSpec(spec: DutSpec): WrenSpec {
 
 export async function startDut(lab: Lab, kind: DutKind, spec: DutSpec): Promise<Dut> {
   switch (kind) {
-    case 'wren': {
-      const d = new WrenDaemon(lab, dutWrenSpec(spec));
-      await d.start();
-      // wren bounds its own shutdown at 10 s; a CPU profile is written on the way out.
-      return dut(kind, d, d.processes, PROTO_BIRD, true, () => d.stop(20_000));
-    }
+    case 'wren':
+      return startWrenDut(lab, dutWrenSpec(spec));
     case 'bird': {
       const d = new BirdDaemon(lab, dutDaemonSpec(kind, spec));
       await d.start();
@@ -120,6 +116,14 @@ export async function startDut(lab: Lab, kind: DutKind, spec: DutSpec): Promise<
       return dut(kind, d, d.processes, 0, false, () => d.stop());
     }
   }
+}
+
+/** wren as the DUT from a spec of its own (dutWrenSpec, adjusted: the bfd-load scenario adds a BFD neighbour). */
+export async function startWrenDut(lab: Lab, spec: WrenSpec): Promise<Dut> {
+  const d = new WrenDaemon(lab, spec);
+  await d.start();
+  // wren bounds its own shutdown at 10 s; a CPU profile is written on the way out.
+  return dut('wren', d, d.processes, PROTO_BIRD, true, () => d.stop(20_000));
 }
 
 function dut(kind: DutKind, daemon: BgpDaemon, measured: readonly LabProcess[], kernelProtocol: number, sendsEndOfRib: boolean, stop: () => Promise<void>): Dut {

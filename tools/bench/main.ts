@@ -5,6 +5,7 @@
  *   npm run bench                                          every scenario, default sizes, 3 runs each
  *   npm run bench -- --scenario inout --n 100000 --runs 3  one scenario, one size
  *   npm run bench -- --scenario inout --n 2000 --runs 1 --dut wren   the CI guard
+ *   npm run bench -- --scenario bfd-load --n 1000000 --runs 1 --dut wren   BFD to FRR while 1M routes pass (docs/bfd.md)
  *   npm run bench -- --write-doc --cpu-prof                 also rewrite docs/benchmarks.md, with a profile
  *   npm run bench -- --scenario kernel --n 100000 --dut wren,bird --baseline main   before/after, interleaved
  *
@@ -31,11 +32,12 @@ import { DUT_KINDS, dutProblem, type DutKind } from './dut.js';
 import { failures, num, textTable } from './format.js';
 import { machineInfo } from './machine.js';
 import { plan, subjectsFor, type Cell } from './plan.js';
+import { runBfdLoad } from './scenarios/bfd-load.js';
 import { runCodec } from './scenarios/codec.js';
 import { runInout } from './scenarios/inout.js';
 import { runKernel } from './scenarios/kernel.js';
 import { runReflector } from './scenarios/reflector.js';
-import { dutRef, SCENARIOS, type DutRef, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
+import { DEFAULT_SCENARIOS, dutRef, SCENARIOS, type DutRef, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
 import { buildRows } from './stats.js';
 
 const ROOT = REPO_ROOT;
@@ -119,6 +121,8 @@ async function runCell(c: Cell, o: ScenarioOptions, baseline: Baseline | undefin
       return runReflector(refOf(c.subject, baseline), c.size, c.run, o);
     case 'codec':
       return runCodec(c.size, c.run, o);
+    case 'bfd-load':
+      return runBfdLoad(c.size, c.run, o);
   }
 }
 
@@ -174,6 +178,9 @@ async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Prom
       const p = dutProblem(k);
       return p === null ? [] : [`${k}: ${p}`];
     });
+    // bfd-load's BFD peer is FRR (bgpd + bfdd), whatever --dut says.
+    const frr = opts.scenario.includes('bfd-load') && !opts.dut.includes('frr') ? dutProblem('frr') : null;
+    if (frr !== null) missing.push(`frr (for bfd-load): ${frr}`);
     if (missing.length > 0) {
       console.error(`bench: missing daemons (run with --install-missing, or bash scripts/setup.sh):\n  ${missing.join('\n  ')}`);
       return 2;
@@ -240,7 +247,7 @@ async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Prom
 
 const program = new Command('bench')
   .description('wren side by side with BIRD 2, FRR and GoBGP, in network namespaces')
-  .option('--scenario <list>', `comma-separated: ${SCENARIOS.join(', ')}`, list(SCENARIOS, 'scenario'), [...SCENARIOS])
+  .option('--scenario <list>', `comma-separated: ${SCENARIOS.join(', ')}`, list(SCENARIOS, 'scenario'), [...DEFAULT_SCENARIOS])
   .option('--dut <list>', `daemons under test: ${DUT_KINDS.join(', ')}`, list(DUT_KINDS, 'daemon'), [...DUT_KINDS])
   .option('--n <list>', 'routes for inout, kernel and codec', sizes(1, 5_000_000), [100_000, 1_000_000])
   .option('--k <list>', 'reflector clients', sizes(2, 4000), [100, 200, 500, 1000])

@@ -35,7 +35,7 @@ function withBaselines(duts: readonly DutKind[], baselines: readonly BaselineSub
 
 /**
  * The subjects a scenario compares: GoBGP has no FIB; the kernel scenario adds the ip -batch floor;
- * codec is wren alone (this checkout's code, in-process: a baseline has none there).
+ * codec and bfd-load are wren alone (codec: this checkout's code, in-process: a baseline has none there).
  */
 export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], baselines: readonly BaselineSubject[] = []): Subject[] {
   switch (scenario) {
@@ -45,6 +45,7 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], ba
     case 'kernel':
       return [...withBaselines(duts.filter((d) => d !== 'gobgp'), baselines), 'ip-batch'];
     case 'codec':
+    case 'bfd-load':
       return duts.includes('wren') ? ['wren'] : [];
   }
 }

@@ -5,6 +5,10 @@
  * Originated prefixes are blackhole routes of two static protocols; BGP sessions export static and
  * BGP routes only (never `direct` ones); `kernel: true` adds kernel protocols with `learn` that
  * export everything except device routes into the namespace FIB.
+ *
+ * BFD: a neighbor with `bfd` gets `bfd { [graceful;] min rx interval ..; min tx interval ..;
+ * multiplier ..; }` in its BGP protocol (BIRD picks single hop or multihop from the BGP session),
+ * and the config a `protocol bfd` (whose sessions BGP asks for).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +17,7 @@ import {
   familyOf,
   nsTag,
   spawnReady,
+  type BfdNeighborSpec,
   type BgpDaemon,
   type DaemonSpec,
   type Family,
@@ -78,6 +83,7 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
   if (spec.gracefulRestart) lines.push('  graceful restart on;');
   if (n.as4 === false) lines.push('  enable as4 off;');
   if (n.extendedMessage) lines.push('  enable extended messages on;');
+  if (n.bfd) lines.push(`  ${birdBfdOptions(n.bfd)}`);
   const exportBody = [
     'if !(source = RTS_STATIC || source = RTS_BGP) then reject;',
     ...birdAttrStatements(n.exportAttrs),
@@ -90,6 +96,17 @@ function bgpProtocol(spec: DaemonSpec, n: NeighborSpec): string {
     lines.push(`  ${f} { import all; export filter { ${exportBody} }; ${extra.join(' ')}};`);
   }
   return [`protocol bgp ${birdProtocolName(n.address)} {`, ...lines, '}'].join('\n');
+}
+
+/** A BGP protocol's `bfd { ... };` line. */
+export function birdBfdOptions(b: BfdNeighborSpec): string {
+  const opts = [
+    ...(b.graceful ? ['graceful;'] : []),
+    ...(b.minRx !== undefined ? [`min rx interval ${b.minRx} ms;`] : []),
+    ...(b.minTx !== undefined ? [`min tx interval ${b.minTx} ms;`] : []),
+    ...(b.multiplier !== undefined ? [`multiplier ${b.multiplier};`] : []),
+  ];
+  return `bfd { ${opts.join(' ')} };`;
 }
 
 /** The whole bird.conf for a spec (pure; exported for tests and for reading). */
@@ -111,6 +128,7 @@ export function birdConfig(spec: DaemonSpec, paths: Pick<BirdPaths, 'log'>, orig
       parts.push(`protocol kernel kernel${f.slice(-1)} { ${f} { import all; export where source != RTS_DEVICE; }; learn; scan time ${spec.kernelScanTime ?? 2};${merge} }`);
     }
   }
+  if (spec.neighbors.some((n) => n.bfd !== undefined)) parts.push('protocol bfd bfd1 { }');
   for (const n of spec.neighbors) parts.push(bgpProtocol(spec, n));
   return `${parts.join('\n')}\n`;
 }
@@ -166,6 +184,31 @@ export function parseBirdRoutes(text: string): LearnedRoute[] {
   return out;
 }
 
+/** One row of `birdc show bfd sessions` (intervals in ms). */
+export interface BirdBfdSession {
+  readonly address: string;
+  readonly iface: string;
+  readonly state: string;
+  /** The transmit interval in use. */
+  readonly intervalMs: number;
+  /** The detection time. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * `birdc show bfd sessions`: rows of address, interface, state, since, interval, timeout (seconds
+ * with three decimals), e.g. `10.0.0.1   eth0   Up   07:01:02.123   0.300   0.900`.
+ */
+export function parseBirdBfdSessions(text: string): BirdBfdSession[] {
+  const out: BirdBfdSession[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\S+)\s+(\S+)\s+(AdminDown|Down|Init|Up)\s+.*?([\d.]+)\s+([\d.]+)\s*$/.exec(line);
+    if (!m?.[1] || !m[2] || !m[3] || !m[4] || !m[5]) continue;
+    out.push({ address: m[1], iface: m[2], state: m[3], intervalMs: Math.round(Number(m[4]) * 1000), timeoutMs: Math.round(Number(m[5]) * 1000) });
+  }
+  return out;
+}
+
 /** "Established", "Active", "Idle", ... from `birdc show protocols all NAME`; "Down" when disabled. */
 export function parseBirdBgpState(text: string): string {
   const m = /BGP state:\s+(\S+)/.exec(text);
@@ -176,7 +219,7 @@ export function parseBirdBgpState(text: string): string {
 
 export class BirdDaemon implements BgpDaemon {
   readonly kind = 'bird';
-  readonly spec: DaemonSpec;
+  spec: DaemonSpec;
   readonly paths: BirdPaths;
   readonly #lab: Lab;
   #originate: string[];
@@ -266,6 +309,17 @@ export class BirdDaemon implements BgpDaemon {
 
   refreshPeer(peerAddress: string): void {
     this.birdc('reload', 'in', birdProtocolName(peerAddress));
+  }
+
+  /** BIRD's BFD sessions (`show bfd sessions`). */
+  bfdSessions(): BirdBfdSession[] {
+    return parseBirdBfdSessions(this.birdc('show', 'bfd', 'sessions'));
+  }
+
+  /** Changes neighbor `address`'s BFD options and reconfigures (BIRD then runs a Poll Sequence). */
+  setBfd(address: string, bfd: BfdNeighborSpec): void {
+    this.spec = { ...this.spec, neighbors: this.spec.neighbors.map((n) => (n.address === address ? { ...n, bfd } : n)) };
+    this.#reconfigure();
   }
 
   async stop(): Promise<void> {

@@ -60,6 +60,19 @@ export interface NeighborSpec {
    * (`add-paths` receive / send-max).
    */
   readonly addPath?: 'rx' | 'tx' | 'on';
+  /** A BFD session with this neighbor, tied to the BGP session (FRR: bfdd + `neighbor X bfd`; BIRD: `protocol bfd` + `bfd on`). */
+  readonly bfd?: BfdNeighborSpec;
+}
+
+/** BFD toward one neighbor (RFC 5880); intervals in milliseconds. */
+export interface BfdNeighborSpec {
+  readonly minTx?: number;
+  readonly minRx?: number;
+  readonly multiplier?: number;
+  /** RFC 5883 multihop (FRR and BIRD pick it themselves for eBGP multihop neighbors). */
+  readonly multihop?: boolean;
+  /** BIRD: `bfd graceful` (a BFD failure is a graceful restart of the neighbor). FRR: `bfd check-control-plane-failure`. */
+  readonly graceful?: boolean;
 }
 
 /** An aggregate route (FRR only: `aggregate-address`). */

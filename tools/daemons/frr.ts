@@ -1,7 +1,9 @@
 /**
- * FRR 8 driver: a private zebra + bgpd pair per namespace, every path under the lab directory:
+ * FRR 8 driver: a private zebra + bgpd pair per namespace (and bfdd when a neighbor has `bfd`), every
+ * path under the lab directory:
  *
  *   zebra -u frr -g frr -f DIR/zebra.conf -i DIR/zebra.pid -z DIR/zserv.api --vty_socket DIR -P 0 --log file:DIR/zebra.log
+ *   bfdd  -u frr -g frr -f DIR/bfdd.conf  -i DIR/bfdd.pid  -z DIR/zserv.api --vty_socket DIR -P 0 --log file:DIR/bfdd.log --bfdctl DIR/bfdd.sock
  *   bgpd  -u frr -g frr -f DIR/bgpd.conf  -i DIR/bgpd.pid  -z DIR/zserv.api --vty_socket DIR -P 0 --log file:DIR/bgpd.log [-n]
  *   vtysh --vty_socket DIR -d bgpd -c '...'
  *
@@ -11,6 +13,10 @@
  * `-P 0` turns the TCP vty off. zebra always runs (bgpd learns interface addresses, and so its IPv6
  * next hops, from it); `kernel: false` starts bgpd with `-n` so nothing is installed in the FIB.
  * Originated prefixes are `network` statements with `no bgp network import-check`.
+ *
+ * BFD: bfdd is a daemon of its own; bgpd asks it (through zebra) for a session per neighbor with
+ * `neighbor X bfd` and `neighbor X bfd profile nI`, the profile (intervals, multiplier) being in
+ * bfdd.conf. `bfd.graceful` adds `neighbor X bfd check-control-plane-failure`.
  */
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,9 +52,31 @@ export interface FrrPaths {
   readonly bgpdLog: string;
   readonly zebraOut: string;
   readonly bgpdOut: string;
+  readonly bfddConfig: string;
+  readonly bfddPid: string;
+  readonly bfddLog: string;
+  readonly bfddOut: string;
+  readonly bfdctl: string;
 }
 
 const ORIGINATE_MAP = 'ORIGINATE';
+/** The bfdd profile of neighbor i. */
+export const bfdProfile = (i: number): string => `n${i}`;
+
+/** bfdd.conf for a spec: one profile per neighbor with `bfd` (pure; exported for tests). */
+export function frrBfddConfig(spec: DaemonSpec): string {
+  const out: string[] = [`hostname ${spec.hostname ?? 'frr'}`, '!', 'bfd'];
+  spec.neighbors.forEach((n, i) => {
+    if (!n.bfd) return;
+    out.push(` profile ${bfdProfile(i)}`);
+    if (n.bfd.multiplier !== undefined) out.push(`  detect-multiplier ${n.bfd.multiplier}`);
+    if (n.bfd.minRx !== undefined) out.push(`  receive-interval ${n.bfd.minRx}`);
+    if (n.bfd.minTx !== undefined) out.push(`  transmit-interval ${n.bfd.minTx}`);
+    out.push(' exit', ' !');
+  });
+  out.push('exit', '!');
+  return `${out.join('\n')}\n`;
+}
 const exportMap = (i: number, f: Family): string => `EXPORT-${i}-${f}`;
 
 /** `set` lines of a route-map that put `a` on a route. */
@@ -88,6 +116,12 @@ export function frrBgpdConfig(spec: DaemonSpec, originate: readonly string[] = s
     if (n.ttlSecurity !== undefined) out.push(` neighbor ${a} ttl-security hops ${n.ttlSecurity}`);
     if (n.extendedNextHop) out.push(` neighbor ${a} capability extended-nexthop`);
   }
+  spec.neighbors.forEach((n, i) => {
+    if (!n.bfd) return;
+    const a = n.address;
+    out.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile ${bfdProfile(i)}`);
+    if (n.bfd.graceful) out.push(` neighbor ${a} bfd check-control-plane-failure`);
+  });
   for (const f of ['ipv4', 'ipv6'] as const) {
     out.push(' !', ` address-family ${f} unicast`);
     for (const p of originate.filter((x) => familyOf(x) === f)) out.push(`  network ${p}${hasOrigAttrs ? ` route-map ${ORIGINATE_MAP}` : ''}`);
@@ -180,19 +214,29 @@ export class FrrDaemon implements BgpDaemon {
   #originate: string[];
   #zebra: LabProcess | undefined;
   #bgpd: LabProcess | undefined;
+  #bfdd: LabProcess | undefined;
 
   /** PID of bgpd (e.g. to SIGSTOP it in a test). */
   get pid(): number | undefined {
     return this.#bgpd?.pid;
   }
 
-  /** bgpd, then zebra. */
+  /** bgpd, bfdd, then zebra. */
   get processes(): readonly LabProcess[] {
-    return [this.#bgpd, this.#zebra].filter((p): p is LabProcess => p !== undefined);
+    return [this.#bgpd, this.#bfdd, this.#zebra].filter((p): p is LabProcess => p !== undefined);
   }
 
   get bgpd(): LabProcess | undefined {
     return this.#bgpd;
+  }
+
+  /** bfdd, when a neighbor has `bfd` (e.g. to SIGSTOP it: BFD stops, BGP goes on). */
+  get bfdd(): LabProcess | undefined {
+    return this.#bfdd;
+  }
+
+  get #withBfd(): boolean {
+    return this.spec.neighbors.some((n) => n.bfd !== undefined);
   }
 
   constructor(lab: Lab, spec: DaemonSpec) {
@@ -212,6 +256,11 @@ export class FrrDaemon implements BgpDaemon {
       bgpdLog: f('bgpd.log'),
       zebraOut: f('zebra.out'),
       bgpdOut: f('bgpd.out'),
+      bfddConfig: f('bfdd.conf'),
+      bfddPid: f('bfdd.pid'),
+      bfddLog: f('bfdd.log'),
+      bfddOut: f('bfdd.out'),
+      bfdctl: f('bfdd.sock'),
     };
     chmodSync(lab.dir, 0o755); // the frr user must reach its directory
     exec(null, 'mkdir', ['-p', dir]);
@@ -223,7 +272,8 @@ export class FrrDaemon implements BgpDaemon {
   }
 
   get logFiles(): readonly string[] {
-    return [this.paths.bgpdLog, this.paths.bgpdOut, this.paths.zebraLog, this.paths.zebraOut];
+    const bfd = this.#withBfd ? [this.paths.bfddLog, this.paths.bfddOut] : [];
+    return [this.paths.bgpdLog, this.paths.bgpdOut, ...bfd, this.paths.zebraLog, this.paths.zebraOut];
   }
 
   async start(): Promise<void> {
@@ -244,6 +294,22 @@ export class FrrDaemon implements BgpDaemon {
       },
       () => existsSync(p.zserv) && existsSync(join(p.dir, 'zebra.vty')),
     );
+    if (this.#withBfd) {
+      writeFileSync(p.bfddConfig, frrBfddConfig(this.spec));
+      exec(null, 'chown', [`${FRR_USER}:${FRR_USER}`, p.bfddConfig]);
+      this.#bfdd = await spawnReady(
+        this.#lab,
+        {
+          ns: this.spec.ns,
+          cmd: join(FRR_BIN, 'bfdd'),
+          argv: [...common, '-f', p.bfddConfig, '-i', p.bfddPid, '--log', `file:${p.bfddLog}`, '--bfdctl', p.bfdctl],
+          logFile: p.bfddOut,
+          name: `bfdd in ${this.spec.ns}`,
+          logs: this.logFiles,
+        },
+        () => existsSync(join(p.dir, 'bfdd.vty')),
+      );
+    }
     this.#bgpd = await spawnReady(
       this.#lab,
       {
@@ -327,6 +393,7 @@ export class FrrDaemon implements BgpDaemon {
 
   async stop(): Promise<void> {
     await this.#bgpd?.stop(5000);
+    await this.#bfdd?.stop(5000);
     await this.#zebra?.stop(5000);
   }
 
@@ -337,7 +404,42 @@ export class FrrDaemon implements BgpDaemon {
 
   async kill(): Promise<void> {
     await this.#bgpd?.stop(0, 'SIGKILL');
+    await this.#bfdd?.stop(0, 'SIGKILL');
     await this.#zebra?.stop(0, 'SIGKILL');
+  }
+
+  /** Runs vtysh commands against bfdd; throws with FRR's answer. */
+  bfdVtysh(...commands: string[]): string {
+    const r = tryExec(null, 'vtysh', ['--vty_socket', this.paths.dir, '-d', 'bfdd', ...commands.flatMap((c) => ['-c', c])], { timeoutMs: 10_000 });
+    if (r.status !== 0 || /^% /m.test(r.stdout)) {
+      throw new Error(`vtysh -d bfdd ${commands.map((c) => `-c '${c}'`).join(' ')} failed (${r.status}): ${r.stdout}${r.stderr}`);
+    }
+    return r.stdout;
+  }
+
+  /** `show bfd peers json`: bfdd's sessions. */
+  bfdPeers(): FrrBfdPeer[] {
+    return JSON.parse(this.bfdVtysh('show bfd peers json')) as FrrBfdPeer[];
+  }
+
+  /** bfdd's session with `address`, if it has one. */
+  bfdPeer(address: string): FrrBfdPeer | undefined {
+    return this.bfdPeers().find((p) => p.peer === address);
+  }
+
+  /** `show bfd peers counters json`: per session packet and event counters. */
+  bfdCounters(): FrrBfdCounters[] {
+    return JSON.parse(this.bfdVtysh('show bfd peers counters json')) as FrrBfdCounters[];
+  }
+
+  /** Changes neighbor i's bfdd profile in place (bfdd then runs a Poll Sequence). */
+  setBfdTimers(i: number, t: { minTx?: number; minRx?: number; multiplier?: number }): void {
+    const lines = [
+      ...(t.multiplier !== undefined ? [`detect-multiplier ${t.multiplier}`] : []),
+      ...(t.minRx !== undefined ? [`receive-interval ${t.minRx}`] : []),
+      ...(t.minTx !== undefined ? [`transmit-interval ${t.minTx}`] : []),
+    ];
+    this.bfdVtysh('configure terminal', 'bfd', `profile ${bfdProfile(i)}`, ...lines, 'end');
   }
 
   describeLogs(lines = 25): string {
@@ -351,6 +453,37 @@ export class FrrDaemon implements BgpDaemon {
   #vtyArgs(commands: readonly string[]): string[] {
     return ['--vty_socket', this.paths.dir, '-d', 'bgpd', ...commands.flatMap((c) => ['-c', c])];
   }
+}
+
+/** One session of `show bfd peers json` (FRR 8.4; intervals in ms). */
+export interface FrrBfdPeer {
+  readonly multihop: boolean;
+  readonly peer: string;
+  readonly local?: string;
+  readonly interface?: string;
+  readonly id: number;
+  readonly 'remote-id': number;
+  readonly status: string;
+  readonly uptime?: number;
+  readonly downtime?: number;
+  readonly diagnostic: string;
+  readonly 'remote-diagnostic': string;
+  readonly 'receive-interval': number;
+  readonly 'transmit-interval': number;
+  readonly 'detect-multiplier': number;
+  readonly 'remote-receive-interval': number;
+  readonly 'remote-transmit-interval': number;
+  readonly 'remote-detect-multiplier': number;
+}
+
+/** One session of `show bfd peers counters json`. */
+export interface FrrBfdCounters {
+  readonly peer: string;
+  readonly 'control-packet-input': number;
+  readonly 'control-packet-output': number;
+  readonly 'session-up': number;
+  readonly 'session-down': number;
+  readonly 'zebra-notifications': number;
 }
 
 /** Starts zebra and bgpd in spec.ns and waits for bgpd's vty. */

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { familyOf, nsTag, spawnReady, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute } from './daemon.js';
-import type { KernelStatusView } from '../../src/control/protocol.js';
+import type { BfdView, KernelStatusView } from '../../src/control/protocol.js';
 import { describeLogs } from '../kit/files.js';
 import { exec, type Lab, type LabProcess } from '../kit/netns.js';
 import { WREN_CLI } from '../kit/paths.js';
@@ -66,6 +66,17 @@ export function wrenConfig(spec: WrenSpec, socket: string): Record<string, unkno
       families: fam.map((f) => `${f}-unicast`),
       ...(ebgp ? { import: 'all', export: 'all' } : {}),
       ...(spec.gracefulRestart === false ? { gracefulRestart: false } : {}),
+      ...(n.bfd
+        ? {
+            bfd: {
+              ...(n.bfd.minTx !== undefined ? { minTx: n.bfd.minTx } : {}),
+              ...(n.bfd.minRx !== undefined ? { minRx: n.bfd.minRx } : {}),
+              ...(n.bfd.multiplier !== undefined ? { multiplier: n.bfd.multiplier } : {}),
+              ...(n.bfd.multihop !== undefined ? { multihop: n.bfd.multihop } : {}),
+              ...(n.bfd.graceful !== undefined ? { graceful: n.bfd.graceful } : {}),
+            },
+          }
+        : {}),
     };
     return { ...peer, ...(spec.peerExtra?.[n.address] ?? {}) };
   });
@@ -164,6 +175,17 @@ export class WrenDaemon implements BgpDaemon {
   /** `wren show kernel --json`: the reconciler's state (null when kernel programming is off). */
   showKernel(): KernelStatusView | null {
     return JSON.parse(this.#cli(['show', 'kernel', '--json']) ?? 'null') as KernelStatusView | null;
+  }
+
+  /** `wren show bfd --json`. */
+  showBfd(): BfdView {
+    return JSON.parse(this.#cli(['show', 'bfd', '--json']) ?? '{}') as BfdView;
+  }
+
+  /** Rewrites the config from `spec` and reloads (as `wren reload` does). */
+  reloadSpec(spec: WrenSpec = this.spec): void {
+    this.spec = spec;
+    this.#reload();
   }
 
   showPeers(): (PeerView & Record<string, unknown>)[] {

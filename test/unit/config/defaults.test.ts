@@ -16,6 +16,7 @@ describe('configuration defaults', () => {
       multipath: { maxPaths: 16 },
       addPath: { receive: false, send: false },
       gracefulRestart: { enabled: true, restartTime: 120, staleRoutesTime: 360 },
+      bfd: { enabled: false, minTx: 300, minRx: 300, multiplier: 3, graceful: false, requireUp: true, realtime: true },
       kernel: {
         enabled: true,
         table: 254,

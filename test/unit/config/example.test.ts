@@ -10,7 +10,7 @@ describe('config.example.json', () => {
     expect(r.ok ? [] : r.issues).toEqual([]);
   });
 
-  it('describes a Calico node: two pod blocks, three iBGP peers and one eBGP top-of-rack with a password', () => {
+  it('describes a Calico node: two pod blocks, three iBGP peers and one eBGP top-of-rack with a password and BFD', () => {
     const r = loadConfig(example);
     if (!r.ok) throw new Error('example config is invalid');
     const c = r.value;
@@ -21,6 +21,9 @@ describe('config.example.json', () => {
     expect(tor?.password).toBeDefined();
     expect(tor?.import.kind).toBe('named');
     expect(tor?.export.kind).toBe('named');
+    // BFD to the top-of-rack router: single hop (a connected subnet), the default timers.
+    expect(tor?.bfd).toMatchObject({ minTx: 300, minRx: 300, multiplier: 3, multihop: false });
+    expect(c.peers.slice(0, 3).map((p) => p.bfd)).toEqual([undefined, undefined, undefined]);
     expect(c.kernel.table).toBe(254);
     expect(c.kernel.protocol).toBe(12);
     // Calico's BIRD socket paths, so calicoctl, calico-node's probes and bird_exporter find wren.

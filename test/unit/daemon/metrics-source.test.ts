@@ -7,13 +7,13 @@ import { afterEach, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/types.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { startLoopMonitor } from '../../../src/daemon/loop-monitor.js';
-import { metricsSource, peerSamples, type ProcessState } from '../../../src/daemon/metrics-source.js';
+import { bfdSamples, metricsSource, peerSamples, type ProcessState } from '../../../src/daemon/metrics-source.js';
 import { Speaker, type PeerMetrics } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { readiness, verdictText } from '../../../src/metrics/health.js';
 import { createMetrics, type WrenMetrics } from '../../../src/metrics/registry.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { parseExposition, value } from '../metrics/fakes.js';
+import { parseExposition, peerSample, value } from '../metrics/fakes.js';
 
 function config(raw: Record<string, unknown>): Config {
   const r = validateConfig({ log: { level: 'silent' }, control: { socket: '/tmp/unused.sock' }, ...raw });
@@ -139,4 +139,10 @@ it("labels each peer's series with the session name the BIRD socket shows: a val
     ['10.0.0.3', 'Node_10_0_0_3'],
     ['10.0.0.4', 'rr_a'],
   ]);
+});
+
+it('labels each BFD session as its BGP peer and leaves out a session whose peer is gone', () => {
+  const session = (peer: string, state: 'Up' | 'Down', flaps: number) => ({ peer, state, up: state === 'Up', flaps, transitions: 2 * flaps + 1, packetsIn: 5, packetsOut: 6, discarded: 1, detectTimeMs: 300, txIntervalMs: 100 });
+  const out = bfdSamples({ mode: 'thread', sessions: [session('10.0.0.2', 'Up', 2), session('10.0.0.9', 'Down', 0)] }, [peerSample('10.0.0.2', { session: 'tor', asn: 65001 })]);
+  expect(out).toEqual([{ address: '10.0.0.2', session: 'tor', asn: 65001, state: 'Up', downs: 2, transitions: 5, detectTimeMs: 300, packetsIn: 5, packetsOut: 6, discarded: 1 }]);
 });

@@ -25,6 +25,7 @@ export function snapshot(o: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
   return {
     daemon: { started: true, stopping: false, reloads: { ok: 0, failed: 0 } },
     peers: [],
+    bfd: [],
     rib: { tables: { 'ipv4-unicast': { destinations: 0, paths: 0 }, 'ipv6-unicast': { destinations: 0, paths: 0 } }, pendingDecisions: 0, decisionRuns: 0 },
     kernel: { converged: true, desired: 0, installed: 0, conflicting: 0, pending: 0, failed: 0, errors: {} },
     loop: { now: 10_000, lastTickAt: 9_950, stalls: 0, maxStallMs: 0, recentStalls: [] },

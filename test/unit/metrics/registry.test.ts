@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/metrics/registry.js';
 import { documentedMetrics } from './documented.js';
+import type { BfdSample } from '../../../src/metrics/source.js';
 import { FakeSource, parseExposition, peerSample, snapshot, value } from './fakes.js';
 
 /** Every wren metric family and its type, as docs/metrics.md documents them. */
@@ -13,7 +14,7 @@ const FAMILIES: Record<string, string> = Object.fromEntries(documentedMetrics().
 
 describe('createMetrics', () => {
   it('has every family docs/metrics.md documents, each with a help text and its type, and nothing else of wren', async () => {
-    expect(Object.keys(FAMILIES).length).toBe(29);
+    expect(Object.keys(FAMILIES).length).toBe(38);
     const src = new FakeSource();
     const { help, type } = parseExposition(await createMetrics(src, { processMetrics: false }).text());
     const wren = [...type.keys()].filter((n) => n.startsWith('wren_')).sort();
@@ -154,6 +155,61 @@ describe('BGP collectors', () => {
     expect(samples.filter((s) => 'peer' in s.labels)).toEqual([]);
     expect(value(samples, 'wren_bgp_sessions', { state: 'Established' })).toBe(2);
     expect(value(samples, 'wren_bgp_sessions', { state: 'Active' })).toBe(1);
+  });
+});
+
+describe('BFD collectors', () => {
+  const bfd = (address: string, o: Partial<BfdSample> = {}): BfdSample => ({
+    address,
+    session: address,
+    asn: 64512,
+    state: 'Up',
+    downs: 0,
+    transitions: 3,
+    detectTimeMs: 900,
+    packetsIn: 10,
+    packetsOut: 11,
+    discarded: 0,
+    ...o,
+  });
+  const sessions = [bfd('192.168.1.11', { session: 'tor1', downs: 2, transitions: 9, packetsIn: 100, packetsOut: 120, discarded: 4 }), bfd('fd00::12', { session: 'Node_fd00__12', asn: 65001, state: 'Down', detectTimeMs: 0 })];
+
+  it('gives each BFD session its series, labelled as its BGP peer, and counts sessions by state', async () => {
+    const src = new FakeSource();
+    src.snap = snapshot({ bfd: sessions });
+    const { samples } = parseExposition(await createMetrics(src, { processMetrics: false }).text());
+    const a = { peer: '192.168.1.11', session: 'tor1', asn: '64512' };
+    const b = { peer: 'fd00::12', session: 'Node_fd00__12', asn: '65001' };
+    expect(value(samples, 'wren_bfd_session_state', a)).toBe(3);
+    expect(value(samples, 'wren_bfd_session_state', b)).toBe(1);
+    expect(value(samples, 'wren_bfd_session_up', a)).toBe(1);
+    expect(value(samples, 'wren_bfd_session_up', b)).toBe(0);
+    expect(value(samples, 'wren_bfd_detect_time_seconds', a)).toBe(0.9);
+    expect(value(samples, 'wren_bfd_session_downs_total', a)).toBe(2);
+    expect(value(samples, 'wren_bfd_session_transitions_total', a)).toBe(9);
+    expect(value(samples, 'wren_bfd_packets_received_total', a)).toBe(100);
+    expect(value(samples, 'wren_bfd_packets_sent_total', a)).toBe(120);
+    expect(value(samples, 'wren_bfd_packets_discarded_total', a)).toBe(4);
+    expect(samples.filter((s) => s.name === 'wren_bfd_sessions').map((s) => [s.labels['state'], s.value])).toEqual([
+      ['AdminDown', 0],
+      ['Down', 1],
+      ['Init', 0],
+      ['Up', 1],
+    ]);
+  });
+
+  it('with perPeer false keeps only the counts by state; without BFD, no per-session series', async () => {
+    const src = new FakeSource();
+    src.snap = snapshot({ bfd: sessions });
+    src.set = { ...src.set, perPeer: false };
+    const m = createMetrics(src, { processMetrics: false });
+    let { samples } = parseExposition(await m.text());
+    expect(samples.filter((s) => s.name.startsWith('wren_bfd_') && 'peer' in s.labels)).toEqual([]);
+    expect(value(samples, 'wren_bfd_sessions', { state: 'Up' })).toBe(1);
+    src.snap = snapshot();
+    src.set = { ...src.set, perPeer: true };
+    ({ samples } = parseExposition(await m.text()));
+    expect(samples.filter((s) => s.name.startsWith('wren_bfd_') && s.name !== 'wren_bfd_sessions')).toEqual([]);
   });
 });
 

@@ -1,8 +1,10 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
 import type { DutKind } from '../dut.js';
 
-export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec';
-export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];
+export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec' | 'bfd-load';
+export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'bfd-load'];
+/** What `npm run bench` runs without --scenario: the comparisons (bfd-load is wren's own check, asked for by name). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];
 
 /** wren built from another commit (`--baseline`): `wren@<short commit>`. */
 export type BaselineSubject = `wren@${string}`;
