@@ -10,8 +10,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import { DEFAULTS } from '../config/defaults.js';
-import type { ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
-import { formatKernel, formatPeers, formatRoutes } from './format.js';
+import type { ControlRequest, ControlResponse, DatastoreStatusView, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import { formatDatastore, formatKernel, formatPeers, formatRoutes } from './format.js';
 
 /** Process exit codes (docs/cli.md). */
 export const ExitCode = {
@@ -56,6 +56,8 @@ function version(): string {
 
 const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
 const isKernelView = (v: unknown): v is KernelStatusView | null => v === null || (typeof v === 'object' && !Array.isArray(v));
+const isDatastoreView = (v: unknown): v is DatastoreStatusView | null =>
+  v === null || (typeof v === 'object' && !Array.isArray(v) && typeof (v as { counts?: unknown }).counts === 'object');
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: number = ExitCode.OK;
@@ -137,6 +139,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   );
   withShowOptions(showCmd.command('kernel').description('kernel route programming: desired vs installed, conflicts, retries')).action(
     async (opts: ShowOptions) => show({ cmd: 'show-kernel' }, opts, isKernelView, formatKernel),
+  );
+  withShowOptions(showCmd.command('datastore').description('the datastore (etcd): connection, revision, resources read and skipped')).action(
+    async (opts: ShowOptions) => show({ cmd: 'show-datastore' }, opts, isDatastoreView, formatDatastore),
   );
 
   const done = (what: string) => (v: unknown): string => (v === null ? what : `${what}: ${JSON.stringify(v)}`);

@@ -7,6 +7,8 @@ export type ControlRequest =
   | { readonly cmd: 'show-peers' }
   | { readonly cmd: 'show-routes'; readonly prefix?: string }
   | { readonly cmd: 'show-kernel' }
+  /** The datastore: connection, revision, what was read, what was skipped and why. */
+  | { readonly cmd: 'show-datastore' }
   /** Cease / Administrative Shutdown with an optional RFC 9003 message; stays down until enabled. */
   | { readonly cmd: 'peer-disable'; readonly address: string; readonly message?: string }
   | { readonly cmd: 'peer-enable'; readonly address: string }
@@ -29,6 +31,8 @@ export interface ControlResults {
   readonly 'show-routes': readonly RouteView[];
   /** null when kernel programming is disabled (`kernel.enabled: false`). */
   readonly 'show-kernel': KernelStatusView | null;
+  /** null when wren runs from its file alone (no `datastore`). */
+  readonly 'show-datastore': DatastoreStatusView | null;
   readonly 'peer-disable': null;
   readonly 'peer-enable': null;
   readonly 'peer-reset': null;
@@ -80,6 +84,8 @@ export interface PeerStatus {
   readonly type: 'ibgp' | 'ebgp';
   /** 'dynamic' when accepted from an addressRange entry. */
   readonly origin: 'configured' | 'dynamic';
+  /** With a datastore: where the session's configuration came from (its name says which Calico rule: Mesh_, Node_, Global_). */
+  readonly source?: 'datastore' | 'file';
   readonly state: 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
   /** Seconds in the current state. */
   readonly uptimeSec: number;
@@ -187,4 +193,47 @@ export interface KernelStatusView {
     readonly durationMs: number;
     readonly error?: string;
   } | null;
+}
+
+/** `show datastore` (datastore/etcd.ts status, datastore/source.ts status, register and claim results). */
+export interface DatastoreStatusView {
+  readonly type: 'etcdv3';
+  readonly endpoints: readonly string[];
+  readonly nodeName: string;
+  readonly connected: boolean;
+  /** Seconds in the current connection state. */
+  readonly sinceSec: number;
+  /** Whether the first full read has been done. */
+  readonly synced: boolean;
+  /** The etcd revision wren's copy is at. */
+  readonly revision: number;
+  readonly lastError?: { readonly message: string; readonly agoSec: number };
+  /** Full re-reads after the first (compaction, reconnect). */
+  readonly resyncs: number;
+  readonly counts: {
+    readonly nodes: number;
+    readonly bgpPeers: number;
+    readonly bgpConfigurations: number;
+    readonly bgpFilters: number;
+    readonly ipPools: number;
+    readonly blocks: number;
+    readonly affinities: number;
+  };
+  readonly skipped: readonly { readonly key: string; readonly reason: string }[];
+  /** The last derivation: applied, unchanged, invalid (problems) or refused. */
+  readonly last?: {
+    readonly revision: number;
+    readonly result: string;
+    readonly agoSec: number;
+    readonly changes?: number;
+    readonly problems?: readonly string[];
+    readonly deriveMs: number;
+    readonly validateMs: number;
+    readonly applyMs: number;
+  };
+  readonly reconfigurations: number;
+  /** `datastore.register`: what was done with this node's Node resource. */
+  readonly register?: string;
+  /** `datastore.ipam.claimBlock`: the block claimed or found, or why none. */
+  readonly claim?: string;
 }

@@ -10,12 +10,22 @@ import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
 export class KernelRoutes {
-  readonly #cfg: KernelConfig;
+  #cfg: KernelConfig;
   /** Prefix -> key of the route we last asked for (so a withdraw removes the right key). */
   readonly #keys = new Map<string, string>();
 
   constructor(cfg: KernelConfig) {
     this.#cfg = cfg;
+  }
+
+  /**
+   * New route-building settings (a reload: a datastore pool's ipipMode, kernel.mode, metric...).
+   * True when the routes built from them may differ: the caller re-builds every best route.
+   */
+  reconfigure(cfg: KernelConfig): boolean {
+    const old = this.#cfg;
+    this.#cfg = cfg;
+    return old.mode !== cfg.mode || old.tunnelDevice !== cfg.tunnelDevice || old.metric !== cfg.metric || old.blackhole !== cfg.blackhole;
   }
 
   /** How routes are built now: the interfaces are read once per call (build many routes with one). */

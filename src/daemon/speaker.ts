@@ -58,6 +58,7 @@ export class Speaker {
   readonly #clock: Clock;
   readonly #rib: Rib;
   readonly #fib: FibSync | undefined;
+  readonly #kernelRoutes: KernelRoutes | undefined;
   readonly #peers: PeerRegistry<Peer>;
   readonly #decisions: DecisionLoop;
   readonly #gr: GracefulRestartHelper;
@@ -87,6 +88,7 @@ export class Speaker {
         scanIntervalMs: c.kernel.scanInterval * 1000,
       });
       const routes = new KernelRoutes(c.kernel);
+      this.#kernelRoutes = routes;
       this.#fib = fib;
       sink = { options: () => routes.options(), changes: (ch, opts) => routes.changes(ch, opts), update: (d) => void fib.update(d) };
     }
@@ -291,11 +293,27 @@ export class Speaker {
     await this.#peers.apply(changes, next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
+    this.#rebuildKernelRoutes(next);
     if (this.#server) updateListenerKeys(this.#server, old, next, this.#log);
     this.#convergence?.check(); // a removed peer no longer holds first convergence back
     this.#decisions.schedule();
     this.#log.info({ changes: changes.length }, 'configuration reloaded');
     return { changes: changes.length };
+  }
+
+  /**
+   * A reload that changes how kernel routes are built (kernel.mode: a datastore pool's ipipMode,
+   * tunnelDevice, metric, blackhole) re-builds every best route in place: FibSync replaces the
+   * routes that differ; no session is touched.
+   */
+  #rebuildKernelRoutes(next: Config): void {
+    const routes = this.#kernelRoutes;
+    const fib = this.#fib;
+    if (!routes || !fib || !routes.reconfigure(next.kernel) || this.#stopping) return;
+    const all = [...this.#rib.bestNextHops()].map(([prefix, best]) => ({ prefix, best }));
+    const desired = routes.changes(all);
+    if (desired.length > 0) void fib.update(desired);
+    this.#log.info({ mode: next.kernel.mode, routes: all.length }, 'kernel routes rebuilt for new kernel settings');
   }
 
   // ------------------------------------------------------------ sessions
