@@ -75,6 +75,21 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     const st = wrens.get(i)?.showPeers() ?? [];
     return peers.every((p) => st.find((s) => s.address === host(p))?.state === 'Established') && st.length === peers.length;
   };
+  /** Every session of node i now: uptime and when it was read. */
+  const uptimes = (i: number): { at: number; up: Map<string, number> } => ({
+    at: Date.now(),
+    up: new Map((wrens.get(i)?.showPeers() ?? []).filter((p) => p.state === 'Established').map((p) => [p.address, p.uptimeSec])),
+  });
+  /** Each session seen before is still Established and was never reset (its uptime only grew). */
+  const expectNotReset = (i: number, before: { at: number; up: Map<string, number> }): void => {
+    const now = new Map((wrens.get(i)?.showPeers() ?? []).map((p) => [p.address, p] as const));
+    const elapsed = Math.floor((Date.now() - before.at) / 1000);
+    for (const [address, up] of before.up) {
+      const p = now.get(address);
+      expect(p?.state, `h${i}: session with ${address}`).toBe('Established');
+      expect(p?.uptimeSec ?? -1, `h${i}: uptime of the session with ${address} (was ${up}s, ${elapsed}s ago)`).toBeGreaterThanOrEqual(up + elapsed - 1);
+    }
+  };
   const waitMesh = async (members: readonly number[], timeoutMs = 30_000): Promise<void> => {
     for (const i of members) {
       const others = members.filter((o) => o !== i);
@@ -109,5 +124,98 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     // The Node resources are as Calico stores them.
     const [node] = await client.get(calico.nodeKey('h2'));
     expect(JSON.parse(node?.value ?? '{}')).toMatchObject({ kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: 'h2' }, spec: { bgp: { ipv4Address: '10.0.40.2/24' } } });
+  }, 90_000);
+
+  it('a node that joins adds exactly one session on each node and resets none; a node that leaves closes its session and its routes go', async () => {
+    const before = Object.fromEntries([1, 2, 3].map((i) => [i, uptimes(i)]));
+    const t0 = Date.now();
+    await startNode(4);
+    await waitMesh([1, 2, 3, 4]);
+    console.log(`join: ${Date.now() - t0} ms from h4's start to a 4-node mesh`);
+    for (const i of [1, 2, 3]) expectNotReset(i, before[i] as ReturnType<typeof uptimes>);
+    const b4 = blockOf(4);
+    for (const i of [1, 2, 3]) await waitForFibRoute(ns[i] as string, b4, (r) => r.protocol === 'bird' && r.gateways[0] === host(4));
+
+    const kept = Object.fromEntries([1, 2, 3].map((i) => [i, uptimes(i)]));
+    await wrens.get(4)?.stop();
+    wrens.delete(4);
+    const t1 = Date.now();
+    await client.del(calico.nodeKey('h4'));
+    await waitMesh([1, 2, 3]);
+    for (const i of [1, 2, 3]) await waitForNoFibRoute(ns[i] as string, b4, { timeoutMs: 10_000 });
+    console.log(`leave: ${Date.now() - t1} ms from the Node's deletion to its session and block gone everywhere`);
+    for (const i of [1, 2, 3]) {
+      const k = kept[i] as ReturnType<typeof uptimes>;
+      k.up.delete(host(4));
+      expectNotReset(i, k);
+    }
+  }, 90_000);
+
+  it('skips malformed resources with their key and why, keeps every session; a derived configuration that does not validate changes nothing', async () => {
+    const before = uptimes(1);
+    await client.put(calico.nodeKey('bad-json'), '{"kind":"Node", not json');
+    await client.put(calico.nodeKey('bad-cidr'), calico.node('bad-cidr', { ipv4Address: '10.0.40.300/24' }));
+    await client.put(calico.ipPoolKey('bad-mode'), calico.ipPool('bad-mode', { cidr: '10.66.0.0/16', ipipMode: 'Sometimes' }));
+    const w = wrens.get(1) as DatastoreWren;
+    await waitFor(() => (w.showDatastore()?.skipped.length ?? 0) >= 3, { what: 'h1 to report 3 skipped resources', timeoutMs: 10_000 });
+    const skipped = w.showDatastore()?.skipped ?? [];
+    expect(skipped.map((x) => x.key).sort()).toEqual([calico.ipPoolKey('bad-mode'), calico.nodeKey('bad-cidr'), calico.nodeKey('bad-json')].sort());
+    expect(skipped.find((x) => x.key === calico.nodeKey('bad-json'))?.reason).toMatch(/JSON/);
+    expect(skipped.find((x) => x.key === calico.ipPoolKey('bad-mode'))?.reason).toMatch(/Sometimes/);
+    expect(w.cli('show', 'datastore')).toMatch(/bad-cidr/);
+
+    // A node whose AS no BGP speaker can have: the derived configuration fails validation and is refused whole.
+    await client.put(calico.nodeKey('h9'), calico.node('h9', { ipv4Address: '10.0.40.9/24', asNumber: 99_999_999_999 }));
+    await waitFor(() => w.showDatastore()?.last?.result === 'invalid', { what: 'h1 to refuse the derived configuration', timeoutMs: 10_000 });
+    expect(w.showDatastore()?.last?.problems?.join(' ')).toMatch(/asn/);
+    expect(w.showPeers().map((p) => p.address).sort()).toEqual([host(2), host(3)]);
+    for (const k of [calico.nodeKey('bad-json'), calico.nodeKey('bad-cidr'), calico.ipPoolKey('bad-mode'), calico.nodeKey('h9')]) await client.del(k);
+    await waitFor(() => w.showDatastore()?.skipped.length === 0 && w.showDatastore()?.last?.result !== 'invalid', { what: 'h1 to drop the skipped list', timeoutMs: 10_000 });
+    expect(w.process?.running).toBe(true);
+    for (const i of [1]) expectNotReset(i, before);
+  }, 60_000);
+
+  it('ipipMode CrossSubnet turned on live re-programs the routes to an off-subnet node (tunl0 onlink) and resets no session', async () => {
+    // No ipip (nor dummy) module here: a veth named tunl0 takes the routes (the kernel accepts `onlink`
+    // on any up device; nothing is sent through it); with ipip loaded, the namespace's own tunl0 is used.
+    const n1 = ns[1] as string;
+    const hasTunl = (() => {
+      try {
+        lab.exec(n1, 'ip', ['link', 'show', 'tunl0']);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (!hasTunl) {
+      lab.exec(n1, 'ip', ['link', 'add', 'tunl0', 'type', 'veth', 'peer', 'name', 'tunl0-peer']);
+      lab.exec(n1, 'ip', ['link', 'set', 'tunl0-peer', 'up']);
+    }
+    lab.exec(n1, 'ip', ['link', 'set', 'tunl0', 'up']);
+    await startNode(5, { kernel: true });
+    await waitMesh([1, 2, 3, 5]);
+    const b5 = blockOf(5);
+    const b2 = blockOf(2);
+    await waitForFibRoute(n1, b5, (r) => r.protocol === 'bird' && r.devices[0] === 'eth0' && r.gateways[0] === host(5));
+    const before = [1, 2, 3].map((i) => [i, uptimes(i)] as const);
+
+    const t0 = Date.now();
+    await client.put(calico.ipPoolKey('default-ipv4-ippool'), calico.ipPool('default-ipv4-ippool', { cidr: POOL, ipipMode: 'CrossSubnet' }));
+    await waitForFibRoute(n1, b5, (r) => r.protocol === 'bird' && r.devices[0] === 'tunl0' && r.gateways[0] === host(5));
+    console.log(`CrossSubnet on: ${Date.now() - t0} ms from the pool's put to h1's route via tunl0`);
+    // The on-subnet node's route is untouched (direct), and no session was reset.
+    const r2 = fibRoutes(n1).find((r) => r.prefix === b2);
+    expect(r2?.devices).toEqual(['eth0']);
+    for (const [i, b] of before) expectNotReset(i, b);
+    // h2 has no tunl0: its route to h5 waits for the device, and `show kernel` says so.
+    const w2 = wrens.get(2) as DatastoreWren;
+    await waitFor(() => (w2.showKernel()?.pendingRetries ?? []).some((p) => p.prefix === b5) || (w2.showKernel()?.failed ?? []).some((f) => f.prefix === b5), {
+      what: `h2: the tunnel route to ${b5} pending or failed without tunl0`,
+      timeoutMs: 10_000,
+    });
+
+    await client.put(calico.ipPoolKey('default-ipv4-ippool'), calico.ipPool('default-ipv4-ippool', { cidr: POOL, ipipMode: 'Never' }));
+    await waitForFibRoute(n1, b5, (r) => r.protocol === 'bird' && r.devices[0] === 'eth0');
+    for (const [i, b] of before) expectNotReset(i, b);
   }, 90_000);
 });

@@ -28,6 +28,8 @@ export interface EtcdSpec {
   /** The namespace address etcd listens on. */
   readonly address: string;
   readonly port?: number;
+  /** The peer port on the namespace's loopback (2380): two etcds in one namespace need two. */
+  readonly peerPort?: number;
   readonly name?: string;
   /** TLS with client certificates required. */
   readonly tls?: EtcdTls;
@@ -66,14 +68,15 @@ export class EtcdServer {
 
   async start(timeoutMs = 20_000): Promise<void> {
     const t = this.spec.tls;
+    const peer = `http://127.0.0.1:${this.spec.peerPort ?? 2380}`;
     const args = [
       '--name', 'wren-lab',
       '--data-dir', join(this.dir, 'data'),
       '--listen-client-urls', this.endpoint,
       '--advertise-client-urls', this.endpoint,
-      '--listen-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-advertise-peer-urls', 'http://127.0.0.1:2380',
-      '--initial-cluster', 'wren-lab=http://127.0.0.1:2380',
+      '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `wren-lab=${peer}`,
       '--logger', 'zap',
       '--log-level', 'warn',
       ...(t ? ['--cert-file', t.serverCert, '--key-file', t.serverKey, '--client-cert-auth', '--trusted-ca-file', t.ca] : []),
