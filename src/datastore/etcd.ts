@@ -18,7 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NoopPolicy } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IOptions, type IWatchResponse, type Watcher } from 'etcd3';
+import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -112,8 +112,9 @@ export class EtcdDatastore implements DatastoreFeed {
   readonly #cache = new ResourceCache();
   readonly #coalescer: Coalescer;
   readonly #listeners: ((s: DatastoreSnapshot) => void)[] = [];
-  #watchers: Watcher[] = [];
-  /** Bumped on every teardown: events of older watchers are ignored. */
+  /** One gRPC watch stream carries the watch of every prefix. */
+  #stream: IDuplexStream<IWatchRequest, IWatchResponse> | undefined;
+  /** Bumped on every teardown: events of an older stream are ignored. */
   #generation = 0;
   #connected = false;
   /** The state last logged: one line per change of state. */
@@ -209,6 +210,7 @@ export class EtcdDatastore implements DatastoreFeed {
       const first = !this.#cache.listed;
       const diff = this.#cache.replaceAll(list, rev);
       await this.#watch(rev + 1, generation);
+      if (generation !== this.#generation) return;
       this.#setConnected(true);
       this.#retryMs = this.#o.retryMinMs ?? 200;
       if (first) {
@@ -227,16 +229,38 @@ export class EtcdDatastore implements DatastoreFeed {
     }
   }
 
+  /**
+   * One watch stream (etcd's gRPC Watch, driven directly rather than through etcd3's watch manager,
+   * whose bookkeeping throws on a response for a watch it already dropped), one watch per prefix on
+   * it, from `fromRevision`, with the previous values. A cancelled watch (a compacted revision),
+   * a stream error or end is a failure: the layer re-lists.
+   */
   async #watch(fromRevision: number, generation: number): Promise<void> {
+    const stream = await this.#client.watchClient.watch();
+    if (generation !== this.#generation) {
+      stream.cancel();
+      return;
+    }
+    this.#stream = stream;
+    const mine = (): boolean => generation === this.#generation;
+    stream.on('data', (res: IWatchResponse) => {
+      if (!mine()) return;
+      if (res.canceled || (res.compact_revision !== undefined && Number(res.compact_revision) > 0)) {
+        const compacted = Number(res.compact_revision ?? 0) > 0 ? ` (required revision compacted; compact revision ${res.compact_revision})` : '';
+        void this.#failed(new Error(`watch cancelled by etcd: ${res.cancel_reason || 'no reason given'}${compacted}`), generation);
+        return;
+      }
+      if (!res.created) this.#onWatch(res);
+    });
+    stream.on('error', (err: Error) => {
+      if (mine()) void this.#failed(err, generation);
+    });
+    stream.on('end', () => {
+      if (mine()) void this.#failed(new Error('watch stream ended'), generation);
+    });
     for (const prefix of this.#o.prefixes) {
-      const w = await this.#client.watch().prefix(prefix).startRevision(String(fromRevision)).withPreviousKV().create();
-      this.#watchers.push(w);
-      if (generation !== this.#generation) return;
-      w.on('data', (res: IWatchResponse) => {
-        if (generation === this.#generation) this.#onWatch(res);
-      });
-      w.on('disconnected', (err: Error) => void this.#failed(err, generation));
-      w.on('error', (err: Error) => void this.#failed(err, generation));
+      const r = Range.prefix(prefix);
+      stream.write({ create_request: { key: r.start, range_end: r.end, start_revision: fromRevision, prev_kv: true, progress_notify: true } });
     }
   }
 
@@ -268,10 +292,10 @@ export class EtcdDatastore implements DatastoreFeed {
 
   async #teardown(): Promise<void> {
     this.#generation++;
-    const ws = this.#watchers;
-    this.#watchers = [];
-    for (const w of ws) w.removeAllListeners();
-    await Promise.all(ws.map((w) => w.cancel().catch(() => undefined)));
+    const stream = this.#stream;
+    this.#stream = undefined;
+    stream?.cancel();
+    return Promise.resolve();
   }
 
   #setConnected(up: boolean): void {

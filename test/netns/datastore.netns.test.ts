@@ -218,4 +218,166 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     await waitForFibRoute(n1, b5, (r) => r.protocol === 'bird' && r.devices[0] === 'eth0');
     for (const [i, b] of before) expectNotReset(i, b);
   }, 90_000);
+
+  const retryPut = async (key: string, value: string | object): Promise<void> => {
+    await waitFor(
+      async () => {
+        await client.put(key, value);
+        return true;
+      },
+      { what: `put ${key} once etcd answers`, timeoutMs: 15_000, intervalMs: 100 },
+    );
+  };
+  const logCount = (i: number, msg: string): number => {
+    const text = execFileSync('cat', [(wrens.get(i) as DatastoreWren).paths.log], { encoding: 'utf8' });
+    return text.split('\n').filter((l) => l.includes(`"msg":"${msg}`)).length;
+  };
+
+  it('etcd stopped for 30 s: every session and route is kept, the loss is logged once, the changes made around it are applied after', async () => {
+    const members = [1, 2, 3, 5];
+    const blocks = new Map(members.map((i) => [i, blockOf(i)]));
+    const before = members.map((i) => [i, uptimes(i)] as const);
+    const n1 = ns[1] as string;
+    const wanted = [2, 3, 5].map((i) => blocks.get(i) as string);
+    const unreachableBefore = logCount(1, 'datastore unreachable');
+
+    await etcd.stop();
+    const t0 = Date.now();
+    await waitFor(() => wrens.get(1)?.showDatastore()?.connected === false, { what: 'h1 to see etcd gone', timeoutMs: 10_000 });
+    let samples = 0;
+    const missing: string[] = [];
+    while (Date.now() - t0 < 30_000) {
+      const have = new Set(fibRoutes(n1).filter((r) => r.protocol === 'bird').map((r) => r.prefix));
+      for (const b of [...wanted, blocks.get(1) as string]) if (!have.has(b)) missing.push(`${b} at +${Date.now() - t0} ms`);
+      samples++;
+      await new Promise((r) => setTimeout(r, 250)); // the sampling interval
+    }
+    const down = wrens.get(1)?.showDatastore();
+    expect(down?.connected).toBe(false);
+    expect(down?.lastError?.message).toBeTruthy();
+    for (const [i, b] of before) expectNotReset(i, b);
+
+    await etcd.start();
+    const t1 = Date.now();
+    // Written as soon as etcd answers, while the nodes are still backing off.
+    await retryPut(calico.bgpPeerKey('rack-tor'), calico.bgpPeer('rack-tor', { peerIP: '10.0.40.99', asNumber: 64512 }));
+    for (const i of members) {
+      await waitFor(() => (wrens.get(i)?.showPeers() ?? []).some((p) => p.name === 'Global_10_0_40_99'), { what: `h${i}: the session to the new global peer`, timeoutMs: 20_000 });
+    }
+    console.log(`etcd down 30 s: ${samples} samples of h1's kernel, ${missing.length} missing; back: ${Date.now() - t1} ms from etcd's start to the change on every node`);
+    expect(missing).toEqual([]);
+    for (const [i, b] of before) expectNotReset(i, b);
+    const up = wrens.get(1)?.showDatastore();
+    expect(up).toMatchObject({ connected: true });
+    expect(up?.resyncs).toBeGreaterThanOrEqual(1);
+    expect(logCount(1, 'datastore unreachable') - unreachableBefore).toBe(1);
+    await client.del(calico.bgpPeerKey('rack-tor'));
+    for (const i of members) await waitFor(() => !(wrens.get(i)?.showPeers() ?? []).some((p) => p.name === 'Global_10_0_40_99'), { what: `h${i}: global peer gone`, timeoutMs: 10_000 });
+  }, 120_000);
+
+  it('a watch that falls behind a compaction re-lists and applies what it missed (etcdctl compact past the watch revision)', async () => {
+    const w1 = wrens.get(1) as DatastoreWren;
+    const pid = w1.pid as number;
+    const before = uptimes(1);
+    const resyncs = w1.showDatastore()?.resyncs ?? 0;
+    const filler = 'x'.repeat(16 * 1024);
+    const fillers = Array.from({ length: 600 }, (_, n) => ({
+      key: `/calico/resources/v3/projectcalico.org/bgpfilters/filler-${n}`,
+      value: { kind: 'BGPFilter', apiVersion: 'projectcalico.org/v3', metadata: { name: `filler-${n}`, annotations: { filler } }, spec: {} },
+    }));
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // h1 reads nothing while stopped: etcd's buffers for its watches fill up and it falls behind.
+      await client.putMany(fillers);
+      await client.put(calico.bgpPeerKey('missed'), calico.bgpPeer('missed', { peerIP: '10.0.40.98', asNumber: 64512 }));
+      const rev = await client.revision();
+      etcd.ctl(['compact', String(rev)]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor(() => (w1.showPeers() ?? []).some((p) => p.name === 'Global_10_0_40_98'), { what: 'h1: the peer put while it was behind', timeoutMs: 20_000 });
+    await waitFor(() => (w1.showDatastore()?.resyncs ?? 0) > resyncs, { what: 'h1 to re-list after the compaction', timeoutMs: 20_000 });
+    const st = w1.showDatastore();
+    console.log(`compaction: h1 re-listed ${(st?.resyncs ?? 0) - resyncs} time(s); last error: ${st?.lastError?.message ?? '-'}`);
+    expect(st?.resyncs ?? 0).toBeGreaterThan(resyncs);
+    expect(st?.lastError?.message ?? '').toMatch(/compact/i);
+    expectNotReset(1, before);
+    await client.delPrefix('/calico/resources/v3/projectcalico.org/bgpfilters/filler-');
+    await client.del(calico.bgpPeerKey('missed'));
+  }, 90_000);
+
+  describeTls();
+
+  function describeTls(): void {
+    let tlsEtcd: EtcdServer;
+    let tlsClient: EtcdClient;
+
+    it('TLS with client certificates (a CA made by openssl): etcdctl without a certificate is refused, the client process and wren connect', async () => {
+      const dir = join(lab.dir, 'pki');
+      execFileSync('mkdir', ['-p', dir]);
+      const ssl = (args: string[]): void => {
+        execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+      };
+      const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+      ssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=wren-test-ca']);
+      for (const [name, cn, ext] of [
+        ['server', 'etcd', 'subjectAltName=IP:10.0.40.250\nextendedKeyUsage=serverAuth\n'],
+        ['client', 'wren', 'extendedKeyUsage=clientAuth\n'],
+      ] as const) {
+        execFileSync('sh', ['-c', `printf '${ext.replace(/\n/g, '\\n')}' > ${name}.ext`], { cwd: dir });
+        ssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
+        ssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`]);
+      }
+      const f = (n: string): string => join(dir, n);
+      tlsEtcd = new EtcdServer(lab, {
+        ns: etcd.spec.ns,
+        address: '10.0.40.250',
+        port: 2479,
+        peerPort: 2480,
+        name: 'etcd-tls',
+        tls: { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') },
+      });
+      await tlsEtcd.start();
+      expect(() => lab.exec(etcd.spec.ns, 'etcdctl', ['--endpoints', tlsEtcd.endpoint, '--cacert', f('ca.crt'), '--command-timeout', '2s', 'get', '/x'])).toThrow();
+      tlsClient = await tlsEtcd.client();
+      await tlsClient.put(calico.bgpConfigKey(), calico.bgpConfig({}));
+      await tlsClient.put(calico.ipPoolKey('tls-pool'), calico.ipPool('tls-pool', { cidr: '10.80.0.0/16' }));
+      const w = new DatastoreWren(lab, { ns: ns[4] as string, nodeName: 'tls-node', etcd: tlsEtcd, register: true, claimBlock: true, kernel: false, name: 'wren-tls' });
+      await w.start();
+      await waitFor(() => w.showDatastore()?.connected === true && w.showDatastore()?.claim !== undefined, { what: 'wren connected over TLS, block claimed', timeoutMs: 20_000 });
+      const st = w.showDatastore();
+      expect(st?.register).toMatch(/^created/);
+      expect(st?.claim).toMatch(/^10\.80\.\d+\.\d+\/26 \(claimed/);
+      expect(st?.counts.nodes).toBe(1);
+      await w.stop();
+    }, 60_000);
+
+    it('30 nodes claiming blocks at once never get the same block (16 blocks for 30 claimers)', async () => {
+      await tlsClient.delPrefix('/calico/');
+      await tlsClient.put(calico.ipPoolKey('tight'), calico.ipPool('tight', { cidr: '10.70.0.0/22', blockSize: 26 }));
+      const nodes = Array.from({ length: 30 }, (_, n) => `claimer-${n}`);
+      const t0 = Date.now();
+      const results = await tlsClient.claim(nodes);
+      const claimed = results.filter((r) => r.kind === 'claimed');
+      console.log(`30 concurrent claims: ${Date.now() - t0} ms, ${claimed.length} claimed, ${results.length - claimed.length} found the pool full`);
+      expect(claimed.length).toBe(16);
+      expect(new Set(claimed.map((r) => r.block)).size).toBe(16);
+      for (const r of results.filter((x) => x.kind !== 'claimed')) expect(r.reason).toMatch(/taken/);
+      // etcd agrees: 16 blocks, each affine to the node holding its one confirmed affinity; nothing pending.
+      const blocks = await tlsClient.get('/calico/ipam/v2/assignment/ipv4/block/');
+      const affinities = await tlsClient.get('/calico/ipam/v2/host/');
+      expect(blocks.length).toBe(16);
+      expect(affinities.length).toBe(16);
+      for (const a of affinities) expect(JSON.parse(a.value)).toEqual({ state: 'confirmed', deleted: false });
+      const owner = new Map(affinities.map((a) => [a.key.split('/').pop() as string, a.key.split('/')[5] as string]));
+      for (const b of blocks) {
+        const cidr = b.key.split('/').pop() as string;
+        expect(b.value).toContain(`"affinity":"host:${owner.get(cidr) ?? '?'}"`);
+        expect(b.value).toMatch(/"sequenceNumber":\d{19}/);
+      }
+      for (const r of claimed) expect(owner.get((r.block as string).replace('/', '-'))).toBe(r.node);
+      await tlsClient.close();
+      await tlsEtcd.stop();
+    }, 120_000);
+  }
 });
