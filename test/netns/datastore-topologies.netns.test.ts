@@ -119,7 +119,13 @@ describeNetns('Calico topologies from etcd: route reflectors, a global top-of-ra
     const t0 = Date.now();
     await client.put(calico.bgpPeerKey('rack-tor'), calico.bgpPeer('rack-tor', { peerIP: TOR, asNumber: 65000 }));
     // FRR holding every node's block means every session is up; then each node is asked once.
-    await waitFor(() => NODES.every((i) => tor.routes('ipv4').some((r) => r.prefix === block(i))), { what: 'FRR: every block', timeoutMs: 60_000, intervalMs: 500 });
+    await waitFor(
+      () => {
+        const have = new Set(tor.routes('ipv4').map((r) => r.prefix));
+        return NODES.every((i) => have.has(block(i)));
+      },
+      { what: 'FRR: every block', timeoutMs: 60_000, intervalMs: 200 },
+    );
     for (const i of NODES) {
       const p = (wrens.get(i) as DatastoreWren).showPeers().find((x) => x.address === TOR);
       expect([p?.name, p?.state, p?.source], name(i)).toEqual(['Global_10_0_50_100', 'Established', 'datastore']);
