@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
 import { parseFields } from './issues.js';
-import { parsePeers } from './peers.js';
+import { parsePeers, PeerMemo } from './peers.js';
 import { parsePolicies } from './policies.js';
 import {
   parseControl,
@@ -41,8 +41,27 @@ const TOP = {
   log: z.unknown(),
 };
 
-export function validateConfig(raw: unknown): Result<Config> {
+/**
+ * For a caller that validates one configuration after another with few differences (the datastore
+ * follower: 1,000 derived peers, one of them new): peers whose raw entry is unchanged, under an
+ * unchanged rest of the file, are not parsed again and keep their identity (config/diff.ts then
+ * skips them by reference). The result is the same as without the memo.
+ */
+export class ValidationMemo {
+  readonly peers = new PeerMemo();
+  #rest: string | undefined;
+  /** Clears the peers when anything but `peers` changed (peer parsing depends on the top level). */
+  check(raw: unknown): PeerMemo {
+    const rest = typeof raw === 'object' && raw !== null ? JSON.stringify({ ...(raw as Record<string, unknown>), peers: undefined }) : '';
+    if (rest !== this.#rest) this.peers.clear();
+    this.#rest = rest;
+    return this.peers;
+  }
+}
+
+export function validateConfig(raw: unknown, memo?: ValidationMemo): Result<Config> {
   const issues: Issue[] = [];
+  const peerMemo = memo?.check(raw);
   const top = parseFields(TOP, raw, [], issues);
   if (!top) return { ok: false, issues };
 
@@ -51,7 +70,7 @@ export function validateConfig(raw: unknown): Result<Config> {
   const originate = parseOriginate(top.originate, issues);
   const policyTable = parsePolicies(top.policies, issues);
   const ebgpRequiresPolicy = top.ebgpRequiresPolicy ?? DEFAULTS.ebgpRequiresPolicy;
-  const peers = parsePeers(top.peers, { asn: top.asn, timers, policies: policyTable, ebgpRequiresPolicy }, issues);
+  const peers = parsePeers(top.peers, { asn: top.asn, timers, policies: policyTable, ebgpRequiresPolicy, ...(peerMemo ? { memo: peerMemo } : {}) }, issues);
   const routeReflector = parseRouteReflector(top.routeReflector, top.routerId, issues);
   const multipath = parseMultipath(top.multipath, issues);
   const gracefulRestart = parseGracefulRestart(top.gracefulRestart, issues);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import type { Config, Issue, Result } from '../config/types.js';
-import { validateConfig } from '../config/validate.js';
+import { validateConfig, ValidationMemo } from '../config/validate.js';
 import { readDatastoreSettings, withoutDatastore, type DatastoreSettings } from '../datastore/settings.js';
 import { ControlError, type ControlRequest } from '../control/protocol.js';
 import { startControlServer } from '../control/server.js';
@@ -122,7 +122,9 @@ async function runWithDatastore(path: string, raw: unknown, settings: DatastoreS
   installCrashHandlers(log);
   const loop = startLoopMonitor(log.child({ component: 'loop' }));
   let fileRaw = raw;
-  const ds = new DatastoreMode({ settings, fileRaw: () => fileRaw, validate: validateConfig, log: log.child({ component: 'datastore' }) });
+  // Derived configurations come one after another with few differences: unchanged peers are not parsed again.
+  const memo = new ValidationMemo();
+  const ds = new DatastoreMode({ settings, fileRaw: () => fileRaw, validate: (r) => validateConfig(r, memo), log: log.child({ component: 'datastore' }) });
   const running: Running = { speaker: undefined, datastore: ds, stop: undefined };
   let kernel: KernelPort | undefined;
   let earlyStop: ((code: number) => void) | undefined;

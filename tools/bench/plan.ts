@@ -13,6 +13,8 @@ export interface PlanOptions {
   readonly n: readonly number[];
   /** Sizes for reflector (K clients). */
   readonly k: readonly number[];
+  /** Sizes for datastore (Node resources in etcd). */
+  readonly nodes?: readonly number[];
   readonly runs: number;
 }
 
@@ -32,6 +34,7 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[]): S
     case 'kernel':
       return [...duts.filter((d) => d !== 'gobgp'), 'ip-batch'];
     case 'codec':
+    case 'datastore':
       return duts.includes('wren') ? ['wren'] : [];
   }
 }
@@ -40,7 +43,7 @@ export function plan(o: PlanOptions): Cell[] {
   const cells: Cell[] = [];
   for (const scenario of o.scenarios) {
     const subjects = subjectsFor(scenario, o.duts);
-    const sizes = scenario === 'reflector' ? o.k : o.n;
+    const sizes = scenario === 'reflector' ? o.k : scenario === 'datastore' ? (o.nodes ?? []) : o.n;
     for (const size of sizes) {
       for (let run = 1; run <= o.runs; run++) {
         for (let i = 0; i < subjects.length; i++) {

@@ -1,8 +1,8 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
 import type { DutKind } from '../dut.js';
 
-export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec';
-export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];
+export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec' | 'datastore';
+export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'datastore'];
 
 /** Who was measured: a DUT, the `ip -batch` floor of the kernel scenario, or wren's codec in-process. */
 export type Subject = DutKind | 'ip-batch';
@@ -10,7 +10,7 @@ export type Subject = DutKind | 'ip-batch';
 export interface RunResult {
   readonly scenario: ScenarioName;
   readonly subject: Subject;
-  /** N (routes) or K (reflector clients). */
+  /** N (routes), K (reflector clients) or the Node resources in etcd (datastore). */
   readonly size: number;
   readonly run: number;
   /** Metric name -> value (units in the name: _s, _mb, _pps). Empty when the run failed. */
