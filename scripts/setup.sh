@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump; do
+# etcd-server and etcd-client: the datastore lab, tests and bench run their own etcd (docs/datastore.md).
+for pkg in bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump etcd-server etcd-client openssl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -16,7 +17,7 @@ fi
 # The packages may start their system services; wren's tests and lab run their own instances in
 # network namespaces, so stop the system ones if the package install started them.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  for svc in bird frr gobgpd openbgpd; do systemctl stop "$svc" 2>/dev/null || true; done
+  for svc in bird frr gobgpd openbgpd etcd; do systemctl stop "$svc" 2>/dev/null || true; done
 fi
 # OpenBGPD's engines chroot to its user's home, which only its systemd unit creates
 # (RuntimeDirectory); the test driver (tools/daemons/openbgpd.ts) also creates it when missing.
