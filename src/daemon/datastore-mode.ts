@@ -51,6 +51,9 @@ export class DatastoreMode {
   readonly #log: Logger;
   #register: string | undefined;
   #claim: string | undefined;
+  /** No block yet (no usable pool, every block taken): tried again when the datastore changes. */
+  #claimPending = false;
+  #claiming = false;
 
   constructor(o: { settings: DatastoreSettings; fileRaw: () => unknown; validate: (raw: unknown) => Result<Config>; log: Logger }) {
     this.settings = o.settings;
@@ -65,7 +68,10 @@ export class DatastoreMode {
     await this.feed.firstSnapshot();
     let wrote = false;
     if (this.settings.register) wrote = (await this.#retry('register', () => this.#doRegister())) || wrote;
-    if (this.settings.ipam.claimBlock) wrote = (await this.#retry('claim', () => this.#doClaim())) || wrote;
+    if (this.settings.ipam.claimBlock) {
+      wrote = (await this.#retry('claim', () => this.#doClaim())) || wrote;
+      this.feed.onChange(() => void this.#claimAgain());
+    }
     if (wrote) await this.#caughtUp();
     return this.follower.initial();
   }
@@ -123,8 +129,22 @@ export class DatastoreMode {
     return r !== 'unchanged';
   }
 
+  /** A pool may have appeared (or a block been freed): claim again, one attempt at a time. */
+  async #claimAgain(): Promise<void> {
+    if (!this.#claimPending || this.#claiming) return;
+    this.#claiming = true;
+    try {
+      await this.#doClaim();
+    } catch (err) {
+      this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'block claim failed; tried again on the next change');
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
   async #doClaim(): Promise<boolean> {
     const r = await ensureBlock(this.feed.client, { nodeName: this.settings.nodeName });
+    this.#claimPending = r.kind === 'none';
     switch (r.kind) {
       case 'existing':
         this.#claim = `${r.block} (already affine to this node)`;
@@ -135,8 +155,8 @@ export class DatastoreMode {
         this.#log.info({ block: r.block, attempts: r.attempts }, 'block claimed');
         return true;
       case 'none':
+        if (this.#claim !== `none: ${r.reason}`) this.#log.warn({ reason: r.reason }, 'no block claimed; trying again when the datastore changes');
         this.#claim = `none: ${r.reason}`;
-        this.#log.warn({ reason: r.reason }, 'no block claimed');
         return false;
     }
   }

@@ -312,7 +312,7 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     let tlsEtcd: EtcdServer;
     let tlsClient: EtcdClient;
 
-    it('TLS with client certificates (a CA made by openssl): etcdctl without a certificate is refused, the client process and wren connect', async () => {
+    it('etcd down at start: wren waits and answers; then TLS with client certificates (a CA made by openssl): etcdctl without a certificate is refused, wren connects, registers, claims', async () => {
       const dir = join(lab.dir, 'pki');
       execFileSync('mkdir', ['-p', dir]);
       const ssl = (args: string[]): void => {
@@ -337,13 +337,25 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
         name: 'etcd-tls',
         tls: { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') },
       });
+      // wren starts before its etcd: it waits (control socket answering, no speaker), then follows.
+      const w = new DatastoreWren(lab, { ns: ns[4] as string, nodeName: 'tls-node', etcd: tlsEtcd, register: true, claimBlock: true, kernel: false, name: 'wren-tls' });
+      await w.start();
+      await waitFor(() => w.showDatastore()?.lastError !== undefined, { what: 'wren to report etcd unreachable at start', timeoutMs: 10_000 });
+      expect(w.showDatastore()).toMatchObject({ connected: false, synced: false });
+      expect(w.showPeers()).toEqual([]);
+      expect(w.cli('show', 'datastore')).toMatch(/not connected for .*\(nothing read yet\)/);
+      // A wren still waiting for its datastore stops at once on SIGTERM.
+      const waiting = new DatastoreWren(lab, { ns: ns[4] as string, nodeName: 'never', etcd: tlsEtcd, kernel: false, name: 'wren-never' });
+      await waiting.start();
+      const tStop = Date.now();
+      await waiting.stop(3000);
+      console.log(`a wren waiting for etcd stopped ${Date.now() - tStop} ms after SIGTERM`);
+
       await tlsEtcd.start();
       expect(() => lab.exec(etcd.spec.ns, 'etcdctl', ['--endpoints', tlsEtcd.endpoint, '--cacert', f('ca.crt'), '--command-timeout', '2s', 'get', '/x'])).toThrow();
       tlsClient = await tlsEtcd.client();
       await tlsClient.put(calico.bgpConfigKey(), calico.bgpConfig({}));
       await tlsClient.put(calico.ipPoolKey('tls-pool'), calico.ipPool('tls-pool', { cidr: '10.80.0.0/16' }));
-      const w = new DatastoreWren(lab, { ns: ns[4] as string, nodeName: 'tls-node', etcd: tlsEtcd, register: true, claimBlock: true, kernel: false, name: 'wren-tls' });
-      await w.start();
       await waitFor(() => w.showDatastore()?.connected === true && w.showDatastore()?.claim !== undefined, { what: 'wren connected over TLS, block claimed', timeoutMs: 20_000 });
       const st = w.showDatastore();
       expect(st?.register).toMatch(/^created/);
