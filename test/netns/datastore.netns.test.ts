@@ -13,6 +13,7 @@
  * Run: npx vitest run --project netns test/netns/datastore.netns.test.ts   (as root, after npm run build)
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { calico, EtcdServer, type EtcdClient } from '../../tools/daemons/etcd.js';
@@ -174,6 +175,23 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     expect(w.process?.running).toBe(true);
     for (const i of [1]) expectNotReset(i, before);
   }, 60_000);
+
+  it('wren reload re-reads the file and derives again: a peer added in the file joins the datastore\'s, marked "file"; a bad file changes nothing', async () => {
+    const w = wrens.get(1) as DatastoreWren;
+    const before = uptimes(1);
+    const file = JSON.parse(readFileSync(w.paths.config, 'utf8')) as Record<string, unknown>;
+    writeFileSync(w.paths.config, JSON.stringify({ ...file, peers: [{ address: '10.0.40.77', asn: 65077, import: 'all', export: 'all' }] }));
+    expect(w.cli('reload')).toMatch(/configuration reloaded: 1 change/);
+    const p77 = w.showPeers().find((p) => p.address === '10.0.40.77');
+    expect(p77?.source).toBe('file');
+    writeFileSync(w.paths.config, JSON.stringify({ ...file, peers: [{ address: '10.0.40.77', asn: 'x' }] }));
+    expect(() => w.cli('reload')).toThrow(/EBADCONFIG/);
+    expect(w.showPeers().some((p) => p.address === '10.0.40.77')).toBe(true);
+    writeFileSync(w.paths.config, JSON.stringify(file));
+    expect(w.cli('reload')).toMatch(/configuration reloaded: 1 change/);
+    expect(w.showPeers().map((p) => p.address).sort()).toEqual([host(2), host(3)]);
+    expectNotReset(1, before);
+  }, 30_000);
 
   it('ipipMode CrossSubnet turned on live re-programs the routes to an off-subnet node (tunl0 onlink) and resets no session', async () => {
     // No ipip (nor dummy) module here: a veth named tunl0 takes the routes (the kernel accepts `onlink`
