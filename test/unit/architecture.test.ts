@@ -54,6 +54,18 @@ it('only the netlink adapter (kernel/netlink.ts, kernel/netlink-writer.ts) impor
   expect(offenders).toEqual([]);
 });
 
+/** The etcd client library: the etcd layer and the two writers (docs/decisions/0009-etcd-client.md). */
+const ETCD_USERS = ['datastore/etcd.ts', 'datastore/register.ts', 'datastore/ipam.ts'];
+
+it('only the etcd layer and its writers (datastore/etcd.ts, register.ts, ipam.ts) import the etcd3 package', () => {
+  const offenders: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    if (/from '(etcd3|cockatiel)'/.test(readFileSync(join(src, file), 'utf8')) && !ETCD_USERS.includes(file.replaceAll('\\', '/'))) offenders.push(file);
+  }
+  expect(offenders).toEqual([]);
+});
+
 /** A relative import of a file: where it points (from the repository root) and whether it is `import type` / `export type`. */
 interface RelativeImport {
   readonly spec: string;
