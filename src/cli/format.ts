@@ -26,7 +26,8 @@ export function formatNotification(n: NotificationRecord): string {
 const peerLabel = (p: PeerStatus): string => (p.name !== undefined ? `${p.address} (${p.name})` : p.address);
 
 function peerDetail(p: PeerStatus): string {
-  const source = p.source === undefined ? '' : `, from the ${p.source}`;
+  const from = (p.sourceResources ?? []).map((k) => k.replace(/^\/calico\/resources\/v3\/projectcalico\.org\//, ''));
+  const source = p.source === undefined ? '' : p.source === 'file' ? ', from the file' : `, from the datastore (${[p.source, ...from].join(', ')})`;
   const kind = `${p.type === 'ibgp' ? 'iBGP' : 'eBGP'}, ${p.origin}${source}, port ${p.port}`;
   const fields: [string, string][] = [
     ['capabilities', p.capabilities.length > 0 ? p.capabilities.join(', ') : '(none negotiated)'],
@@ -188,7 +189,9 @@ export function formatDatastore(d: DatastoreStatusView | null): string {
   if (d.register !== undefined) fields.push(['register', d.register]);
   if (d.claim !== undefined) fields.push(['block claim', d.claim]);
   fields.push(['skipped', String(d.skipped.length)]);
+  fields.push(['notes', String(d.notes.length)]);
   const out = [renderFields(fields, '')];
   if (d.skipped.length > 0) out.push(`Skipped resources:\n${renderTable(['Key', 'Why'], d.skipped.map((s) => [s.key, s.reason]))}`);
+  if (d.notes.length > 0) out.push(`Not applied as written:\n${renderTable(['Key', 'Note'], d.notes.map((n) => [n.key, n.message]))}`);
   return out.join('\n\n');
 }

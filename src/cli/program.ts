@@ -4,13 +4,13 @@
  * without a process; main.ts wires the real process in. `check` and `show` never load the daemon:
  * `run` imports it on demand.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import { loadConfigFile } from '../config/config-file.js';
+import { processEnvironment, resolveDatastore, type DatastoreEnvironment } from '../config/datastore.js';
 import { formatIssue } from '../config/issues.js';
-import { loadConfig } from '../config/load.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ControlRequest, ControlResponse, DatastoreStatusView, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import { packageVersion } from '../util/version.js';
 import { formatDatastore, formatKernel, formatPeers, formatRoutes } from './format.js';
 
 /** Process exit codes (docs/cli.md). */
@@ -36,22 +36,14 @@ export interface CliIo {
   readonly err: (text: string) => void;
   readonly request: (path: string, req: ControlRequest, timeoutMs: number) => Promise<ControlResponse>;
   readonly loadDaemon: () => Promise<DaemonModule>;
+  /** The environment a datastore file is completed from (`check`); default: the process's. */
+  readonly datastoreEnvironment?: DatastoreEnvironment;
 }
 
 interface ShowOptions {
   readonly json?: boolean;
   readonly socket: string;
   readonly timeout: number;
-}
-
-function version(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));
-    const v = (pkg as { version?: unknown }).version;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
@@ -88,7 +80,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   const program = new Command('wren')
     .description('BGP daemon and Linux route programmer for Calico-style pod networks')
-    .version(version())
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError();
@@ -107,13 +99,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('validate a configuration file and print every problem')
     .requiredOption('-c, --config <file>', 'configuration file (JSON)')
     .action((opts: { config: string }) => {
-      const r = loadConfig(opts.config);
-      if (r.ok) {
-        print(`config OK: ${r.value.peers.length} peers, ${r.value.originate.length} originated prefixes`);
+      const r = loadConfigFile(opts.config);
+      let issues = r.ok ? [] : r.issues;
+      if (r.ok && r.value.kind === 'static') {
+        print(`config OK: ${r.value.config.peers.length} peers, ${r.value.config.originate.length} originated prefixes`);
         return;
       }
-      for (const issue of r.issues) print(formatIssue(issue));
-      fail(`${r.issues.length} problem${r.issues.length === 1 ? '' : 's'} in ${opts.config}`);
+      if (r.ok && r.value.kind === 'datastore') {
+        // The file is valid; what the environment adds must be too (the daemon would refuse it).
+        const settings = resolveDatastore(r.value.datastore, io.datastoreEnvironment ?? processEnvironment());
+        if (settings.ok) {
+          const s = settings.value;
+          const peers = Array.isArray(r.value.raw['peers']) ? r.value.raw['peers'].length : 0;
+          print(
+            `config OK (datastore): node ${s.nodeName} (from ${s.sources.nodeName}), etcd ${s.endpoints.join(',')} (from ${s.sources.endpoints}); ` +
+              `router id, AS, peers and blocks come from the datastore; ${peers} peers from the file`,
+          );
+          return;
+        }
+        issues = settings.issues.map((i) => ({ ...i, message: `${i.message} (with this environment)` }));
+      }
+      for (const issue of issues) print(formatIssue(issue));
+      fail(`${issues.length} problem${issues.length === 1 ? '' : 's'} in ${opts.config}`);
       code = ExitCode.PROBLEM;
     });
 

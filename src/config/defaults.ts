@@ -4,7 +4,7 @@
  * Defaults that depend on other keys (keepaliveTime, clusterId, localAs, import/export, passive)
  * are computed in sections.ts and peers.ts and documented there.
  */
-import type { PeerFamily } from './types.js';
+import type { KernelPoolConfig, PeerFamily } from './types.js';
 
 export const DEFAULTS = {
   listen: { address: '::', port: 179, enabled: true },
@@ -20,6 +20,7 @@ export const DEFAULTS = {
     metric: 0,
     blackhole: true,
     mode: 'direct',
+    pools: [] as readonly KernelPoolConfig[],
     tunnelDevice: 'tunl0',
     withdrawOnStop: false,
     convergenceTimeout: 120,
@@ -27,6 +28,8 @@ export const DEFAULTS = {
   },
   control: { socket: '/run/wren/wren.sock' },
   log: { level: 'info' },
+  /** No `listen`: no metrics listener. */
+  metrics: { perPeer: true, readyPeers: 'all', livezMaxStall: 10 },
   peer: {
     port: 179,
     passive: false,

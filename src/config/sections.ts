@@ -23,9 +23,11 @@ import {
 } from './fields.js';
 import { addIssue, formatPath, parseFields, parseValue, type Path } from './issues.js';
 import type {
+  ControlConfig,
   GracefulRestartConfig,
   Issue,
   KernelConfig,
+  KernelPoolConfig,
   ListenConfig,
   OriginateConfig,
   TimersConfig,
@@ -185,13 +187,32 @@ const kernelProtocol = intOrName(1, 255, PROTOCOL_NAMES).refine((n) => n > 3, {
   error: 'protocol ids 1..3 belong to the kernel (redirect, kernel, boot); use 12 ("bird") or 186 ("bgp")',
 });
 
+const KERNEL_MODES = ['direct', 'ipip', 'ipip-cross-subnet'] as const;
+
+const KERNEL_POOL = z.strictObject({
+  cidr: prefix,
+  mode: z.enum([...KERNEL_MODES, 'none']),
+});
+
+/** `kernel.pools`: { cidr, mode } per address pool; a CIDR once (in any spelling). */
+const kernelPools = z.array(KERNEL_POOL, { error: 'expected an array of { cidr, mode }' }).transform((pools, ctx): KernelPoolConfig[] => {
+  const seen = new Map<string, number>();
+  pools.forEach((p, i) => {
+    const first = seen.get(p.cidr.text);
+    if (first !== undefined) ctx.issues.push({ code: 'custom', message: `duplicate cidr (also at $.kernel.pools[${first}].cidr)`, input: p.cidr.text, path: [i, 'cidr'] });
+    else seen.set(p.cidr.text, i);
+  });
+  return pools.map((p) => ({ cidr: p.cidr.text, mode: p.mode }));
+});
+
 const KERNEL = {
   enabled: bool.optional(),
   table: intOrName(1, U32_MAX, TABLE_NAMES).optional(),
   protocol: kernelProtocol.optional(),
   metric: intIn(0, U32_MAX).optional(),
   blackhole: bool.optional(),
-  mode: z.enum(['direct', 'ipip', 'ipip-cross-subnet']).optional(),
+  mode: z.enum(KERNEL_MODES).optional(),
+  pools: kernelPools.optional(),
   tunnelDevice: interfaceName.optional(),
   withdrawOnStop: bool.optional(),
   convergenceTimeout: intIn(0, 3600).optional(),
@@ -208,6 +229,7 @@ export function parseKernel(raw: unknown, issues: Issue[]): KernelConfig {
     metric: f.metric ?? d.metric,
     blackhole: f.blackhole ?? d.blackhole,
     mode: f.mode ?? d.mode,
+    pools: f.pools ?? d.pools,
     tunnelDevice: f.tunnelDevice ?? d.tunnelDevice,
     withdrawOnStop: f.withdrawOnStop ?? d.withdrawOnStop,
     convergenceTimeout: f.convergenceTimeout ?? d.convergenceTimeout,
@@ -218,17 +240,41 @@ export function parseKernel(raw: unknown, issues: Issue[]): KernelConfig {
 /** sun_path is 108 bytes including the terminating NUL. */
 const SOCKET_PATH_MAX = 107;
 
+const socketPath = z
+  .string({ error: 'expected an absolute path' })
+  .refine((s) => s.startsWith('/'), { error: 'expected an absolute path' })
+  .refine((s) => Buffer.byteLength(s) <= SOCKET_PATH_MAX, { error: `must be at most ${SOCKET_PATH_MAX} bytes (Unix socket path limit)` });
+
+/** What follows "BIRD " in the greeting and in `show status`: one word (tools split on spaces). */
+const birdVersion = z
+  .string({ error: 'expected a version string such as "v0.3.3+birdv1.6.8"' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+~-]{0,63}$/, { error: 'expected 1..64 letters, digits and . _ + ~ - (no spaces), such as "v0.3.3+birdv1.6.8"' });
+
 const CONTROL = {
-  socket: z
-    .string({ error: 'expected an absolute path' })
-    .refine((s) => s.startsWith('/'), { error: 'expected an absolute path' })
-    .refine((s) => Buffer.byteLength(s) <= SOCKET_PATH_MAX, { error: `must be at most ${SOCKET_PATH_MAX} bytes (Unix socket path limit)` })
-    .optional(),
+  socket: socketPath.optional(),
+  birdSocket: socketPath.optional(),
+  birdSocket6: socketPath.optional(),
+  birdVersion: birdVersion.optional(),
 };
 
-export function parseControl(raw: unknown, issues: Issue[]): { socket: string } {
+export function parseControl(raw: unknown, issues: Issue[]): ControlConfig {
   const f = raw === undefined ? {} : (parseFields(CONTROL, raw, ['control'], issues) ?? {});
-  return { socket: f.socket ?? DEFAULTS.control.socket };
+  const socket = f.socket ?? DEFAULTS.control.socket;
+  // Each socket needs a path of its own: a second listener would remove the first one's file.
+  const taken = new Map<string, string>([[socket, 'socket']]);
+  for (const key of ['birdSocket', 'birdSocket6'] as const) {
+    const path = f[key];
+    if (path === undefined) continue;
+    const other = taken.get(path);
+    if (other !== undefined) addIssue(issues, ['control', key], `must differ from control.${other}`, path);
+    else taken.set(path, key);
+  }
+  return {
+    socket,
+    ...(f.birdSocket !== undefined && { birdSocket: f.birdSocket }),
+    ...(f.birdSocket6 !== undefined && { birdSocket6: f.birdSocket6 }),
+    ...(f.birdVersion !== undefined && { birdVersion: f.birdVersion }),
+  };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const satisfies readonly LogLevel[];

@@ -171,6 +171,15 @@ export interface DynamicPeerConfig extends PeerCommon {
 export type PeerConfig = StaticPeerConfig | DynamicPeerConfig;
 
 export type KernelMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
+/** A pool's mode: a KernelMode, or 'none' (routes inside the pool are not installed). */
+export type KernelPoolMode = KernelMode | 'none';
+
+/** `kernel.pools[]`: the data-plane mode of the routes inside one address pool (Calico's IPPool ipipMode). */
+export interface KernelPoolConfig {
+  /** Canonical network prefix. */
+  readonly cidr: string;
+  readonly mode: KernelPoolMode;
+}
 
 export interface KernelConfig {
   readonly enabled: boolean;
@@ -179,12 +188,54 @@ export interface KernelConfig {
   readonly metric: number;
   readonly blackhole: boolean;
   readonly mode: KernelMode;
+  /** Per-pool modes; the longest pool holding a route's prefix wins over `mode`. */
+  readonly pools: readonly KernelPoolConfig[];
   readonly tunnelDevice: string;
   readonly withdrawOnStop: boolean;
   /** Seconds. */
   readonly convergenceTimeout: number;
   /** Seconds. */
   readonly scanInterval: number;
+}
+
+export interface ControlConfig {
+  /** wren's own control socket (JSON lines; `wren show`). */
+  readonly socket: string;
+  /** BIRD-compatible control sockets (src/birdsock/): sessions over IPv4, and over IPv6. Absent: off. */
+  readonly birdSocket?: string;
+  readonly birdSocket6?: string;
+  /** The version the BIRD sockets announce (`BIRD <version> ready.`); absent: `v<wren's version>+wren`. */
+  readonly birdVersion?: string;
+}
+
+/** `datastore.etcd`, as written (environment variables complete it: config/datastore.ts). */
+export interface EtcdConfig {
+  readonly endpoints?: readonly string[];
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * `datastore`: follow Calico's datastore; with it, routerId, asn, peers, originate and the route
+ * reflector cluster id come from the datastore (docs/datastore.md). As written in the file.
+ */
+export interface DatastoreConfig {
+  readonly type?: 'etcdv3';
+  readonly etcd: EtcdConfig;
+  readonly nodeName?: string;
+  /** Write this node's Node resource when it is missing or different. */
+  readonly register: boolean;
+  /** The IPv4 address `register` writes ("10.0.0.1/24", or without a length); absent: found on the interfaces. */
+  readonly nodeAddress?: string;
+  /** The AS `register` writes; absent: none (the cluster's AS applies). */
+  readonly asNumber?: number;
+  readonly ipam: {
+    /** Claim a block from an enabled pool when this node has none. */
+    readonly claimBlock: boolean;
+  };
 }
 
 export interface GracefulRestartConfig {
@@ -207,6 +258,31 @@ export interface Config {
   readonly multipath: { readonly maxPaths: number };
   readonly gracefulRestart: GracefulRestartConfig;
   readonly kernel: KernelConfig;
-  readonly control: { readonly socket: string };
+  readonly control: ControlConfig;
   readonly log: { readonly level: LogLevel };
+  /** Present when the file has a `datastore` section (then the rest was derived from it: datastore/derive.ts). */
+  readonly datastore?: DatastoreConfig;
+  readonly metrics: MetricsConfig;
+}
+
+/** What `/readyz` requires of the configured, enabled, non-dynamic peers (docs/metrics.md). */
+export type ReadyPeers = 'all' | 'any' | 'none';
+export const READY_PEERS: readonly ReadyPeers[] = ['all', 'any', 'none'];
+
+export interface MetricsListen {
+  /** Canonical IP address. */
+  readonly address: string;
+  readonly port: number;
+}
+
+/** The `metrics` section: the Prometheus metrics and health endpoints (config/metrics.ts). */
+export interface MetricsConfig {
+  /** Absent: no metrics listener. */
+  readonly listen?: MetricsListen;
+  /** Per-peer series (labels peer, session, asn); false keeps only the counts of sessions by state. */
+  readonly perPeer: boolean;
+  /** `/readyz` without `?peers=`: every peer Established (all), at least one (any), or no peer check (none). */
+  readonly readyPeers: ReadyPeers;
+  /** `/livez` fails while a stall of the event loop longer than this (seconds) ended within the last minute. */
+  readonly livezMaxStall: number;
 }

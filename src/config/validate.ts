@@ -6,9 +6,11 @@
  * there were no issues at all (convention 13).
  */
 import { z } from 'zod';
+import { parseDatastore } from './datastore.js';
 import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
 import { parseFields } from './issues.js';
+import { parseMetrics } from './metrics.js';
 import { parsePeers, PeerMemo } from './peers.js';
 import { parsePolicies } from './policies.js';
 import {
@@ -39,6 +41,8 @@ const TOP = {
   kernel: z.unknown(),
   control: z.unknown(),
   log: z.unknown(),
+  datastore: z.unknown(),
+  metrics: z.unknown(),
 };
 
 /**
@@ -59,30 +63,51 @@ export class ValidationMemo {
   }
 }
 
+/** A complete configuration: what the daemon runs (a file without `datastore`, or one completed by datastore/derive.ts). */
 export function validateConfig(raw: unknown, memo?: ValidationMemo): Result<Config> {
   const issues: Issue[] = [];
+  const parts = validateParts(raw, 'complete', issues, memo);
+  if (!parts || issues.length > 0 || parts.routerId === undefined || parts.asn === undefined) return { ok: false, issues };
+  const { routerId, asn, datastore, ...rest } = parts;
+  const config: Config = { routerId, asn, ...rest, ...(datastore !== undefined && { datastore }) };
+  return { ok: true, value: deepFreeze(config) };
+}
+
+/** Every section of a Config, with the identity (routerId, asn) possibly missing. */
+export type ConfigParts = Omit<Config, 'routerId' | 'asn'> & { readonly routerId?: string; readonly asn?: number };
+
+/**
+ * Parses every section, recording issues. `complete`: routerId and asn are required. `datastore-file`:
+ * a file with a `datastore` section, whose identity comes from the datastore: routerId and asn are
+ * optional, and the peers' relations that need our AS are not checked (config/config-file.ts adds the
+ * datastore file's own rules).
+ */
+export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file', issues: Issue[], memo?: ValidationMemo): ConfigParts | undefined {
   const peerMemo = memo?.check(raw);
-  const top = parseFields(TOP, raw, [], issues);
-  if (!top) return { ok: false, issues };
+  const shape = mode === 'complete' ? TOP : { ...TOP, routerId: routerId.optional(), asn: asn.optional() };
+  const top = parseFields(shape, raw, [], issues);
+  if (!top) return undefined;
 
   const listen = parseListen(top.listen, issues);
   const timers = parseTimers(top.timers, issues);
   const originate = parseOriginate(top.originate, issues);
   const policyTable = parsePolicies(top.policies, issues);
   const ebgpRequiresPolicy = top.ebgpRequiresPolicy ?? DEFAULTS.ebgpRequiresPolicy;
-  const peers = parsePeers(top.peers, { asn: top.asn, timers, policies: policyTable, ebgpRequiresPolicy, ...(peerMemo ? { memo: peerMemo } : {}) }, issues);
+  const ourAs = mode === 'complete' ? top.asn : undefined;
+  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy, ...(peerMemo ? { memo: peerMemo } : {}) }, issues);
   const routeReflector = parseRouteReflector(top.routeReflector, top.routerId, issues);
   const multipath = parseMultipath(top.multipath, issues);
   const gracefulRestart = parseGracefulRestart(top.gracefulRestart, issues);
   const kernel = parseKernel(top.kernel, issues);
   const control = parseControl(top.control, issues);
   const log = parseLog(top.log, issues);
+  const datastore = parseDatastore(top.datastore, issues);
+  const metrics = parseMetrics(top.metrics, issues);
 
-  if (issues.length > 0 || top.routerId === undefined || top.asn === undefined) return { ok: false, issues };
   const policies: Record<string, Policy> = Object.fromEntries(policyTable.policies);
-  const config: Config = {
-    routerId: top.routerId,
-    asn: top.asn,
+  return {
+    ...(top.routerId !== undefined && { routerId: top.routerId }),
+    ...(top.asn !== undefined && { asn: top.asn }),
     listen,
     timers,
     originate,
@@ -95,8 +120,9 @@ export function validateConfig(raw: unknown, memo?: ValidationMemo): Result<Conf
     kernel,
     control,
     log,
+    ...(datastore !== undefined && { datastore }),
+    metrics,
   };
-  return { ok: true, value: deepFreeze(config) };
 }
 
 /** Freezes plain objects and arrays all the way down (the Config is shared by every module). */

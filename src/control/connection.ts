@@ -14,6 +14,10 @@
  *
  * Answers are handed to the socket in slices of WRITE_SLICE_BYTES, one at a time: each slice's write
  * callback (flushed to the kernel) is the "progress" the stall bound watches.
+ *
+ * The line protocol (LineProtocol) is wren's JSON lines by default (JSON_LINES); the BIRD socket
+ * (birdsock/) sends a greeting, answers blank lines too, and answers a line that is too long with
+ * an error and goes on after its newline instead of closing.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../util/log.js';
@@ -63,11 +67,35 @@ const tooLongAnswer = (): string => {
   return `${JSON.stringify(r)}\n`;
 };
 
-export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: ConnectionLimits, log: Logger): Connection {
+/** How request lines are read and what is said besides the answers. */
+export interface LineProtocol {
+  /** Sent as soon as the client connects (BIRD's `0001 BIRD ... ready.`). */
+  readonly greeting?: () => string;
+  /** A blank line is a request too (BIRD answers it with a syntax error); else it is skipped. */
+  readonly answerBlankLines: boolean;
+  /** A request line longer than this many bytes is not answered by the handler. */
+  readonly maxLineBytes: number;
+  /** The answer to such a line. */
+  readonly tooLongAnswer: () => string;
+  /**
+   * After it: `close` (answer what came before, refuse, close: the JSON socket), or `skip-line`
+   * (answer it in its turn, drop the input up to the next newline, go on: BIRD's `9000`).
+   */
+  readonly afterTooLong: 'close' | 'skip-line';
+}
+
+/** wren's control protocol: one JSON object per line. */
+export const JSON_LINES: LineProtocol = { answerBlankLines: false, maxLineBytes: MAX_REQUEST_BYTES, tooLongAnswer, afterTooLong: 'close' };
+
+/** Stands in the request queue for a line that was too long (skip-line). */
+const TOO_LONG = Symbol('too long');
+
+export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: ConnectionLimits, log: Logger, protocol: LineProtocol = JSON_LINES): Connection {
   socket.setEncoding('utf8');
 
   let unparsed = ''; // read, not yet split into request lines
-  const queued: string[] = []; // request lines waiting for an answer
+  const queued: (string | typeof TOO_LONG)[] = []; // request lines waiting for an answer
+  let skipping = false; // skip-line: dropping the rest of a line that was too long
   let answering = false; // queued[0] is with the handler
   const outbox: Buffer[] = []; // answers computed, not yet handed to the socket (head partly handed)
   let outboxBytes = 0;
@@ -88,19 +116,38 @@ export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: 
    * than MAX_REQUEST_BYTES is refused: the complete lines before it are still answered.
    */
   const split = (): void => {
-    if (!refused) {
+    const skipLines = protocol.afterTooLong === 'skip-line';
+    if (skipping) {
+      const nl = unparsed.indexOf('\n');
+      if (nl < 0) {
+        unparsed = '';
+        return;
+      }
+      unparsed = unparsed.slice(nl + 1);
+      skipping = false;
+    }
+    if (!refused && !skipLines) {
       const lineStart = unparsed.lastIndexOf('\n') + 1;
-      if (Buffer.byteLength(unparsed.slice(lineStart)) > MAX_REQUEST_BYTES) {
+      if (Buffer.byteLength(unparsed.slice(lineStart)) > protocol.maxLineBytes) {
         refused = true;
         unparsed = unparsed.slice(0, lineStart);
       }
     }
     while (queued.length < limits.maxQueuedRequests) {
       const nl = unparsed.indexOf('\n');
-      if (nl < 0) break;
+      if (nl < 0) {
+        // An unfinished line already too long: refused now, the rest of it dropped as it comes.
+        if (skipLines && Buffer.byteLength(unparsed) > protocol.maxLineBytes) {
+          queued.push(TOO_LONG);
+          unparsed = '';
+          skipping = true;
+        }
+        break;
+      }
       const line = unparsed.slice(0, nl);
       unparsed = unparsed.slice(nl + 1);
-      if (line.trim() !== '') queued.push(line);
+      if (skipLines && Buffer.byteLength(line) > protocol.maxLineBytes) queued.push(TOO_LONG);
+      else if (protocol.answerBlankLines || line.trim() !== '') queued.push(line);
     }
   };
 
@@ -178,7 +225,7 @@ export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: 
     const next = queued[0];
     if (!answering && next !== undefined && unsentBytes() <= limits.maxUnsentBytes) {
       answering = true;
-      answerLine(next).then(
+      (next === TOO_LONG ? Promise.resolve(protocol.tooLongAnswer()) : answerLine(next)).then(
         (out) => {
           answering = false;
           queued.shift();
@@ -193,7 +240,7 @@ export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: 
         },
       );
     } else if (!answering && next === undefined && (refused || ended) && !closing) {
-      if (refused) send(tooLongAnswer());
+      if (refused) send(protocol.tooLongAnswer());
       closing = true;
       flush();
     }
@@ -208,7 +255,7 @@ export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: 
   // A client may send its last request without a newline and half-close: answer it, then close.
   socket.on('end', () => {
     ended = true;
-    if (!refused && unparsed.trim() !== '') unparsed += '\n';
+    if (!refused && !skipping && unparsed.trim() !== '') unparsed += '\n';
     pump();
   });
   socket.on('close', () => {
@@ -218,6 +265,8 @@ export function serveConnection(socket: Socket, answerLine: AnswerLine, limits: 
     outboxBytes = 0;
     if (queued.length > 0) log.debug({ queuedRequests: queued.length, answered }, 'control client gone before its answers');
   });
+  const greeting = protocol.greeting?.();
+  if (greeting !== undefined) send(greeting);
 
   return {
     stats: () => ({ queuedRequests: queued.length, unsentBytes: unsentBytes(), unparsedBytes: Buffer.byteLength(unparsed), paused, answered }),

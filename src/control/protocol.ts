@@ -84,8 +84,13 @@ export interface PeerStatus {
   readonly type: 'ibgp' | 'ebgp';
   /** 'dynamic' when accepted from an addressRange entry. */
   readonly origin: 'configured' | 'dynamic';
-  /** With a datastore: where the session's configuration came from (its name says which Calico rule: Mesh_, Node_, Global_). */
-  readonly source?: 'datastore' | 'file';
+  /**
+   * With a datastore: where the session came from: confd's name of the derived session (Mesh_<ip>,
+   * Global_<ip>, Node_<ip>: the node-to-node mesh, a global or a per-node BGPPeer) or "file".
+   */
+  readonly source?: string;
+  /** With a datastore: the datastore keys the session was derived from (a BGPPeer, a Node). */
+  readonly sourceResources?: readonly string[];
   readonly state: 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
   /** Seconds in the current state. */
   readonly uptimeSec: number;
@@ -101,11 +106,40 @@ export interface PeerStatus {
   readonly sendHoldExpirations: number;
   /** Capabilities both sides announced, e.g. ["ipv4-unicast", "ipv6-unicast", "route-refresh", "as4", ...]. */
   readonly capabilities: readonly string[];
-  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
+  /** `preferred`: of the accepted routes, those that are the best route of their prefix. */
+  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number; readonly preferred: number };
   readonly messages: { readonly in: number; readonly out: number };
   /** Why the session last went down, in words ("hold timer expired", "notification received", ...). */
   readonly lastDownReason?: string;
   readonly lastError?: NotificationRecord;
+  /** The session as BIRD's protocol state (session/peer.ts `phase`): up, start (connecting or waiting to), down (stopped). */
+  readonly phase: PeerPhase;
+  /** ISO 8601 wall-clock time `phase` last changed: when the session came up, went down, or was stopped. */
+  readonly phaseSince: string;
+  /** Our address on the session (Established only). */
+  readonly localAddress?: string;
+  /** Route changes counted per prefix since the session came up (BIRD's "Route change stats"). */
+  readonly routeChanges: RouteChangeStats;
+}
+
+/**
+ * A session as BIRD's protocol state: 'up' when Established; 'down' when stopped and not restarting
+ * by itself (disabled by the operator, stopped by maxPrefix); 'start' otherwise (connecting, waiting
+ * for the peer, or waiting to reconnect after an error).
+ */
+export type PeerPhase = 'down' | 'start' | 'up';
+
+/**
+ * Per-prefix route change counters of one session, in BIRD's categories (`show protocols all`):
+ * import updates received, rejected (an import check refused them: AS loop, unusable next hop, ...),
+ * filtered (prefix filter or import policy), ignored (the same route again), accepted; withdraws
+ * received, ignored (nothing to withdraw), accepted; export updates and withdraws sent to the peer.
+ */
+export interface RouteChangeStats {
+  readonly importUpdates: { readonly received: number; readonly rejected: number; readonly filtered: number; readonly ignored: number; readonly accepted: number };
+  readonly importWithdraws: { readonly received: number; readonly ignored: number; readonly accepted: number };
+  readonly exportUpdates: number;
+  readonly exportWithdraws: number;
 }
 
 export interface RouteView {
@@ -220,6 +254,8 @@ export interface DatastoreStatusView {
     readonly affinities: number;
   };
   readonly skipped: readonly { readonly key: string; readonly reason: string }[];
+  /** Settings read and not applied as written (docs/datastore.md): the resource's key and why. */
+  readonly notes: readonly { readonly key: string; readonly message: string }[];
   /** The last derivation: applied, unchanged, invalid (problems) or refused. */
   readonly last?: {
     readonly revision: number;

@@ -2,37 +2,24 @@
  * The control socket: a Unix stream socket, one JSON request per line, one JSON response per line,
  * answered in order. Used by `wren show ...` (cli/) and by the lab.
  *
- * - The parent directory is created; a socket file left by a dead daemon is removed, but only after
- *   checking that nobody answers on it (a second daemon must not steal a live daemon's socket), and
- *   never a file that is not a socket.
- * - Mode 0660: root and the socket's group may ask.
+ * - The socket itself (unix-server.ts): the directory is created, a stale socket file removed (never
+ *   a live daemon's, never a file that is not a socket), mode 0660.
  * - A bad line (not JSON, unknown cmd, bad fields) gets `{ ok:false, error:{ code:'EBADREQ' } }`; a
  *   handler that throws gets EINTERNAL (or the code of a ControlError). Nothing a client sends can
  *   stop the server; this file is the one place control requests are caught (convention 4).
  * - Each client is served by connection.ts: answers in request order, with back-pressure (a client
  *   that does not read its answers stops being read, and is disconnected after a bound).
  */
-import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
-import { createConnection, createServer, type Socket } from 'node:net';
-import { dirname } from 'node:path';
 import type { Logger } from '../util/log.js';
-import { DEFAULT_CONNECTION_LIMITS, MAX_REQUEST_BYTES, serveConnection, type Connection, type ConnectionLimits, type ConnectionStats } from './connection.js';
+import { DEFAULT_CONNECTION_LIMITS, JSON_LINES, MAX_REQUEST_BYTES, type ConnectionLimits, type ConnectionStats } from './connection.js';
 import { ControlError, type ControlRequest, type ControlResponse } from './protocol.js';
+import { startUnixLineServer, type UnixLineServer } from './unix-server.js';
 
 export { DEFAULT_CONNECTION_LIMITS, MAX_REQUEST_BYTES, type ConnectionLimits, type ConnectionStats };
 
 export type ControlHandler = (req: ControlRequest) => Promise<unknown> | unknown;
 
-export interface ControlServer {
-  readonly path: string;
-  /** What each connected client holds right now (queued requests, unsent answer bytes, paused). */
-  clients(): ConnectionStats[];
-  /** Stops listening, drops connected clients, removes the socket file. */
-  close(): Promise<void>;
-}
-
-const SOCKET_MODE = 0o660;
-const DIR_MODE = 0o755;
+export type ControlServer = UnixLineServer;
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -129,75 +116,15 @@ export async function answer(line: string, handle: ControlHandler, log: Logger):
   }
 }
 
-/** Is a process accepting connections on this socket path? */
-function someoneListens(path: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const probe = createConnection(path);
-    probe.on('error', (err: NodeJS.ErrnoException) => {
-      probe.destroy();
-      if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') resolve(false);
-      else reject(err);
-    });
-    probe.on('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-  });
-}
-
-async function removeStaleSocket(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = (await lstat(path)).isSocket();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!isSocket) throw new ControlError('EEXIST', `${path} exists and is not a socket; not removing it`);
-  if (await someoneListens(path)) {
-    throw new ControlError('EADDRINUSE', `another process is serving ${path} (is wren already running?)`);
-  }
-  await unlink(path);
-}
-
 /** Back-pressure bounds per client; each defaults to DEFAULT_CONNECTION_LIMITS. */
 export type ControlServerOptions = Partial<ConnectionLimits>;
 
 export async function startControlServer(path: string, handle: ControlHandler, log: Logger, options: ControlServerOptions = {}): Promise<ControlServer> {
-  await mkdir(dirname(path), { recursive: true, mode: DIR_MODE });
-  await removeStaleSocket(path);
-
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...options };
-  const clients = new Map<Socket, Connection>();
-  const answerLine = (line: string): Promise<string> => answer(line, handle, log);
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    socket.on('error', (err) => log.debug({ err }, 'control client error'));
-    socket.on('close', () => clients.delete(socket));
-    clients.set(socket, serveConnection(socket, answerLine, limits, log));
+  return startUnixLineServer(path, (line) => answer(line, handle, log), log, {
+    limits,
+    protocol: JSON_LINES,
+    inUseHint: 'is wren already running?',
+    messages: { listening: 'control socket listening', clientError: 'control client error', socketError: 'control socket error' },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (err) => log.error({ err }, 'control socket error'));
-  await chmod(path, SOCKET_MODE);
-  log.info({ path }, 'control socket listening');
-
-  let closed: Promise<void> | undefined;
-  return {
-    path,
-    clients: () => [...clients.values()].map((c) => c.stats()),
-    close(): Promise<void> {
-      closed ??= new Promise<void>((resolve) => {
-        for (const c of clients.keys()) c.destroy();
-        server.close(() => resolve());
-      }).then(async () => {
-        await unlink(path).catch(() => undefined); // libuv usually removed it already
-      });
-      return closed;
-    },
-  };
 }

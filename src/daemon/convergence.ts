@@ -58,6 +58,15 @@ export function deferralMayEnd(peers: Iterable<PeerProgress>): boolean {
   return true;
 }
 
+/** Our restart while it lasts (BIRD's "Graceful restart recovery in progress" in `show status`). */
+export interface RecoveryStatus {
+  /** Configured, enabled peers not yet Established with End-of-RIB for each negotiated family. */
+  readonly waitingFor: number;
+  /** Seconds left before convergence is declared anyway, and the whole wait (`kernel.convergenceTimeout`). */
+  readonly remainingSec: number;
+  readonly timeoutSec: number;
+}
+
 export interface ConvergenceOptions {
   readonly clock: Clock;
   readonly log: Logger;
@@ -78,6 +87,7 @@ export class Convergence {
   #deferred = false;
   #converged = false;
   #cancelDeadline: (() => void) | undefined;
+  #deadline: { readonly at: number; readonly sec: number } | undefined;
 
   constructor(o: ConvergenceOptions) {
     this.#o = o;
@@ -107,7 +117,9 @@ export class Convergence {
 
   /** Starts the deadline and checks at once (no configured peer: converged now). */
   arm(): void {
-    this.#cancelDeadline = this.#o.clock.after(this.#o.timeoutSec() * 1000, () => {
+    const sec = this.#o.timeoutSec();
+    this.#deadline = { at: this.#o.clock.now() + sec * 1000, sec };
+    this.#cancelDeadline = this.#o.clock.after(sec * 1000, () => {
       this.#cancelDeadline = undefined;
       if (!this.#converged) this.#o.log.info({}, 'convergence deadline reached');
       this.#setConverged();
@@ -120,6 +132,20 @@ export class Convergence {
     if (this.#deferred && deferralMayEnd(this.#o.peers())) this.#endDeferral();
     if (this.#converged) return;
     if (endOfRibFromAll(this.#o.peers())) this.#setConverged();
+  }
+
+  /** While we are restarting and not yet converged: who is awaited and the time left; else null. */
+  recovery(): RecoveryStatus | null {
+    if (!this.#restarting || this.#converged) return null;
+    let waitingFor = 0;
+    for (const p of this.#o.peers()) {
+      if (p.dynamic || !p.enabled) continue;
+      const n = p.negotiated;
+      if (!n || !p.established || !n.families.every((f) => p.eor.has(f))) waitingFor++;
+    }
+    const d = this.#deadline;
+    const remainingSec = d ? Math.max(0, Math.ceil((d.at - this.#o.clock.now()) / 1000)) : 0;
+    return { waitingFor, remainingSec, timeoutSec: d?.sec ?? this.#o.timeoutSec() };
   }
 
   /** The daemon stops: the deadline no longer fires. */

@@ -8,13 +8,13 @@
  * kernel routes a previous run left stay untouched while it waits, whereas a speaker started
  * without the datastore's peers would purge them as stale at its first convergence.
  */
+import type { DatastoreSettings } from '../config/datastore.js';
 import type { Config, Result } from '../config/types.js';
 import type { DatastoreStatusView } from '../control/protocol.js';
 import { deriveConfig } from '../datastore/derive.js';
 import { EtcdDatastore } from '../datastore/etcd.js';
 import { ensureBlock } from '../datastore/ipam.js';
 import { registerNode } from '../datastore/register.js';
-import type { DatastoreSettings } from '../datastore/settings.js';
 import { DatastoreFollower } from '../datastore/source.js';
 import { IPAM_BLOCK_PREFIX, IPAM_HOST_PREFIX, RESOURCES_PREFIX } from '../datastore/types.js';
 import type { Logger } from '../util/log.js';
@@ -44,6 +44,13 @@ export function firstFoundAddress(): string | undefined {
   return undefined;
 }
 
+/** An address given without its length ("10.0.0.1", as calico-node's IP may be): the length of the interface holding it, else /32. */
+export function withPrefixLength(address: string): string {
+  if (address.includes('/')) return address;
+  for (const i of readInterfaces()) for (const a of i.v4) if (a.cidr.split('/')[0] === address) return a.cidr;
+  return `${address}/32`;
+}
+
 export class DatastoreMode {
   readonly settings: DatastoreSettings;
   readonly feed: EtcdDatastore;
@@ -55,10 +62,10 @@ export class DatastoreMode {
   #claimPending = false;
   #claiming = false;
 
-  constructor(o: { settings: DatastoreSettings; fileRaw: () => unknown; validate: (raw: unknown) => Result<Config>; log: Logger }) {
+  constructor(o: { settings: DatastoreSettings; fileRaw: () => Readonly<Record<string, unknown>>; validate: (raw: unknown) => Result<Config>; log: Logger }) {
     this.settings = o.settings;
     this.#log = o.log;
-    this.feed = new EtcdDatastore({ settings: o.settings.etcd, prefixes: DATASTORE_PREFIXES, log: o.log });
+    this.feed = new EtcdDatastore({ settings: o.settings, prefixes: DATASTORE_PREFIXES, log: o.log });
     this.follower = new DatastoreFollower({ feed: this.feed, nodeName: o.settings.nodeName, fileRaw: o.fileRaw, derive: deriveConfig, validate: o.validate, log: o.log });
   }
 
@@ -68,7 +75,7 @@ export class DatastoreMode {
     await this.feed.firstSnapshot();
     let wrote = false;
     if (this.settings.register) wrote = (await this.#retry('register', () => this.#doRegister())) || wrote;
-    if (this.settings.ipam.claimBlock) {
+    if (this.settings.claimBlock) {
       wrote = (await this.#retry('claim', () => this.#doClaim())) || wrote;
       this.feed.onChange(() => void this.#claimAgain());
     }
@@ -96,6 +103,7 @@ export class DatastoreMode {
       resyncs: e.resyncs,
       counts,
       skipped: f.skipped,
+      notes: f.notes,
       ...(f.last
         ? {
             last: {
@@ -117,7 +125,8 @@ export class DatastoreMode {
   }
 
   async #doRegister(): Promise<boolean> {
-    const address = this.settings.nodeAddress ?? firstFoundAddress();
+    const given = this.settings.nodeAddress;
+    const address = given !== undefined ? withPrefixLength(given) : firstFoundAddress();
     if (address === undefined) {
       this.#register = 'not done: no IPv4 address found on any interface (set datastore.nodeAddress)';
       this.#log.error({ node: this.settings.nodeName }, 'cannot register: no IPv4 address found');

@@ -34,14 +34,29 @@ export interface DecisionLoopOptions {
   readonly kick: () => void;
   /** For tests: the slice's budget in ms (util/slice.ts SLICE_MS by default). */
   readonly sliceMs?: number;
+  /** After each run (one slice): how long it took, seconds, and the prefixes it decided (metrics). */
+  readonly observe?: (seconds: number, decided: number) => void;
+}
+
+/** Decision runs since start (one run = one slice; a large batch takes several). */
+export interface DecisionStats {
+  readonly runs: number;
+  /** Prefixes decided, over all runs. */
+  readonly decided: number;
 }
 
 export class DecisionLoop {
   readonly #o: DecisionLoopOptions;
   #scheduled = false;
+  #runs = 0;
+  #decided = 0;
 
   constructor(o: DecisionLoopOptions) {
     this.#o = o;
+  }
+
+  stats(): DecisionStats {
+    return { runs: this.#runs, decided: this.#decided };
   }
 
   /** A slice is due (settled() waits while one is). */
@@ -60,6 +75,8 @@ export class DecisionLoop {
 
   #slice(): void {
     const { rib } = this.#o;
+    const t0 = performance.now();
+    const before = rib.pendingDecisions;
     const slicer = new Slicer(this.#o.sliceMs);
     const kernel = this.#o.kernel();
     const opts = kernel?.options();
@@ -71,6 +88,10 @@ export class DecisionLoop {
     } while (rib.pendingDecisions > 0 && !slicer.spent);
     this.#o.kick();
     if (kernel && desired.length > 0) kernel.update(desired);
+    const decided = Math.max(0, before - rib.pendingDecisions);
+    this.#runs++;
+    this.#decided += decided;
+    this.#o.observe?.((performance.now() - t0) / 1000, decided);
     if (rib.pendingDecisions > 0) this.schedule();
   }
 }

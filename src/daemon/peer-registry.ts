@@ -129,7 +129,7 @@ export class PeerRegistry<P extends RegisteredSession> {
       return { kind: 'refused', why: 'range-full', remote: id };
     }
     const entry = this.add(range, id, true);
-    this.#log.info({ remote: id, range: range.addressRange }, 'dynamic peer accepted');
+    this.#log.info({ peer: id, range: range.addressRange }, 'dynamic peer accepted');
     entry.peer.start();
     return { kind: 'peer', entry };
   }

@@ -19,25 +19,29 @@ import type { UpdateMsg } from '../codec/types.js';
 import { diffConfig } from '../config/diff.js';
 import type { Config, PeerConfig } from '../config/types.js';
 import { ControlError, type KernelStatusView, type PeerStatus, type RouteView } from '../control/protocol.js';
-import { FibSync } from '../kernel/fib-sync.js';
+import { FibSync, type FibSyncStats, type ReconcileResult } from '../kernel/fib-sync.js';
 import type { KernelPort } from '../kernel/port.js';
 import { Rib } from '../rib/rib.js';
-import type { OriginatedRoute } from '../rib/types.js';
+import type { Family, OriginatedRoute, PrefixCounts } from '../rib/types.js';
 import { familyAfiSafi } from '../session/families.js';
 import type { Negotiated } from '../session/negotiate.js';
 import { Peer, type ConnectionInfo, type DownInfo } from '../session/peer.js';
+import type { PeerCountersView } from '../session/peer-counters.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { unmapIPv4 as unmapped } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
-import { Convergence, type PeerProgress } from './convergence.js';
-import { DecisionLoop, type KernelSink } from './decision-loop.js';
+import { Convergence, type PeerProgress, type RecoveryStatus } from './convergence.js';
+import { DecisionLoop, type DecisionStats, type KernelSink } from './decision-loop.js';
 import { GracefulRestartHelper } from './graceful-restart.js';
 import { KernelRoutes } from './kernel-routes.js';
 import { sessionAddresses } from './local-addresses.js';
 import { PeerRegistry, type PeerEntry } from './peer-registry.js';
+import { newPeer } from './refused-peer.js';
+import { logReloadChanges } from './reload-log.js';
 import { ribPeerConfig } from './rib-peer.js';
 import { RouteRefresh } from './route-refresh.js';
 import { sessionConfig } from './session-config.js';
+import { sessionName } from './session-name.js';
 import { kernelStatusView, peerStatus } from './status.js';
 import { stopStyle } from './stop-style.js';
 import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
@@ -50,6 +54,21 @@ export interface SpeakerOptions {
   readonly kernel?: KernelPort;
   /** For tests: override the listen port (0 = any). */
   readonly listenPort?: number;
+  /** Metrics (daemon/metrics-source.ts): each decision run's and kernel reconcile's duration. */
+  readonly observer?: SpeakerObserver;
+}
+
+export interface SpeakerObserver {
+  decisionRun(seconds: number): void;
+  reconciled(r: ReconcileResult): void;
+}
+
+/** One peer as metrics read it: its `show peers` row, its counters, its prefixes per family. */
+export interface PeerMetrics {
+  readonly status: PeerStatus;
+  readonly dynamic: boolean;
+  readonly counters: PeerCountersView;
+  readonly prefixes: Record<Family, PrefixCounts>;
 }
 
 export class Speaker {
@@ -86,6 +105,7 @@ export class Speaker {
         clock,
         log: log.child({ component: 'kernel' }),
         scanIntervalMs: c.kernel.scanInterval * 1000,
+        ...(o.observer ? { onReconcile: (r: ReconcileResult) => o.observer?.reconciled(r) } : {}),
       });
       const routes = new KernelRoutes(c.kernel);
       this.#kernelRoutes = routes;
@@ -94,7 +114,12 @@ export class Speaker {
     }
     // While stopping, sessions going down must not take routes out of the kernel: a stop keeps them
     // (graceful restart) unless it withdraws, which FibSync.withdrawAll() does.
-    this.#decisions = new DecisionLoop({ rib: this.#rib, kernel: () => (this.#stopping ? undefined : sink), kick: () => this.#kickPending() });
+    this.#decisions = new DecisionLoop({
+      rib: this.#rib,
+      kernel: () => (this.#stopping ? undefined : sink),
+      kick: () => this.#kickPending(),
+      ...(o.observer ? { observe: (sec: number) => o.observer?.decisionRun(sec) } : {}),
+    });
     this.#gr = new GracefulRestartHelper({
       clock,
       log,
@@ -221,7 +246,28 @@ export class Speaker {
   }
 
   peerStatuses(): PeerStatus[] {
-    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now()));
+    return [...this.#peers.entries()].map((e) => peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), this.#clock.now(), this.#rib.routeStats(e.peer.id)));
+  }
+
+  /** Per peer, what metrics read (daemon/metrics-source.ts). */
+  peerMetrics(): PeerMetrics[] {
+    const now = this.#clock.now();
+    return [...this.#peers.entries()].map((e) => ({
+      status: peerStatus(e.peer, e.config, this.#rib.counts(e.peer.id), now, this.#rib.routeStats(e.peer.id)),
+      dynamic: e.dynamic,
+      counters: e.peer.counters,
+      prefixes: this.#rib.familyCounts(e.peer.id),
+    }));
+  }
+
+  /** Decision runs since start (metrics). */
+  decisionStats(): DecisionStats {
+    return this.#decisions.stats();
+  }
+
+  /** The kernel reconciler's counts (metrics); null without kernel programming. */
+  kernelStats(): FibSyncStats | null {
+    return this.#fib?.stats() ?? null;
   }
 
   routes(prefix?: string): RouteView[] {
@@ -231,6 +277,11 @@ export class Speaker {
   kernelStatus(): KernelStatusView | null {
     const st = this.#fib?.status();
     return st ? kernelStatusView(st, this.#clock.now()) : null;
+  }
+
+  /** Our own graceful restart while it lasts (kernel routes kept from a previous run), else null. */
+  recovery(): RecoveryStatus | null {
+    return this.#convergence?.recovery() ?? null;
   }
 
   /** Resolves once the decision process and the kernel have caught up with everything received. */
@@ -290,6 +341,7 @@ export class Speaker {
     }
     const old = this.#config;
     this.#config = next;
+    logReloadChanges(this.#log, changes);
     await this.#peers.apply(changes, next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
@@ -302,8 +354,8 @@ export class Speaker {
   }
 
   /**
-   * A reload that changes how kernel routes are built (kernel.mode: a datastore pool's ipipMode,
-   * tunnelDevice, metric, blackhole) re-builds every best route in place: FibSync replaces the
+   * A reload that changes how kernel routes are built (kernel.pools: a datastore pool's ipipMode;
+   * kernel.mode, tunnelDevice, metric, blackhole) re-builds every best route in place: FibSync replaces the
    * routes that differ; no session is touched.
    */
   #rebuildKernelRoutes(next: Config): void {
@@ -313,7 +365,7 @@ export class Speaker {
     const all = [...this.#rib.bestNextHops()].map(([prefix, best]) => ({ prefix, best }));
     const desired = routes.changes(all);
     if (desired.length > 0) void fib.update(desired);
-    this.#log.info({ mode: next.kernel.mode, routes: all.length }, 'kernel routes rebuilt for new kernel settings');
+    this.#log.info({ mode: next.kernel.mode, pools: next.kernel.pools.length, routes: all.length }, 'kernel routes rebuilt for new kernel settings');
   }
 
   // ------------------------------------------------------------ sessions
@@ -326,8 +378,8 @@ export class Speaker {
   }
 
   #newPeer(cfg: PeerConfig, id: string, dynamic: boolean): Peer {
-    const log = this.#log.child({ component: 'peer', peer: id });
-    return new Peer({
+    const log = this.#log.child({ component: 'peer', peer: id, session: sessionName(cfg, id) });
+    return newPeer(cfg, {
       id,
       address: id,
       port: cfg.port,

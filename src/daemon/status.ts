@@ -1,6 +1,6 @@
 /** `show peers` rows (a Peer's session state plus the RIB's prefix counts) and the `show kernel` view. */
 import type { PeerConfig } from '../config/types.js';
-import type { KernelStatusView, PeerStatus } from '../control/protocol.js';
+import type { KernelStatusView, PeerStatus, RouteChangeStats } from '../control/protocol.js';
 import type { KernelStatus } from '../kernel/fib-sync.js';
 import type { Peer } from '../session/peer.js';
 
@@ -9,6 +9,7 @@ export function peerStatus(
   cfg: PeerConfig,
   prefixes: { received: number; accepted: number; advertised: number },
   nowMs: number,
+  routes: { preferred: number; changes: RouteChangeStats },
 ): PeerStatus {
   const n = peer.negotiated;
   const established = peer.state === 'Established' && n !== undefined;
@@ -26,10 +27,15 @@ export function peerStatus(
       : {}),
     sendHoldExpirations: peer.sendHoldExpirations,
     capabilities: established ? n.capabilities : [],
-    prefixes,
+    prefixes: { ...prefixes, preferred: routes.preferred },
     messages: peer.messages,
     ...(peer.lastDownReason !== undefined ? { lastDownReason: peer.lastDownReason } : {}),
     ...(peer.lastError !== undefined ? { lastError: peer.lastError } : {}),
+    phase: peer.phase,
+    // The clock is monotonic: the wall-clock time is now minus the age.
+    phaseSince: new Date(Date.now() - Math.max(0, nowMs - peer.phaseSinceMs)).toISOString(),
+    ...(established && peer.connection ? { localAddress: peer.connection.localAddress } : {}),
+    routeChanges: routes.changes,
   };
 }
 

@@ -3,6 +3,11 @@
  * (eBGP single-hop 1, multihop N, iBGP 255) and GTSM (RFC 5082), via session/tcp-options.ts.
  * Peers with a password, ebgpMultihop or ttlSecurity connect through the native addon so the options
  * are in place before the SYN; other peers use node:net and get their TTL right after connecting.
+ *
+ * Without the addon (it failed to build, or does not load): a session that needs TCP MD5 or GTSM is
+ * never started (`sessionRefusal`; daemon/refused-peer.ts), since running it unprotected would
+ * silently drop what the operator asked for; every other session runs, eBGP ones with the system's
+ * default TTL instead of 1 or `ebgpMultihop` (a TTL the peer does not check; docs/deploy.md).
  */
 import type { Server, Socket } from 'node:net';
 import type { Config, PeerConfig } from '../config/types.js';
@@ -13,25 +18,42 @@ import type { Logger } from '../util/log.js';
 
 const needsNative = (p: PeerConfig): boolean => p.password !== undefined || p.ebgpMultihop !== undefined || p.ttlSecurity !== undefined;
 
-export function peerTtl(p: PeerConfig): SessionTtl {
-  return sessionTtl({ ebgp: p.type === 'ebgp', ...(p.ebgpMultihop !== undefined ? { ebgpMultihop: p.ebgpMultihop } : {}), ...(p.ttlSecurity !== undefined ? { ttlSecurity: p.ttlSecurity } : {}) });
+/** The settings of a peer that cannot be honoured without the addon, as an operator wrote them. */
+export function addonOnlySettings(p: PeerConfig): string[] {
+  const out: string[] = [];
+  if (p.password !== undefined) out.push('password (TCP MD5)');
+  if (p.ttlSecurity !== undefined) out.push('ttlSecurity (GTSM)');
+  return out;
 }
 
-/** Problems that must stop the daemon from starting (an option it cannot honour). */
-export function tcpPolicyProblems(config: Config): string[] {
+/** Whether the native TCP options addon is loaded here, and if not, why (the loader's reason, naming its path). */
+export function addonStatus(): { ok: true } | { ok: false; reason: string } {
+  return tcpOptionsAvailable();
+}
+
+/**
+ * Why this peer's session must not start here (null: it may): it needs TCP MD5 or GTSM and the
+ * addon is not available. The text names the settings and the missing addon: it is the peer's
+ * `lastDownReason` (`wren show peers`) and the `reason` of its log line.
+ */
+export function sessionRefusal(p: PeerConfig): string | null {
+  const settings = addonOnlySettings(p);
+  if (settings.length === 0) return null;
   const avail = tcpOptionsAvailable();
-  if (avail.ok) return [];
-  const out: string[] = [];
-  config.peers.forEach((p, i) => {
-    if (needsNative(p)) out.push(`$.peers[${i}]: password / ebgpMultihop / ttlSecurity need the native TCP options addon, which is not available: ${avail.reason}`);
-  });
-  return out;
+  if (avail.ok) return null;
+  return `not started: ${settings.join(' and ')} need${settings.length === 1 ? 's' : ''} the native TCP options addon, which is not available: ${avail.reason}`;
+}
+
+export function peerTtl(p: PeerConfig): SessionTtl {
+  return sessionTtl({ ebgp: p.type === 'ebgp', ...(p.ebgpMultihop !== undefined ? { ebgpMultihop: p.ebgpMultihop } : {}), ...(p.ttlSecurity !== undefined ? { ttlSecurity: p.ttlSecurity } : {}) });
 }
 
 export function connectorFor(p: PeerConfig, log: Logger): Connector {
   const ttl = peerTtl(p);
   const timeoutMs = Math.min(30_000, Math.max(1000, p.connectRetryTime * 1000));
-  if (needsNative(p)) {
+  // Without the addon only ebgpMultihop peers get here (sessionRefusal keeps MD5 and GTSM peers
+  // from starting): they connect with node:net and the system's default TTL.
+  if (needsNative(p) && tcpOptionsAvailable().ok) {
     return ({ host, port, localAddress, signal }) =>
       connectTcp({
         host,

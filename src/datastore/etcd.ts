@@ -14,7 +14,7 @@
  *
  * The npm `etcd3` client (docs/decisions/0009-etcd-client.md) with its own retries switched off:
  * this layer owns the retry policy. TLS client certificates and username/password come from the
- * settings (settings.ts).
+ * settings (config/datastore.ts DatastoreSettings).
  */
 import { readFileSync } from 'node:fs';
 import { NoopPolicy } from 'cockatiel';
@@ -24,7 +24,6 @@ import { systemClock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { Coalescer } from './coalesce.js';
 import { ResourceCache, type ResourceCounts } from './resource-cache.js';
-import type { EtcdSettings } from './settings.js';
 import type { DatastoreSnapshot, RawResource } from './types.js';
 
 /** `wren show datastore` (the etcd side; the follower adds what derivation skipped). */
@@ -73,6 +72,20 @@ export interface EtcdDatastoreOptions {
 
 export const DEFAULT_QUIET_MS = 20;
 export const DEFAULT_MAX_DELAY_MS = 1000;
+
+/**
+ * How to reach etcd: config/datastore.ts DatastoreSettings (the `datastore` section completed from
+ * Calico's environment variables) has these fields.
+ */
+export interface EtcdSettings {
+  /** `http://host:port` or `https://host:port`. */
+  readonly endpoints: readonly string[];
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly username?: string;
+  readonly password?: string;
+}
 
 /** The etcd3 client options for these settings (TLS material read from the files now). */
 export function etcdClientOptions(s: EtcdSettings, callTimeoutMs = 5000): IOptions {

@@ -19,22 +19,33 @@ import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { canonicalAddress } from '../util/inet.js';
 import type { Logger } from '../util/log.js';
-import type { DerivedConfig } from './derive.js';
+import type { DeriveNote, DerivedConfig, DerivedSession, SessionOrigin } from './derive.js';
 import type { DatastoreFeed } from './etcd.js';
 import type { DatastoreSnapshot, SkippedResource } from './types.js';
 
-export type DeriveFn = (snapshot: DatastoreSnapshot, nodeName: string, fileRawConfig: unknown) => DerivedConfig;
+export type DeriveFn = (snapshot: DatastoreSnapshot, nodeName: string, file: Readonly<Record<string, unknown>>) => DerivedConfig;
 export type ApplyFn = (config: Config) => Promise<{ readonly changes: number; readonly refused?: string }>;
 
-/** Where a running session's configuration came from (`wren show peers`). */
-export type PeerSource = 'datastore' | 'file';
+/**
+ * Where a running session's configuration came from (`wren show peers`): confd's session name
+ * for a derived one (Mesh_..., Global_..., Node_...) or "file", with the datastore keys it comes from.
+ */
+export interface PeerSource {
+  readonly source: string;
+  readonly origin: SessionOrigin;
+  readonly resources: readonly string[];
+}
 
 /** The last derivation and what came of it (`wren show datastore`). */
 export interface DeriveOutcome {
   readonly revision: number;
   readonly atMs: number;
-  /** applied: reloaded; unchanged: the same configuration as running; invalid: refused (problems); refused: the speaker refused it (e.g. AS changed). */
-  readonly result: 'applied' | 'unchanged' | 'invalid' | 'refused' | 'initial';
+  /**
+   * applied: reloaded; unchanged: the same configuration as running; invalid: refused (problems);
+   * refused: the speaker refused it (e.g. AS changed); no-node: this node has no Node resource, so
+   * nothing is derived (confd renders nothing) and the running configuration is kept.
+   */
+  readonly result: 'applied' | 'unchanged' | 'invalid' | 'refused' | 'no-node' | 'initial';
   readonly changes?: number;
   readonly problems?: readonly string[];
   /** Milliseconds spent deriving, validating and applying. */
@@ -46,6 +57,8 @@ export interface DeriveOutcome {
 export interface FollowerStatus {
   readonly nodeName: string;
   readonly skipped: readonly SkippedResource[];
+  /** Settings read and not applied as written, and why (derive.ts notes). */
+  readonly notes: readonly DeriveNote[];
   readonly last?: DeriveOutcome;
   /** Configurations applied since start (the first one excluded). */
   readonly reconfigurations: number;
@@ -54,8 +67,8 @@ export interface FollowerStatus {
 export interface FollowerOptions {
   readonly feed: DatastoreFeed;
   readonly nodeName: string;
-  /** The configuration file as parsed now (it changes on reload). */
-  readonly fileRaw: () => unknown;
+  /** The configuration file's JSON as accepted now (config-file.ts; it changes on reload). */
+  readonly fileRaw: () => Readonly<Record<string, unknown>>;
   readonly derive: DeriveFn;
   readonly validate: (raw: unknown) => Result<Config>;
   readonly log: Logger;
@@ -75,9 +88,13 @@ export class DatastoreFollower {
   #appliedRaw: unknown;
   #skipped: readonly SkippedResource[] = [];
   #skippedLogged = new Set<string>();
+  #notes: readonly DeriveNote[] = [];
+  #notesLogged = new Set<string>();
   #last: DeriveOutcome | undefined;
   #reconfigurations = 0;
-  #fileKeys = new Set<string>();
+  /** The sessions of the configuration running, by peer key (address or range). */
+  #sessions = new Map<string, DerivedSession>();
+  #noNodeLogged = false;
   #idle: Promise<void> = Promise.resolve();
 
   constructor(o: FollowerOptions) {
@@ -102,13 +119,13 @@ export class DatastoreFollower {
       if (!snapshot) throw new Error('unreachable: the feed resolved its first snapshot without one');
       const r = this.#derive(snapshot);
       if (r.config === null) throw new Error('unreachable: nothing applied before the first configuration');
-      if (r.config.ok) {
+      if (r.config === 'no-node') this.#noNode(snapshot, r.deriveMs);
+      else if (r.config.ok) {
         this.#appliedRaw = r.raw;
-        this.#noteSources();
+        this.#noteSources(r.sessions);
         this.#last = { revision: snapshot.revision, atMs: this.#clock.now(), result: 'initial', deriveMs: r.deriveMs, validateMs: r.validateMs, applyMs: 0 };
         return r.config.value;
-      }
-      this.#refusedInvalid(snapshot, r.config.issues, r.deriveMs, r.validateMs);
+      } else this.#refusedInvalid(snapshot, r.config.issues, r.deriveMs, r.validateMs);
       await new Promise<void>((resolve) => {
         this.#waiter = resolve;
       });
@@ -136,12 +153,14 @@ export class DatastoreFollower {
   }
 
   status(): FollowerStatus {
-    return { nodeName: this.#o.nodeName, skipped: this.#skipped, ...(this.#last ? { last: this.#last } : {}), reconfigurations: this.#reconfigurations };
+    return { nodeName: this.#o.nodeName, skipped: this.#skipped, notes: this.#notes, ...(this.#last ? { last: this.#last } : {}), reconfigurations: this.#reconfigurations };
   }
 
-  /** Where a peer (by its key, config/types.ts PeerConfig.key) came from. */
+  /** Where a peer (by its key, config/types.ts PeerConfig.key) came from; a peer of no derived session is the file's (dynamic peers). */
   sourceOf(key: string): PeerSource {
-    return this.#fileKeys.has(key) ? 'file' : 'datastore';
+    const s = this.#sessions.get(key);
+    if (!s || s.origin === 'file') return { source: 'file', origin: 'file', resources: [] };
+    return { source: s.name ?? s.origin, origin: s.origin, resources: s.resources };
   }
 
   #kick(): void {
@@ -174,6 +193,10 @@ export class DatastoreFollower {
       this.#last = { ...base, result: 'unchanged', applyMs: 0 };
       return;
     }
+    if (r.config === 'no-node') {
+      this.#noNode(snapshot, r.deriveMs);
+      return;
+    }
     if (!r.config.ok) {
       this.#refusedInvalid(snapshot, r.config.issues, r.deriveMs, r.validateMs);
       return;
@@ -187,21 +210,34 @@ export class DatastoreFollower {
       return;
     }
     this.#appliedRaw = r.raw;
-    this.#noteSources();
+    this.#noteSources(r.sessions);
     this.#reconfigurations++;
     this.#last = { ...base, result: 'applied', changes: out.changes, applyMs };
     this.#o.log.info({ revision: snapshot.revision, changes: out.changes, deriveMs: r.deriveMs, validateMs: r.validateMs, applyMs }, 'datastore change applied');
   }
 
-  /** `config` is null when the derived object equals the one running (nothing to validate or apply). */
-  #derive(snapshot: DatastoreSnapshot): { raw: unknown; config: Result<Config> | null; deriveMs: number; validateMs: number } {
+  /**
+   * `config` is null when the derived object equals the one running (nothing to validate or
+   * apply), 'no-node' when the snapshot has no Node resource of this node.
+   */
+  #derive(snapshot: DatastoreSnapshot): { raw: unknown; config: Result<Config> | null | 'no-node'; sessions: readonly DerivedSession[]; deriveMs: number; validateMs: number } {
     const t0 = this.#clock.now();
     const d = this.#o.derive(snapshot, this.#o.nodeName, this.#o.fileRaw());
     const t1 = this.#clock.now();
     this.#noteSkipped(d.skipped);
+    this.#noteNotes(d.notes);
+    if (!d.node.found) return { raw: d.config, config: 'no-node', sessions: d.sessions, deriveMs: t1 - t0, validateMs: 0 };
+    this.#noNodeLogged = false;
     const unchanged = this.#appliedRaw !== undefined && isDeepStrictEqual(this.#appliedRaw, d.config);
     const config = unchanged ? null : this.#o.validate(d.config);
-    return { raw: d.config, config, deriveMs: t1 - t0, validateMs: this.#clock.now() - t1 };
+    return { raw: d.config, config, sessions: d.sessions, deriveMs: t1 - t0, validateMs: this.#clock.now() - t1 };
+  }
+
+  /** Without its Node resource confd renders nothing: wren keeps what runs (or, at start, waits). Logged once until it is back. */
+  #noNode(snapshot: DatastoreSnapshot, deriveMs: number): void {
+    if (!this.#noNodeLogged) this.#o.log.warn({ revision: snapshot.revision, node: this.#o.nodeName }, 'this node has no Node resource in the datastore; keeping the running configuration');
+    this.#noNodeLogged = true;
+    this.#last = { revision: snapshot.revision, atMs: this.#clock.now(), result: 'no-node', problems: [`no Node resource named ${this.#o.nodeName}`], deriveMs, validateMs: 0, applyMs: 0 };
   }
 
   #refusedInvalid(snapshot: DatastoreSnapshot, issues: readonly Issue[], deriveMs: number, validateMs: number): void {
@@ -221,15 +257,21 @@ export class DatastoreFollower {
     this.#skippedLogged = now;
   }
 
-  #noteSources(): void {
-    const raw = this.#o.fileRaw();
-    const peers = typeof raw === 'object' && raw !== null && Array.isArray((raw as { peers?: unknown }).peers) ? ((raw as { peers: unknown[] }).peers) : [];
-    const keys = new Set<string>();
-    for (const p of peers) {
-      if (typeof p !== 'object' || p === null) continue;
-      const a = (p as { address?: unknown; addressRange?: unknown }).address ?? (p as { addressRange?: unknown }).addressRange;
-      if (typeof a === 'string') keys.add(a.includes('/') ? a : canonicalAddress(a));
+  /** Each note is logged once (per key and message), not on every change. */
+  #noteNotes(notes: readonly DeriveNote[]): void {
+    this.#notes = notes;
+    const now = new Set<string>();
+    for (const n of notes) {
+      const id = `${n.key}\u0000${n.message}`;
+      now.add(id);
+      if (!this.#notesLogged.has(id)) this.#o.log.info({ key: n.key, note: n.message }, 'datastore setting not applied as written');
     }
-    this.#fileKeys = keys;
+    this.#notesLogged = now;
+  }
+
+  #noteSources(sessions: readonly DerivedSession[]): void {
+    const byKey = new Map<string, DerivedSession>();
+    for (const s of sessions) byKey.set(s.address.includes('/') ? s.address : canonicalAddress(s.address), s);
+    this.#sessions = byKey;
   }
 }

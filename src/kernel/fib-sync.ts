@@ -40,7 +40,7 @@ import {
 } from './port.js';
 import { kernelMetric } from './next-hops.js';
 
-export { toKernelRoute, toBlackholeRoute, type DataplaneMode, type RouteBuildOptions } from './next-hops.js';
+export { toKernelRoute, toBlackholeRoute, modeFor, type DataplaneMode, type PoolDataplane, type PoolMode, type RouteBuildOptions } from './next-hops.js';
 
 export interface FibSyncOptions {
   readonly port: KernelPort;
@@ -55,6 +55,19 @@ export interface FibSyncOptions {
   readonly repairDelayMs?: number;
   /** First retry delay after a failed call; doubles up to the scan interval (default 1000 ms). */
   readonly retryDelayMs?: number;
+  /** After each reconcile (metrics: its duration). */
+  readonly onReconcile?: (r: ReconcileResult) => void;
+}
+
+/** Counts for metrics (docs/metrics.md), without building status()'s lists. */
+export interface FibSyncStats {
+  readonly converged: boolean;
+  /** Routes now: desired, installed, at a key held by a foreign route, waiting for a retry, refused for good. */
+  readonly routes: { readonly desired: number; readonly installed: number; readonly conflicting: number; readonly pending: number; readonly failed: number };
+  /** Since start: errors the kernel answered (route writes, lists, lookups), by errno name (`EEXIST`, `ENETUNREACH`, ...). */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Since start. */
+  readonly reconciles: { readonly full: number; readonly incremental: number };
 }
 
 /** `route: null` removes the key. `key` is routeKey(route). */
@@ -172,6 +185,9 @@ export class FibSync {
   #stopped = false;
   #running: Promise<void> | null = null;
   #last: ReconcileResult | null = null;
+  readonly #errors = new Map<string, number>();
+  readonly #reconciles = { full: 0, incremental: 0 };
+  readonly #onReconcile: ((r: ReconcileResult) => void) | undefined;
   #unsubscribe: (() => void) | undefined;
   #cancelScan: (() => void) | undefined;
   #cancelRepair: (() => void) | undefined;
@@ -186,6 +202,7 @@ export class FibSync {
     this.#scanMs = opts.scanIntervalMs ?? 30_000;
     this.#repairMs = opts.repairDelayMs ?? 200;
     this.#retryMs = opts.retryDelayMs ?? 1000;
+    this.#onReconcile = opts.onReconcile;
   }
 
   /** Subscribes to notifications, adopts the routes a previous run left, arms the periodic scan. */
@@ -287,6 +304,21 @@ export class FibSync {
     };
   }
 
+  stats(): FibSyncStats {
+    return {
+      converged: this.#converged,
+      routes: { desired: this.#desired.size, installed: this.#installed.size, conflicting: this.#conflicts.size, pending: this.#retries.size, failed: this.#failed.size },
+      errors: Object.fromEntries(this.#errors),
+      reconciles: { ...this.#reconciles },
+    };
+  }
+
+  /** An errno name as counted: E and capitals (at most ~130 names), anything else (a number) as EOTHER. */
+  #countError(errno: string): void {
+    const name = /^E[A-Z0-9]{1,15}$/.test(errno) ? errno : 'EOTHER';
+    this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);
+  }
+
   /** Our protocol only; IPv6 metric 0 becomes 1024 as the kernel stores it, so keys match list(). */
   #normalize(r: KernelRoute): KernelRoute {
     invariant(r.protocol === this.#protocol, `desired route ${r.prefix} has protocol ${r.protocol}, ours is ${this.#protocol}`);
@@ -352,7 +384,9 @@ export class FibSync {
       }
       await this.#reconcile(group, counts, full);
     } catch (e) {
-      error = toKernelError(e, 'list').message;
+      const ke = toKernelError(e, 'list');
+      this.#countError(ke.errno);
+      error = ke.message;
       this.#listFailed = true;
       this.#log.error({ err: e }, 'kernel reconcile failed');
       this.#scheduleRetry();
@@ -361,6 +395,8 @@ export class FibSync {
     }
     const ok = error === undefined && counts.failed === 0;
     this.#last = { at: t0, kind: full ? 'full' : 'incremental', ok, ...counts, durationMs: this.#clock.now() - t0, ...(error ? { error } : {}) };
+    this.#reconciles[this.#last.kind]++;
+    this.#onReconcile?.(this.#last);
     const changed = counts.added + counts.replaced + counts.removed + counts.failed > 0;
     if (changed || error) this.#log.info({ ...this.#last, desired: this.#desired.size, conflicts: this.#conflicts.size }, 'kernel reconcile');
   }
@@ -497,12 +533,13 @@ export class FibSync {
     const { key: k, route } = p;
     const op = p.write.op;
     if (err) {
+      this.#countError(err.errno);
       // EEXIST on the add (of an add or of a change): a foreign route holds the key.
       if (op !== 'remove' && err.op === 'add' && err.code === 'EEXIST') {
         // A change deleted ours (or found nothing of ours): the key is not ours any more.
         if (op === 'change') this.#installed.delete(k);
         if (!this.#conflicts.has(k)) {
-          this.#log.warn({ route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
+          this.#log.warn({ prefix: route.prefix, route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
           this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
         }
         this.#retries.delete(k);
@@ -550,7 +587,7 @@ export class FibSync {
     const attempts = (prev?.attempts ?? 0) + 1;
     this.#retries.set(k, { code: err.code, attempts, waitsForLink });
     if (logIt) {
-      const fields = { prefix: route.prefix, errno: err.errno, op, route: describe(route), code: err.code, attempts };
+      const fields = { prefix: route.prefix, errno: err.errno, op, route: describe(route), attempts };
       if (cls === 'not-permitted') this.#log.error(fields, 'kernel route change not permitted (CAP_NET_ADMIN?)');
       else if (waitsForLink) this.#log.warn(fields, 'kernel route next hop unreachable, waiting for a link change');
       else this.#log.warn(fields, 'kernel route change failed, will retry');
@@ -594,6 +631,7 @@ export class FibSync {
         return;
       case 'link-down':
       case 'resync':
+        if (e.kind === 'resync') this.#log.warn({ reason: e.reason }, 'kernel route notifications may be lost: a full re-list follows');
         this.#resolved.clear();
         this.#scheduleRepair();
         return;

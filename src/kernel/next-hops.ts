@@ -5,18 +5,32 @@
  * - 'ipip':              `via NH dev tunl0 onlink` (IP-in-IP to every node)
  * - 'ipip-cross-subnet': direct when NH is on a connected subnet, tunnel otherwise
  *
- * IP-in-IP carries IPv4 only: IPv6 prefixes always use direct next hops. Pure functions.
+ * IP-in-IP carries IPv4 only: IPv6 prefixes always use direct next hops.
+ *
+ * The mode is `mode`, unless the route's prefix lies inside one of `pools` (Calico's IP pools, each
+ * with its own ipipMode: config `kernel.pools`): then the longest such pool's mode. A pool may also
+ * say 'none': routes inside it are not installed at all (another agent programs them: Felix, for
+ * VXLAN pools). Pure functions.
  */
-import { canonicalPrefix, familyOfText, inSubnet } from '../util/inet.js';
+import { canonicalPrefix, familyOfText, inSubnet, prefixLength } from '../util/inet.js';
 import type { KernelLink, KernelNextHop, KernelRoute } from './port.js';
 
 export type DataplaneMode = 'direct' | 'ipip' | 'ipip-cross-subnet';
+export type PoolMode = DataplaneMode | 'none';
+
+/** One pool's mode: `prefix` is canonical network text. */
+export interface PoolDataplane {
+  readonly prefix: string;
+  readonly mode: PoolMode;
+}
 
 export interface RouteBuildOptions {
   readonly table: number;
   readonly protocol: number;
   readonly metric: number;
   readonly mode: DataplaneMode;
+  /** Per-pool modes; the longest pool holding a route's prefix decides it (absent or none holds it: `mode`). */
+  readonly pools?: readonly PoolDataplane[];
   /** Tunnel device for the ipip modes (Calico: tunl0). */
   readonly tunnelDevice: string;
   /** Current links and their addresses (KernelPort.links()), for connected-subnet checks. */
@@ -41,20 +55,42 @@ export function connectedLink(
   return links.find((l) => l.addresses.some((a) => inSubnet(addr, a)));
 }
 
-export function toNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
+/**
+ * The mode for routes to `prefix` (canonical or not): the longest pool in `opts.pools` that holds it,
+ * else `opts.mode`.
+ */
+export function modeFor(prefix: string, opts: Pick<RouteBuildOptions, 'mode' | 'pools'>): PoolMode {
+  const pools = opts.pools;
+  if (pools === undefined || pools.length === 0) return opts.mode;
+  const slash = prefix.indexOf('/');
+  const address = slash < 0 ? prefix : prefix.slice(0, slash);
+  const len = prefixLength(prefix);
+  let best: PoolDataplane | undefined;
+  let bestLen = -1;
+  for (const pool of pools) {
+    const poolLen = prefixLength(pool.prefix);
+    if (poolLen > bestLen && len >= poolLen && inSubnet(address, pool.prefix)) {
+      best = pool;
+      bestLen = poolLen;
+    }
+  }
+  return best === undefined ? opts.mode : best.mode;
+}
+
+export function toNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions, mode: DataplaneMode = opts.mode): KernelNextHop {
   const memo = opts.nextHopMemo;
-  if (memo === undefined) return buildNextHop(nh, prefixFamily, opts);
-  const key = `${prefixFamily}${nh}`;
+  if (memo === undefined) return buildNextHop(nh, prefixFamily, opts, mode);
+  const key = mode === opts.mode ? `${prefixFamily}${nh}` : `${prefixFamily}${mode}${nh}`;
   let hop = memo.get(key);
-  if (hop === undefined) memo.set(key, (hop = buildNextHop(nh, prefixFamily, opts)));
+  if (hop === undefined) memo.set(key, (hop = buildNextHop(nh, prefixFamily, opts, mode)));
   return hop;
 }
 
-function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions): KernelNextHop {
+function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions, mode: DataplaneMode): KernelNextHop {
   const link = connectedLink(opts.links, nh);
   const direct: KernelNextHop = link ? { via: nh, dev: link.name } : { via: nh };
   if (prefixFamily === 6 || familyOfText(nh) === 6) return direct;
-  switch (opts.mode) {
+  switch (mode) {
     case 'direct':
       return direct;
     case 'ipip':
@@ -65,13 +101,17 @@ function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions):
 }
 
 /**
- * A unicast route to `prefix` over `nextHops` (several = ECMP, deduplicated and sorted).
- * An empty list gives a blackhole, which is what an originated block with no next hop wants.
+ * A unicast route to `prefix` over `nextHops` (several = ECMP, deduplicated and sorted), in the mode
+ * of its pool (`modeFor`; a pool whose mode is 'none' is the caller's to leave out: it is built in
+ * `opts.mode` here). An empty list gives a blackhole, which is what an originated block with no
+ * next hop wants.
  */
 export function toKernelRoute(prefix: string, nextHops: readonly string[], opts: RouteBuildOptions): KernelRoute {
   const canonical = canonicalPrefix(prefix);
   if (nextHops.length === 0) return toBlackholeRoute(canonical, opts);
   const fam = familyOfText(canonical);
+  const poolMode = modeFor(canonical, opts);
+  const mode = poolMode === 'none' ? opts.mode : poolMode;
   const unique = [...new Set(nextHops)].sort();
   return {
     prefix: canonical,
@@ -79,7 +119,7 @@ export function toKernelRoute(prefix: string, nextHops: readonly string[], opts:
     protocol: opts.protocol,
     metric: kernelMetric(canonical, opts.metric),
     type: 'unicast',
-    nextHops: unique.map((nh) => toNextHop(nh, fam, opts)),
+    nextHops: unique.map((nh) => toNextHop(nh, fam, opts, mode)),
   };
 }
 

@@ -22,6 +22,8 @@ export interface RouteSource {
   /** The peer's BGP identifier, text and number (kept after the session goes down). */
   readonly routerId: string;
   readonly routerIdNum: number;
+  /** How many of its routes are the best route of their prefix (kept by decide-destination.ts). */
+  preferred: number;
 }
 
 const REJECT_REASONS: readonly (RejectReason | null)[] = [

@@ -107,6 +107,11 @@ export class AdjRibOut {
   /** Destination id -> what the peer was sent. */
   #adv: (AttrSet | undefined)[] = [];
   #advertised = 0;
+  /** Prefixes announced and withdrawn to the peer (BIRD's export route change stats). */
+  #announcements = 0;
+  #withdrawals = 0;
+  /** Of #advertised, the IPv6 prefixes. */
+  #advertisedV6 = 0;
   /** Next journal position to read. */
   #cursor: number;
   #dump: Dump | null = null;
@@ -200,6 +205,16 @@ export class AdjRibOut {
 
   get advertisedCount(): number {
     return this.#advertised;
+  }
+
+  /** Prefixes announced (updates) and withdrawn to the peer since this Adj-RIB-Out was made (the session came up). */
+  get sent(): { readonly updates: number; readonly withdraws: number } {
+    return { updates: this.#announcements, withdraws: this.#withdrawals };
+  }
+
+  /** Of advertisedCount, the IPv6 prefixes. */
+  get advertisedV6Count(): number {
+    return this.#advertisedV6;
   }
 
   advertisedAttrs(id: DestId): AttrSet | undefined {
@@ -297,6 +312,7 @@ export class AdjRibOut {
     const loc = this.#loc;
     this.#adv = [];
     this.#advertised = 0;
+    this.#advertisedV6 = 0;
     for (let id = 0; id < adv.length; id++) {
       const s = adv[id];
       if (s === undefined) continue;
@@ -315,19 +331,23 @@ export class AdjRibOut {
   #record(id: DestId, have: AttrSet | undefined, want: AttrSet | null, feed: OutFeed): void {
     const adv = this.#adv;
     if (want !== null) {
+      this.#announcements++;
       while (adv.length <= id) adv.push(undefined);
       adv[id] = want;
       if (have !== undefined) this.#store.release(have);
       else {
         this.#advertised++;
+        this.#advertisedV6 += this.#loc.familyIndex(id);
         this.#loc.addAdvertised(id, 1);
       }
       return;
     }
     if (have === undefined) return;
+    this.#withdrawals++;
     adv[id] = undefined;
     this.#store.release(have);
     this.#advertised--;
+    this.#advertisedV6 -= this.#loc.familyIndex(id);
     if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
   }
 

@@ -62,7 +62,12 @@ export function decideDestination(loc: LocRib, journal: ExportJournal, id: DestI
     // The forwarding object itself is handed out: it is frozen (and often shared), so nobody changes it.
     changes.push(fib === null ? { prefix, best: null } : { prefix, best: fib as { readonly local: boolean; readonly nextHops: string[] } });
   }
-  if (best !== loc.best(id) || loc.exportPending(id)) {
+  const was = loc.best(id);
+  if (best !== was || loc.exportPending(id)) {
+    if (best !== was) {
+      if (was !== null) was.source.preferred--;
+      if (best !== null) best.source.preferred++;
+    }
     loc.setBest(id, best);
     loc.setExportPending(id, false);
     journal.append(id);

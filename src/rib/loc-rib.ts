@@ -46,6 +46,9 @@ export class LocRib {
   /** Entries of #dirty before this index were taken already. */
   #dirtyHead = 0;
   #live = 0;
+  /** Per family (0 IPv4, 1 IPv6): routes held (addRoute / removeRoute), destinations with a best route. */
+  readonly #paths: [number, number] = [0, 0];
+  readonly #bests: [number, number] = [0, 0];
 
   // ---- columns (by id). `prefix` is null for a free id.
   readonly #prefix: (string | null)[] = [];
@@ -166,7 +169,21 @@ export class LocRib {
     return this.#best[id] ?? null;
   }
   setBest(id: DestId, r: Route | null): void {
+    const was = this.#best[id] ?? null;
+    if ((was === null) !== (r === null)) this.#bests[this.familyIndex(id)] += r === null ? -1 : 1;
     this.#best[id] = r;
+  }
+  /** Destinations of the family (0 IPv4, 1 IPv6) with a best route. */
+  bestCount(family: 0 | 1): number {
+    return this.#bests[family];
+  }
+  /** Routes of the family (0 IPv4, 1 IPv6) held, from every source, accepted or refused. */
+  pathCount(family: 0 | 1): number {
+    return this.#paths[family];
+  }
+  /** addRoute / removeRoute keep pathCount. */
+  countPath(id: DestId, delta: 1 | -1): void {
+    this.#paths[this.familyIndex(id)] += delta;
   }
   fib(id: DestId): BestForwarding | null {
     return this.#fib[id] ?? null;
@@ -249,6 +266,7 @@ export function routeOf(loc: LocRib, id: DestId, source: RouteSource): Route | u
 }
 
 export function addRoute(loc: LocRib, id: DestId, r: Route): void {
+  loc.countPath(id, 1);
   const rs = loc.routes(id);
   if (rs === null) loc.setRoutes(id, r);
   else if (Array.isArray(rs)) rs.push(r);
@@ -259,12 +277,14 @@ export function removeRoute(loc: LocRib, id: DestId, r: Route): void {
   const rs = loc.routes(id);
   if (rs === r) {
     loc.setRoutes(id, null);
+    loc.countPath(id, -1);
     return;
   }
   if (!Array.isArray(rs)) return;
   const i = rs.indexOf(r);
   if (i < 0) return;
   rs.splice(i, 1);
+  loc.countPath(id, -1);
   if (rs.length === 1) loc.setRoutes(id, rs[0] as Route);
 }
 

@@ -24,8 +24,13 @@ export interface PeerState extends RouteSource {
   received: number;
   /** Of those, the ones that passed import. */
   accepted: number;
+  /** Of `received` and `accepted`, the IPv6 ones (IPv4: the rest), for per-family counts. */
+  receivedV6: number;
+  acceptedV6: number;
   /** Of those, the ones marked stale (graceful restart). */
   stale: number;
+  /** Import changes counted per prefix while the session is up (zeroed when it goes down). */
+  imports: ImportCounters;
   /** Present while Established. */
   out: AdjRibOut | null;
   /** encode-out.ts ctxKey of the session (shared encodings). */
@@ -44,6 +49,17 @@ export interface PeerState extends RouteSource {
   memoKey: string | null;
 }
 
+/** The import side of BIRD's route change statistics (control/protocol.ts RouteChangeStats). */
+export interface ImportCounters {
+  readonly updates: { received: number; rejected: number; filtered: number; ignored: number; accepted: number };
+  readonly withdraws: { received: number; ignored: number; accepted: number };
+}
+
+export const newImportCounters = (): ImportCounters => ({
+  updates: { received: 0, rejected: 0, filtered: 0, ignored: 0, accepted: 0 },
+  withdraws: { received: 0, ignored: 0, accepted: 0 },
+});
+
 export function createPeerState(cfg: RibPeerConfig): PeerState {
   const p: PeerState = {
     id: cfg.id,
@@ -57,7 +73,11 @@ export function createPeerState(cfg: RibPeerConfig): PeerState {
     session: null,
     received: 0,
     accepted: 0,
+    receivedV6: 0,
+    acceptedV6: 0,
     stale: 0,
+    preferred: 0,
+    imports: newImportCounters(),
     out: null,
     ctxKey: 0,
     filter: null,

@@ -16,7 +16,7 @@
  * (+ export-groups, export-memo), adj-rib-out (+ encode-out), originate, view.
  */
 import type { PathAttrs, UpdateMsg } from '../codec/types.js';
-import type { RouteView } from '../control/protocol.js';
+import type { RouteChangeStats, RouteView } from '../control/protocol.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { familyOfAfi, Route, splitUpdate, type RouteSource } from './adj-rib-in.js';
 import { AdjRibOut, type OutBatch, type OutFeed } from './adj-rib-out.js';
@@ -29,9 +29,9 @@ import { importAttrs, prefixAllowed, withLocalPref, type ImportEnv } from './imp
 import { addRoute, LocRib, removeRoute, routeOf, type DestId } from './loc-rib.js';
 import { nextHopClass, sessionAddresses } from './next-hop.js';
 import { originatedTable } from './originate.js';
-import { applyConfig, applySession, createPeerState, type PeerState } from './peer-state.js';
+import { applyConfig, applySession, createPeerState, newImportCounters, type PeerState } from './peer-state.js';
 import { parseIPv4 } from '../util/inet.js';
-import { familyOf, type BestChange, type Family, type OriginatedRoute, type ReceiveResult, type RejectReason, type RibOptions, type RibPeerConfig, type RibSessionInfo } from './types.js';
+import { familyOf, type BestChange, type Family, type OriginatedRoute, type PrefixCounts, type ReceiveResult, type RejectReason, type RibOptions, type RibPeerConfig, type RibSessionInfo } from './types.js';
 import { routeViews } from './view.js';
 
 const MAX_MESSAGE = 4096; // RFC 4271 4
@@ -42,6 +42,9 @@ interface ImportBase {
   readonly set: AttrSet | null;
   readonly reason: RejectReason | null;
 }
+
+/** What importing one announced prefix did, in BIRD's route change categories. */
+type ImportOutcome = 'accepted' | 'ignored' | 'filtered' | 'rejected';
 
 /** Distinct refused next hops logged per peer and session. */
 const NEXT_HOPS_LOGGED = 64;
@@ -72,7 +75,7 @@ export class Rib {
     this.#log = (o.log ?? silentLogger).child({ component: 'rib' });
     this.#exports = new ExportGroups(this.#store, this.#loc, o.clusterId);
     this.#importEnv = { localAs: o.localAs, routerId: o.routerId, clusterId: o.clusterId, ownAddresses: new Set() };
-    this.#local = { id: 'local', key: '', role: 'local', ebgp: false, localAs: o.localAs, routerId: o.routerId, routerIdNum: parseIPv4(o.routerId) };
+    this.#local = { id: 'local', key: '', role: 'local', ebgp: false, localAs: o.localAs, routerId: o.routerId, routerIdNum: parseIPv4(o.routerId), preferred: 0 };
   }
 
   // ------------------------------------------------------------ peers
@@ -143,6 +146,7 @@ export class Rib {
    */
   peerDown(id: string, o: { keepStale: boolean }): void {
     const peer = this.#peer(id);
+    peer.imports = newImportCounters();
     this.#dropOut(peer);
     applySession(peer, null);
     this.#exports.join(peer);
@@ -239,9 +243,13 @@ export class Rib {
 
   #withdrawList(peer: PeerState, prefixes: readonly string[]): void {
     const loc = this.#loc;
+    const counted = peer.imports.withdraws;
+    counted.received += prefixes.length;
     for (let i = 0; i < prefixes.length; i++) {
       const id = loc.get(prefixes[i] as string);
       const r = id < 0 ? undefined : routeOf(loc, id, peer);
+      if (r !== undefined && r.attrs !== null) counted.accepted++;
+      else counted.ignored++;
       if (r !== undefined) this.#withdraw(peer, id, r);
     }
   }
@@ -251,8 +259,12 @@ export class Rib {
     const loc = this.#loc;
     const received = this.#store.intern(attrs);
     const base = this.#importBase(peer, received);
+    const counted = peer.imports.updates;
+    counted.received += prefixes.length;
     for (let i = 0; i < prefixes.length; i++) {
-      if (this.#importOne(peer, loc.getOrCreate(prefixes[i] as string, family), received, base, true)) this.#accepted++;
+      const outcome = this.#importOne(peer, loc.getOrCreate(prefixes[i] as string, family), received, base, true);
+      counted[outcome]++;
+      if (outcome === 'accepted' || outcome === 'ignored') this.#accepted++;
       else this.#rejected++;
     }
     this.#store.release(received);
@@ -393,6 +405,38 @@ export class Rib {
     return { received: p.received, accepted: p.accepted, advertised: p.out?.advertisedCount ?? 0 };
   }
 
+  /** A peer's routes that are the best of their prefix, and its route change counters since its session came up. */
+  routeStats(id: string): { preferred: number; changes: RouteChangeStats } {
+    const p = this.#peers.get(id);
+    const i = p?.imports ?? newImportCounters();
+    const sent = p?.out?.sent ?? { updates: 0, withdraws: 0 };
+    return {
+      preferred: p?.preferred ?? 0,
+      changes: { importUpdates: { ...i.updates }, importWithdraws: { ...i.withdraws }, exportUpdates: sent.updates, exportWithdraws: sent.withdraws },
+    };
+  }
+
+  /** The same counts per family (docs/metrics.md). */
+  familyCounts(id: string): Record<Family, PrefixCounts> {
+    const p = this.#peers.get(id);
+    if (p === undefined) return { 'ipv4-unicast': { received: 0, accepted: 0, advertised: 0 }, 'ipv6-unicast': { received: 0, accepted: 0, advertised: 0 } };
+    const adv = p.out?.advertisedCount ?? 0;
+    const adv6 = p.out?.advertisedV6Count ?? 0;
+    return {
+      'ipv4-unicast': { received: p.received - p.receivedV6, accepted: p.accepted - p.acceptedV6, advertised: adv - adv6 },
+      'ipv6-unicast': { received: p.receivedV6, accepted: p.acceptedV6, advertised: adv6 },
+    };
+  }
+
+  /** Loc-RIB size per family: destinations with a best route, and routes held (every source, accepted or refused). */
+  tableCounts(): Record<Family, { destinations: number; paths: number }> {
+    const loc = this.#loc;
+    return {
+      'ipv4-unicast': { destinations: loc.bestCount(0), paths: loc.pathCount(0) },
+      'ipv6-unicast': { destinations: loc.bestCount(1), paths: loc.pathCount(1) },
+    };
+  }
+
   /** Forwarding state of every prefix with a best route (kernel resync). */
   bestNextHops(): Map<string, { nextHops: string[]; local: boolean }> {
     const out = new Map<string, { nextHops: string[]; local: boolean }>();
@@ -428,8 +472,8 @@ export class Rib {
     return { set: base.attrs === null ? null : this.#store.intern(base.attrs), reason: base.reason };
   }
 
-  /** Applies the prefix-dependent rules and stores the route. True when accepted. */
-  #importOne(peer: PeerState, id: DestId, received: AttrSet, base: ImportBase, announced: boolean): boolean {
+  /** Applies the prefix-dependent rules and stores the route. */
+  #importOne(peer: PeerState, id: DestId, received: AttrSet, base: ImportBase, announced: boolean): ImportOutcome {
     let acc = base.set;
     let reason = base.reason;
     let owned = false;
@@ -449,13 +493,17 @@ export class Rib {
         owned = true;
       }
     }
-    this.#upsert(peer, id, received, acc, reason, announced);
+    const changed = this.#upsert(peer, id, received, acc, reason, announced);
     if (owned && acc !== null) this.#store.release(acc);
-    return acc !== null;
+    if (acc !== null) return changed ? 'accepted' : 'ignored';
+    return reason === 'filtered' || reason === 'policy' ? 'filtered' : 'rejected';
   }
 
-  /** Stores (peer, prefix) -> route. `announced`: the peer sent it again (clears the stale mark). */
-  #upsert(peer: PeerState, id: DestId, received: AttrSet, acc: AttrSet | null, reason: RejectReason | null, announced: boolean): void {
+  /**
+   * Stores (peer, prefix) -> route. `announced`: the peer sent it again (clears the stale mark).
+   * False when the peer already had exactly this route (BIRD counts such an update as ignored).
+   */
+  #upsert(peer: PeerState, id: DestId, received: AttrSet, acc: AttrSet | null, reason: RejectReason | null, announced: boolean): boolean {
     const s = this.#store;
     const loc = this.#loc;
     const r = routeOf(loc, id, peer);
@@ -465,13 +513,17 @@ export class Rib {
       const route = new Route(peer, received, acc);
       if (reason !== null) route.reason = reason;
       addRoute(loc, id, route);
+      const v6 = loc.familyIndex(id);
       peer.received++;
+      peer.receivedV6 += v6;
       if (acc !== null) {
         peer.accepted++;
+        peer.acceptedV6 += v6;
         loc.markDirty(id);
       }
-      return;
+      return true;
     }
+    const same = r.received === received && r.attrs === acc && !(announced && r.stale);
     if (r.received !== received) {
       s.retain(received);
       s.release(r.received);
@@ -493,20 +545,28 @@ export class Rib {
       peer.stale--;
     }
     if (acc !== null) {
-      if (was === null) peer.accepted++;
+      if (was === null) {
+        peer.accepted++;
+        peer.acceptedV6 += loc.familyIndex(id);
+      }
       if (was !== acc || (announced && wasStale)) loc.markDirty(id);
     } else if (was !== null) {
       peer.accepted--;
+      peer.acceptedV6 -= loc.familyIndex(id);
       loc.markDirty(id);
     }
+    return !same;
   }
 
   #withdraw(peer: PeerState, id: DestId, r: Route): void {
     removeRoute(this.#loc, id, r);
+    const v6 = this.#loc.familyIndex(id);
     peer.received--;
+    peer.receivedV6 -= v6;
     if (r.stale) peer.stale--;
     if (r.attrs !== null) {
       peer.accepted--;
+      peer.acceptedV6 -= v6;
       this.#loc.markDirty(id);
       this.#store.release(r.attrs);
       r.attrs = null;

@@ -8,6 +8,13 @@ import type { Logger } from '../util/log.js';
 
 /** The address families the RIB carries (AFI 1 / 2, SAFI 1). */
 export type Family = 'ipv4-unicast' | 'ipv6-unicast';
+
+/** A peer's prefixes: in its Adj-RIB-In (accepted or refused), of those accepted, and advertised to it. */
+export interface PrefixCounts {
+  readonly received: number;
+  readonly accepted: number;
+  readonly advertised: number;
+}
 export const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 
 /** The family of canonical prefix or address text (a ':' makes it IPv6; no parsing, the RIB's hot path). */

@@ -20,11 +20,12 @@ import { BgpError } from '../codec/errors.js';
 import { validateUpdate } from '../codec/validate.js';
 import type { BgpMessage, NotificationMsg, OpenMsg, RouteRefreshMsg, UpdateMsg } from '../codec/types.js';
 import { notificationName } from '../codec/constants.js';
-import type { NotificationRecord } from '../control/protocol.js';
+import type { NotificationRecord, PeerPhase } from '../control/protocol.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { jitter } from './backoff.js';
 import { collisionWinner } from './collision.js';
+import { PeerCounters, type PeerCountersView } from './peer-counters.js';
 import { newSession, sendHoldSeconds, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
 import type { Negotiated } from './negotiate.js';
 import { Transport } from './transport.js';
@@ -146,6 +147,7 @@ export class Peer {
   #main: Conn;
   #other: Conn | undefined;
   #stateSince: number;
+  #phaseSince: number;
   #lastDownReason: string | undefined;
   #lastError: NotificationRecord | undefined;
   #negotiated: Negotiated | undefined;
@@ -153,6 +155,8 @@ export class Peer {
   #msgsIn = 0;
   #msgsOut = 0;
   #sendHoldExpired = 0;
+  /** Messages by type, NOTIFICATIONs, flaps (docs/metrics.md). */
+  readonly #counters = new PeerCounters();
   #pumpScheduled = false;
   readonly #closing = new Set<Promise<void>>();
   #seq = 0;
@@ -166,6 +170,7 @@ export class Peer {
     this.#session = opts.session;
     this.#main = this.#newConn(true);
     this.#stateSince = opts.clock.now();
+    this.#phaseSince = this.#stateSince;
   }
 
   get id(): string {
@@ -183,6 +188,16 @@ export class Peer {
   get stateSinceMs(): number {
     return this.#stateSince;
   }
+  /** The session as BIRD's protocol state (control/protocol.ts PeerPhase). */
+  get phase(): PeerPhase {
+    const fsm = this.#main.fsm;
+    if (fsm.state === 'Established') return 'up';
+    return fsm.state === 'Idle' && !fsm.autoRestart ? 'down' : 'start';
+  }
+  /** When `phase` last changed (clock milliseconds). */
+  get phaseSinceMs(): number {
+    return this.#phaseSince;
+  }
   get lastDownReason(): string | undefined {
     return this.#lastDownReason;
   }
@@ -191,6 +206,10 @@ export class Peer {
   }
   get messages(): { in: number; out: number } {
     return { in: this.#msgsIn, out: this.#msgsOut };
+  }
+  /** Messages by type, NOTIFICATIONs by code, flaps, since wren started. */
+  get counters(): PeerCountersView {
+    return this.#counters.view();
   }
   /** Sessions closed because the peer stopped reading (RFC 9687 Send Hold Timer). */
   get sendHoldExpirations(): number {
@@ -365,6 +384,8 @@ export class Peer {
 
   #onMessage(conn: Conn, msg: BgpMessage): void {
     this.#msgsIn++;
+    this.#counters.received(msg.kind);
+    if (msg.kind === 'notification') this.#counters.notification('received', msg.code, msg.subcode);
     switch (msg.kind) {
       case 'open':
         conn.openReceived = true;
@@ -443,6 +464,7 @@ export class Peer {
   /** Runs one FSM step on `conn` and performs its effects. */
   #feed(conn: Conn, e: Event): void {
     const before = conn.fsm.state;
+    const phase = this.phase;
     // Settings changed by a reload apply from the next connection on (not to a session that is up).
     if (conn.fsm.config !== this.#session && (before === 'Idle' || before === 'Connect' || before === 'Active')) {
       conn.fsm = { ...conn.fsm, config: this.#session };
@@ -456,6 +478,7 @@ export class Peer {
     }
     for (const eff of r.effects) this.#perform(conn, eff);
     this.#afterStep(conn);
+    if (this.phase !== phase) this.#phaseSince = this.opts.clock.now();
   }
 
   #perform(conn: Conn, eff: Effect): void {
@@ -533,13 +556,19 @@ export class Peer {
       const secondary = this.#secondary(conn);
       if (eff.reason !== 'collision' && !secondary) this.#lastError = record;
       const level = eff.reason === 'admin-stop' || eff.reason === 'collision' || secondary ? 'info' : 'warn';
-      this.#log[level]({ direction: record.direction, code: m.code, subcode: m.subcode, name: record.name, communication: text }, 'notification');
+      // RFC 8538 3: a Hard Reset carries the NOTIFICATION it stands for; log its meaning too.
+      const inner = m.code === ErrCode.CEASE && m.subcode === CeaseSub.HARD_RESET && m.data.length >= 2 ? { innerCode: m.data.readUInt8(0), innerSubcode: m.data.readUInt8(1), innerName: notificationName(m.data.readUInt8(0), m.data.readUInt8(1)) } : {};
+      const fields = { direction: record.direction, code: m.code, subcode: m.subcode, name: record.name, ...inner, communication: text, reason: eff.reason, conn: conn.name };
+      this.#log[level](fields, record.direction === 'sent' ? 'notification sent' : 'notification received');
     }
     if (eff.reason === 'send-hold-timer-expired') this.#sendHoldExpired++;
     if (!this.#secondary(conn) && (eff.reason !== 'collision' || eff.wasEstablished)) this.#lastDownReason = describeReason(eff.reason, record);
     if (eff.wasEstablished && conn === this.#main) {
+      this.#counters.flap();
       this.#negotiated = undefined;
-      this.#log.info({ reason: eff.reason }, 'session down');
+      // An operator's stop or our own planned restart is expected; any other loss is worth a warning.
+      const planned = eff.reason === 'admin-stop' || eff.reason === 'graceful-stop';
+      this.#log[planned ? 'info' : 'warn']({ reason: eff.reason, detail: this.#lastDownReason }, 'session down');
       this.opts.hooks.down(this, { reason: eff.reason, wasEstablished: true, ...(record ? { notification: record } : {}) });
     }
   }
@@ -563,6 +592,8 @@ export class Peer {
     try {
       t.send(msg);
       this.#msgsOut++;
+      this.#counters.sent(msg.kind);
+      if (msg.kind === 'notification') this.#counters.notification('sent', msg.code, msg.subcode);
     } catch (err) {
       this.#log.error({ err, kind: msg.kind }, 'failed to encode a message');
     }
@@ -667,6 +698,7 @@ export class Peer {
       if (bufs.length === 0) return;
       t.writeMany(bufs);
       this.#msgsOut += bufs.length;
+      this.#counters.sent('update', bufs.length);
     }
   }
 }

@@ -11,21 +11,18 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { request } from '../../src/control/client.js';
 import type { PeerStatus } from '../../src/control/protocol.js';
 import { fibPrefixes, pollFib, protocolRouteCount } from '../../tools/bench/fib-count.js';
 import { Lab, type LabProcess } from '../../tools/kit/netns.js';
 import { SPEAKER_JS, SpeakerHandle } from '../../tools/bench/speaker/handle.js';
 import type { KeepaliveReport } from '../../tools/bench/speaker/protocol.js';
-import { netnsSkipReason } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { WREN_CLI } from '../../tools/daemons/wren.js';
 
 /** The built speaker process (the test runs as TypeScript, the speaker from dist-tools/). */
 const SPEAKER = SPEAKER_JS;
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`busy-keepalive.netns.test.ts skipped: ${skipReason}`);
 
 const N = Number(process.env['WREN_BUSY_N'] ?? 1_000_000);
 const HOLD = 9;
@@ -34,7 +31,7 @@ const PHASE_MS = 300_000;
 
 const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-describe.skipIf(skipReason !== null)('keepalives while wren is busy with a big table', () => {
+describeNetns('keepalives while wren is busy with a big table', [NETNS], () => {
   let lab: Lab | undefined;
   afterEach(async () => {
     await lab?.destroy();

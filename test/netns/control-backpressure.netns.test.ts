@@ -17,8 +17,9 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { tailFile } from '../../tools/kit/files.js';
+import { describeNetns, LINUX } from './lib/requirements.js';
 import { waitFor } from '../../tools/kit/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -35,10 +36,6 @@ const WINDOW_MS = 5_000;
  * 260 MB within this window (every answer queued: ~6 GB if the daemon lived long enough).
  */
 const MAX_GROWTH_BYTES = 50 * 1024 * 1024;
-
-const skip = process.platform === 'linux' ? null : `not Linux (platform ${process.platform}): VmRSS comes from /proc`;
-if (skip && process.env['CI'] === 'true') throw new Error(`control-backpressure.netns.test.ts cannot run under CI: ${skip}`);
-if (skip) console.warn(`control-backpressure.netns.test.ts: skipped: ${skip}`);
 
 const vmRssBytes = (pid: number): number => {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -60,7 +57,8 @@ const ask = (path: string, line: string): Promise<string> =>
 
 const MB = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-describe.skipIf(skip !== null)('control socket: a client that never reads its answers (real daemon)', () => {
+// Linux only: VmRSS comes from /proc.
+describeNetns('control socket: a client that never reads its answers (real daemon)', [LINUX], () => {
   const dir = mkdtempSync(join(tmpdir(), 'wren-ctl-bp-'));
   const socketPath = join(dir, 'wren.sock');
   const logPath = join(dir, 'wren.log');

@@ -13,19 +13,17 @@
  *
  * Run: npx vitest run --project netns test/netns/dualstack-enh.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, waitForFibRoute, type FibRoute } from './lib/fib.js';
 import { startFrr } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, type Lab } from './lib/netns.js';
+import { type Lab } from './lib/netns.js';
+import { describeNetns, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { ping } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, linkLocalOf, nsOf, type CalicoNode, logTail } from './lib/rack.js';
 import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`dualstack-enh.netns.test.ts skipped: ${skipReason}`);
 
 const [N1, N2] = [calicoNode(1), calicoNode(2)] as const;
 const ASN = 64512;
@@ -51,7 +49,7 @@ async function expectV4ViaV6(ns: string, owner: CalicoNode, ownerNs: string, pro
   return r;
 }
 
-describe.skipIf(skipReason !== null)('IPv4 routes over an IPv6 session with extended next hop (RFC 8950)', () => {
+describeNetns('IPv4 routes over an IPv6 session with extended next hop (RFC 8950)', [NETNS, FRR_INSTALLED], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

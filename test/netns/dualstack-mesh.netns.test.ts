@@ -12,16 +12,14 @@
  *
  * Run: npx vitest run --project netns test/netns/dualstack-mesh.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { docConfig, startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { askWren, keepFilesOnFailure, wrenPeers } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
+import { waitFor, type Lab } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { ping, pingAll } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, describeBlocks, expectBlocksInKernels, nsOf, type CalicoNode, logTail } from './lib/rack.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`dualstack-mesh.netns.test.ts skipped: ${skipReason}`);
 
 const NODES = [1, 2, 3].map(calicoNode);
 
@@ -35,7 +33,7 @@ function meshConfig(n: CalicoNode): Record<string, unknown> {
   };
 }
 
-describe.skipIf(skipReason !== null)('a dual-stack full mesh over IPv4 sessions', () => {
+describeNetns('a dual-stack full mesh over IPv4 sessions', [NETNS], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

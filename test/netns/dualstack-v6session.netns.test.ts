@@ -11,24 +11,22 @@
  *
  * Run: npx vitest run --project netns test/netns/dualstack-v6session.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBird } from '../../tools/daemons/bird.js';
 import { waitEstablished, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, waitForFibRoute } from './lib/fib.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, type Lab } from './lib/netns.js';
+import { type Lab } from './lib/netns.js';
+import { describeNetns, BIRD_INSTALLED, NETNS } from './lib/requirements.js';
 import { ping } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, describeBlocks, linkLocalOf, nsOf, type CalicoNode, logTail } from './lib/rack.js';
 import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`dualstack-v6session.netns.test.ts skipped: ${skipReason}`);
-
 const NODES = [1, 2, 3].map(calicoNode);
 const ASN = 64512;
 
-describe.skipIf(skipReason !== null)('IPv6-only BGP sessions', () => {
+describeNetns('IPv6-only BGP sessions', [NETNS, BIRD_INSTALLED], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

@@ -10,17 +10,15 @@
  * Run: npx vitest run --project netns test/netns/fib-drift.netns.test.ts   (as root, after npm run build)
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { fibRoute, fibRoutesFor, RouteMonitor, waitForFibRoute, waitForNoFibRoute, type FibRoute } from './lib/fib.js';
 import { tailFile } from '../../tools/kit/files.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { exec, netnsSkipReason, waitFor } from './lib/netns.js';
+import { exec, waitFor } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { startWren } from '../../tools/daemons/wren.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`fib-drift.netns.test.ts skipped: ${skipReason}`);
 
 /** The time (epoch ms) of the first line of a pino JSON log whose msg is `msg`. */
 function logTime(file: string, msg: string): number {
@@ -36,7 +34,7 @@ const ip = (ns: string, ...args: string[]): string => exec(null, 'ip', ['-n', ns
 /** A gateway on A's link that is nobody (the kernel accepts any address of a connected subnet). */
 const OTHER_GW = '10.0.0.3';
 
-describe.skipIf(skipReason !== null)('drift repair in the kernel FIB', () => {
+describeNetns('drift repair in the kernel FIB', [NETNS], () => {
   const newLab = labsPerTest();
 
   async function convergedPair(id: string) {

@@ -10,16 +10,14 @@
  *   - iBGP: Y1 and Y2 are BIRD 2 in X's AS 64512 (equal LOCAL_PREF, AS path, origin, MED).
  * Run: npx vitest run --project netns test/netns/fib-ecmp.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBird } from '../../tools/daemons/bird.js';
 import { waitEstablished, type BgpDaemon } from '../../tools/daemons/daemon.js';
 import { fibRoutesFor, RouteMonitor, waitForFibRoute, type FibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, type Lab } from './lib/netns.js';
+import { type Lab } from './lib/netns.js';
+import { describeNetns, BIRD_INSTALLED, NETNS } from './lib/requirements.js';
 import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`fib-ecmp.netns.test.ts skipped: ${skipReason}`);
 
 const SHARED = '172.16.50.0/24';
 const SHARED6 = 'fd00:172:16:50::/64';
@@ -72,7 +70,7 @@ async function checkEcmp(lab: Lab, xns: string, wx: WrenDaemon, y2: BgpDaemon): 
   expect(wx.showKernel()).toMatchObject({ conflicts: [], pendingRetries: [] });
 }
 
-describe.skipIf(skipReason !== null)('ECMP routes in the kernel FIB', () => {
+describeNetns('ECMP routes in the kernel FIB', [NETNS, BIRD_INSTALLED], () => {
   const newLab = labsPerTest();
 
   it('installs one multipath route when two eBGP neighbours in the same AS announce the same prefix', async () => {

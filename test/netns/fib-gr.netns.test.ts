@@ -7,23 +7,21 @@
  * - B does not come back: the route leaves A's FIB when the restart time runs out, not before.
  * Run: npx vitest run --project netns test/netns/fib-gr.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutesFor, RouteMonitor, waitForFibRoute, waitForNoFibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor } from './lib/netns.js';
+import { waitFor } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import type { WrenDaemon } from '../../tools/daemons/wren.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`fib-gr.netns.test.ts skipped: ${skipReason}`);
 
 /** Restart Time B announces (gracefulRestart.restartTime). */
 const RESTART_TIME = 5;
 
 const staleFlags = (w: WrenDaemon, prefix: string): (boolean | undefined)[] => w.showRoutes().filter((r) => r.prefix === prefix).map((r) => r.stale);
 
-describe.skipIf(skipReason !== null)('graceful restart helper and the kernel FIB', () => {
+describeNetns('graceful restart helper and the kernel FIB', [NETNS], () => {
   const newLab = labsPerTest();
 
   async function pairWithGr(id: string) {

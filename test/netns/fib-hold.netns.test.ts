@@ -6,21 +6,18 @@
  *   A's hold timer notices, so B's block leaves A's FIB after the hold time, not before.
  * Run: npx vitest run --project netns test/netns/fib-hold.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, RouteMonitor, waitForFibRoute, waitForNoFibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { buildPair, startPair } from './lib/wren-pair.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`fib-hold.netns.test.ts skipped: ${skipReason}`);
 
 const HOLD = 6;
 /** wrenConfig's keepalive for a hold time (hold / 3). */
 const KEEPALIVE = Math.floor(HOLD / 3);
 
-describe.skipIf(skipReason !== null)('losing a peer without graceful restart', () => {
+describeNetns('losing a peer without graceful restart', [NETNS], () => {
   const newLab = labsPerTest();
 
   async function pairWithoutGr(id: string) {

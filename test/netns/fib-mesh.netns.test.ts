@@ -11,17 +11,15 @@
  *
  * Run: npx vitest run --project netns test/netns/fib-mesh.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBird } from '../../tools/daemons/bird.js';
 import { waitEstablished, type BgpDaemon, type NeighborSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, waitForFibRoute, type FibRoute } from './lib/fib.js';
 import { startFrr } from '../../tools/daemons/frr.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { exec, netnsSkipReason } from './lib/netns.js';
+import { exec } from './lib/netns.js';
+import { describeNetns, BIRD_INSTALLED, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { startWren } from '../../tools/daemons/wren.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`fib-mesh.netns.test.ts skipped: ${skipReason}`);
 
 const ASN = 64512;
 const NODES = [
@@ -43,7 +41,7 @@ const block6 = (i: number): string => `fd00:172:16:${10 + i}::/64`;
 /** The protocol each node's FIB writer uses for the routes it learned over BGP. */
 const LEARNED_PROTO: Record<Tag, string> = { wren: 'bird', bird: 'bird', frr: 'bgp' };
 
-describe.skipIf(skipReason !== null)('wren, BIRD and FRR in one iBGP mesh, each programming its kernel', () => {
+describeNetns('wren, BIRD and FRR in one iBGP mesh, each programming its kernel', [NETNS, BIRD_INSTALLED, FRR_INSTALLED], () => {
   const newLab = labsPerTest();
 
   it("puts every node's pod block in every node's kernel via the owner's address", async () => {

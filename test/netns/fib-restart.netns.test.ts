@@ -5,16 +5,14 @@
  * `ip monitor route` and a sampling loop). `withdrawOnStop: true` removes them on SIGTERM.
  * Run: npx vitest run --project netns test/netns/fib-restart.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, fibRoutesFor, RouteMonitor, type FibRoute } from './lib/fib.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor } from './lib/netns.js';
+import { waitFor } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import type { WrenDaemon } from '../../tools/daemons/wren.js';
 import { buildPair, startPair, type WrenPair } from './lib/wren-pair.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`fib-restart.netns.test.ts skipped: ${skipReason}`);
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -74,7 +72,7 @@ function sampleFib(p: WrenPair): { stop: () => Promise<{ samples: number; bad: s
   };
 }
 
-describe.skipIf(skipReason !== null)('wren restart and the kernel FIB', () => {
+describeNetns('wren restart and the kernel FIB', [NETNS], () => {
   const newLab = labsPerTest();
 
   it('keeps every route of ours in the FIB, unchanged and never duplicated, while wren restarts after SIGTERM', async () => {

@@ -6,11 +6,9 @@
  *   npx vitest run --project netns test/netns/interop-bird.netns.test.ts
  */
 import { birdProtocolName, startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
-import { NODES, interopSkipReason, type PeerProbe } from './lib/interop.js';
+import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
-
-const skipReason = interopSkipReason(['bird', 'birdc', 'tshark']);
-if (skipReason) console.warn(`interop-bird.netns.test.ts skipped: ${skipReason}`);
+import { BIRD_INSTALLED } from './lib/requirements.js';
 
 /** `birdc show protocols all <the session with wren>`. */
 const protocol = (d: BirdDaemon): string => d.birdc('show', 'protocols', 'all', birdProtocolName(NODES.wren.v4));
@@ -38,7 +36,7 @@ const probe: PeerProbe<BirdDaemon> = {
 describeInterop({
   title: 'BIRD 2',
   id: 'bird',
-  skipReason,
+  needs: interopNeeds(BIRD_INSTALLED),
   start: startBird,
   probe,
   freeze: (d) => d.pid,

@@ -5,13 +5,10 @@
  * Run as root after `npm run build`:
  *   npx vitest run --project netns test/netns/interop-frr.netns.test.ts
  */
-import { join } from 'node:path';
-import { FRR_BIN, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
-import { NODES, interopSkipReason, type PeerProbe } from './lib/interop.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
-
-const skipReason = interopSkipReason([join(FRR_BIN, 'zebra'), join(FRR_BIN, 'bgpd'), 'vtysh']);
-if (skipReason) console.warn(`interop-frr.netns.test.ts skipped: ${skipReason}`);
+import { FRR_INSTALLED } from './lib/requirements.js';
 
 /** The fields of `show bgp neighbors <wren> json` the tests read. */
 interface FrrNeighbor {
@@ -43,7 +40,7 @@ const probe: PeerProbe<FrrDaemon> = {
 describeInterop({
   title: 'FRR 8',
   id: 'frr',
-  skipReason,
+  needs: interopNeeds(FRR_INSTALLED),
   freeze: (d) => d.pid,
   start: startFrr,
   probe,

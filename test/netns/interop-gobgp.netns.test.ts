@@ -9,11 +9,9 @@
 import { readFileSync } from 'node:fs';
 import type { DaemonSpec } from '../../tools/daemons/daemon.js';
 import { startGobgp, type GobgpDaemon } from '../../tools/daemons/gobgp.js';
-import { NODES, interopSkipReason, type PeerProbe } from './lib/interop.js';
+import { NODES, interopNeeds, type PeerProbe } from './lib/interop.js';
 import { describeInterop } from './lib/interop-suite.js';
-
-const skipReason = interopSkipReason(['gobgpd', 'gobgp', 'unshare']);
-if (skipReason) console.warn(`interop-gobgp.netns.test.ts skipped: ${skipReason}`);
+import { GOBGP_INSTALLED } from './lib/requirements.js';
 
 /** The fields of `gobgp neighbor <wren> -j` the tests read. */
 interface GobgpNeighbor {
@@ -51,7 +49,7 @@ const probe: PeerProbe<GobgpDaemon> = {
 
 /**
  * Over an IPv4 session GoBGP sends IPv6 routes with an IPv4-mapped next hop unless told its own
- * global IPv6 address (see lib/gobgp.ts).
+ * global IPv6 address (see tools/daemons/gobgp.ts).
  */
 const withIpv6NextHop = (role: 'ebgp' | 'ibgp', spec: DaemonSpec): DaemonSpec => ({
   ...spec,
@@ -61,7 +59,7 @@ const withIpv6NextHop = (role: 'ebgp' | 'ibgp', spec: DaemonSpec): DaemonSpec =>
 describeInterop({
   title: 'GoBGP 3',
   id: 'gobgp',
-  skipReason,
+  needs: interopNeeds(GOBGP_INSTALLED),
   freeze: (d) => d.pid,
   start: startGobgp,
   peerSpec: withIpv6NextHop,

@@ -12,24 +12,21 @@
  * best, not in the kernel, counted received but not accepted, one warn line in wren's log (also
  * after a second UPDATE with the same next hop), and no kernel errors or retries.
  *
- * Missing OpenBGPD (or tshark) skips the file, except with CI=true, where it fails.
+ * Missing OpenBGPD (or tshark) skips the file, except with CI=true, where it fails (lib/requirements.ts).
  * Run as root after `npm run build`:
  *   npx vitest run --project netns test/netns/interop-openbgpd.netns.test.ts
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteView } from '../../src/control/protocol.js';
 import { waitEstablished, waitRoute } from '../../tools/daemons/daemon.js';
 import { fibRoutesFor, waitForFibRoute } from './lib/fib.js';
-import { askWren, BgpCapture, interopSkipReason, keepFilesOnFailure, waitWrenPeer, wrenLogTail, wrenRoutes } from './lib/interop.js';
+import { askWren, BgpCapture, interopNeeds, keepFilesOnFailure, waitWrenPeer, wrenLogTail, wrenRoutes } from './lib/interop.js';
 import { Lab, listNamespaces, waitFor } from './lib/netns.js';
 import { startOpenbgpd, type OpenbgpdDaemon } from '../../tools/daemons/openbgpd.js';
+import { describeNetns, OPENBGPD_INSTALLED, TSHARK_INSTALLED } from './lib/requirements.js';
 import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
-
-const skipReason = interopSkipReason(['bgpd', 'bgpctl', 'tshark']);
-const requiredHere = process.env['CI'] === 'true';
-if (skipReason !== null && !requiredHere) console.warn(`interop-openbgpd.netns.test.ts skipped: ${skipReason}`);
 
 const W = { v4: '10.0.0.1', v6: 'fd00:10::1', asn: 65000, originate: ['172.16.0.0/24', 'fd00:172:16::/64'] };
 const O = { v4: '10.0.0.2', v6: 'fd00:10::2', asn: 65001, originate: ['172.16.1.0/24', 'fd00:172:16:1::/64'] };
@@ -53,15 +50,7 @@ const kernelTrouble = (wren: WrenDaemon): Record<string, unknown>[] =>
 
 const routeOf = (routes: readonly RouteView[], prefix: string): RouteView | undefined => routes.find((r) => r.prefix === prefix && r.from === O.v4);
 
-if (skipReason !== null && requiredHere) {
-  describe('wren and OpenBGPD', () => {
-    it('can run (CI=true: a missing prerequisite fails instead of skipping)', () => {
-      throw new Error(`interop-openbgpd.netns.test.ts cannot run: ${skipReason}`);
-    });
-  });
-}
-
-describe.skipIf(skipReason !== null)('wren and OpenBGPD 7: next-hop sanity', () => {
+describeNetns('wren and OpenBGPD 7: next-hop sanity', interopNeeds(OPENBGPD_INSTALLED, TSHARK_INSTALLED), () => {
   let lab: Lab | undefined;
   let wren: WrenDaemon;
   let obgpd: OpenbgpdDaemon;

@@ -24,21 +24,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { KernelRoute } from '../../src/kernel/port.js';
 import { prng } from '../../src/util/prng.js';
 import type { TrialArg, TrialResult } from './fixtures/kernel-race-driver.js';
-import { Lab, listNamespaces, netnsSkipReason } from './lib/netns.js';
+import { Lab, listNamespaces } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SEED = Number(process.env['WREN_RACE_SEED'] ?? 20240917);
 const TRIALS = Number(process.env['WREN_RACE_TRIALS'] ?? 200);
-
-const skipReason = netnsSkipReason();
-if (skipReason) {
-  if (process.env['CI'] === 'true') throw new Error(`kernel-race.netns.test.ts cannot run under CI: ${skipReason}`);
-  console.warn(`kernel-race.netns.test.ts skipped: ${skipReason}`);
-}
 
 /** JSON lines to the driver child. */
 class RaceDriver {
@@ -129,7 +124,7 @@ function judge(r: TrialResult): { landed: Outcome['landed']; violations: string[
   return { landed, violations };
 }
 
-describe.skipIf(skipReason !== null)('a foreign route is never overwritten, even in a race', () => {
+describeNetns('a foreign route is never overwritten, even in a race', [NETNS], () => {
   let lab: Lab;
   let ns = '';
   let bundleDir = '';

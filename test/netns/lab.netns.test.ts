@@ -10,13 +10,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { fibRoutes, type FibRoute } from './lib/fib.js';
-import { netnsSkipReason, tryExec } from './lib/netns.js';
+import { tryExec } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { builtTool } from '../../tools/kit/paths.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`lab.netns.test.ts skipped: ${skipReason}`);
 
 const LAB_MAIN = builtTool('lab/main.js');
 /** The lab accepts 1-8 lower-case letters/digits; the PID keeps parallel runs apart. */
@@ -89,7 +87,7 @@ function expectLabFib(i: number, nodes: number): void {
   expect(all.filter((r) => r.protocol === 'bird' && r.prefix.includes(':'))).toHaveLength(nodes);
 }
 
-describe.skipIf(skipReason !== null)(`npm run lab (lab "${NAME}")`, () => {
+describeNetns(`npm run lab (lab "${NAME}")`, [NETNS], () => {
   // Also when the worker is torn down mid-test (removeLab is synchronous).
   process.once('exit', removeLab);
   afterAll(() => {

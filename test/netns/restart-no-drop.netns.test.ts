@@ -26,16 +26,16 @@
  * Run as root after `npm run build` (and scripts/setup-bird1.sh for BIRD 1.6):
  *   npx vitest run --project netns test/netns/restart-no-drop.netns.test.ts
  */
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { bird1MissingReason, bird1ProtocolName, startBird1, type Bird1Daemon } from '../../tools/daemons/bird1.js';
 import { birdProtocolName, startBird, type BirdDaemon } from '../../tools/daemons/bird.js';
 import { familyOf, waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type NeighborSpec } from '../../tools/daemons/daemon.js';
-import { FRR_BIN, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { GOBGP_API_PORT, startGobgp } from '../../tools/daemons/gobgp.js';
-import { askWren, interopSkipReason, wrenLogTail } from './lib/interop.js';
+import { askWren, interopNeeds, wrenLogTail } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { waitFor, type Lab } from './lib/netns.js';
+import { BIRD_INSTALLED, describeNetns, FRR_INSTALLED, GOBGP_INSTALLED, itNeeds, requirement, type Requirement } from './lib/requirements.js';
 import { RouteSampler, type Sample, type SampleView } from './lib/route-sampler.js';
 import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
 
@@ -70,7 +70,8 @@ interface HelperCase {
   readonly title: string;
   /** Lab id and the helper's namespace tag. */
   readonly id: string;
-  readonly skipReason: string | null;
+  /** What the helper needs besides the lab (lib/requirements.ts). */
+  readonly needs: readonly Requirement[];
   /** wren's neighbours (the helper's addresses) and the families of each session. */
   readonly wrenNeighbors: readonly NeighborSpec[];
   start(lab: Lab, ns: string): Promise<Helper>;
@@ -145,14 +146,12 @@ const helperSpec = (ns: string, more: Partial<DaemonSpec> = {}): DaemonSpec => (
   ...more,
 });
 
-const birdSkip = interopSkipReason(['bird', 'birdc']);
-const frrSkip = interopSkipReason([join(FRR_BIN, 'zebra'), join(FRR_BIN, 'bgpd'), 'vtysh']);
-const gobgpSkip = interopSkipReason(['gobgpd', 'gobgp']);
+const BIRD1_UNPACKED = requirement('BIRD 1.6 unpacked by scripts/setup-bird1.sh', () => bird1MissingReason());
 
 const gobgpCase = (nBit: boolean): HelperCase => ({
   title: nBit ? 'GoBGP 3 (N bit, as kube-router configures it)' : 'GoBGP 3 (no N bit)',
   id: nBit ? 'gobgpn' : 'gobgp',
-  skipReason: gobgpSkip,
+  needs: [GOBGP_INSTALLED],
   wrenNeighbors: [{ address: HELPER.v4, asn: ASN }],
   start: async (lab, ns) => {
     // GoBGP has no FIB: its RIB is all there is to sample.
@@ -171,7 +170,7 @@ const CASES: readonly HelperCase[] = [
   {
     title: 'BIRD 1.6 (calico-node config)',
     id: 'bird1',
-    skipReason: interopSkipReason([]) ?? bird1MissingReason(),
+    needs: [BIRD1_UNPACKED],
     // BIRD 1.x: bird carries IPv4 over an IPv4 session, bird6 IPv6 over an IPv6 session.
     wrenNeighbors: [
       { address: HELPER.v4, asn: ASN, families: ['ipv4'] },
@@ -193,7 +192,7 @@ const CASES: readonly HelperCase[] = [
   {
     title: 'BIRD 2',
     id: 'bird2',
-    skipReason: birdSkip,
+    needs: [BIRD_INSTALLED],
     wrenNeighbors: [{ address: HELPER.v4, asn: ASN }],
     start: async (lab, ns) => {
       const d: BirdDaemon = await startBird(lab, helperSpec(ns));
@@ -205,7 +204,7 @@ const CASES: readonly HelperCase[] = [
   {
     title: 'FRR 8',
     id: 'frr',
-    skipReason: frrSkip,
+    needs: [FRR_INSTALLED],
     wrenNeighbors: [{ address: HELPER.v4, asn: ASN }],
     start: async (lab, ns) => {
       const d: FrrDaemon = await startFrr(lab, helperSpec(ns));
@@ -299,14 +298,7 @@ function cadence(samples: readonly Sample[]): string {
   return `interval mean ${mean(gaps).toFixed(1)} ms, max ${Math.max(0, ...gaps).toFixed(1)} ms; one sample takes mean ${mean(took).toFixed(1)} ms, max ${Math.max(0, ...took).toFixed(1)} ms`;
 }
 
-const skipAll = CASES.every((c) => c.skipReason !== null);
-for (const c of CASES) {
-  if (c.skipReason === null) continue;
-  if (process.env['CI'] === 'true') throw new Error(`restart-no-drop.netns.test.ts: ${c.title} cannot run under CI: ${c.skipReason}`);
-  console.warn(`restart-no-drop.netns.test.ts: ${c.title} skipped: ${c.skipReason}`);
-}
-
-describe.skipIf(skipAll)('a planned restart of wren withdraws nothing at its peers', () => {
+describeNetns('a planned restart of wren withdraws nothing at its peers', interopNeeds(), () => {
   const newLab = labsPerTest();
 
   /**
@@ -363,7 +355,7 @@ describe.skipIf(skipAll)('a planned restart of wren withdraws nothing at its pee
   }
 
   for (const c of CASES) {
-    it.skipIf(c.skipReason !== null)(`${c.title}: wren's blocks never leave its BGP table or its kernel while wren restarts (SIGTERM, start)`, () =>
+    itNeeds(c.needs)(`${c.title}: wren's blocks never leave its BGP table or its kernel while wren restarts (SIGTERM, start)`, () =>
       restartWithoutLoss(c, 'SIGTERM'),
     );
   }
@@ -372,11 +364,11 @@ describe.skipIf(skipAll)('a planned restart of wren withdraws nothing at its pee
   // keeps wren's blocks as a graceful restart helper. This is what a planned restart must look like
   // to a peer without the N bit; it also shows that this test can pass.
   for (const c of CASES) {
-    it.skipIf(c.skipReason !== null)(`${c.title}: control: nothing leaves while wren restarts after SIGKILL (no NOTIFICATION)`, () => restartWithoutLoss(c, 'SIGKILL'));
+    itNeeds(c.needs)(`${c.title}: control: nothing leaves while wren restarts after SIGKILL (no NOTIFICATION)`, () => restartWithoutLoss(c, 'SIGKILL'));
   }
 
   for (const c of CASES) {
-    it.skipIf(c.skipReason !== null)(`${c.title}: drops wren's blocks from its table and kernel on a deliberate stop (peer disable; wren stop --withdraw; SIGTERM with withdrawOnStop)`, async () => {
+    itNeeds(c.needs)(`${c.title}: drops wren's blocks from its table and kernel on a deliberate stop (peer disable; wren stop --withdraw; SIGTERM with withdrawOnStop)`, async () => {
       const m = await startMesh(newLab(`${c.id}-wd`), c, false);
       /** Waits until no view of the helper holds a block of wren's; returns how long it took from t0. */
       const allGone = async (t0: number, what: string): Promise<number> => {

@@ -12,17 +12,15 @@
  *
  * Run: npx vitest run --project netns test/netns/rr-bird.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBird } from '../../tools/daemons/bird.js';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { docConfig, startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { askWren, keepFilesOnFailure } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, type Lab } from './lib/netns.js';
+import { type Lab } from './lib/netns.js';
+import { describeNetns, BIRD_INSTALLED, NETNS } from './lib/requirements.js';
 import { buildSegment, calicoNode, describeBlocks, expectBlocksInKernels, nsOf, reflectorHost, type CalicoNode } from './lib/rack.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`rr-bird.netns.test.ts skipped: ${skipReason}`);
 
 const RR = reflectorHost(1);
 const NODES = [1, 2, 3, 4].map(calicoNode);
@@ -30,7 +28,7 @@ const ASN = 64512;
 
 const clientConfig = (n: CalicoNode): Record<string, unknown> => ({ ...docConfig('rr-client'), routerId: n.v4, originate: [n.block, n.block6] });
 
-describe.skipIf(skipReason !== null)('wren nodes as clients of a BIRD 2 route reflector', () => {
+describeNetns('wren nodes as clients of a BIRD 2 route reflector', [NETNS, BIRD_INSTALLED], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

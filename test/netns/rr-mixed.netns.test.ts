@@ -13,19 +13,17 @@
  *
  * Run: npx vitest run --project netns test/netns/rr-mixed.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { startBird } from '../../tools/daemons/bird.js';
 import { waitEstablished, waitRoute, type BgpDaemon, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { startWrenConfig } from './lib/doc-config.js';
 import { startFrr } from '../../tools/daemons/frr.js';
 import { keepFilesOnFailure, wrenPeers } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
+import { waitFor, type Lab } from './lib/netns.js';
+import { describeNetns, BIRD_INSTALLED, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { buildSegment, calicoNode, describeBlocks, expectBlocksInKernels, nsOf, reflectorHost, logTail } from './lib/rack.js';
 import { startWren } from '../../tools/daemons/wren.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`rr-mixed.netns.test.ts skipped: ${skipReason}`);
 
 const RR = reflectorHost(1);
 const [N1, N2, N3] = [1, 2, 3].map(calicoNode) as [ReturnType<typeof calicoNode>, ReturnType<typeof calicoNode>, ReturnType<typeof calicoNode>];
@@ -50,7 +48,7 @@ function birdReflectionAttrs(text: string): { originatorId?: string; clusterList
   return { ...(o !== undefined ? { originatorId: o } : {}), ...(c !== undefined ? { clusterList: c } : {}) };
 }
 
-describe.skipIf(skipReason !== null)('a wren route reflector with BIRD, FRR and wren clients', () => {
+describeNetns('a wren route reflector with BIRD, FRR and wren clients', [NETNS, BIRD_INSTALLED, FRR_INSTALLED], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

@@ -17,17 +17,15 @@
  *
  * Run: npx vitest run --project netns test/netns/rr-redundant.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { docConfig, startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { RouteMonitor, fibRoutesFor } from './lib/fib.js';
 import { askWren, keepFilesOnFailure, wrenLogTail, wrenPeers } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
+import { waitFor, type Lab } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { buildSegment, calicoNode, expectBlocksInKernels, nsOf, reflectorHost, type CalicoNode, logTail } from './lib/rack.js';
 import type { RouteView } from '../../src/control/protocol.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`rr-redundant.netns.test.ts skipped: ${skipReason}`);
 
 const RR1 = reflectorHost(1);
 const RR2 = reflectorHost(2);
@@ -141,7 +139,7 @@ function expectNoLongClusterList(routes: readonly RouteView[], who: string): voi
   expect(long, `${who}: routes reflected twice`).toEqual([]);
 }
 
-describe.skipIf(skipReason !== null)('two route reflectors for the same nodes', () => {
+describeNetns('two route reflectors for the same nodes', [NETNS], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

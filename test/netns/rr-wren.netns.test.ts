@@ -13,17 +13,15 @@
  *
  * Run: npx vitest run --project netns test/netns/rr-wren.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { docConfig, startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { RouteMonitor, fibRoutes } from './lib/fib.js';
 import { askWren, keepFilesOnFailure, wrenLogTail, wrenPeers } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
+import { waitFor, type Lab } from './lib/netns.js';
+import { describeNetns, NETNS } from './lib/requirements.js';
 import { ping, pingAll } from './lib/pods.js';
 import { addPods, buildSegment, calicoNode, describeBlocks, expectBlocksInKernels, nsOf, reflectorHost, type CalicoNode } from './lib/rack.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`rr-wren.netns.test.ts skipped: ${skipReason}`);
 
 const RR = reflectorHost(1);
 const NODES = [1, 2, 3, 4].map(calicoNode);
@@ -44,7 +42,7 @@ async function waitReflectorPeers(rr: WrenConfigDaemon, count: number): Promise<
   });
 }
 
-describe.skipIf(skipReason !== null)('four wren nodes behind a wren route reflector (dynamic peers)', () => {
+describeNetns('four wren nodes behind a wren route reflector (dynamic peers)', [NETNS], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

@@ -8,17 +8,15 @@
  * in which a stray connection used to delete every route of the peer at once.
  * Run: npx vitest run --project netns test/netns/stray-connections.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { birdProtocolName, startBird } from '../../tools/daemons/bird.js';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
 import { RouteMonitor, waitForFibRoute } from './lib/fib.js';
-import { interopSkipReason } from './lib/interop.js';
+import { interopNeeds } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
 import { exec } from './lib/netns.js';
+import { BIRD_INSTALLED, describeNetns } from './lib/requirements.js';
 import { startWren } from '../../tools/daemons/wren.js';
-
-const skipReason = interopSkipReason(['bird', 'birdc']);
-if (skipReason) console.warn(`stray-connections.netns.test.ts skipped: ${skipReason}`);
 
 const CYCLES = 2000;
 const WREN = '10.77.0.1';
@@ -48,7 +46,7 @@ function one(i) {
 one(0);
 `;
 
-describe.skipIf(skipReason !== null)('stray TCP connections from an Established peer', () => {
+describeNetns('stray TCP connections from an Established peer', interopNeeds(BIRD_INSTALLED), () => {
   const newLab = labsPerTest();
 
   it(`${CYCLES} connect/close cycles from BIRD's address reset nothing and delete no route`, async () => {

@@ -19,26 +19,14 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEEPALIVE_MESSAGE, decodeMessage, encodeMessage } from '../../src/codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage } from '../../src/codec/types.js';
-import { tcpOptionsAvailable } from '../../src/session/tcp-native.js';
-import { FRR_BIN, startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
+import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { waitEstablished } from '../../tools/daemons/daemon.js';
-import { Lab, netnsSkipReason, waitFor } from './lib/netns.js';
+import { Lab, waitFor } from './lib/netns.js';
+import { ADDON_BUILT, describeNetns, FRR_INSTALLED, itNeeds, NETNS, TCPDUMP_INSTALLED } from './lib/requirements.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ADDON = join(ROOT, 'native', 'build', 'Release', 'wren_tcp.node');
 
-function whyNot(): string | null {
-  const ns = netnsSkipReason();
-  if (ns !== null) return ns;
-  const addon = tcpOptionsAvailable();
-  return addon.ok ? null : addon.reason;
-}
-const skipReason = whyNot();
-if (skipReason) console.warn(`tcp-options.netns.test.ts skipped: ${skipReason}`);
-const noFrr = existsSync(join(FRR_BIN, 'bgpd')) ? null : `FRR is not installed (${FRR_BIN}/bgpd)`;
-if (!skipReason && noFrr) console.warn(`tcp-options.netns.test.ts: FRR test skipped: ${noFrr}`);
-const noTcpdump = existsSync('/usr/bin/tcpdump') || existsSync('/usr/sbin/tcpdump') ? null : 'tcpdump is not installed';
-if (!skipReason && noTcpdump) console.warn(`tcp-options.netns.test.ts: capture test skipped: ${noTcpdump}`);
 
 /** Runs in each namespace. stdin: { id, op, arg }; stdout: { id, ok, value } | { id, ok: false, error }. */
 const DRIVER = `
@@ -227,8 +215,8 @@ interface Connected {
 /** How long a connect that must not complete is given. A good handshake on veth takes < 10 ms. */
 const REFUSED_AFTER_MS = 2500;
 
-describe.skipIf(skipReason !== null)('TCP MD5, TTL and GTSM on veth links', () => {
-  const lab = skipReason === null ? new Lab({ id: 'tcpopt' }) : undefined;
+describeNetns('TCP MD5, TTL and GTSM on veth links', [NETNS, ADDON_BUILT], () => {
+  let lab: Lab | undefined;
   const ns = { srv: '', near: '', rtr: '', far: '' };
   let srv: Driver;
   let near: Driver;
@@ -237,7 +225,7 @@ describe.skipIf(skipReason !== null)('TCP MD5, TTL and GTSM on veth links', () =
   const port = (): number => nextPort++;
 
   beforeAll(async () => {
-    if (!lab) return;
+    lab = new Lab({ id: 'tcpopt' });
     ns.srv = lab.addNamespace('srv');
     ns.near = lab.addNamespace('near');
     ns.rtr = lab.addNamespace('rtr', { forwarding: true });
@@ -308,7 +296,7 @@ describe.skipIf(skipReason !== null)('TCP MD5, TTL and GTSM on veth links', () =
       await near.call<Connected>('connect', to);
     });
 
-    it.skipIf(noFrr !== null)('FRR with `neighbor X password P` reaches Established with us over MD5, and never sees a wrong password', async () => {
+    itNeeds([FRR_INSTALLED])('FRR with `neighbor X password P` reaches Established with us over MD5, and never sees a wrong password', async () => {
       if (!lab) return;
       const frr: FrrDaemon = await startFrr(lab, {
         ns: ns.srv,
@@ -343,7 +331,7 @@ describe.skipIf(skipReason !== null)('TCP MD5, TTL and GTSM on veth links', () =
   });
 
   describe('outgoing TTL', () => {
-    it.skipIf(noTcpdump !== null)('GTSM sends the SYN and the SYN-ACK with TTL 255, and getsockopt agrees on both ends', async () => {
+    itNeeds([TCPDUMP_INSTALLED])('GTSM sends the SYN and the SYN-ACK with TTL 255, and getsockopt agrees on both ends', async () => {
       if (!lab) return;
       const l = await srv.call<Listening>('listen', { host: '10.1.0.1', port: port(), ttl: 255 });
       const log = join(lab.dir, 'syn.tcpdump');

@@ -16,19 +16,17 @@
  *
  * Run: npx vitest run --project netns test/netns/tor-multihop.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished, waitRoute, type NeighborSpec } from '../../tools/daemons/daemon.js';
 import { describeFib, waitForFibRoute } from './lib/fib.js';
 import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { exec, netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
+import { exec, waitFor, type Lab } from './lib/netns.js';
+import { describeNetns, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { netstatCounter } from './lib/netstat.js';
 import { TOR, buildSegment, calicoNode, nsOf } from './lib/rack.js';
 import { startWren, type WrenDaemon } from '../../tools/daemons/wren.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`tor-multihop.netns.test.ts skipped: ${skipReason}`);
 
 const N1 = calicoNode(1);
 const FAR = { v4: '10.0.100.2', asn: 65002, prefix: '10.200.0.0/24' };
@@ -70,7 +68,7 @@ function startNode(t: Topo, peerExtra: Record<string, Record<string, unknown>>):
   });
 }
 
-describe.skipIf(skipReason !== null)('eBGP to a router one hop and one two hops away', () => {
+describeNetns('eBGP to a router one hop and one two hops away', [NETNS, FRR_INSTALLED], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

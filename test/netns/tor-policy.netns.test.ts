@@ -14,18 +14,16 @@
  *
  * Run: npx vitest run --project netns test/netns/tor-policy.netns.test.ts   (as root, after npm run build)
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { waitEstablished, type DaemonSpec } from '../../tools/daemons/daemon.js';
 import { startWrenConfig, type WrenConfigDaemon } from './lib/doc-config.js';
 import { fibRoutesFor, waitForFibRoute } from './lib/fib.js';
 import { startFrr, type FrrDaemon } from '../../tools/daemons/frr.js';
 import { askWren, keepFilesOnFailure, waitWrenPeer } from './lib/interop.js';
 import { labsPerTest } from './lib/lab-scope.js';
-import { netnsSkipReason, waitFor, type Lab } from './lib/netns.js';
+import { waitFor, type Lab } from './lib/netns.js';
+import { describeNetns, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 import { TOR, buildSegment, calicoNode, nsOf } from './lib/rack.js';
-
-const skipReason = netnsSkipReason();
-if (skipReason) console.warn(`tor-policy.netns.test.ts skipped: ${skipReason}`);
 
 const N1 = calicoNode(1);
 const TOR_PREFIXES = ['10.100.0.0/24', '10.100.1.0/24', '10.200.0.0/24'];
@@ -72,7 +70,7 @@ async function startPair(lab: Lab, node: Record<string, unknown>, tor: Partial<D
   return { ns, frr, wren };
 }
 
-describe.skipIf(skipReason !== null)('import and export policy towards an FRR top-of-rack router', () => {
+describeNetns('import and export policy towards an FRR top-of-rack router', [NETNS, FRR_INSTALLED], () => {
   const newLab = labsPerTest();
   let current: Lab | undefined;
   keepFilesOnFailure(() => current);

@@ -18,11 +18,23 @@ const ALLOWED: Record<string, readonly string[]> = {
   kernel: ['util'],
   config: ['codec', 'util'],
   control: ['util'],
-  cli: ['control', 'config', 'util'],
-  datastore: ['util', 'config', 'control/protocol.js'],
+  // Calico's datastore -> wren's configuration (the follower may read etcd; never the daemon).
+  datastore: ['config', 'codec', 'util'],
+  // The BIRD-compatible socket: the control socket's server, the config's types.
+  birdsock: ['util', 'control', 'config/types.js'],
+  // Prometheus metrics and health endpoints: plain snapshots in (metrics/source.ts); only daemon/ imports it.
+  metrics: ['util', 'control/protocol.js'],
+  // The process: wires every layer; nothing imports it but the CLI's `wren run` (dynamic import).
+  daemon: ['birdsock', 'codec', 'config', 'control', 'datastore', 'kernel', 'metrics', 'rib', 'session', 'util'],
+  cli: ['control', 'config', 'util', 'daemon/main.js'],
 };
 
-it('src/ modules only import along the allowed arrows', () => {
+it('every top-level folder of src/ has its arrows declared (a new folder must say what it may import)', () => {
+  const folders = readdirSync(src, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  expect(folders.filter((f) => ALLOWED[f] === undefined)).toEqual([]);
+});
+
+it('src/ modules only import along the allowed arrows (static and dynamic imports)', () => {
   const violations: string[] = [];
   for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;
@@ -30,7 +42,7 @@ it('src/ modules only import along the allowed arrows', () => {
     const allowed = ALLOWED[from];
     if (!allowed) continue;
     const text = readFileSync(join(src, file), 'utf8');
-    for (const m of text.matchAll(/from '(\.\.?\/[^']+)'/g)) {
+    for (const m of text.matchAll(/(?:from |import\()'(\.\.?\/[^']+)'/g)) {
       const target = relative(src, join(src, file, '..', m[1] ?? '')).replaceAll('\\', '/');
       const top = target.split('/')[0] ?? '';
       if (top === from || allowed.includes(top) || allowed.includes(target)) continue;
@@ -50,6 +62,15 @@ it('only the netlink adapter (kernel/netlink.ts, kernel/netlink-writer.ts) impor
     if (/from 'netlink'/.test(readFileSync(join(src, file), 'utf8')) && !NETLINK_ADAPTER.includes(file.replaceAll('\\', '/'))) {
       offenders.push(file);
     }
+  }
+  expect(offenders).toEqual([]);
+});
+
+it('only src/metrics/ imports prom-client (docs/decisions/0007-metrics.md)', () => {
+  const offenders: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    if (/from 'prom-client'/.test(readFileSync(join(src, file), 'utf8')) && !file.replaceAll('\\', '/').startsWith('metrics/')) offenders.push(file);
   }
   expect(offenders).toEqual([]);
 });

@@ -28,6 +28,8 @@ export interface WrenSpec extends DaemonSpec {
   readonly logLevel?: string;
   /** Flags for node before the CLI (`--cpu-prof --cpu-prof-dir DIR` in the bench). */
   readonly nodeArgs?: readonly string[];
+  /** The wren CLI to run (default WREN_CLI, this checkout's build): another build of wren. */
+  readonly cli?: string;
 }
 
 export interface RouteView {
@@ -125,21 +127,27 @@ export class WrenDaemon implements BgpDaemon {
     writeFileSync(this.paths.config, `${JSON.stringify(wrenConfig(this.spec, this.paths.socket), null, 2)}\n`);
   }
 
+  /** The CLI this daemon runs and is asked through. */
+  get cliPath(): string {
+    return this.spec.cli ?? WREN_CLI;
+  }
+
   async start(): Promise<void> {
-    if (!existsSync(WREN_CLI)) throw new Error(`${WREN_CLI} is missing: run npm run build first`);
+    const cli = this.cliPath;
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
     this.writeConfig();
-    const check = spawnSync(process.execPath, [WREN_CLI, 'check', '--config', this.paths.config], { encoding: 'utf8' });
+    const check = spawnSync(process.execPath, [cli, 'check', '--config', this.paths.config], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`wren check failed:\n${check.stdout}${check.stderr}`);
     this.#proc = await spawnReady(
       this.#lab,
-      { ns: this.spec.ns, cmd: process.execPath, argv: [...(this.spec.nodeArgs ?? []), WREN_CLI, 'run', '--config', this.paths.config], logFile: this.paths.log, name: `wren in ${this.spec.ns}`, logs: this.logFiles },
+      { ns: this.spec.ns, cmd: process.execPath, argv: [...(this.spec.nodeArgs ?? []), cli, 'run', '--config', this.paths.config], logFile: this.paths.log, name: `wren in ${this.spec.ns}`, logs: this.logFiles },
       () => existsSync(this.paths.socket) && this.#cli(['show', 'peers', '--json'], true) !== null,
     );
   }
 
   /** Runs the CLI against this daemon's socket; returns stdout, or null on failure when `soft`. */
   #cli(args: readonly string[], soft = false): string | null {
-    const r = spawnSync(process.execPath, [WREN_CLI, ...args, '--socket', this.paths.socket], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [this.cliPath, ...args, '--socket', this.paths.socket], { encoding: 'utf8', timeout: 10_000 });
     if (r.status === 0) return r.stdout;
     if (soft) return null;
     throw new Error(`wren ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}\n${this.describeLogs()}`);

@@ -11,9 +11,8 @@
  */
 import { createInterface } from 'node:readline';
 import { Etcd3 } from 'etcd3';
-import { etcdClientOptions } from '../../src/datastore/etcd.js';
+import { etcdClientOptions, type EtcdSettings } from '../../src/datastore/etcd.js';
 import { ensureBlock } from '../../src/datastore/ipam.js';
-import type { EtcdSettings } from '../../src/datastore/settings.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -18,7 +18,7 @@
  *   7. ROUTE-REFRESH both ways (the peer's only where its driver can send one), without a reset.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DaemonSpec } from '../../../tools/daemons/daemon.js';
 import {
   BgpCapture,
@@ -45,6 +45,7 @@ import {
   type StartPeer,
   type StartableDaemon,
 } from './interop.js';
+import { TSHARK_INSTALLED, describeNetns, type Requirement } from './requirements.js';
 import { waitFor } from '../../../tools/kit/wait.js';
 import type { WrenDaemon } from '../../../tools/daemons/wren.js';
 
@@ -53,8 +54,11 @@ export interface InteropSuiteOptions<D extends StartableDaemon> {
   readonly title: string;
   /** Lab id (namespace names, temp directory). */
   readonly id: string;
-  /** Why this file cannot run here, or null. */
-  readonly skipReason: string | null;
+  /**
+   * What the file needs (`interopNeeds(BIRD_INSTALLED)`, requirements.ts); the suite adds tshark (the frozen
+   * peer's capture).
+   */
+  readonly needs: readonly Requirement[];
   readonly start: StartPeer<D>;
   /** Adjusts a peer's spec (GoBGP needs its IPv6 next hop set). */
   readonly peerSpec?: (role: 'ebgp' | 'ibgp', spec: DaemonSpec) => DaemonSpec;
@@ -83,7 +87,7 @@ function eorrLines(wren: WrenDaemon, peer: string): number {
 }
 
 export function describeInterop<D extends StartableDaemon>(o: InteropSuiteOptions<D>): void {
-  describe.skipIf(o.skipReason !== null)(`wren and ${o.title}`, () => {
+  describeNetns(`wren and ${o.title}`, [...o.needs, TSHARK_INSTALLED], () => {
     let t: InteropLab<D>;
     const w = NODES.wren;
     const e = NODES.ebgp;

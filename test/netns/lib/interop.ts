@@ -13,28 +13,22 @@
  * Every session is IPv4 and carries IPv4 and IPv6 unicast (MP-BGP, RFC 4760). Each daemon
  * originates one IPv4 and one IPv6 prefix.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
 import { waitEstablished, type BgpDaemon, type DaemonSpec, type Family, type LearnedRoute } from '../../../tools/daemons/daemon.js';
 import { tailFile } from '../../../tools/kit/files.js';
-import { Lab, netnsSkipReason, type LabProcess } from './netns.js';
+import { Lab, type LabProcess } from './netns.js';
+import { NETNS, fileExists, type Requirement } from './requirements.js';
 import { waitFor } from '../../../tools/kit/wait.js';
 import { WREN_CLI, startWren, type WrenDaemon } from '../../../tools/daemons/wren.js';
 import { request } from '../../../src/control/client.js';
 import type { ControlRequest, ControlResults, NotificationRecord, PeerStatus, RouteView } from '../../../src/control/protocol.js';
 
 /**
- * Why an interop file cannot run here (not root, no `ip netns`, wren not built, a program
- * missing), or null. `programs` are command names looked up in PATH, or absolute paths.
+ * What an interop file needs (requirements.ts): a namespace lab, wren built, and the other
+ * implementation (BIRD, FRR, ...). Use with `describeNetns(title, interopNeeds(BIRD), ...)`.
  */
-export function interopSkipReason(programs: readonly string[]): string | null {
-  const ns = netnsSkipReason();
-  if (ns !== null) return ns;
-  if (!existsSync(WREN_CLI)) return `${WREN_CLI} is missing: run \`npm run build\` first`;
-  const missing = programs.filter((p) => (p.startsWith('/') ? !existsSync(p) : spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0));
-  return missing.length > 0 ? `not installed: ${missing.join(', ')} (scripts/setup.sh installs them)` : null;
-}
+export const interopNeeds = (...daemons: readonly Requirement[]): Requirement[] => [NETNS, fileExists(WREN_CLI, 'run `npm run build` first'), ...daemons];
 
 /** A driver handle that can also be started again after stop(). */
 export type StartableDaemon = BgpDaemon & { start(): Promise<void> };

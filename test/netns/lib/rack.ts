@@ -9,7 +9,7 @@
  *     .1i   node i (n1..n4): pod block 172.16.i.0/24 and fd00:172:16:i::/64, pod 172.16.i.10 / fd00:172:16:i::10
  */
 import { expect } from 'vitest';
-import type { BgpDaemon } from '../../../tools/daemons/daemon.js';
+import type { BgpDaemon, DaemonSpec } from '../../../tools/daemons/daemon.js';
 import { describeFib, fibRoutes, fibRoutesFor, waitForFibRoute, type FibRoute } from './fib.js';
 import { exec, type Lab } from './netns.js';
 import { wrenLogTail } from './interop.js';
@@ -56,6 +56,24 @@ export function reflectorHost(i: number): HostAddrs {
 
 /** The top-of-rack router at the gateway address. */
 export const TOR: HostAddrs = { tag: 'tor', v4: GATEWAY, v6: GATEWAY6 };
+
+/** What the ToR of docs/topologies.md ("Top of rack") originates: routes n1's import policy accepts, and others. */
+export const TOR_ACCEPTED = ['0.0.0.0/0', '::/0', '10.100.0.0/24'];
+export const TOR_REFUSED = ['203.0.113.0/24', '2001:db8:100::/48'];
+
+/**
+ * The ToR of docs/topologies.md as an FRR driver spec: eBGP AS 65001 to node 1 over TCP MD5. Its
+ * bgpd.conf is the documented `tor-frr` block (test/unit/netns-lib/doc-config.test.ts).
+ */
+export const torMd5Spec = (ns: string): DaemonSpec => ({
+  ns,
+  routerId: TOR.v4,
+  asn: 65001,
+  neighbors: [{ address: calicoNode(1).v4, asn: 64512, password: 'tor-md5-secret' }],
+  originate: [...TOR_ACCEPTED.slice(0, 1), TOR_ACCEPTED[1] ?? '', ...TOR_ACCEPTED.slice(2), ...TOR_REFUSED],
+  kernel: true,
+  hostname: 'tor',
+});
 
 /** Every host gets a namespace (forwarding on) and an `eth0` on one bridge; returns tag -> namespace. */
 export function buildSegment(lab: Lab, hosts: readonly HostAddrs[]): Record<string, string> {

@@ -13,8 +13,9 @@
  * pure function of the requirements and a `Host` (environment, platform, uid, how to run a
  * program, the file system), so test/unit/netns-lib/requirements.test.ts checks it without root.
  *
- * `netnsSkipReason()` in netns.ts is the NETNS check for scripts (scripts/capture-golden.mjs bundles
- * the kit without vitest, which this module needs).
+ * Outside vitest (this module needs it), the tools and scripts (npm run bench, npm run lab,
+ * scripts/capture-golden.mjs) ask the kit's `netnsProblem()` (tools/kit/netns.ts): the NETNS check
+ * for the real host, which netns.ts also re-exports to tests as `netnsSkipReason()`.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
@@ -160,14 +161,17 @@ export function fileExists(path: string, hint: string): Requirement {
   return requirement(path, (h) => (h.exists(path) ? null : `${path} is missing: ${hint}`));
 }
 
-// The daemons and tools of the netns kit, as their drivers start them.
-/** BIRD 2 (lib/bird.ts). */
+// The daemons and tools of the netns kit, as their drivers (tools/daemons) start them.
+/** BIRD 2 (tools/daemons/bird.ts). */
 export const BIRD_INSTALLED = programs('bird', 'birdc');
-/** FRR 8 (lib/frr.ts: zebra and bgpd from FRR_BIN, /usr/lib/frr; vtysh on PATH). */
+/**
+ * FRR 8 (tools/daemons/frr.ts: zebra and bgpd from FRR_BIN, /usr/lib/frr; vtysh on PATH). The path
+ * is repeated here; test/unit/netns-lib/requirements.test.ts ties it to FRR_BIN.
+ */
 export const FRR_INSTALLED = programs('/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', 'vtysh');
-/** GoBGP 3 (lib/gobgp.ts runs gobgpd under `unshare --uts`). */
+/** GoBGP 3 (tools/daemons/gobgp.ts runs gobgpd under `unshare --uts`). */
 export const GOBGP_INSTALLED = programs('gobgpd', 'gobgp', 'unshare');
-/** OpenBGPD 7 (lib/openbgpd.ts). */
+/** OpenBGPD 7 (tools/daemons/openbgpd.ts). */
 export const OPENBGPD_INSTALLED = programs('bgpd', 'bgpctl');
 export const TSHARK_INSTALLED = programs('tshark');
 export const TCPDUMP_INSTALLED = programs('tcpdump');

@@ -1,4 +1,11 @@
-import type { KernelStatusView, PeerStatus, RouteView } from '../../../src/control/protocol.js';
+import type { KernelStatusView, PeerStatus, RouteChangeStats, RouteView } from '../../../src/control/protocol.js';
+
+const NO_CHANGES: RouteChangeStats = {
+  importUpdates: { received: 0, rejected: 0, filtered: 0, ignored: 0, accepted: 0 },
+  importWithdraws: { received: 0, ignored: 0, accepted: 0 },
+  exportUpdates: 0,
+  exportWithdraws: 0,
+};
 
 export const PEERS: readonly PeerStatus[] = [
   {
@@ -17,8 +24,12 @@ export const PEERS: readonly PeerStatus[] = [
     sendQueueBytes: 0,
     sendHoldExpirations: 0,
     capabilities: ['ipv4-unicast', 'ipv6-unicast', 'route-refresh', 'as4', 'graceful-restart'],
-    prefixes: { received: 2, accepted: 2, advertised: 2 },
+    prefixes: { received: 2, accepted: 2, advertised: 2, preferred: 2 },
     messages: { in: 280, out: 277 },
+    phase: 'up',
+    phaseSince: '2025-06-01T10:00:00.000Z',
+    localAddress: '192.168.1.10',
+    routeChanges: { ...NO_CHANGES, importUpdates: { received: 2, rejected: 0, filtered: 0, ignored: 0, accepted: 2 }, exportUpdates: 2 },
   },
   {
     address: '192.168.1.1',
@@ -29,8 +40,11 @@ export const PEERS: readonly PeerStatus[] = [
     state: 'Active',
     uptimeSec: 42,
     capabilities: [],
-    prefixes: { received: 0, accepted: 0, advertised: 0 },
+    prefixes: { received: 0, accepted: 0, advertised: 0, preferred: 0 },
     messages: { in: 12, out: 14 },
+    phase: 'start',
+    phaseSince: '2025-06-01T12:00:00.000Z',
+    routeChanges: NO_CHANGES,
     sendHoldExpirations: 1,
     lastDownReason: 'notification received',
     lastError: {

@@ -69,6 +69,26 @@ describe('wren check', () => {
     expect(r).toMatchObject({ code: ExitCode.OK, out: 'config OK: 4 peers, 2 originated prefixes\n' });
   });
 
+  it('checks a datastore file without reaching the datastore, completing it from the environment', async () => {
+    const path = file('ds.json', JSON.stringify({ datastore: { nodeName: 'node-1' }, kernel: { mode: 'ipip' }, log: { level: 'info' } }));
+    const environment = (vars: Record<string, string>) => ({ datastoreEnvironment: { vars, readFile: () => undefined, hostname: () => 'h' } });
+    const r = await cli(['check', '--config', path], undefined, environment({ ETCD_ENDPOINTS: 'https://10.0.0.1:2379' }));
+    expect(r).toMatchObject({
+      code: ExitCode.OK,
+      out: 'config OK (datastore): node node-1 (from file), etcd https://10.0.0.1:2379 (from env ETCD_ENDPOINTS); router id, AS, peers and blocks come from the datastore; 0 peers from the file\n',
+    });
+    const missing = await cli(['check', '--config', path], undefined, environment({}));
+    expect(missing.code).toBe(ExitCode.PROBLEM);
+    expect(missing.out).toBe('$.datastore.etcd.endpoints: no etcd endpoints: set datastore.etcd.endpoints, or ETCD_ENDPOINTS (comma-separated URLs) (with this environment)\n');
+  });
+
+  it('refuses what a datastore file may not say', async () => {
+    const path = file('ds-asn.json', JSON.stringify({ datastore: { etcd: { endpoints: ['http://e:2379'] } }, asn: 65000 }));
+    const r = await cli(['check', '--config', path]);
+    expect(r.code).toBe(ExitCode.PROBLEM);
+    expect(r.out).toContain('$.asn: not allowed with a datastore section');
+  });
+
   it('is a usage error without --config', async () => {
     const r = await cli(['check']);
     expect(r.code).toBe(ExitCode.USAGE);

@@ -22,6 +22,7 @@ describe('configuration defaults', () => {
         metric: 0,
         blackhole: true,
         mode: 'direct',
+        pools: [],
         tunnelDevice: 'tunl0',
         withdrawOnStop: false,
         convergenceTimeout: 120,
@@ -29,6 +30,7 @@ describe('configuration defaults', () => {
       },
       control: { socket: '/run/wren/wren.sock' },
       log: { level: 'info' },
+      metrics: { perPeer: true, readyPeers: 'all', livezMaxStall: 10 },
     });
   });
 

@@ -23,5 +23,7 @@ describe('config.example.json', () => {
     expect(tor?.export.kind).toBe('named');
     expect(c.kernel.table).toBe(254);
     expect(c.kernel.protocol).toBe(12);
+    // Calico's BIRD socket paths, so calicoctl, calico-node's probes and bird_exporter find wren.
+    expect(c.control).toMatchObject({ birdSocket: '/var/run/calico/bird.ctl', birdSocket6: '/var/run/calico/bird6.ctl' });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../src/config/validate.js';
 import { BASE, problems } from './helpers.js';
 
 interface Case {
@@ -151,6 +152,31 @@ const cases: readonly Case[] = [
     expected: ['$.kernel.mode: expected one of "direct", "ipip", "ipip-cross-subnet" (got "vxlan")'],
   },
   {
+    rule: 'refuses a kernel pool with an unknown mode',
+    config: { ...BASE, kernel: { pools: [{ cidr: '10.65.0.0/16', mode: 'vxlan' }] } },
+    expected: ['$.kernel.pools[0].mode: expected one of "direct", "ipip", "ipip-cross-subnet", "none" (got "vxlan")'],
+  },
+  {
+    rule: 'refuses a kernel pool whose cidr has host bits set',
+    config: { ...BASE, kernel: { pools: [{ cidr: '10.65.0.1/16', mode: 'ipip' }] } },
+    expected: ['$.kernel.pools[0].cidr: host bits are set: the network is "10.65.0.0/16" (got "10.65.0.1/16")'],
+  },
+  {
+    rule: 'refuses the same pool twice, in any spelling',
+    config: { ...BASE, kernel: { pools: [{ cidr: 'fd00:10::/48', mode: 'direct' }, { cidr: 'FD00:10:0::/48', mode: 'none' }] } },
+    expected: ['$.kernel.pools[1].cidr: duplicate cidr (also at $.kernel.pools[0].cidr) (got "FD00:10:0::/48")'],
+  },
+  {
+    rule: 'refuses a kernel pool without a mode, and unknown keys in it',
+    config: { ...BASE, kernel: { pools: [{ cidr: '10.65.0.0/16', ipipMode: 'Always' }] } },
+    expected: ['$.kernel.pools[0].mode: required', '$.kernel.pools[0].ipipMode: unknown key'],
+  },
+  {
+    rule: 'refuses kernel pools that are not an array',
+    config: { ...BASE, kernel: { pools: { cidr: '10.65.0.0/16', mode: 'ipip' } } },
+    expected: ['$.kernel.pools: expected an array of { cidr, mode } (got {"cidr":"10.65.0.0/16","mode":"ipip"})'],
+  },
+  {
     rule: 'refuses a tunnel device name longer than 15 characters',
     config: { ...BASE, kernel: { tunnelDevice: 'tunnel-device-16' } },
     expected: ['$.kernel.tunnelDevice: expected an interface name of 1..15 characters without "/", ":" or spaces (got "tunnel-device-16")'],
@@ -165,6 +191,26 @@ const cases: readonly Case[] = [
     rule: 'refuses a control socket path longer than sun_path allows',
     config: { ...BASE, control: { socket: `/${'x'.repeat(107)}` } },
     expected: [`$.control.socket: must be at most 107 bytes (Unix socket path limit) (got "/${'x'.repeat(55)}...)`],
+  },
+  {
+    rule: 'refuses relative BIRD socket paths',
+    config: { ...BASE, control: { birdSocket: 'bird.ctl', birdSocket6: 'run/bird6.ctl' } },
+    expected: ['$.control.birdSocket: expected an absolute path (got "bird.ctl")', '$.control.birdSocket6: expected an absolute path (got "run/bird6.ctl")'],
+  },
+  {
+    rule: 'refuses a BIRD socket at the path of another socket',
+    config: { ...BASE, control: { socket: '/run/x.sock', birdSocket: '/run/x.sock', birdSocket6: '/run/x.sock' } },
+    expected: ['$.control.birdSocket: must differ from control.socket (got "/run/x.sock")', '$.control.birdSocket6: must differ from control.socket (got "/run/x.sock")'],
+  },
+  {
+    rule: 'refuses the same path for both BIRD sockets',
+    config: { ...BASE, control: { birdSocket: '/run/b.ctl', birdSocket6: '/run/b.ctl' } },
+    expected: ['$.control.birdSocket6: must differ from control.birdSocket (got "/run/b.ctl")'],
+  },
+  {
+    rule: 'refuses a BIRD version with a space (tools take the word after "BIRD ")',
+    config: { ...BASE, control: { birdVersion: '1.6 wren' } },
+    expected: ['$.control.birdVersion: expected 1..64 letters, digits and . _ + ~ - (no spaces), such as "v0.3.3+birdv1.6.8" (got "1.6 wren")'],
   },
   {
     rule: 'refuses an unknown log level',
@@ -188,6 +234,14 @@ describe('validateConfig: top level and sections', () => {
       '$.kernel.mode: expected one of "direct", "ipip", "ipip-cross-subnet" (got "x")',
       '$.log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", "silent" (got 1)',
     ]);
+  });
+
+  it('accepts the BIRD sockets and version, and leaves them out when not given (off)', () => {
+    const control = { birdSocket: '/var/run/calico/bird.ctl', birdSocket6: '/var/run/calico/bird6.ctl', birdVersion: 'v0.3.3+birdv1.6.8' };
+    const on = validateConfig({ ...BASE, control });
+    expect(on.ok && on.value.control).toEqual({ socket: '/run/wren/wren.sock', ...control });
+    const off = validateConfig(BASE);
+    expect(off.ok && off.value.control).toEqual({ socket: '/run/wren/wren.sock' });
   });
 
   it('accepts a hold time of 0 with the keepalive left to its default', () => {

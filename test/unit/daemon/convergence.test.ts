@@ -215,3 +215,24 @@ describe('Convergence, restarting (RFC 4724 4.1)', () => {
     expect(c.restarting).toBe(false);
   });
 });
+
+describe('Convergence.recovery (BIRD show status: graceful restart recovery)', () => {
+  it('while restarting: the peers still awaited and the seconds left; null once converged, and null when not restarting', () => {
+    const a = helper();
+    const b = new TestPeer({ established: false });
+    const { c, clock } = setup([a, b, new TestPeer({ dynamic: true })], 240);
+    c.restarted(3);
+    c.arm();
+    clock.advance(4_000);
+    expect(c.recovery()).toEqual({ waitingFor: 2, remainingSec: 236, timeoutSec: 240 });
+    a.done();
+    c.check();
+    expect(c.recovery()?.waitingFor).toBe(1);
+    clock.advance(236_000);
+    expect(c.recovery()).toBeNull();
+
+    const fresh = setup([helper()], 240);
+    fresh.c.arm();
+    expect(fresh.c.recovery()).toBeNull();
+  });
+});

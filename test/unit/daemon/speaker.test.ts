@@ -85,6 +85,10 @@ describe('two speakers over loopback', () => {
     const peer = a.peerStatuses()[0];
     expect(peer?.capabilities).toEqual(expect.arrayContaining(['ipv4-unicast', 'ipv6-unicast', 'route-refresh', 'as4']));
     expect(peer?.holdTimeSec).toBe(30);
+    // What the BIRD socket shows: the session's phase and its wall-clock time, our address, the route counts.
+    expect(peer).toMatchObject({ phase: 'up', localAddress: '127.0.0.1', prefixes: { received: 1, accepted: 1, advertised: 1, preferred: 1 } });
+    expect(Date.now() - Date.parse(peer?.phaseSince ?? '')).toBeLessThan(10_000);
+    expect(peer?.routeChanges).toMatchObject({ importUpdates: { received: 1, accepted: 1 }, exportUpdates: 1, exportWithdraws: 0 });
     const routes = b.routes('172.16.0.0/24');
     expect(routes).toHaveLength(1);
     expect(routes[0]).toMatchObject({ prefix: '172.16.0.0/24', nextHop: '127.0.0.1', best: true, from: '127.0.0.1' });
@@ -113,7 +117,9 @@ describe('two speakers over loopback', () => {
     const { a, b, ka, kb } = await pair();
     await until('both learn', () => kernelHas(ka, '172.16.1.0/24') && kernelHas(kb, '172.16.0.0/24'));
     await b.disablePeer('127.0.0.1', 'draining');
+    expect(b.peerStatuses()[0]?.phase).toBe('down');
     await until('A notices', () => a.peerStatuses()[0]?.state !== 'Established');
+    expect(a.peerStatuses()[0]?.phase).toBe('start');
     expect(a.peerStatuses()[0]?.lastError).toMatchObject({ direction: 'received', code: 6, subcode: 9, communication: 'draining' });
     await until('A removes 172.16.1.0/24', () => !kernelHas(ka, '172.16.1.0/24'));
     await until('B removes 172.16.0.0/24', () => !kernelHas(kb, '172.16.0.0/24'));

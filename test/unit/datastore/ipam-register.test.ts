@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { affinityKey, blockFacts, blockKey, candidateBlocks, fnv1, newBlockJson, nowNanos, usablePools } from '../../../src/datastore/ipam.js';
 import { newNodeJson, rfc3339, updatedNodeJson } from '../../../src/datastore/register.js';
-import { readDatastoreSettings } from '../../../src/datastore/settings.js';
 import { formatDatastore } from '../../../src/cli/format.js';
 
 const pool = (name: string, spec: Record<string, unknown>) => ({ key: `/calico/resources/v3/projectcalico.org/ippools/${name}`, value: JSON.stringify({ kind: 'IPPool', spec }) });
@@ -82,25 +81,6 @@ describe('register (Node resource as Calico stores it)', () => {
   });
 });
 
-describe('datastore settings (the live half\'s minimal reader; reconciled with ds-derive\'s section at merge)', () => {
-  it('no datastore section and no Calico environment: null', () => {
-    expect(readDatastoreSettings({ routerId: '10.0.0.1', asn: 1 }, {})).toBeNull();
-  });
-  it('the file, then CALICO_<NAME>, then <NAME>', () => {
-    const s = readDatastoreSettings({ datastore: { etcd: { endpoints: ['http://10.0.0.9:2379'] }, register: true, ipam: { claimBlock: true } } }, { NODENAME: 'env-node', ETCD_CA_CERT_FILE: '/ca', CALICO_ETCD_CA_CERT_FILE: '/calico-ca' });
-    expect(s).toEqual({ type: 'etcdv3', etcd: { endpoints: ['http://10.0.0.9:2379'], caFile: '/calico-ca' }, nodeName: 'env-node', register: true, ipam: { claimBlock: true } });
-    const e = readDatastoreSettings({}, { ETCD_ENDPOINTS: 'https://a:2379, https://b:2379', NODENAME: 'n' });
-    expect(e?.etcd.endpoints).toEqual(['https://a:2379', 'https://b:2379']);
-  });
-  it('refuses what cannot work, saying why', () => {
-    expect(() => readDatastoreSettings({ datastore: { type: 'kubernetes' } }, {})).toThrow(/only "etcdv3"/);
-    expect(() => readDatastoreSettings({ datastore: {} }, {})).toThrow(/at least one endpoint/);
-    expect(() => readDatastoreSettings({ datastore: { etcd: { endpoints: ['10.0.0.1:2379'] } } }, {})).toThrow(/http/);
-    expect(() => readDatastoreSettings({ datastore: { etcd: { endpoints: ['http://a:1'], certFile: '/c' } } }, {})).toThrow(/together/);
-    expect(() => readDatastoreSettings({ datastore: { etcd: { endpoints: ['http://a:1'] }, nodeAddress: '10.0.0.1' } }, {})).toThrow(/prefix length/);
-  });
-});
-
 describe('show datastore', () => {
   it('formats the connection, the counts, the last change and the skipped resources', () => {
     const text = formatDatastore({
@@ -115,6 +95,7 @@ describe('show datastore', () => {
       resyncs: 2,
       counts: { nodes: 3, bgpPeers: 1, bgpConfigurations: 1, bgpFilters: 0, ipPools: 1, blocks: 3, affinities: 3 },
       skipped: [{ key: '/calico/resources/v3/projectcalico.org/nodes/bad', reason: 'bad JSON' }],
+      notes: [{ key: '/calico/resources/v3/projectcalico.org/bgpconfigurations/default', message: 'spec.nodeMeshPassword: a Kubernetes Secret' }],
       last: { revision: 41, result: 'applied', agoSec: 80, changes: 1, deriveMs: 0.5, validateMs: 1.25, applyMs: 2 },
       reconfigurations: 4,
       register: 'unchanged (10.0.40.1/24)',
@@ -125,6 +106,7 @@ describe('show datastore', () => {
     expect(text).toContain('last error        14 UNAVAILABLE: Connection dropped (1m15s ago)');
     expect(text).toContain('last change       revision 41: applied, 1 change(s)');
     expect(text).toMatch(/Skipped resources:\nKey +Why\n\/calico\/resources\/v3\/projectcalico.org\/nodes\/bad +bad JSON/);
+    expect(text).toMatch(/Not applied as written:\nKey +Note\n\/calico\/resources\/v3\/projectcalico.org\/bgpconfigurations\/default +spec.nodeMeshPassword/);
     expect(formatDatastore(null)).toMatch(/no datastore/);
   });
 });

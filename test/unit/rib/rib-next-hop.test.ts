@@ -242,7 +242,7 @@ describe('Rib: refused next hops', () => {
 
 describe('Route packing', () => {
   const REASONS: RejectReason[] = ['as-loop', 'reflection-loop', 'next-hop-self-loop', 'no-next-hop', 'next-hop-invalid', 'next-hop-link-local', 'filtered', 'policy'];
-  const source: RouteSource = { id: '10.0.0.2', key: '', role: 'ebgp', ebgp: true, localAs: 65000, routerId: '10.0.0.2', routerIdNum: 0 };
+  const source: RouteSource = { id: '10.0.0.2', key: '', role: 'ebgp', ebgp: true, localAs: 65000, routerId: '10.0.0.2', routerIdNum: 0, preferred: 0 };
 
   it.each(REASONS)('keeps %s apart from the stale marks and the decision reason', (reason) => {
     const r = new Route(source, {} as unknown as AttrSet, null);

@@ -241,3 +241,24 @@ describe('Peer.stopForRestart (RFC 4724 4.1)', () => {
     expect(peer.state).toBe('Idle');
   });
 });
+
+describe('Peer.phase (BIRD protocol state)', () => {
+  it('is up while Established, start after an error (reconnecting), down once stopped; its time moves only on those changes', async () => {
+    const { peer, clock } = await established(3);
+    expect(peer.phase).toBe('up');
+    const upAt = peer.phaseSinceMs;
+    clock.advance(1000);
+    expect(peer.phaseSinceMs).toBe(upAt);
+    clock.advance(2500); // hold timer expires: the session is down and will restart by itself
+    await until('Idle', () => peer.state === 'Idle');
+    expect(peer.phase).toBe('start');
+    expect(peer.phaseSinceMs).toBe(upAt + 3000); // when the hold timer fired
+    const downAt = peer.phaseSinceMs;
+    clock.advance(6000); // idle hold over: connecting again, still 'start'
+    expect(peer.state).not.toBe('Idle');
+    expect(peer.phaseSinceMs).toBe(downAt);
+    await peer.stop();
+    expect(peer.phase).toBe('down');
+    expect(peer.phaseSinceMs).toBe(clock.now());
+  });
+});

@@ -6,14 +6,14 @@
  * routed hops, FRR) is in test/netns/tcp-options.netns.test.ts.
  *
  * The addon tests need `npm run build:native`; without the addon they are skipped with the reason
- * printed, except under CI=true, where a missing addon fails the run.
+ * printed, except under CI=true, where a missing addon fails the run (test/netns/lib/requirements.ts).
  */
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createServer, Socket as NetSocket, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TcpOptionsError, errnoError } from '../../../src/session/tcp-errors.js';
-import { tcpAddon, tcpOptionsAvailable } from '../../../src/session/tcp-native.js';
+import { tcpAddon } from '../../../src/session/tcp-native.js';
 import {
   connectTcp,
   listenTcp,
@@ -26,13 +26,7 @@ import {
   setSocketTtl,
 } from '../../../src/session/tcp-options.js';
 import { gtsmMinTtl, listenerTtl, sessionTtl } from '../../../src/session/tcp-ttl.js';
-
-const available = tcpOptionsAvailable();
-const missingReason = available.ok ? null : available.reason;
-if (missingReason !== null) {
-  if (process.env['CI'] === 'true') throw new Error(`tcp-options.test.ts: the addon is required under CI: ${missingReason}`);
-  console.warn(`tcp-options.test.ts: addon tests skipped: ${missingReason}`);
-}
+import { ADDON_BUILT, describeNetns } from '../../netns/lib/requirements.js';
 
 async function rejection(p: Promise<unknown>): Promise<TcpOptionsError> {
   try {
@@ -163,7 +157,7 @@ describe('a missing addon', () => {
   }
 });
 
-describe.skipIf(missingReason !== null)('the addon on loopback', () => {
+describeNetns('the addon on loopback', [ADDON_BUILT], () => {
   const servers: Server[] = [];
   const sockets: Socket[] = [];
   afterEach(async () => {

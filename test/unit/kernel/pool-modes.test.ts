@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { modeFor, toKernelRoute, type PoolDataplane, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
+import type { KernelLink } from '../../../src/kernel/port.js';
+import { KernelRoutes } from '../../../src/daemon/kernel-routes.js';
+import { DEFAULTS } from '../../../src/config/defaults.js';
+import type { KernelConfig } from '../../../src/config/types.js';
+
+const eth0: KernelLink = { ifindex: 2, name: 'eth0', up: true, addresses: ['192.168.1.10/24', 'fd00:1::10/64'] };
+const tunl0: KernelLink = { ifindex: 3, name: 'tunl0', up: true, addresses: ['10.244.0.1/32'] };
+const pools: readonly PoolDataplane[] = [
+  { prefix: '10.65.0.0/16', mode: 'ipip' },
+  { prefix: '10.65.128.0/17', mode: 'ipip-cross-subnet' },
+  { prefix: '10.66.0.0/16', mode: 'none' },
+  { prefix: 'fd00:65::/48', mode: 'ipip' },
+];
+const opts: RouteBuildOptions = { table: 254, protocol: 12, metric: 0, mode: 'direct', pools, tunnelDevice: 'tunl0', links: [eth0, tunl0], nextHopMemo: new Map() };
+
+describe('kernel.pools: the mode of the longest pool holding the route', () => {
+  const cases: readonly (readonly [string, string])[] = [
+    ['10.65.1.0/26', 'ipip'],
+    ['10.65.200.0/26', 'ipip-cross-subnet'], // inside both: the longer pool wins
+    ['10.65.128.0/17', 'ipip-cross-subnet'], // the pool itself
+    ['10.65.0.0/16', 'ipip'],
+    ['10.64.0.0/10', 'direct'], // holds a pool but is not inside one: kernel.mode
+    ['10.66.3.0/26', 'none'],
+    ['172.16.0.0/24', 'direct'],
+    ['fd00:65:0:1::/122', 'ipip'],
+    ['fd00:66::/122', 'direct'],
+  ];
+  for (const [prefix, mode] of cases) {
+    it(`${prefix} -> ${mode}`, () => expect(modeFor(prefix, opts)).toBe(mode));
+  }
+  it('without pools every route takes kernel.mode', () => {
+    expect(modeFor('10.65.1.0/26', { mode: 'ipip-cross-subnet' })).toBe('ipip-cross-subnet');
+    expect(modeFor('10.65.1.0/26', { mode: 'ipip', pools: [] })).toBe('ipip');
+  });
+});
+
+describe('toKernelRoute with per-pool modes', () => {
+  it('one next hop gets each pool its own device (the memo keeps the modes apart)', () => {
+    const memo = new Map();
+    const o = { ...opts, nextHopMemo: memo };
+    // 192.168.1.11 is on eth0's subnet, 10.0.5.11 is not.
+    expect(toKernelRoute('10.65.1.0/26', ['192.168.1.11'], o).nextHops).toEqual([{ via: '192.168.1.11', dev: 'tunl0', onlink: true }]);
+    expect(toKernelRoute('10.65.200.0/26', ['192.168.1.11'], o).nextHops).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(toKernelRoute('10.65.200.64/26', ['10.0.5.11'], o).nextHops).toEqual([{ via: '10.0.5.11', dev: 'tunl0', onlink: true }]);
+    expect(toKernelRoute('172.16.0.0/24', ['192.168.1.11'], o).nextHops).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(toKernelRoute('10.65.2.0/26', ['192.168.1.11'], o).nextHops).toEqual([{ via: '192.168.1.11', dev: 'tunl0', onlink: true }]);
+  });
+  it('IPv6 stays direct whatever the pool says (IP-in-IP carries IPv4)', () => {
+    expect(toKernelRoute('fd00:65:0:1::/122', ['fd00:1::11'], opts).nextHops).toEqual([{ via: 'fd00:1::11', dev: 'eth0' }]);
+  });
+});
+
+describe('KernelRoutes with kernel.pools', () => {
+  const cfg: KernelConfig = { ...DEFAULTS.kernel, pools: [{ cidr: '10.66.0.0/16', mode: 'none' }, { cidr: '10.65.0.0/16', mode: 'ipip' }] };
+  const kr = new KernelRoutes(cfg);
+  const o = { ...kr.options(), links: [eth0, tunl0] };
+
+  it('installs nothing for a learned route inside a pool whose mode is none', () => {
+    expect(kr.build('10.66.3.0/26', { local: false, nextHops: ['192.168.1.11'] }, o)).toBeNull();
+  });
+  it('still installs the blackhole of our own block inside such a pool', () => {
+    expect(kr.build('10.66.3.0/26', { local: true, nextHops: [] }, o)?.type).toBe('blackhole');
+  });
+  it('uses the pool mode for other learned routes', () => {
+    expect(kr.build('10.65.3.0/26', { local: false, nextHops: ['192.168.1.11'] }, o)?.nextHops).toEqual([{ via: '192.168.1.11', dev: 'tunl0', onlink: true }]);
+  });
+});
