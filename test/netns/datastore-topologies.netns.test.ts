@@ -128,7 +128,7 @@ describeNetns('Calico topologies from etcd: route reflectors, a global top-of-ra
     );
     for (const i of NODES) {
       const p = (wrens.get(i) as DatastoreWren).showPeers().find((x) => x.address === TOR);
-      expect([p?.name, p?.state, p?.source], name(i)).toEqual(['Global_10_0_50_100', 'Established', 'datastore']);
+      expect([p?.name, p?.state, p?.source, p?.sourceResources], name(i)).toEqual(['Global_10_0_50_100', 'Established', 'Global_10_0_50_100', ['/calico/resources/v3/projectcalico.org/bgppeers/rack-tor']]);
     }
     console.log(`global peer: ${Date.now() - t0} ms from the BGPPeer's put to 22 sessions Established and every block at FRR`);
     for (const i of CLIENTS.slice(0, 3)) {

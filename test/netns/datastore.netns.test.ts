@@ -114,14 +114,16 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     }
     console.log(`3-node mesh from etcd: ${Date.now() - t0} ms from start to every block in every kernel`);
     const peers = wrens.get(1)?.showPeers() ?? [];
-    expect(peers.map((p) => [p.name, p.source]).sort()).toEqual([
-      [sessionName(2), 'datastore'],
-      [sessionName(3), 'datastore'],
+    // Source: confd's session name, with the etcd key it was derived from.
+    expect(peers.map((p) => [p.name, p.source, p.sourceResources]).sort()).toEqual([
+      [sessionName(2), sessionName(2), ['/calico/resources/v3/projectcalico.org/nodes/h2']],
+      [sessionName(3), sessionName(3), ['/calico/resources/v3/projectcalico.org/nodes/h3']],
     ]);
     const ds = wrens.get(1)?.showDatastore();
     expect(ds).toMatchObject({ connected: true, synced: true, nodeName: 'h1', counts: { nodes: 3, ipPools: 1, blocks: 3, bgpConfigurations: 1 }, skipped: [] });
     expect(wrens.get(1)?.cli('show', 'datastore')).toMatch(/connected for/);
-    expect(wrens.get(1)?.cli('show', 'peers')).toMatch(/Mesh_10_0_40_2 +datastore/);
+    expect(wrens.get(1)?.cli('show', 'peers')).toMatch(/Mesh_10_0_40_2 +Mesh_10_0_40_2\n/);
+    expect(wrens.get(1)?.cli('show', 'peers')).toMatch(/from the datastore \(Mesh_10_0_40_2, nodes\/h2\)/);
     // The Node resources are as Calico stores them.
     const [node] = await client.get(calico.nodeKey('h2'));
     expect(JSON.parse(node?.value ?? '{}')).toMatchObject({ kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: 'h2' }, spec: { bgp: { ipv4Address: '10.0.40.2/24' } } });
@@ -152,7 +154,7 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     }
   }, 90_000);
 
-  it('skips malformed resources with their key and why, keeps every session; a derived configuration that does not validate changes nothing', async () => {
+  it('skips malformed resources (bad JSON, bad CIDR, unknown enum, AS out of range) with their key and why, keeps every session', async () => {
     const before = uptimes(1);
     await client.put(calico.nodeKey('bad-json'), '{"kind":"Node", not json');
     await client.put(calico.nodeKey('bad-cidr'), calico.node('bad-cidr', { ipv4Address: '10.0.40.300/24' }));
@@ -165,10 +167,11 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     expect(skipped.find((x) => x.key === calico.ipPoolKey('bad-mode'))?.reason).toMatch(/Sometimes/);
     expect(w.cli('show', 'datastore')).toMatch(/bad-cidr/);
 
-    // A node whose AS no BGP speaker can have: the derived configuration fails validation and is refused whole.
+    // A node whose AS no BGP speaker can have is skipped too (datastore content never makes the
+    // derived configuration invalid: decision 0008); no session is added for it.
     await client.put(calico.nodeKey('h9'), calico.node('h9', { ipv4Address: '10.0.40.9/24', asNumber: 99_999_999_999 }));
-    await waitFor(() => w.showDatastore()?.last?.result === 'invalid', { what: 'h1 to refuse the derived configuration', timeoutMs: 10_000 });
-    expect(w.showDatastore()?.last?.problems?.join(' ')).toMatch(/asn/);
+    await waitFor(() => (w.showDatastore()?.skipped ?? []).some((x) => x.key === calico.nodeKey('h9')), { what: 'h1 to skip h9', timeoutMs: 10_000 });
+    expect(w.showDatastore()?.skipped.find((x) => x.key === calico.nodeKey('h9'))?.reason).toMatch(/asNumber/);
     expect(w.showPeers().map((p) => p.address).sort()).toEqual([host(2), host(3)]);
     for (const k of [calico.nodeKey('bad-json'), calico.nodeKey('bad-cidr'), calico.ipPoolKey('bad-mode'), calico.nodeKey('h9')]) await client.del(k);
     await waitFor(() => w.showDatastore()?.skipped.length === 0 && w.showDatastore()?.last?.result !== 'invalid', { what: 'h1 to drop the skipped list', timeoutMs: 10_000 });
@@ -176,7 +179,7 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     for (const i of [1]) expectNotReset(i, before);
   }, 60_000);
 
-  it('wren reload re-reads the file and derives again: a peer added in the file joins the datastore\'s, marked "file"; a bad file changes nothing', async () => {
+  it('wren reload re-reads the file and derives again: a peer added in the file joins the datastore\'s, marked "file"; a bad file, or one whose derived configuration is invalid, changes nothing', async () => {
     const w = wrens.get(1) as DatastoreWren;
     const before = uptimes(1);
     const file = JSON.parse(readFileSync(w.paths.config, 'utf8')) as Record<string, unknown>;
@@ -186,6 +189,12 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     expect(p77?.source).toBe('file');
     writeFileSync(w.paths.config, JSON.stringify({ ...file, peers: [{ address: '10.0.40.77', asn: 'x' }] }));
     expect(() => w.cli('reload')).toThrow(/EBADCONFIG/);
+    // A file that validates alone but whose derived configuration does not (a route reflector client
+    // must be iBGP: the datastore's AS is 64512): refused, nothing changed.
+    writeFileSync(w.paths.config, JSON.stringify({ ...file, peers: [{ address: '10.0.40.77', asn: 65077, routeReflectorClient: true }] }));
+    expect(() => w.cli('reload')).toThrow(/EBADCONFIG.*routeReflectorClient: requires iBGP/);
+    expect(w.showDatastore()?.last?.result).toBe('invalid');
+    expect(w.showPeers().find((p) => p.address === '10.0.40.77')?.asn).toBe(65077);
     expect(w.showPeers().some((p) => p.address === '10.0.40.77')).toBe(true);
     writeFileSync(w.paths.config, JSON.stringify(file));
     expect(w.cli('reload')).toMatch(/configuration reloaded: 1 change/);

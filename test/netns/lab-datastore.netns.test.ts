@@ -91,7 +91,7 @@ describeNetns(`npm run lab -- --datastore etcd (lab "${NAME}")`, [NETNS, program
       expect(routes.find((x) => x.prefix === b[i])?.type).toBe('blackhole');
     }
     expect(r.out).toMatch(/3 packets transmitted, 3 received, 0% packet loss/);
-    expect(r.out).toMatch(/Mesh_192_168_1_11 +datastore/);
+    expect(r.out).toMatch(/Mesh_192_168_1_11 +Mesh_192_168_1_11\n/);
   });
 
   it('--add-node adds a third host: it registers and claims, both others add its session, all pods ping', () => {
