@@ -14,6 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { calico, EtcdServer, type EtcdClient } from '../../tools/daemons/etcd.js';
@@ -201,6 +202,87 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     expect(w.showPeers().map((p) => p.address).sort()).toEqual([host(2), host(3)]);
     expectNotReset(1, before);
   }, 30_000);
+
+  /** One command on a BIRD-compatible socket: the reply, up to its final `0000` line. */
+  const birdCommand = (path: string, command: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const sock = createConnection(path);
+      let text = '';
+      let sent = false;
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`no answer to "${command}" on ${path}: ${text}`));
+      }, 5000);
+      sock.setEncoding('utf8');
+      sock.on('error', reject);
+      sock.on('data', (chunk: string) => {
+        text += chunk;
+        if (!sent && text.includes('\n')) {
+          sent = true; // after the greeting
+          text = '';
+          sock.write(`${command}\n`);
+        } else if (sent && /^0000/m.test(text)) {
+          clearTimeout(timer);
+          sock.end();
+          resolve(text);
+        }
+      });
+    });
+
+  it('with metrics and a BIRD socket in datastore mode: sessions by their confd names, a datastore change applied to both, reloads counted; register writes nodeAddress and asNumber', async () => {
+    const before = Object.fromEntries([1, 2, 3].map((i) => [i, uptimes(i)]));
+    const n4 = ns[4] as string;
+    const birdPath = join(lab.dir, 'wren-h4-ops', 'bird.ctl');
+    const w = new DatastoreWren(lab, {
+      ns: n4,
+      nodeName: 'h4',
+      etcd,
+      register: true,
+      claimBlock: true,
+      nodeAddress: host(4), // without its length: the interface's /24 is written
+      asNumber: 64512,
+      kernel: true,
+      name: 'wren-h4-ops',
+      extra: { metrics: { listen: '127.0.0.1:9179' }, control: { birdSocket: birdPath } },
+    });
+    await w.start();
+    wrens.set(4, w);
+    await waitMesh([1, 2, 3, 4]);
+    for (const i of [1, 2, 3]) expectNotReset(i, before[i] as ReturnType<typeof uptimes>);
+    const [node4] = await client.get(calico.nodeKey('h4'));
+    expect(JSON.parse(node4?.value ?? '{}')).toMatchObject({ spec: { bgp: { ipv4Address: '10.0.40.4/24', asNumber: 64512 } } });
+
+    const curl = (...args: string[]): string => {
+      try {
+        return lab.exec(n4, 'curl', ['-s', ...args]);
+      } catch {
+        return ''; // not listening yet: the listener starts with the speaker, after the first snapshot
+      }
+    };
+    const metrics = (): string => curl('http://127.0.0.1:9179/metrics');
+    await waitFor(() => [1, 2, 3].every((i) => new RegExp(`wren_bgp_session_up\\{[^}]*"${host(i).replace(/\./g, '\\.')}"[^}]*\\} 1`).test(metrics())), {
+      what: 'h4: wren_bgp_session_up 1 for the three mesh peers',
+      timeoutMs: 10_000,
+    });
+    expect(metrics()).toMatch(/session="Mesh_10_0_40_1"/);
+    await waitFor(() => curl('-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:9179/readyz') === '200', { what: 'h4 ready', timeoutMs: 20_000 });
+    expect(await birdCommand(birdPath, 'show protocols')).toMatch(/Mesh_10_0_40_1 +BGP +\S+ +up/);
+
+    // A datastore change: a node with no host behind it. Both the metrics and the BIRD socket see its session;
+    // it is not a reload.
+    await client.put(calico.nodeKey('h6'), calico.node('h6', { ipv4Address: '10.0.40.6/24' }));
+    await waitFor(() => /wren_bgp_session_up\{[^}]*"10\.0\.40\.6"[^}]*\} 0/.test(metrics()), { what: 'h4: the metrics to show the session to h6', timeoutMs: 10_000 });
+    expect(await birdCommand(birdPath, 'show protocols')).toMatch(/Mesh_10_0_40_6 +BGP/);
+    expect(metrics()).not.toMatch(/wren_config_reloads_total\{result="ok"\} [1-9]/);
+    expect(w.cli('reload')).toMatch(/configuration reloaded: 0 change/);
+    expect(metrics()).toMatch(/wren_config_reloads_total\{result="ok"\} 1/);
+
+    await client.del(calico.nodeKey('h6'));
+    await w.stop();
+    wrens.delete(4);
+    await client.del(calico.nodeKey('h4'));
+    await waitMesh([1, 2, 3]);
+  }, 60_000);
 
   it('ipipMode CrossSubnet turned on live re-programs the routes to an off-subnet node (tunl0 onlink) and resets no session', async () => {
     // No ipip (nor dummy) module here: a veth named tunl0 takes the routes (the kernel accepts `onlink`
