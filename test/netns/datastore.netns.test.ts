@@ -203,6 +203,26 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     expectNotReset(1, before);
   }, 30_000);
 
+  it('a block affinity of this node that becomes confirmed is announced (blackhole here, a route at the others), and withdrawn when it goes; no session reset', async () => {
+    const before = Object.fromEntries([1, 2, 3].map((i) => [i, uptimes(i)]));
+    const extra = '10.65.250.0/26';
+    const w1 = wrens.get(1) as DatastoreWren;
+    const r0 = w1.showDatastore()?.revision ?? 0;
+    await client.put(calico.affinityKey('h1', extra), '{"state":"pending","deleted":false}');
+    // Derived again past the put (unchanged: a pending block is not this node's yet).
+    await waitFor(() => (w1.showDatastore()?.last?.revision ?? 0) > r0, { what: 'h1 to derive past the pending affinity', timeoutMs: 10_000 });
+    expect(w1.showDatastore()?.last?.result).toBe('unchanged');
+    expect(fibRoutes(ns[1] as string).some((r) => r.prefix === extra)).toBe(false);
+    const t0 = Date.now();
+    await client.put(calico.affinityKey('h1', extra), '{"state":"confirmed","deleted":false}');
+    await waitForFibRoute(ns[1] as string, extra, (r) => r.type === 'blackhole');
+    for (const i of [2, 3]) await waitForFibRoute(ns[i] as string, extra, (r) => r.protocol === 'bird' && r.gateways[0] === host(1));
+    console.log(`block confirmed: ${Date.now() - t0} ms from the affinity's put to the route at h2 and h3`);
+    await client.del(calico.affinityKey('h1', extra));
+    for (const i of [1, 2, 3]) await waitForNoFibRoute(ns[i] as string, extra, { timeoutMs: 10_000 });
+    for (const i of [1, 2, 3]) expectNotReset(i, before[i] as ReturnType<typeof uptimes>);
+  }, 30_000);
+
   /** One command on a BIRD-compatible socket: the reply, up to its final `0000` line. */
   const birdCommand = (path: string, command: string): Promise<string> =>
     new Promise((resolve, reject) => {
