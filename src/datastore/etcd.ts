@@ -63,6 +63,8 @@ export interface EtcdDatastoreOptions {
   /** Coalescing: quiet period and longest delay (ms). */
   readonly quietMs?: number;
   readonly maxDelayMs?: number;
+  /** Quiet period of a burst (coalesce.ts): a batch right after a large one. */
+  readonly burstQuietMs?: number;
   /** Retry delays (ms): first, and the bound it doubles up to. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
@@ -72,6 +74,7 @@ export interface EtcdDatastoreOptions {
 
 export const DEFAULT_QUIET_MS = 20;
 export const DEFAULT_MAX_DELAY_MS = 1000;
+export const DEFAULT_BURST_QUIET_MS = 250;
 
 /**
  * How to reach etcd: config/datastore.ts DatastoreSettings (the `datastore` section completed from
@@ -153,6 +156,7 @@ export class EtcdDatastore implements DatastoreFeed {
       clock: this.#clock,
       quietMs: o.quietMs ?? DEFAULT_QUIET_MS,
       maxDelayMs: o.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+      burstQuietMs: o.burstQuietMs ?? DEFAULT_BURST_QUIET_MS,
       fire: () => this.#emit(),
     });
     this.#first = new Promise((resolve) => {
@@ -233,7 +237,7 @@ export class EtcdDatastore implements DatastoreFeed {
       } else {
         this.#resyncs++;
         this.#log.info({ revision: rev, ...diff }, 'datastore re-read');
-        if (diff.added + diff.changed + diff.removed > 0) this.#coalescer.poke();
+        if (diff.added + diff.changed + diff.removed > 0) this.#coalescer.poke(diff.added + diff.changed + diff.removed);
       }
     } catch (err) {
       await this.#failed(err, generation);
@@ -278,14 +282,13 @@ export class EtcdDatastore implements DatastoreFeed {
   }
 
   #onWatch(res: IWatchResponse): void {
-    let changed = false;
+    let changed = 0;
     for (const e of res.events) {
       const r = toRaw(e.kv);
-      if (e.type === 'Delete') changed = this.#cache.delete(r.key, r.modRevision) || changed;
-      else changed = this.#cache.put(r) || changed;
+      if (e.type === 'Delete' ? this.#cache.delete(r.key, r.modRevision) : this.#cache.put(r)) changed++;
     }
     if (res.events.length === 0) this.#cache.progress(Number(res.header.revision));
-    if (changed) this.#coalescer.poke();
+    if (changed > 0) this.#coalescer.poke(changed);
   }
 
   /** Something went wrong: drop the watches, keep the copy, retry the sync after a growing delay. */

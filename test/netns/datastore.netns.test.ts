@@ -223,6 +223,29 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
     for (const i of [1, 2, 3]) expectNotReset(i, before[i] as ReturnType<typeof uptimes>);
   }, 30_000);
 
+  it('a 500-node import written as 500 puts is a few reconfigurations (burst mode: one per second while it lasts and one at its end), not 500; the other sessions untouched', async () => {
+    const before = Object.fromEntries([1, 2, 3].map((i) => [i, uptimes(i)]));
+    const w1 = wrens.get(1) as DatastoreWren;
+    const reconf0 = w1.showDatastore()?.reconfigurations ?? 0;
+    // No hosts behind them and no route to 10.0.128.0/17: every dial fails at once.
+    const items = Array.from({ length: 500 }, (_, k) => ({ key: calico.nodeKey(`bulk-${k}`), value: calico.node(`bulk-${k}`, { ipv4Address: `10.0.${128 + (k >> 7)}.${(k & 127) + 1}/17` }) }));
+    const t0 = Date.now();
+    await client.putMany(items);
+    const writeMs = Date.now() - t0;
+    await waitFor(() => w1.showPeers().length === 502, { what: 'h1 to configure the 500 new sessions', timeoutMs: 30_000 }).catch((err: Error) => {
+      throw new Error(`${err.message}: ${w1.showPeers().length} sessions, show datastore ${JSON.stringify(w1.showDatastore()?.last)}`);
+    });
+    const reconf = (w1.showDatastore()?.reconfigurations ?? 0) - reconf0;
+    console.log(`500-node import: written in ${writeMs} ms, ${reconf} reconfiguration(s) at h1, ${Date.now() - t0} ms to 502 sessions configured`);
+    expect(reconf).toBeGreaterThanOrEqual(1);
+    // The first clump, one per second of the burst (coalesce.ts), one at its end.
+    expect(reconf).toBeLessThanOrEqual(Math.floor(writeMs / 1000) + 2);
+    await client.delPrefix(calico.nodeKey('bulk-'));
+    await waitFor(() => w1.showPeers().length === 2, { what: 'h1 back to its two mesh sessions', timeoutMs: 30_000 });
+    await waitMesh([1, 2, 3]);
+    for (const i of [1, 2, 3]) expectNotReset(i, before[i] as ReturnType<typeof uptimes>);
+  }, 90_000);
+
   /** One command on a BIRD-compatible socket: the reply, up to its final `0000` line. */
   const birdCommand = (path: string, command: string): Promise<string> =>
     new Promise((resolve, reject) => {

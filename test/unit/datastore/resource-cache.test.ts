@@ -74,4 +74,54 @@ describe('Coalescer', () => {
     expect(fired).toBe(1);
     expect(c.pending).toBe(false);
   });
+
+  const burstCoalescer = (clock: ManualClock, fired: number[]): Coalescer =>
+    new Coalescer({ clock, quietMs: 20, maxDelayMs: 1000, burstQuietMs: 250, burstWindowMs: 500, burstChanges: 10, fire: () => fired.push(clock.now()) });
+
+  it('burst mode: an import in clumps with gaps longer than the quiet period is one reconfiguration per second and one at its end', () => {
+    const clock = new ManualClock();
+    const fired: number[] = [];
+    const c = burstCoalescer(clock, fired);
+    // 1.4 s of clumps of 12 changes every 40 ms (etcd committing puts in groups).
+    for (let t = 0; t < 1400; t += 40) {
+      c.poke(12);
+      clock.advance(40);
+    }
+    clock.advance(300);
+    // The first clump alone (after its 20 ms quiet), then burst mode: at the 1 s bound, and 250 ms after the last clump.
+    expect(fired.length).toBe(3);
+    expect(c.burst).toBe(true);
+  });
+
+  it('burst mode: isolated changes, even one after another, keep the short quiet period', () => {
+    const clock = new ManualClock();
+    const fired: number[] = [];
+    const c = burstCoalescer(clock, fired);
+    for (let j = 0; j < 5; j++) {
+      const t0 = clock.now();
+      c.poke(1);
+      clock.advance(20);
+      expect(fired.at(-1)).toBe(t0 + 20);
+      clock.advance(60); // the next join comes 60 ms later
+    }
+    expect(fired.length).toBe(5);
+    expect(c.burst).toBe(false);
+  });
+
+  it('burst mode ends once a window passes without changes', () => {
+    const clock = new ManualClock();
+    const fired: number[] = [];
+    const c = burstCoalescer(clock, fired);
+    c.poke(50);
+    clock.advance(20);
+    c.poke(1); // within 500 ms of a batch of 50: burst
+    expect(c.burst).toBe(true);
+    clock.advance(250);
+    expect(fired.length).toBe(2);
+    clock.advance(600);
+    c.poke(1);
+    expect(c.burst).toBe(false);
+    clock.advance(20);
+    expect(fired.length).toBe(3);
+  });
 });
