@@ -71,8 +71,9 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 # The lab and the tests: the daemons, iproute2, ping/tracepath, tshark/tcpdump; systemd-analyze
 # (package systemd) and strace for the packaging tests (test/netns/packaging.netns.test.ts);
 # prometheus-bird-exporter and curl for the BIRD socket test (test/netns/bird-socket.netns.test.ts);
-# prometheus (with promtool) for the metrics tests (test/netns/metrics*.netns.test.ts).
-want=(build-essential python3 bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump strace prometheus-bird-exporter prometheus curl)
+# prometheus (with promtool) for the metrics tests (test/netns/metrics*.netns.test.ts);
+# etcd-server, etcd-client and openssl for the datastore lab, tests and bench (docs/datastore.md).
+want=(build-essential python3 bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump strace prometheus-bird-exporter prometheus curl etcd-server etcd-client openssl)
 command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
 # node-gyp compiles against the headers installed beside node (/usr/include/node): NodeSource's
 # nodejs ships them, Debian's nodejs leaves them to libnode-dev. Without them node-gyp downloads
@@ -94,7 +95,7 @@ fi
 # The packages may start their system services; wren's tests and lab run their own instances in
 # network namespaces, so stop the system ones if the package install started them.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  for svc in bird frr gobgpd openbgpd prometheus-bird-exporter prometheus; do systemctl stop "$svc" 2>/dev/null || true; done
+  for svc in bird frr gobgpd openbgpd prometheus-bird-exporter prometheus etcd; do systemctl stop "$svc" 2>/dev/null || true; done
 fi
 # OpenBGPD's engines chroot to its user's home, which only its systemd unit creates
 # (RuntimeDirectory); the test driver (tools/daemons/openbgpd.ts) also creates it when missing.

@@ -3,7 +3,7 @@
  * (control/protocol.ts types). `--json` bypasses all of this and prints the answer as is.
  */
 import { PROTOCOL_NAMES } from '../config/defaults.js';
-import type { KernelStatusView, NotificationRecord, PeerStatus, RouteView } from '../control/protocol.js';
+import type { DatastoreStatusView, KernelStatusView, NotificationRecord, PeerStatus, RouteView } from '../control/protocol.js';
 import { renderFields, renderTable } from './table.js';
 
 /** 0s, 45s, 5m03s, 2h13m, 3d04h: the two most significant units. */
@@ -26,7 +26,9 @@ export function formatNotification(n: NotificationRecord): string {
 const peerLabel = (p: PeerStatus): string => (p.name !== undefined ? `${p.address} (${p.name})` : p.address);
 
 function peerDetail(p: PeerStatus): string {
-  const kind = `${p.type === 'ibgp' ? 'iBGP' : 'eBGP'}, ${p.origin}, port ${p.port}`;
+  const from = (p.sourceResources ?? []).map((k) => k.replace(/^\/calico\/resources\/v3\/projectcalico\.org\//, ''));
+  const source = p.source === undefined ? '' : p.source === 'file' ? ', from the file' : `, from the datastore (${[p.source, ...from].join(', ')})`;
+  const kind = `${p.type === 'ibgp' ? 'iBGP' : 'eBGP'}, ${p.origin}${source}, port ${p.port}`;
   const fields: [string, string][] = [
     ['capabilities', p.capabilities.length > 0 ? p.capabilities.join(', ') : '(none negotiated)'],
   ];
@@ -51,7 +53,8 @@ function peerDetail(p: PeerStatus): string {
 export function formatPeers(peers: readonly PeerStatus[]): string {
   if (peers.length === 0) return 'no peers configured';
   const withNames = peers.some((p) => p.name !== undefined);
-  const header = ['Peer', 'AS', 'State', 'Up/Down', 'Router ID', 'Rcv/Acc/Adv', ...(withNames ? ['Name'] : [])];
+  const withSource = peers.some((p) => p.source !== undefined);
+  const header = ['Peer', 'AS', 'State', 'Up/Down', 'Router ID', 'Rcv/Acc/Adv', ...(withNames ? ['Name'] : []), ...(withSource ? ['Source'] : [])];
   const rows = peers.map((p) => [
     p.address,
     String(p.asn),
@@ -60,6 +63,7 @@ export function formatPeers(peers: readonly PeerStatus[]): string {
     p.routerId ?? '-',
     `${p.prefixes.received}/${p.prefixes.accepted}/${p.prefixes.advertised}`,
     ...(withNames ? [p.name ?? ''] : []),
+    ...(withSource ? [p.source ?? ''] : []),
   ]);
   return [renderTable(header, rows), ...peers.map(peerDetail)].join('\n\n');
 }
@@ -165,4 +169,35 @@ export function formatKernel(k: KernelStatusView | null): string {
     out.push([...reasons].map(([errno, reason]) => `${errno}: ${reason}`).join('\n'));
   }
   return out.join('\n');
+}
+
+/** `show datastore`: the connection, what was read and what came of it. */
+export function formatDatastore(d: DatastoreStatusView | null): string {
+  if (d === null) return 'no datastore: wren runs from its configuration file alone';
+  const c = d.counts;
+  const fields: [string, string][] = [
+    ['type', d.type],
+    ['endpoints', d.endpoints.join(', ')],
+    ['node', d.nodeName],
+    ['state', `${d.connected ? 'connected' : 'not connected'} for ${formatDuration(d.sinceSec)}${d.synced ? '' : ' (nothing read yet)'}`],
+    ['revision', String(d.revision)],
+    ['read', `${c.nodes} nodes, ${c.bgpPeers} BGP peers, ${c.ipPools} IP pools, ${c.blocks} blocks, ${c.affinities} affinities, ${c.bgpConfigurations} BGP configurations, ${c.bgpFilters} BGP filters`],
+    ['re-reads', String(d.resyncs)],
+    ['reconfigurations', String(d.reconfigurations)],
+  ];
+  if (d.lastError !== undefined) fields.push(['last error', `${d.lastError.message} (${formatDuration(d.lastError.agoSec)} ago)`]);
+  if (d.last !== undefined) {
+    const l = d.last;
+    const changes = l.changes !== undefined ? `, ${l.changes} change(s)` : '';
+    fields.push(['last change', `revision ${l.revision}: ${l.result}${changes}, ${formatDuration(l.agoSec)} ago (derive ${l.deriveMs.toFixed(1)} ms, validate ${l.validateMs.toFixed(1)} ms, apply ${l.applyMs.toFixed(1)} ms)`]);
+    for (const p of l.problems ?? []) fields.push(['problem', p]);
+  }
+  if (d.register !== undefined) fields.push(['register', d.register]);
+  if (d.claim !== undefined) fields.push(['block claim', d.claim]);
+  fields.push(['skipped', String(d.skipped.length)]);
+  fields.push(['notes', String(d.notes.length)]);
+  const out = [renderFields(fields, '')];
+  if (d.skipped.length > 0) out.push(`Skipped resources:\n${renderTable(['Key', 'Why'], d.skipped.map((s) => [s.key, s.reason]))}`);
+  if (d.notes.length > 0) out.push(`Not applied as written:\n${renderTable(['Key', 'Note'], d.notes.map((n) => [n.key, n.message]))}`);
+  return out.join('\n\n');
 }

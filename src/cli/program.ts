@@ -9,10 +9,10 @@ import { loadConfigFile } from '../config/config-file.js';
 import { processEnvironment, resolveDatastore, type DatastoreEnvironment } from '../config/datastore.js';
 import { formatIssue } from '../config/issues.js';
 import { DEFAULTS } from '../config/defaults.js';
-import type { BfdView, ControlRequest, ControlResponse, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
+import type { BfdView, ControlRequest, ControlResponse, DatastoreStatusView, KernelStatusView, PeerStatus, RouteView } from '../control/protocol.js';
 import { packageVersion } from '../util/version.js';
 import { formatBfd } from './format-bfd.js';
-import { formatKernel, formatPeers, formatRoutes } from './format.js';
+import { formatDatastore, formatKernel, formatPeers, formatRoutes } from './format.js';
 
 /** Process exit codes (docs/cli.md). */
 export const ExitCode = {
@@ -50,6 +50,8 @@ interface ShowOptions {
 const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
 const isKernelView = (v: unknown): v is KernelStatusView | null => v === null || (typeof v === 'object' && !Array.isArray(v));
 const isBfdView = (v: unknown): v is BfdView => typeof v === 'object' && v !== null && Array.isArray((v as { sessions?: unknown }).sessions);
+const isDatastoreView = (v: unknown): v is DatastoreStatusView | null =>
+  v === null || (typeof v === 'object' && !Array.isArray(v) && typeof (v as { counts?: unknown }).counts === 'object');
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code: number = ExitCode.OK;
@@ -149,6 +151,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   );
   withShowOptions(showCmd.command('bfd').description('BFD sessions: state, negotiated intervals, detection time, flaps, last down')).action(
     async (opts: ShowOptions) => show({ cmd: 'show-bfd' }, opts, isBfdView, formatBfd),
+  );
+  withShowOptions(showCmd.command('datastore').description('the datastore (etcd): connection, revision, resources read and skipped')).action(
+    async (opts: ShowOptions) => show({ cmd: 'show-datastore' }, opts, isDatastoreView, formatDatastore),
   );
 
   const done = (what: string) => (v: unknown): string => (v === null ? what : `${what}: ${JSON.stringify(v)}`);

@@ -11,7 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { bool } from './fields.js';
+import { parseAddress, parsePrefix } from '../util/inet.js';
+import { asn, bool } from './fields.js';
 import { addIssue, parseFields, type Path } from './issues.js';
 import type { DatastoreConfig, EtcdConfig, Issue, Result } from './types.js';
 
@@ -57,11 +58,27 @@ const ETCD = {
   password: nonEmpty.optional(),
 };
 
+const NODE_ADDRESS_ERROR = 'expected this node\'s IPv4 address, with its prefix length ("10.0.0.1/24") or without (then the interface holding it gives the length)';
+
+/** `nodeAddress` / calico-node's IP: "10.0.0.1/24" or "10.0.0.1"; undefined when it is neither. */
+export function nodeAddressOf(text: string): string | undefined {
+  if (text.includes('/')) {
+    const p = parsePrefix(text);
+    return p !== null && p.family === 4 && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(text) ? text : undefined;
+  }
+  const a = parseAddress(text);
+  return a !== null && a.family === 4 && !text.includes('%') ? text : undefined;
+}
+
+const nodeAddress = z.string({ error: NODE_ADDRESS_ERROR }).refine((s) => nodeAddressOf(s) !== undefined, { error: NODE_ADDRESS_ERROR });
+
 const DATASTORE = {
   type: z.enum(['etcdv3'], { error: 'expected "etcdv3" (the only datastore wren reads)' }).optional(),
   etcd: z.unknown(),
   nodeName: nodeName.optional(),
   register: bool.optional(),
+  nodeAddress: nodeAddress.optional(),
+  asNumber: asn.optional(),
   ipam: z.unknown(),
 };
 
@@ -96,6 +113,8 @@ export function parseDatastore(raw: unknown, issues: Issue[]): DatastoreConfig |
     etcd,
     ...(f.nodeName !== undefined && { nodeName: f.nodeName }),
     register: f.register ?? false,
+    ...(f.nodeAddress !== undefined && { nodeAddress: f.nodeAddress }),
+    ...(f.asNumber !== undefined && { asNumber: f.asNumber }),
     ipam: { claimBlock: ipam.claimBlock ?? false },
   };
 }
@@ -143,9 +162,13 @@ export interface DatastoreSettings {
   readonly password?: string;
   readonly nodeName: string;
   readonly register: boolean;
+  /** What `register` writes as spec.bgp.ipv4Address; absent: found on the host's interfaces (calico-node's first-found). */
+  readonly nodeAddress?: string;
+  /** What `register` writes as spec.bgp.asNumber; absent: none (the cluster's AS applies). */
+  readonly asNumber?: number;
   readonly claimBlock: boolean;
   /** Where each value came from (`wren show datastore`, the start log); secrets are never listed, only their source. */
-  readonly sources: Readonly<Record<'type' | 'endpoints' | 'nodeName' | 'caFile' | 'certFile' | 'keyFile' | 'username' | 'password', SettingSource>>;
+  readonly sources: Readonly<Record<'type' | 'endpoints' | 'nodeName' | 'caFile' | 'certFile' | 'keyFile' | 'username' | 'password' | 'nodeAddress' | 'asNumber', SettingSource>>;
 }
 
 /**
@@ -256,6 +279,30 @@ export function resolveDatastore(cfg: DatastoreConfig, env: DatastoreEnvironment
   sources['nodeName'] = node.source;
   if (nodeName.safeParse(node.value).success === false) addIssue(issues, at('nodeName'), `${NODE_NAME_ERROR} (from ${node.source})`, node.value);
 
+  // What register writes: the file's, else calico-node's IP ("autodetect" or empty: found on the
+  // interfaces; "none": no IPv4 address) and AS.
+  let regAddress = cfg.nodeAddress;
+  sources['nodeAddress'] = regAddress !== undefined ? 'file' : 'default';
+  if (regAddress === undefined) {
+    const v = calicoVar(env, 'IP');
+    if (v && v.value !== '' && v.value !== 'autodetect' && v.value !== 'none') {
+      regAddress = nodeAddressOf(v.value);
+      sources['nodeAddress'] = v.source;
+      if (regAddress === undefined) addIssue(issues, at('nodeAddress'), `${v.source.slice(4)}: ${NODE_ADDRESS_ERROR}`, v.value);
+    }
+  }
+  let regAs = cfg.asNumber;
+  sources['asNumber'] = regAs !== undefined ? 'file' : 'default';
+  if (regAs === undefined) {
+    const v = calicoVar(env, 'AS');
+    if (v && v.value !== '') {
+      const r = asn.safeParse(/^\d+$/.test(v.value) ? Number(v.value) : v.value);
+      sources['asNumber'] = v.source;
+      if (r.success) regAs = r.data;
+      else addIssue(issues, at('asNumber'), `${v.source.slice(4)}: expected an AS number (1..4294967295)`, v.value);
+    }
+  }
+
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -269,6 +316,8 @@ export function resolveDatastore(cfg: DatastoreConfig, env: DatastoreEnvironment
       ...(password !== undefined && { password }),
       nodeName: node.value,
       register: cfg.register,
+      ...(regAddress !== undefined && { nodeAddress: regAddress }),
+      ...(regAs !== undefined && { asNumber: regAs }),
       claimBlock: cfg.ipam.claimBlock,
       sources: sources as DatastoreSettings['sources'],
     },

@@ -168,6 +168,7 @@ export function diffConfig(old: Config, next: Config): Change[] {
 }
 
 function classifyPeer(prev: PeerConfig, cur: PeerConfig): Change | undefined {
+  if (prev === cur) return undefined; // one validated object (validate.ts ValidationMemo): unchanged
   const changed = changedPaths(prev, cur);
   if (changed.length === 0) return undefined;
   const classes = new Set(changed.map((p) => PEER_FIELD_CLASS[fieldOf(p)] ?? 'reset'));

@@ -96,6 +96,33 @@ export interface PeerContext {
   readonly addPath: AddPathConfig;
   /** The top-level `bfd` section (defaults). */
   readonly bfd: BfdDefaultsConfig;
+  /** Valid peers already parsed under the same top level (validate.ts ValidationMemo). */
+  readonly memo?: PeerMemo;
+}
+
+/**
+ * Peers parsed before, by their raw JSON text: a peer's parse depends only on its own entry and on
+ * the rest of the file, so while the rest is the same (the owner clears the memo when it is not),
+ * an identical entry gives the identical (same object) PeerConfig. Only valid peers are kept.
+ */
+export class PeerMemo {
+  readonly #peers = new Map<string, { readonly peer: PeerConfig; readonly key: string; readonly keyField: 'address' | 'addressRange'; readonly name?: string }>();
+  get(text: string): { readonly peer: PeerConfig; readonly key: string; readonly keyField: 'address' | 'addressRange'; readonly name?: string } | undefined {
+    return this.#peers.get(text);
+  }
+  set(text: string, v: { readonly peer: PeerConfig; readonly key: string; readonly keyField: 'address' | 'addressRange'; readonly name?: string }): void {
+    this.#peers.set(text, v);
+  }
+  clear(): void {
+    this.#peers.clear();
+  }
+  /** Forgets the entries of peers no longer in the file. */
+  retainOnly(texts: ReadonlySet<string>): void {
+    for (const t of this.#peers.keys()) if (!texts.has(t)) this.#peers.delete(t);
+  }
+  get size(): number {
+    return this.#peers.size;
+  }
 }
 
 type Fields = ParsedFields<typeof PEER>;
@@ -114,8 +141,25 @@ export function parsePeers(raw: unknown, ctx: PeerContext, issues: Issue[]): Pee
   const out: PeerConfig[] = [];
   const seenKeys = new Map<string, Path>();
   const seenNames = new Map<string, Path>();
+  const used = ctx.memo ? new Set<string>() : undefined;
   raw.forEach((entry: unknown, i) => {
     const path: Path = ['peers', i];
+    const text = ctx.memo ? JSON.stringify(entry) : '';
+    const hit = ctx.memo?.get(text);
+    if (hit) {
+      used?.add(text);
+      const first = seenKeys.get(hit.key);
+      if (first) addIssue(issues, [...path, hit.keyField], `duplicate peer (also at ${formatPath(first)})`, hit.key);
+      else seenKeys.set(hit.key, [...path, hit.keyField]);
+      if (hit.name !== undefined) {
+        const firstName = seenNames.get(hit.name);
+        if (firstName) addIssue(issues, [...path, 'name'], `duplicate peer name (also at ${formatPath(firstName)})`, hit.name);
+        else seenNames.set(hit.name, [...path, 'name']);
+      }
+      out.push(hit.peer);
+      return;
+    }
+    const before = issues.length;
     const f = parseFields(PEER, entry, path, issues);
     if (!f) return;
     const peer = buildPeer(entry, f, path, ctx, issues);
@@ -133,7 +177,12 @@ export function parsePeers(raw: unknown, ctx: PeerContext, issues: Issue[]): Pee
       else seenNames.set(f.name, [...path, 'name']);
     }
     if (peer) out.push(peer);
+    if (peer && key !== undefined && ctx.memo && issues.length === before) {
+      used?.add(text);
+      ctx.memo.set(text, { peer, key, keyField, ...(f.name !== undefined ? { name: f.name } : {}) });
+    }
   });
+  if (ctx.memo && used) ctx.memo.retainOnly(used);
   return out;
 }
 

@@ -268,6 +268,10 @@ export interface DatastoreConfig {
   readonly nodeName?: string;
   /** Write this node's Node resource when it is missing or different. */
   readonly register: boolean;
+  /** The IPv4 address `register` writes ("10.0.0.1/24", or without a length); absent: found on the interfaces. */
+  readonly nodeAddress?: string;
+  /** The AS `register` writes; absent: none (the cluster's AS applies). */
+  readonly asNumber?: number;
   readonly ipam: {
     /** Claim a block from an enabled pool when this node has none. */
     readonly claimBlock: boolean;

@@ -13,7 +13,7 @@ import { DEFAULTS } from './defaults.js';
 import { asn, bool, routerId } from './fields.js';
 import { parseFields } from './issues.js';
 import { parseMetrics } from './metrics.js';
-import { parsePeers } from './peers.js';
+import { parsePeers, PeerMemo } from './peers.js';
 import { parsePolicies } from './policies.js';
 import {
   parseControl,
@@ -49,10 +49,28 @@ const TOP = {
   metrics: z.unknown(),
 };
 
+/**
+ * For a caller that validates one configuration after another with few differences (the datastore
+ * follower: 1,000 derived peers, one of them new): peers whose raw entry is unchanged, under an
+ * unchanged rest of the file, are not parsed again and keep their identity (config/diff.ts then
+ * skips them by reference). The result is the same as without the memo.
+ */
+export class ValidationMemo {
+  readonly peers = new PeerMemo();
+  #rest: string | undefined;
+  /** Clears the peers when anything but `peers` changed (peer parsing depends on the top level). */
+  check(raw: unknown): PeerMemo {
+    const rest = typeof raw === 'object' && raw !== null ? JSON.stringify({ ...(raw as Record<string, unknown>), peers: undefined }) : '';
+    if (rest !== this.#rest) this.peers.clear();
+    this.#rest = rest;
+    return this.peers;
+  }
+}
+
 /** A complete configuration: what the daemon runs (a file without `datastore`, or one completed by datastore/derive.ts). */
-export function validateConfig(raw: unknown): Result<Config> {
+export function validateConfig(raw: unknown, memo?: ValidationMemo): Result<Config> {
   const issues: Issue[] = [];
-  const parts = validateParts(raw, 'complete', issues);
+  const parts = validateParts(raw, 'complete', issues, memo);
   if (!parts || issues.length > 0 || parts.routerId === undefined || parts.asn === undefined) return { ok: false, issues };
   const { routerId, asn, datastore, ...rest } = parts;
   const config: Config = { routerId, asn, ...rest, ...(datastore !== undefined && { datastore }) };
@@ -68,7 +86,8 @@ export type ConfigParts = Omit<Config, 'routerId' | 'asn'> & { readonly routerId
  * optional, and the peers' relations that need our AS are not checked (config/config-file.ts adds the
  * datastore file's own rules).
  */
-export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file', issues: Issue[]): ConfigParts | undefined {
+export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file', issues: Issue[], memo?: ValidationMemo): ConfigParts | undefined {
+  const peerMemo = memo?.check(raw);
   const shape = mode === 'complete' ? TOP : { ...TOP, routerId: routerId.optional(), asn: asn.optional() };
   const top = parseFields(shape, raw, [], issues);
   if (!top) return undefined;
@@ -81,7 +100,7 @@ export function validateParts(raw: unknown, mode: 'complete' | 'datastore-file',
   const ourAs = mode === 'complete' ? top.asn : undefined;
   const addPath = parseAddPath(top.addPath, ['addPath'], ADD_PATH_OFF, issues);
   const bfd = parseBfdDefaults(top.bfd, issues);
-  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy, addPath, bfd }, issues);
+  const peers = parsePeers(top.peers, { asn: ourAs, timers, policies: policyTable, ebgpRequiresPolicy, addPath, bfd, ...(peerMemo ? { memo: peerMemo } : {}) }, issues);
   const routeReflector = parseRouteReflector(top.routeReflector, top.routerId, issues);
   const multipath = parseMultipath(top.multipath, issues);
   const gracefulRestart = parseGracefulRestart(top.gracefulRestart, issues);

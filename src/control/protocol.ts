@@ -9,6 +9,8 @@ export type ControlRequest =
   | { readonly cmd: 'show-kernel' }
   /** BFD sessions (docs/bfd.md). */
   | { readonly cmd: 'show-bfd' }
+  /** The datastore: connection, revision, what was read, what was skipped and why. */
+  | { readonly cmd: 'show-datastore' }
   /** Cease / Administrative Shutdown with an optional RFC 9003 message; stays down until enabled. */
   | { readonly cmd: 'peer-disable'; readonly address: string; readonly message?: string }
   | { readonly cmd: 'peer-enable'; readonly address: string }
@@ -32,6 +34,8 @@ export interface ControlResults {
   /** null when kernel programming is disabled (`kernel.enabled: false`). */
   readonly 'show-kernel': KernelStatusView | null;
   readonly 'show-bfd': BfdView;
+  /** null when wren runs from its file alone (no `datastore`). */
+  readonly 'show-datastore': DatastoreStatusView | null;
   readonly 'peer-disable': null;
   readonly 'peer-enable': null;
   readonly 'peer-reset': null;
@@ -83,6 +87,13 @@ export interface PeerStatus {
   readonly type: 'ibgp' | 'ebgp';
   /** 'dynamic' when accepted from an addressRange entry. */
   readonly origin: 'configured' | 'dynamic';
+  /**
+   * With a datastore: where the session came from: confd's name of the derived session (Mesh_<ip>,
+   * Global_<ip>, Node_<ip>: the node-to-node mesh, a global or a per-node BGPPeer) or "file".
+   */
+  readonly source?: string;
+  /** With a datastore: the datastore keys the session was derived from (a BGPPeer, a Node). */
+  readonly sourceResources?: readonly string[];
   readonly state: 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
   /** Seconds in the current state. */
   readonly uptimeSec: number;
@@ -289,4 +300,49 @@ export interface BfdView {
   /** The BFD thread's scheduling: "SCHED_RR 1", "nice -10" or "normal" (`bfd.realtime`; thread mode only). */
   readonly threadScheduling?: string;
   readonly sessions: readonly BfdPeerStatus[];
+}
+
+/** `show datastore` (datastore/etcd.ts status, datastore/source.ts status, register and claim results). */
+export interface DatastoreStatusView {
+  readonly type: 'etcdv3';
+  readonly endpoints: readonly string[];
+  readonly nodeName: string;
+  readonly connected: boolean;
+  /** Seconds in the current connection state. */
+  readonly sinceSec: number;
+  /** Whether the first full read has been done. */
+  readonly synced: boolean;
+  /** The etcd revision wren's copy is at. */
+  readonly revision: number;
+  readonly lastError?: { readonly message: string; readonly agoSec: number };
+  /** Full re-reads after the first (compaction, reconnect). */
+  readonly resyncs: number;
+  readonly counts: {
+    readonly nodes: number;
+    readonly bgpPeers: number;
+    readonly bgpConfigurations: number;
+    readonly bgpFilters: number;
+    readonly ipPools: number;
+    readonly blocks: number;
+    readonly affinities: number;
+  };
+  readonly skipped: readonly { readonly key: string; readonly reason: string }[];
+  /** Settings read and not applied as written (docs/datastore.md): the resource's key and why. */
+  readonly notes: readonly { readonly key: string; readonly message: string }[];
+  /** The last derivation: applied, unchanged, invalid (problems) or refused. */
+  readonly last?: {
+    readonly revision: number;
+    readonly result: string;
+    readonly agoSec: number;
+    readonly changes?: number;
+    readonly problems?: readonly string[];
+    readonly deriveMs: number;
+    readonly validateMs: number;
+    readonly applyMs: number;
+  };
+  readonly reconfigurations: number;
+  /** `datastore.register`: what was done with this node's Node resource. */
+  readonly register?: string;
+  /** `datastore.ipam.claimBlock`: the block claimed or found, or why none. */
+  readonly claim?: string;
 }

@@ -27,6 +27,7 @@ type Fields = Readonly<Record<string, unknown>>;
 const COMMANDS: { readonly [K in ControlRequest['cmd']]: (o: Fields) => ControlRequest | string } = {
   'show-peers': (o) => noExtraFields(o, []) ?? { cmd: 'show-peers' },
   'show-kernel': (o) => noExtraFields(o, []) ?? { cmd: 'show-kernel' },
+  'show-datastore': (o) => noExtraFields(o, []) ?? { cmd: 'show-datastore' },
   'show-routes': (o) => {
     const extra = noExtraFields(o, ['prefix']);
     if (extra) return extra;

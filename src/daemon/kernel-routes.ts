@@ -12,14 +12,27 @@ import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
 export class KernelRoutes {
-  readonly #cfg: KernelConfig;
-  readonly #pools: readonly PoolDataplane[];
+  #cfg: KernelConfig;
+  #pools: readonly PoolDataplane[];
   /** Prefix -> key of the route we last asked for (so a withdraw removes the right key). */
   readonly #keys = new Map<string, string>();
 
   constructor(cfg: KernelConfig) {
     this.#cfg = cfg;
     this.#pools = cfg.pools.map((p) => ({ prefix: p.cidr, mode: p.mode }));
+  }
+
+  /**
+   * New route-building settings (a reload: kernel.pools from a datastore pool's ipipMode,
+   * kernel.mode, metric...). True when the routes built from them may differ: the caller re-builds
+   * every best route.
+   */
+  reconfigure(cfg: KernelConfig): boolean {
+    const old = this.#cfg;
+    this.#cfg = cfg;
+    this.#pools = cfg.pools.map((p) => ({ prefix: p.cidr, mode: p.mode }));
+    const samePools = old.pools.length === cfg.pools.length && old.pools.every((p, i) => p.cidr === cfg.pools[i]?.cidr && p.mode === cfg.pools[i]?.mode);
+    return !samePools || old.mode !== cfg.mode || old.tunnelDevice !== cfg.tunnelDevice || old.metric !== cfg.metric || old.blackhole !== cfg.blackhole;
   }
 
   /** How routes are built now: the interfaces are read once per call (build many routes with one). */

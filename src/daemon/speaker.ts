@@ -82,6 +82,7 @@ export class Speaker {
   readonly #clock: Clock;
   readonly #rib: Rib;
   readonly #fib: FibSync | undefined;
+  readonly #kernelRoutes: KernelRoutes | undefined;
   readonly #peers: PeerRegistry<GatedPeer>;
   readonly #bfd: BfdLink;
   readonly #decisions: DecisionLoop;
@@ -113,6 +114,7 @@ export class Speaker {
         ...(o.observer ? { onReconcile: (r: ReconcileResult) => o.observer?.reconciled(r) } : {}),
       });
       const routes = new KernelRoutes(c.kernel);
+      this.#kernelRoutes = routes;
       this.#fib = fib;
       sink = { options: () => routes.options(), changes: (ch, opts) => routes.changes(ch, opts), update: (d) => void fib.update(d) };
     }
@@ -374,11 +376,27 @@ export class Speaker {
     this.#bfd.configure(next);
     if (!isDeepStrictEqual(old.originate, next.originate)) this.#rib.setOriginated(originated(next));
     if (old.log.level !== next.log.level) this.#log.level = next.log.level;
+    this.#rebuildKernelRoutes(next);
     if (this.#server) updateListenerKeys(this.#server, old, next, this.#log);
     this.#convergence?.check(); // a removed peer no longer holds first convergence back
     this.#decisions.schedule();
     this.#log.info({ changes: changes.length }, 'configuration reloaded');
     return { changes: changes.length };
+  }
+
+  /**
+   * A reload that changes how kernel routes are built (kernel.pools: a datastore pool's ipipMode;
+   * kernel.mode, tunnelDevice, metric, blackhole) re-builds every best route in place: FibSync replaces the
+   * routes that differ; no session is touched.
+   */
+  #rebuildKernelRoutes(next: Config): void {
+    const routes = this.#kernelRoutes;
+    const fib = this.#fib;
+    if (!routes || !fib || !routes.reconfigure(next.kernel) || this.#stopping) return;
+    const all = [...this.#rib.bestNextHops()].map(([prefix, best]) => ({ prefix, best }));
+    const desired = routes.changes(all);
+    if (desired.length > 0) void fib.update(desired);
+    this.#log.info({ mode: next.kernel.mode, pools: next.kernel.pools.length, routes: all.length }, 'kernel routes rebuilt for new kernel settings');
   }
 
   // ------------------------------------------------------------ sessions

@@ -78,6 +78,18 @@ it('only src/metrics/ imports prom-client (docs/decisions/0007-metrics.md)', () 
   expect(offenders).toEqual([]);
 });
 
+/** The etcd client library: the etcd layer and the two writers (docs/decisions/0009-etcd-client.md). */
+const ETCD_USERS = ['datastore/etcd.ts', 'datastore/register.ts', 'datastore/ipam.ts'];
+
+it('only the etcd layer and its writers (datastore/etcd.ts, register.ts, ipam.ts) import the etcd3 package', () => {
+  const offenders: string[] = [];
+  for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    if (/from '(etcd3|cockatiel)'/.test(readFileSync(join(src, file), 'utf8')) && !ETCD_USERS.includes(file.replaceAll('\\', '/'))) offenders.push(file);
+  }
+  expect(offenders).toEqual([]);
+});
+
 /** A relative import of a file: where it points (from the repository root) and whether it is `import type` / `export type`. */
 interface RelativeImport {
   readonly spec: string;
@@ -121,6 +133,8 @@ const TOOLS_ALLOWED: Record<string, { readonly tools: readonly string[]; readonl
   daemons: { tools: ['kit'], src: 'types' },
   bench: { tools: ['kit', 'daemons'], src: 'yes' },
   lab: { tools: ['kit', 'daemons'], src: 'yes' },
+  // A process the lab, the bench and tests spawn (never import) to reach etcd inside a namespace.
+  'etcd-client': { tools: [], src: 'yes' },
 };
 
 it('tools/ imports src/ and its own folders along the allowed arrows, and never test/', () => {

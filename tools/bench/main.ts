@@ -34,6 +34,7 @@ import { machineInfo } from './machine.js';
 import { plan, subjectsFor, type Cell } from './plan.js';
 import { runBfdLoad } from './scenarios/bfd-load.js';
 import { runCodec } from './scenarios/codec.js';
+import { runDatastore } from './scenarios/datastore.js';
 import { runInout } from './scenarios/inout.js';
 import { runKernel } from './scenarios/kernel.js';
 import { runReflector } from './scenarios/reflector.js';
@@ -69,6 +70,7 @@ interface Options {
   readonly dut: DutKind[];
   readonly n: number[];
   readonly k: number[];
+  readonly nodes: number[];
   readonly runs: number;
   readonly seed: number;
   readonly timeoutScale: number;
@@ -123,6 +125,8 @@ async function runCell(c: Cell, o: ScenarioOptions, baseline: Baseline | undefin
       return runCodec(c.size, c.run, o);
     case 'bfd-load':
       return runBfdLoad(c.size, c.run, o);
+    case 'datastore':
+      return runDatastore(c.size, c.run, o);
   }
 }
 
@@ -194,7 +198,7 @@ async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Prom
   const machine = machineInfo();
   const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  const cells = plan({ scenarios: opts.scenario, duts: opts.dut, n: opts.n, k: opts.k, runs: opts.runs, baselines });
+  const cells = plan({ scenarios: opts.scenario, duts: opts.dut, n: opts.n, k: opts.k, nodes: opts.nodes, runs: opts.runs, baselines });
   const so: ScenarioOptions = { seed: opts.seed, timeoutScale: opts.timeoutScale, keep: opts.keep, log: (l) => console.log(l), expectWrongNextHop: opts.expectWrongNextHop };
   if (opts.expectWrongNextHop) console.log('self-test (--expect-wrong-next-hop): every inout and kernel run must come out INVALID');
   console.log(`wren bench: ${cells.length} runs of wren ${commit.short}${commit.dirty ? ' (with uncommitted changes)' : ''}${baseline ? ` and ${baseline.subject}` : ''} on ${machine.cpu} (${machine.cores} cores), load ${machine.loadAtStart.toFixed(2)}`);
@@ -202,7 +206,7 @@ async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Prom
 
   const results: RunResult[] = [];
   for (const [i, c] of cells.entries()) {
-    const tag = `[${i + 1}/${cells.length}] ${c.scenario} ${c.scenario === 'reflector' ? 'K' : 'N'}=${c.size} run ${c.run} ${c.subject}`;
+    const tag = `[${i + 1}/${cells.length}] ${c.scenario} ${c.scenario === 'reflector' ? 'K' : c.scenario === 'datastore' ? 'nodes' : 'N'}=${c.size} run ${c.run} ${c.subject}`;
     const t0 = performance.now();
     const load = loadavg()[0] ?? 0;
     const r = { ...(await runCell(c, so, baseline)), load };
@@ -251,6 +255,7 @@ const program = new Command('bench')
   .option('--dut <list>', `daemons under test: ${DUT_KINDS.join(', ')}`, list(DUT_KINDS, 'daemon'), [...DUT_KINDS])
   .option('--n <list>', 'routes for inout, kernel and codec', sizes(1, 5_000_000), [100_000, 1_000_000])
   .option('--k <list>', 'reflector clients', sizes(2, 4000), [100, 200, 500, 1000])
+  .option('--nodes <list>', 'Node resources in etcd for the datastore scenario', sizes(1, 20_000), [1000])
   .option('--runs <n>', 'runs of every cell (the table shows median and range)', (v) => sizes(1, 100)(v)[0] ?? 3, 3)
   .option('--seed <n>', 'seed of the generated table', (v) => sizes(0, 2 ** 31)(v)[0] ?? 1, 1)
   .option('--timeout-scale <x>', 'multiply every timeout (slow machines)', positive, 1)

@@ -14,6 +14,8 @@ export interface PlanOptions {
   readonly n: readonly number[];
   /** Sizes for reflector (K clients). */
   readonly k: readonly number[];
+  /** Sizes for datastore (Node resources in etcd). */
+  readonly nodes?: readonly number[];
   readonly runs: number;
   /** Baseline builds of wren (`wren@<short>`), measured wherever wren is (not in codec, which runs in-process). */
   readonly baselines?: readonly BaselineSubject[];
@@ -46,6 +48,7 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], ba
       return [...withBaselines(duts.filter((d) => d !== 'gobgp'), baselines), 'ip-batch'];
     case 'codec':
     case 'bfd-load':
+    case 'datastore':
       return duts.includes('wren') ? ['wren'] : [];
   }
 }
@@ -54,7 +57,7 @@ export function plan(o: PlanOptions): Cell[] {
   const cells: Cell[] = [];
   for (const scenario of o.scenarios) {
     const subjects = subjectsFor(scenario, o.duts, o.baselines);
-    const sizes = scenario === 'reflector' ? o.k : o.n;
+    const sizes = scenario === 'reflector' ? o.k : scenario === 'datastore' ? (o.nodes ?? []) : o.n;
     for (const size of sizes) {
       for (let run = 1; run <= o.runs; run++) {
         for (let i = 0; i < subjects.length; i++) {

@@ -43,6 +43,12 @@ export const METRICS: Readonly<Record<ScenarioName, readonly MetricDef[]>> = {
     { key: 'rss_mb', label: 'DUT peak RSS (MB)', higherBetter: false },
     { key: 'cpu_s', label: 'DUT CPU, both phases (s)', higherBetter: false },
   ],
+  datastore: [
+    { key: 'start_ms', label: 'start to every Node\'s session configured (ms)', higherBetter: false },
+    { key: 'join_ms', label: 'one Node put to its session dialling (ms)', higherBetter: false },
+    { key: 'follower_ms', label: 'that change: derive + validate + apply (ms)', higherBetter: false },
+    { key: 'rss_mb', label: 'wren RSS (MB)', higherBetter: false },
+  ],
   codec: [
     { key: 'encode_pps', label: 'encode (prefixes/s)', higherBetter: true },
     { key: 'decode_pps', label: 'decode (prefixes/s)', higherBetter: true },

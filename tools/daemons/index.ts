@@ -6,3 +6,5 @@ export * from './frr.js';
 export * from './gobgp.js';
 export * from './openbgpd.js';
 export * from './wren.js';
+export * from './etcd.js';
+export * from './wren-datastore.js';

@@ -367,6 +367,20 @@ export class Lab {
   }
 
   /**
+   * One more member on an existing segment (a switch namespace with `br0`, made by bridgeSegment,
+   * possibly by another process: a standing lab growing): switch-side port `port`.
+   */
+  joinSegment(sw: string, port: string, m: LinkEnd): void {
+    checkIfName(m.ifName);
+    checkIfName(port);
+    this.#assertOwn(m.ns);
+    exec(null, 'ip', ['-n', sw, 'link', 'add', port, 'type', 'veth', 'peer', 'name', m.ifName, 'netns', m.ns]);
+    exec(null, 'ip', ['-n', sw, 'link', 'set', port, 'master', 'br0']);
+    exec(null, 'ip', ['-n', sw, 'link', 'set', port, 'up']);
+    this.#configure(m);
+  }
+
+  /**
    * Adds addresses (CIDR; IPv6 ones `nodad`) to an interface in one `ip -batch`: thousands (the
    * bench's reflector clients) take one process, not thousands.
    */

@@ -4,6 +4,9 @@
  *
  *   npm run lab                      build it, start wren on every host, show sessions, routes, ping, tracepath
  *   npm run lab -- --nodes 4         a bigger full mesh
+ *   npm run lab -- --datastore etcd  the same lab driven by etcd: wren gets only a node name and the
+ *                                    etcd endpoint; nodes register, claim their blocks, mesh
+ *   npm run lab -- --datastore etcd --add-node   one more host in the running etcd-driven lab
  *   npm run lab -- down              stop the daemons and remove every namespace
  *   npm run lab -- status            sessions and routes of a running lab
  *
@@ -14,6 +17,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { netnsProblem } from '../kit/netns.js';
 import { describeLab, destroyNamespaces, existingNamespaces, type Topology } from './topology.js';
 import { birdSocketPath, LAB_METRICS, labDir, startLab, stopDaemons, waitForConvergence, type LabRun } from './daemons.js';
+import { addNode, upDatastore } from './datastore.js';
 import { printOperations, printReport, pingPods } from './report.js';
 
 const positiveInt = (v: string): number => {
@@ -31,9 +35,24 @@ function preflight(): void {
   if (why !== null) throw new Error(`the lab needs Linux network namespaces and root (run it with sudo): ${why}`);
 }
 
-async function up(opts: { nodes: number; name: string; timeout: number }): Promise<number> {
+async function up(opts: { nodes: number; name: string; timeout: number; datastore?: string; addNode?: boolean }): Promise<number> {
   preflight();
+  if (opts.addNode === true) {
+    if (opts.datastore !== 'etcd') throw new InvalidArgumentError('--add-node needs --datastore etcd');
+    return addNode(opts.name, opts.timeout * 1000);
+  }
   await down(opts.name, true);
+  if (opts.datastore === 'etcd') {
+    console.log(`Building the Calico lab "${opts.name}" driven by etcd: ${opts.nodes} hosts and etcd on one L2 segment (192.168.1.0/24), one pod per host`);
+    try {
+      const code = await upDatastore(opts.name, opts.nodes, opts.timeout * 1000);
+      console.log(`\nThe lab is running. Add a host: npm run lab -- --datastore etcd --add-node${opts.name !== 'wlab' ? ` --name ${opts.name}` : ''}\nLook around: node dist/cli/main.js show datastore --socket /run/wren-lab/${opts.name}/h0.sock\nRemove it: npm run lab -- down${opts.name !== 'wlab' ? ` --name ${opts.name}` : ''}`);
+      return code;
+    } catch (err) {
+      console.error(`lab failed: ${err instanceof Error ? err.message : String(err)}\ndaemon logs: /run/wren-lab/${opts.name}/*.log`);
+      return 1;
+    }
+  }
   const topology: Topology = describeLab(opts.name, opts.nodes);
   console.log(`Building the Calico lab "${topology.name}": ${topology.nodes.length} hosts on one L2 segment (192.168.1.0/24), one pod per host`);
   let run: LabRun | undefined;
@@ -82,7 +101,12 @@ program
   .option('--nodes <n>', 'hosts in the full mesh', positiveInt, 2)
   .option('--name <prefix>', 'namespace name prefix', labName, 'wlab')
   .option('--timeout <seconds>', 'how long to wait for convergence', positiveInt, 60)
-  .action(async (o: { nodes: number; name: string; timeout: number }) => {
+  .option('--datastore <type>', 'drive the lab from a datastore: "etcd" (Debian etcd-server in its own namespace)', (v: string) => {
+    if (v !== 'etcd') throw new InvalidArgumentError('the only datastore is "etcd"');
+    return v;
+  })
+  .option('--add-node', 'with --datastore etcd: add one host to the running lab', false)
+  .action(async (o: { nodes: number; name: string; timeout: number; datastore?: string; addNode?: boolean }) => {
     process.exitCode = await up(o);
   });
 program

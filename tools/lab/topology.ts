@@ -54,7 +54,7 @@ export const GATEWAY = '192.168.1.1';
 
 /** The namespaces of a lab named `name` that exist now: `<name>-sw`, `<name>-h<i>`, `<name>-p<i>`. */
 export function existingNamespaces(name: string): string[] {
-  return listNamespaces(`${name}-`).filter((n) => n === `${name}-sw` || new RegExp(`^${name}-[hp]\\d+$`).test(n));
+  return listNamespaces(`${name}-`).filter((n) => n === `${name}-sw` || n === `${name}-etcd` || new RegExp(`^${name}-[hp]\\d+$`).test(n));
 }
 
 /** Deletes every namespace of the lab, with whatever still runs inside (their interfaces go with them). Safe to call twice. */

@@ -40,6 +40,8 @@ describe('a datastore file (validateConfigFile)', () => {
       etcd: { endpoints: ['https://10.0.0.1:2379', 'http://[fd00::1]:2379'], caFile: '/etc/calico/ca.pem', certFile: '/etc/calico/cert.pem', keyFile: '/etc/calico/key.pem', username: 'calico', password: 's3cret' },
       nodeName: 'node-1.example.com',
       register: true,
+      nodeAddress: '10.0.0.1/24',
+      asNumber: 64513,
       ipam: { claimBlock: true },
     };
     expect(datastoreOf({ datastore: all })).toEqual(all);
@@ -146,6 +148,8 @@ describe('resolveDatastore: the file, completed from Calico\'s environment varia
         username: 'env ETCD_USERNAME',
         password: 'env ETCD_PASSWORD',
         nodeName: 'env NODENAME',
+        nodeAddress: 'default',
+        asNumber: 'default',
       },
     });
   });
@@ -198,5 +202,24 @@ describe('resolveDatastore: the file, completed from Calico\'s environment varia
   it('carries register and claimBlock through', () => {
     const r = resolveDatastore(cfg({ register: true, ipam: { claimBlock: true } }), env({ ETCD_ENDPOINTS: 'http://e:2379' }));
     expect(r.ok && [r.value.register, r.value.claimBlock]).toEqual([true, true]);
+  });
+
+  it('what register writes: nodeAddress and asNumber from the file, else calico-node\'s IP and AS', () => {
+    const e = { ETCD_ENDPOINTS: 'http://e:2379' };
+    const fromFile = resolveDatastore(cfg({ register: true, nodeAddress: '10.0.0.5/24', asNumber: 65001 }), env({ ...e, IP: '10.9.9.9', AS: '65009' }));
+    expect(fromFile.ok && [fromFile.value.nodeAddress, fromFile.value.asNumber, fromFile.value.sources.nodeAddress]).toEqual(['10.0.0.5/24', 65001, 'file']);
+    const fromEnv = resolveDatastore(cfg({ register: true }), env({ ...e, IP: '10.9.9.9', AS: '65009' }));
+    expect(fromEnv.ok && [fromEnv.value.nodeAddress, fromEnv.value.asNumber, fromEnv.value.sources.nodeAddress, fromEnv.value.sources.asNumber]).toEqual(['10.9.9.9', 65009, 'env IP', 'env AS']);
+    const auto = resolveDatastore(cfg({ register: true }), env({ ...e, IP: 'autodetect' }));
+    expect(auto.ok && [auto.value.nodeAddress, auto.value.asNumber]).toEqual([undefined, undefined]);
+    const problems = (vars: Record<string, string>): string[] => {
+      const r = resolveDatastore(cfg(), env(vars));
+      return r.ok ? [] : r.issues.map(formatIssue);
+    };
+    expect(problems({ ...e, IP: '10.0.0.300', AS: 'x' })).toEqual([
+      '$.datastore.nodeAddress: IP: expected this node\'s IPv4 address, with its prefix length ("10.0.0.1/24") or without (then the interface holding it gives the length) (got "10.0.0.300")',
+      '$.datastore.asNumber: AS: expected an AS number (1..4294967295) (got "x")',
+    ]);
+    expect(fileProblems({ datastore: { nodeAddress: 'fd00::1/64' } })[0]).toMatch(/^\$\.datastore\.nodeAddress: expected this node's IPv4 address/);
   });
 });

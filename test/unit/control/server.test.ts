@@ -63,8 +63,8 @@ describe('parseRequest', () => {
   it.each([
     ['not json', 'request is not valid JSON'],
     ['[1]', 'request must be a JSON object with a "cmd"'],
-    ['{"cmd":"reboot"}', 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop, show-bfd)'],
-    ['{}', 'unknown cmd null (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop, show-bfd)'],
+    ['{"cmd":"reboot"}', 'unknown cmd "reboot" (known: show-peers, show-kernel, show-datastore, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop, show-bfd)'],
+    ['{}', 'unknown cmd null (known: show-peers, show-kernel, show-datastore, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop, show-bfd)'],
     ['{"cmd":"show-routes","prefix":1}', 'field "prefix" must be a string'],
     ['{"cmd":"show-peers","verbose":true}', 'unknown field "verbose" for show-peers'],
   ])('refuses %s with EBADREQ', (line, message) => {
@@ -129,7 +129,7 @@ describe('startControlServer', () => {
     await start(path, () => 'fine');
     expect(await responses(path, 'nope\n{"cmd":"reboot"}\n{"cmd":"show-peers"}\n')).toEqual([
       { ok: false, error: { code: 'EBADREQ', message: 'request is not valid JSON' } },
-      { ok: false, error: { code: 'EBADREQ', message: 'unknown cmd "reboot" (known: show-peers, show-kernel, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop, show-bfd)' } },
+      { ok: false, error: { code: 'EBADREQ', message: 'unknown cmd "reboot" (known: show-peers, show-kernel, show-datastore, show-routes, peer-disable, peer-enable, peer-reset, peer-refresh, reload, stop, show-bfd)' } },
       { ok: true, result: 'fine' },
     ]);
   });

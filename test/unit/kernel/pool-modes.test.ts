@@ -67,3 +67,25 @@ describe('KernelRoutes with kernel.pools', () => {
     expect(kr.build('10.65.3.0/26', { local: false, nextHops: ['192.168.1.11'] }, o)?.nextHops).toEqual([{ via: '192.168.1.11', dev: 'tunl0', onlink: true }]);
   });
 });
+
+describe('KernelRoutes.reconfigure (a reload or a datastore change)', () => {
+  const base: KernelConfig = { ...DEFAULTS.kernel, pools: [{ cidr: '10.65.0.0/16', mode: 'direct' }] };
+
+  it('says the routes must be rebuilt when a pool mode, the pools, kernel.mode or how routes are built change, and builds with the new pools', () => {
+    const kr = new KernelRoutes(base);
+    const route = (): unknown => kr.build('10.65.3.0/26', { local: false, nextHops: ['192.168.1.11'] }, { ...kr.options(), links: [eth0, tunl0] })?.nextHops;
+    expect(route()).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(kr.reconfigure({ ...base, pools: [{ cidr: '10.65.0.0/16', mode: 'ipip' }] })).toBe(true);
+    expect(route()).toEqual([{ via: '192.168.1.11', dev: 'tunl0', onlink: true }]);
+    expect(kr.reconfigure({ ...base, pools: [{ cidr: '10.65.0.0/16', mode: 'ipip' }, { cidr: '10.66.0.0/16', mode: 'none' }] })).toBe(true);
+    expect(kr.reconfigure({ ...base, pools: [] })).toBe(true);
+    expect(kr.reconfigure({ ...base, pools: [], mode: 'ipip' })).toBe(true);
+    expect(kr.reconfigure({ ...base, pools: [], mode: 'ipip', metric: 5 })).toBe(true);
+  });
+
+  it('says nothing needs rebuilding when only other kernel settings change', () => {
+    const kr = new KernelRoutes(base);
+    expect(kr.reconfigure({ ...base, pools: [{ cidr: '10.65.0.0/16', mode: 'direct' }] })).toBe(false);
+    expect(kr.reconfigure({ ...base, scanInterval: base.scanInterval + 1 })).toBe(false);
+  });
+});

@@ -1,10 +1,10 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
 import type { DutKind } from '../dut.js';
 
-export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec' | 'bfd-load';
-export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'bfd-load'];
-/** What `npm run bench` runs without --scenario: the comparisons (bfd-load is wren's own check, asked for by name). */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];
+export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec' | 'datastore' | 'bfd-load';
+export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'datastore', 'bfd-load'];
+/** What `npm run bench` runs without --scenario: the comparisons and wren's datastore scale (bfd-load is wren's own check, asked for by name). */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'datastore'];
 
 /** wren built from another commit (`--baseline`): `wren@<short commit>`. */
 export type BaselineSubject = `wren@${string}`;
@@ -28,7 +28,7 @@ export const dutRef = (kind: DutKind): DutRef => ({ kind, subject: kind });
 export interface RunResult {
   readonly scenario: ScenarioName;
   readonly subject: Subject;
-  /** N (routes) or K (reflector clients). */
+  /** N (routes), K (reflector clients) or the Node resources in etcd (datastore). */
   readonly size: number;
   readonly run: number;
   /** Metric name -> value (units in the name: _s, _mb, _pps). Empty when the run failed. */
