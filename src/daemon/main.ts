@@ -33,7 +33,7 @@ import { createRootLogger, type Logger } from '../util/log.js';
 import { birdSource } from './bird-source.js';
 import { DatastoreMode } from './datastore-mode.js';
 import { startLoopMonitor, type LoopMonitor } from './loop-monitor.js';
-import { metricsSource, type ProcessState } from './metrics-source.js';
+import { metricsSource, SwitchableSource, waitingSource, type ProcessState } from './metrics-source.js';
 import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
 import { Speaker } from './speaker.js';
 import { addonStatus } from './tcp-policy.js';
@@ -106,14 +106,23 @@ function warnWithoutAddon(log: Logger): void {
 }
 
 /** The kernel port, the speaker and (with metrics.listen) the metrics listener; an exit code when one cannot start. */
-async function startSpeaker(config: Config, log: Logger, loop: LoopMonitor, state: ProcessState, ref: { metrics?: WrenMetrics }): Promise<Started | number> {
+/** A metrics listener started before the speaker (datastore mode): the speaker's source replaces the waiting one. */
+interface EarlyMetrics {
+  readonly server: MetricsServer;
+  readonly source: SwitchableSource;
+}
+
+async function startSpeaker(config: Config, log: Logger, loop: LoopMonitor, state: ProcessState, ref: { metrics?: WrenMetrics }, early?: EarlyMetrics): Promise<Started | number> {
   let kernel: KernelPort | undefined;
   if (config.kernel.enabled) kernel = new NetlinkKernel();
   const observer = { decisionRun: (s: number) => ref.metrics?.observeDecisionRun(s), reconciled: (r: { kind: 'full' | 'incremental'; durationMs: number }) => ref.metrics?.observeReconcile(r.kind, r.durationMs / 1000) };
   const speaker = new Speaker({ config, log, ...(kernel ? { kernel } : {}), observer });
 
   let ops: MetricsServer | undefined;
-  if (config.metrics.listen) {
+  if (early) {
+    early.source.inner = metricsSource(speaker, loop, state);
+    ops = early.server;
+  } else if (config.metrics.listen) {
     const source = metricsSource(speaker, loop, state);
     const metrics = createMetrics(source);
     ref.metrics = metrics;
@@ -195,6 +204,22 @@ async function runWithDatastore(path: string, raw: Readonly<Record<string, unkno
     (req) => handleControl(running, req, () => reload('control'), (how) => setImmediate(() => (running.stop ? running.stop('stop command', how) : earlyStop?.(0)))),
     log.child({ component: 'control' }),
   );
+  // /livez and /readyz answer while wren waits (a probe must not kill a node whose etcd is down).
+  let early: EarlyMetrics | undefined;
+  if (fileConfig.metrics.listen) {
+    const source = new SwitchableSource(waitingSource(loop, () => fileConfig, 'the datastore (wren show datastore)'));
+    const metrics = createMetrics(source);
+    metricsRef.metrics = metrics;
+    try {
+      early = { server: await startMetricsServer({ ...fileConfig.metrics.listen, metrics, source, log: log.child({ component: 'metrics' }) }), source };
+    } catch (err) {
+      log.fatal({ err, listen: fileConfig.metrics.listen }, 'cannot listen for metrics (metrics.listen)');
+      await control.close();
+      loop.stop();
+      return 1;
+    }
+    log.info({ address: early.server.address.address, port: early.server.address.port }, 'metrics listening');
+  }
   log.info({ node: settings.nodeName, endpoints: settings.endpoints, sources: settings.sources, socket: fileConfig.control.socket }, 'wren waiting for the datastore');
 
   // Until the speaker runs, a signal or `wren stop` just ends the wait (nothing to hand over).
@@ -210,6 +235,7 @@ async function runWithDatastore(path: string, raw: Readonly<Record<string, unkno
   if (!('config' in first)) {
     if ('err' in first) log.fatal({ err: first.err }, 'datastore start failed');
     await ds.close();
+    await early?.server.close();
     await control.close();
     loop.stop();
     return 'err' in first ? 1 : first.code;
@@ -217,9 +243,10 @@ async function runWithDatastore(path: string, raw: Readonly<Record<string, unkno
   const config = first.config;
   const st: ProcessState = { started: false, stopping: false, reloads: { ok: 0, failed: 0 }, config };
   state = st;
-  const started = await startSpeaker(config, log, loop, st, metricsRef);
+  const started = await startSpeaker(config, log, loop, st, metricsRef, early);
   if (typeof started === 'number') {
     await ds.close();
+    await early?.server.close();
     await control.close();
     return started;
   }

@@ -100,3 +100,42 @@ export function metricsSource(speaker: Speaker, loop: LoopMonitor, state: Proces
     },
   };
 }
+
+/**
+ * The snapshot before a speaker runs (datastore mode, waiting for the first configuration): the
+ * event loop is watched, so /livez answers; /readyz says what the start waits for; no sessions.
+ */
+export function waitingSource(loop: LoopMonitor, settings: () => Pick<Config, 'metrics'>, waitingFor: string, now: () => number = () => performance.now()): MetricsSource {
+  const empty = { destinations: 0, paths: 0 };
+  return {
+    snapshot: (): MetricsSnapshot => {
+      const l = loop.stats();
+      return {
+        daemon: { started: false, waitingFor, stopping: false, reloads: { ok: 0, failed: 0 } },
+        peers: [],
+        bfd: [],
+        rib: { tables: { 'ipv4-unicast': empty, 'ipv6-unicast': empty }, pendingDecisions: 0, decisionRuns: 0 },
+        kernel: null,
+        loop: { now: now(), lastTickAt: l.lastTickAt, stalls: l.stalls, maxStallMs: l.maxStallMs, recentStalls: l.recentStalls },
+      };
+    },
+    settings: (): MetricsSettings => {
+      const m = settings().metrics;
+      return { perPeer: m.perPeer, readyPeers: m.readyPeers, livezMaxStall: m.livezMaxStall };
+    },
+  };
+}
+
+/** A source that reads another, replaced once the speaker runs (the listener keeps one source). */
+export class SwitchableSource implements MetricsSource {
+  inner: MetricsSource;
+  constructor(inner: MetricsSource) {
+    this.inner = inner;
+  }
+  snapshot(): MetricsSnapshot {
+    return this.inner.snapshot();
+  }
+  settings(): MetricsSettings {
+    return this.inner.settings();
+  }
+}

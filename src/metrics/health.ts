@@ -73,7 +73,7 @@ export function readiness(s: MetricsSnapshot, mode: ReadyPeers): Verdict {
       ? { name: 'running', ok: false, detail: 'stopping' }
       : d.started
         ? { name: 'running', ok: true, detail: 'started' }
-        : { name: 'running', ok: false, detail: 'starting' },
+        : { name: 'running', ok: false, detail: d.waitingFor !== undefined ? `starting: waiting for ${d.waitingFor}` : 'starting' },
     k === null
       ? { name: 'kernel', ok: true, detail: 'kernel programming off' }
       : k.converged

@@ -93,6 +93,8 @@ export interface LoopSample {
 export interface DaemonSample {
   /** Speaker started (kernel routes adopted, peers started); false while starting. */
   readonly started: boolean;
+  /** What the start waits for, when it waits for something outside wren (the datastore). */
+  readonly waitingFor?: string;
   readonly stopping: boolean;
   readonly reloads: { readonly ok: number; readonly failed: number };
 }

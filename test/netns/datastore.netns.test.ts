@@ -299,7 +299,7 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
       try {
         return lab.exec(n4, 'curl', ['-s', ...args]);
       } catch {
-        return ''; // not listening yet: the listener starts with the speaker, after the first snapshot
+        return ''; // not listening yet: the listener starts before the first snapshot, but after the control socket
       }
     };
     const metrics = (): string => curl('http://127.0.0.1:9179/metrics');
@@ -490,12 +490,26 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
         tls: { ca: f('ca.crt'), serverCert: f('server.crt'), serverKey: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') },
       });
       // wren starts before its etcd: it waits (control socket answering, no speaker), then follows.
-      const w = new DatastoreWren(lab, { ns: ns[4] as string, nodeName: 'tls-node', etcd: tlsEtcd, register: true, claimBlock: true, kernel: false, name: 'wren-tls' });
+      const w = new DatastoreWren(lab, {
+        ns: ns[4] as string,
+        nodeName: 'tls-node',
+        etcd: tlsEtcd,
+        register: true,
+        claimBlock: true,
+        kernel: false,
+        name: 'wren-tls',
+        extra: { metrics: { listen: '127.0.0.1:9189' } },
+      });
       await w.start();
       await waitFor(() => w.showDatastore()?.lastError !== undefined, { what: 'wren to report etcd unreachable at start', timeoutMs: 10_000 });
       expect(w.showDatastore()).toMatchObject({ connected: false, synced: false });
       expect(w.showPeers()).toEqual([]);
       expect(w.cli('show', 'datastore')).toMatch(/not connected for .*\(nothing read yet\)/);
+      // While it waits, the health endpoints answer: alive (a liveness probe must not restart it), not ready, and why.
+      const probe = (path: string): string => lab.exec(ns[4] as string, 'curl', ['-s', '--max-time', '5', '-w', ' %{http_code}', `http://127.0.0.1:9189${path}`]);
+      expect(probe('/livez')).toMatch(/ 200$/);
+      expect(probe('/readyz?verbose')).toMatch(/\[-\]running failed: starting: waiting for the datastore \(wren show datastore\)(.|\n)* 503$/);
+      expect(probe('/metrics')).toMatch(/wren_bgp_sessions\{state="Established"\} 0/);
       // A wren still waiting for its datastore stops at once on SIGTERM.
       const waiting = new DatastoreWren(lab, { ns: ns[4] as string, nodeName: 'never', etcd: tlsEtcd, kernel: false, name: 'wren-never' });
       await waiting.start();
@@ -513,6 +527,8 @@ describeNetns('wren follows a Calico etcd datastore', [NETNS, ETCD_INSTALLED], (
       expect(st?.register).toMatch(/^created/);
       expect(st?.claim).toMatch(/^10\.80\.\d+\.\d+\/26 \(claimed/);
       expect(st?.counts.nodes).toBe(1);
+      // The same listener now reads the speaker: not waiting any more.
+      expect(probe('/readyz?verbose')).not.toMatch(/waiting for the datastore/);
       await w.stop();
     }, 60_000);
 
