@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/types.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { startLoopMonitor } from '../../../src/daemon/loop-monitor.js';
-import { bfdSamples, metricsSource, peerSamples, type ProcessState } from '../../../src/daemon/metrics-source.js';
+import { bfdSamples, metricsSource, peerSamples, SwitchableSource, waitingSource, type ProcessState } from '../../../src/daemon/metrics-source.js';
 import { Speaker, type PeerMetrics } from '../../../src/daemon/speaker.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { readiness, verdictText } from '../../../src/metrics/health.js';
@@ -145,4 +145,18 @@ it('labels each BFD session as its BGP peer and leaves out a session whose peer 
   const session = (peer: string, state: 'Up' | 'Down', flaps: number) => ({ peer, state, up: state === 'Up', flaps, transitions: 2 * flaps + 1, packetsIn: 5, packetsOut: 6, discarded: 1, detectTimeMs: 300, txIntervalMs: 100 });
   const out = bfdSamples({ mode: 'thread', sessions: [session('10.0.0.2', 'Up', 2), session('10.0.0.9', 'Down', 0)] }, [peerSample('10.0.0.2', { session: 'tor', asn: 65001 })]);
   expect(out).toEqual([{ address: '10.0.0.2', session: 'tor', asn: 65001, state: 'Up', downs: 2, transitions: 5, detectTimeMs: 300, packetsIn: 5, packetsOut: 6, discarded: 1 }]);
+});
+
+it('while no speaker runs (datastore mode waiting), the snapshot is alive, not ready, and says what it waits for; a SwitchableSource then reads the speaker', () => {
+  const loop = startLoopMonitor(silentLogger);
+  cleanup.push(() => loop.stop());
+  const cfg = config({ asn: 64512, routerId: '10.0.0.1' });
+  const source = new SwitchableSource(waitingSource(loop, () => cfg, 'the datastore (wren show datastore)'));
+  const verdict = readiness(source.snapshot(), 'all');
+  expect(verdict.ok).toBe(false);
+  expect(verdictText('readyz', verdict, true)).toContain('[-]running failed: starting: waiting for the datastore (wren show datastore)');
+  expect(source.snapshot().peers).toEqual([]);
+  const started = { ...source.snapshot(), daemon: { started: true, stopping: false, reloads: { ok: 0, failed: 0 } } };
+  source.inner = { snapshot: () => started, settings: () => source.settings() };
+  expect(readiness(source.snapshot(), 'all').ok).toBe(true);
 });
