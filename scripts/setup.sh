@@ -72,8 +72,9 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install o
 # (package systemd) and strace for the packaging tests (test/netns/packaging.netns.test.ts);
 # prometheus-bird-exporter and curl for the BIRD socket test (test/netns/bird-socket.netns.test.ts);
 # prometheus (with promtool) for the metrics tests (test/netns/metrics*.netns.test.ts);
-# etcd-server, etcd-client and openssl for the datastore lab, tests and bench (docs/datastore.md).
-want=(build-essential python3 bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump strace prometheus-bird-exporter prometheus curl etcd-server etcd-client openssl)
+# etcd-server, etcd-client and openssl for the datastore lab, tests and bench (docs/datastore.md); nftables
+# for the BFD tests (nft drops a peer's packets inside its namespace: a silent failure).
+want=(build-essential python3 bird2 frr gobgpd openbgpd iproute2 iputils-ping iputils-tracepath tshark tcpdump strace prometheus-bird-exporter prometheus curl etcd-server etcd-client openssl nftables)
 command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
 # node-gyp compiles against the headers installed beside node (/usr/include/node): NodeSource's
 # nodejs ships them, Debian's nodejs leaves them to libnode-dev. Without them node-gyp downloads

@@ -22,7 +22,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const REAL = ['bash', 'sh', 'sed', 'grep', 'head', 'cat', 'dirname', 'env', 'printf', 'tr', 'cut'];
 
 /** Every package setup.sh asks dpkg-query about on this test's fake machine. */
-const ALL_PACKAGES = ['build-essential', 'python3', 'bird2', 'frr', 'gobgpd', 'openbgpd', 'iproute2', 'iputils-ping', 'iputils-tracepath', 'tshark', 'tcpdump', 'strace', 'prometheus-bird-exporter', 'prometheus', 'curl', 'etcd-server', 'etcd-client', 'openssl', 'systemd'];
+const ALL_PACKAGES = ['build-essential', 'python3', 'bird2', 'frr', 'gobgpd', 'openbgpd', 'iproute2', 'iputils-ping', 'iputils-tracepath', 'tshark', 'tcpdump', 'strace', 'prometheus-bird-exporter', 'prometheus', 'curl', 'etcd-server', 'etcd-client', 'openssl', 'nftables', 'systemd'];
 
 interface Machine {
   /** Installed Debian packages (dpkg-query says "install ok installed" for these). */
@@ -116,7 +116,7 @@ describe('scripts/setup.sh', () => {
     const r = runSetup({ installed: [], node: '22.3.0' });
     expect(r.status).toBe(0);
     const line = installs(r)[0] ?? '';
-    for (const p of ['build-essential', 'python3', 'bird2', 'frr', 'gobgpd', 'openbgpd', 'iproute2', 'tshark', 'strace', 'prometheus', 'curl', 'etcd-server', 'etcd-client', 'openssl']) expect(line.split(' ')).toContain(p);
+    for (const p of ['build-essential', 'python3', 'bird2', 'frr', 'gobgpd', 'openbgpd', 'iproute2', 'tshark', 'strace', 'prometheus', 'curl', 'etcd-server', 'etcd-client', 'openssl', 'nftables']) expect(line.split(' ')).toContain(p);
   });
 
   it('with everything present installs nothing (idempotent, quick)', () => {
