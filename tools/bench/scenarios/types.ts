@@ -1,8 +1,14 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
 import type { DutKind } from '../dut.js';
 
-export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec';
-export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec'];
+export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'reflector-addpath' | 'codec';
+export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'codec'];
+
+/** The scenarios whose size is K reflector clients (`--k`); the others take N routes (`--n`). */
+export const sizedByK = (s: ScenarioName): boolean => s === 'reflector' || s === 'reflector-addpath';
+
+/** "K=1000" or "N=100000". */
+export const sizeLabel = (s: ScenarioName, size: number): string => `${sizedByK(s) ? 'K' : 'N'}=${size}`;
 
 /** wren built from another commit (`--baseline`): `wren@<short commit>`. */
 export type BaselineSubject = `wren@${string}`;
@@ -55,6 +61,7 @@ export interface ScenarioOptions {
   readonly keep: boolean;
   /**
    * Self-test of the content checks (`--expect-wrong-next-hop`): expect a next hop no DUT uses, at
+   * the reflector-addpath clients (for the first announcer's paths of the shared prefix),
    * the sink and in the FIB, so that every inout and kernel run must come out invalid.
    */
   readonly expectWrongNextHop?: boolean;
