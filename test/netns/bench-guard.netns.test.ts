@@ -11,6 +11,10 @@
  *    the wrong next hop in the reason and no metric, and the bench must exit 1.
  * 3. `--baseline HEAD~1` (HEAD in a clone without a parent): wren built from that commit in a
  *    temporary worktree runs as `wren@<short>` beside wren, and the worktree is gone afterwards.
+ * 4. reflector-addpath (ADD-PATH, RFC 7911) at K=20 against wren, BIRD and FRR: every session
+ *    negotiated ADD-PATH, every client converged on the other blocks and the shared prefix's paths
+ *    (an announcer 3, or 4 with FRR, which sends a path back to its sender), and the same run with
+ *    `--expect-wrong-next-hop` comes out INVALID for each, with the path in the reason.
  *
  * Needs root and `ip netns` (lib/requirements.ts: skipped with the reason, or failing under CI=true)
  * and the build (`npm test` builds first). The pure pieces of the bench are unit tests:
@@ -22,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { builtTool, REPO_ROOT } from '../../tools/kit/paths.js';
-import { describeNetns, NETNS } from './lib/requirements.js';
+import { BIRD_INSTALLED, describeNetns, FRR_INSTALLED, NETNS } from './lib/requirements.js';
 
 const MAIN = builtTool('bench/main.js');
 
@@ -122,4 +126,35 @@ describeNetns('npm run bench at N=2000 against wren: runs, checks content, recor
     expect(existsSync(dir ?? '/'), `${dir} is removed`).toBe(false);
     expect(git('worktree', 'list')).not.toContain(dir ?? '/');
   }, 320_000);
+});
+
+const ADDPATH = ['--scenario', 'reflector-addpath', '--k', '20', '--runs', '1', '--dut', 'wren,bird,frr'];
+
+describeNetns('npm run bench, reflector-addpath at K=20 against wren, BIRD and FRR: converges on every path, checks next hops', [NETNS, BIRD_INSTALLED, FRR_INSTALLED], () => {
+  it('every client holds the other 19 blocks and exactly the paths of the shared prefix it should, over ADD-PATH sessions', () => {
+    const { r, out } = bench('addpath', ADDPATH, 120_000);
+    expect(r.status, `bench exited with ${r.status} ${r.signal ?? ''}\n${r.stdout}\n${r.stderr}`).toBe(0);
+    if (!out) throw new Error('no JSON written');
+    expect(out.subjects).toEqual(['wren', 'bird', 'frr']);
+    for (const res of out.results) {
+      expect(res.scenario).toBe('reflector-addpath');
+      expect(res.error, res.subject).toBeUndefined();
+      expect(Object.keys(res.metrics).sort()).toEqual(['converge_s', 'cpu_s', 'establish_s', 'rss_mb']);
+      expect(res.info?.['addPathReceive'], res.subject).toBe(20);
+      // Announcers get the 3 other paths (4 from FRR, their own included); everyone else 4.
+      expect([res.info?.['minSharedPaths'], res.info?.['maxSharedPaths']], res.subject).toEqual(res.subject === 'frr' ? [4, 4] : [3, 4]);
+    }
+    console.log(`bench guard timing (reflector-addpath): ${JSON.stringify(out.results.map((x) => [x.subject, x.metrics]))}`);
+  }, 130_000);
+
+  it('reports every run INVALID when the first announcer\'s next hop is not the one expected (self-test of the path check)', () => {
+    const { r, out } = bench('addpath-wrong', [...ADDPATH, '--expect-wrong-next-hop'], 120_000);
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(1);
+    if (!out) throw new Error('no JSON written');
+    expect(out.results).toHaveLength(3);
+    for (const res of out.results) {
+      expect(res.metrics, res.subject).toEqual({});
+      expect(res.invalid, `${res.subject}: ${res.error ?? ''}`).toMatch(/wrong path\(s\); first: client 10\.2\.0\.\d+: 100\.127\.255\.0\/24 path id \d+ via 10\.2\.0\.2, which is no announcer's next hop/);
+    }
+  }, 130_000);
 });

@@ -76,7 +76,7 @@ export function resultsMarkdown(r: Report): string {
   const failed = failures(r.results);
   if (failed.length > 0) out.push('', 'Failed runs:', '', ...failed.map((f) => `- ${f}`));
   for (const p of r.profiles) {
-    out.push('', `CPU profile of wren in the ${p.scenario} scenario, ${p.scenario === 'reflector' ? 'K' : 'N'}=${p.n} (\`node --cpu-prof\`, one extra run; ${p.file}):`, '', '```', formatProfile(p.summary), '```');
+    out.push('', `CPU profile of wren in the ${p.scenario} scenario, ${p.scenario.startsWith('reflector') ? 'K' : 'N'}=${p.n} (\`node --cpu-prof\`, one extra run; ${p.file}):`, '', '```', formatProfile(p.summary), '```');
   }
   return out.join('\n');
 }

@@ -24,6 +24,11 @@ export interface DutNeighbor {
   readonly asn: number;
   /** Our route-reflector client (RFC 4456); iBGP only. */
   readonly rrClient?: boolean;
+  /**
+   * ADD-PATH (RFC 7911) receive and send every path (reflector-addpath): wren `addPath: { receive:
+   * true, send: "all" }`, BIRD `add paths on`, FRR `addpath-tx-all-paths` (FRR always offers receive).
+   */
+  readonly addPath?: boolean;
 }
 
 export interface DutSpec {
@@ -71,7 +76,14 @@ export function dutDaemonSpec(kind: DutKind, spec: DutSpec): DaemonSpec {
     ns: spec.ns,
     routerId: spec.routerId,
     asn: spec.asn,
-    neighbors: spec.neighbors.map((n) => ({ address: n.address, asn: n.asn, passive: true, families: ['ipv4'], ...(n.rrClient ? { rrClient: true } : {}) })),
+    neighbors: spec.neighbors.map((n) => ({
+      address: n.address,
+      asn: n.asn,
+      passive: true,
+      families: ['ipv4'],
+      ...(n.rrClient ? { rrClient: true } : {}),
+      ...(n.addPath ? { addPath: 'on' as const } : {}),
+    })),
     originate: [],
     kernel: spec.kernel,
     holdTime: spec.holdTime,

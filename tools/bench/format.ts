@@ -1,6 +1,6 @@
 /** Printing results: a plain-text table for the terminal and the same as Markdown for the docs. */
 import type { Row, Summary } from './stats.js';
-import type { RunResult, Subject } from './scenarios/types.js';
+import { sizeLabel, type RunResult, type Subject } from './scenarios/types.js';
 
 /** 3 significant digits; throughputs in k/M. */
 export function num(v: number): string {
@@ -24,7 +24,6 @@ export function cell(s: Summary | undefined): string {
 
 const ratio = (r: number | undefined): string => (r === undefined ? '-' : `${r.toFixed(2)}x`);
 
-const sizeLabel = (row: Row): string => (row.scenario === 'reflector' ? `K=${row.size}` : `N=${row.size}`);
 
 function header(subjects: readonly Subject[]): string[] {
   const others = subjects.filter((s) => s !== 'wren');
@@ -35,7 +34,7 @@ function line(row: Row, subjects: readonly Subject[]): string[] {
   const others = subjects.filter((s) => s !== 'wren');
   return [
     row.scenario,
-    sizeLabel(row),
+    sizeLabel(row.scenario, row.size),
     row.metric.label,
     ...subjects.map((s) => cell(row.cells.get(s))),
     ...(subjects.includes('wren') ? others.map((s) => ratio(row.ratios.get(s))) : []),
@@ -65,7 +64,7 @@ export function failures(results: readonly RunResult[]): string[] {
   return results
     .filter((r) => r.error !== undefined || r.invalid !== undefined)
     .map((r) => {
-      const what = `${r.scenario} ${r.scenario === 'reflector' ? 'K' : 'N'}=${r.size} ${r.subject} run ${r.run}`;
+      const what = `${r.scenario} ${sizeLabel(r.scenario, r.size)} ${r.subject} run ${r.run}`;
       return r.invalid !== undefined ? `${what}: INVALID: ${r.invalid.split('\n')[0]}` : `${what}: ${(r.error ?? '').split('\n')[0]}`;
     });
 }

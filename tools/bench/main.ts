@@ -37,8 +37,8 @@ import { runCodec } from './scenarios/codec.js';
 import { runDatastore } from './scenarios/datastore.js';
 import { runInout } from './scenarios/inout.js';
 import { runKernel } from './scenarios/kernel.js';
-import { runReflector } from './scenarios/reflector.js';
-import { DEFAULT_SCENARIOS, dutRef, SCENARIOS, type DutRef, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
+import { runReflector, runReflectorAddPath } from './scenarios/reflector.js';
+import { DEFAULT_SCENARIOS, dutRef, SCENARIOS, sizedByK, sizeLabel, type DutRef, type RunResult, type ScenarioName, type ScenarioOptions, type Subject } from './scenarios/types.js';
 import { buildRows } from './stats.js';
 
 const ROOT = REPO_ROOT;
@@ -121,6 +121,8 @@ async function runCell(c: Cell, o: ScenarioOptions, baseline: Baseline | undefin
       return runKernel(c.subject === 'ip-batch' ? 'ip-batch' : refOf(c.subject, baseline), c.size, c.run, o);
     case 'reflector':
       return runReflector(refOf(c.subject, baseline), c.size, c.run, o);
+    case 'reflector-addpath':
+      return runReflectorAddPath(refOf(c.subject, baseline), c.size, c.run, o);
     case 'codec':
       return runCodec(c.size, c.run, o);
     case 'bfd-load':
@@ -130,7 +132,8 @@ async function runCell(c: Cell, o: ScenarioOptions, baseline: Baseline | undefin
   }
 }
 
-type Profiled = 'inout' | 'kernel' | 'reflector';
+type Profiled = 'inout' | 'kernel' | 'reflector' | 'reflector-addpath';
+const PROFILED: readonly Profiled[] = ['inout', 'kernel', 'reflector', 'reflector-addpath'];
 
 export interface ProfileRun {
   readonly scenario: Profiled;
@@ -142,10 +145,8 @@ export interface ProfileRun {
 /** One extra run of wren under node --cpu-prof (not counted in the table); the summary of its profile. */
 async function profileWren(scenario: Profiled, n: number, o: ScenarioOptions, dir: string): Promise<ProfileRun | undefined> {
   mkdirSync(dir, { recursive: true });
-  console.log(`\nprofiling wren: ${scenario} ${scenario === 'reflector' ? 'K' : 'N'}=${n} under node --cpu-prof (profile in ${dir})`);
-  const opts = { ...o, cpuProfileDir: dir };
-  const r =
-    scenario === 'inout' ? await runInout(dutRef('wren'), n, 0, opts) : scenario === 'kernel' ? await runKernel(dutRef('wren'), n, 0, opts) : await runReflector(dutRef('wren'), n, 0, opts);
+  console.log(`\nprofiling wren: ${scenario} ${sizeLabel(scenario, n)} under node --cpu-prof (profile in ${dir})`);
+  const r = await runCell({ scenario, subject: 'wren', size: n, run: 0 }, { ...o, cpuProfileDir: dir }, undefined);
   console.log(`  ${describe(r)}`);
   const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
   if (file === undefined) {
@@ -200,13 +201,13 @@ async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Prom
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
   const cells = plan({ scenarios: opts.scenario, duts: opts.dut, n: opts.n, k: opts.k, nodes: opts.nodes, runs: opts.runs, baselines });
   const so: ScenarioOptions = { seed: opts.seed, timeoutScale: opts.timeoutScale, keep: opts.keep, log: (l) => console.log(l), expectWrongNextHop: opts.expectWrongNextHop };
-  if (opts.expectWrongNextHop) console.log('self-test (--expect-wrong-next-hop): every inout and kernel run must come out INVALID');
+  if (opts.expectWrongNextHop) console.log('self-test (--expect-wrong-next-hop): every inout, kernel and reflector-addpath run must come out INVALID');
   console.log(`wren bench: ${cells.length} runs of wren ${commit.short}${commit.dirty ? ' (with uncommitted changes)' : ''}${baseline ? ` and ${baseline.subject}` : ''} on ${machine.cpu} (${machine.cores} cores), load ${machine.loadAtStart.toFixed(2)}`);
   if (machine.loadAtStart > machine.cores / 2) console.log('  note: the machine is busy; numbers are indicative only');
 
   const results: RunResult[] = [];
   for (const [i, c] of cells.entries()) {
-    const tag = `[${i + 1}/${cells.length}] ${c.scenario} ${c.scenario === 'reflector' ? 'K' : c.scenario === 'datastore' ? 'nodes' : 'N'}=${c.size} run ${c.run} ${c.subject}`;
+    const tag = `[${i + 1}/${cells.length}] ${c.scenario} ${sizeLabel(c.scenario, c.size)} run ${c.run} ${c.subject}`;
     const t0 = performance.now();
     const load = loadavg()[0] ?? 0;
     const r = { ...(await runCell(c, so, baseline)), load };
@@ -226,10 +227,10 @@ async function measure(opts: Options, keepBaseline: (b: Baseline) => void): Prom
 
   const profiles: ProfileRun[] = [];
   if (opts.cpuProf && opts.dut.includes('wren')) {
-    for (const scenario of ['inout', 'kernel', 'reflector'] as const) {
+    for (const scenario of PROFILED) {
       if (!opts.scenario.includes(scenario)) continue;
       const dir = join(ROOT, 'bench', 'results', 'profiles', `${date.replace(/:/g, '')}-${scenario}`);
-      const size = scenario === 'reflector' ? Math.max(...opts.k) : (opts.profileN ?? Math.max(...opts.n));
+      const size = sizedByK(scenario) ? Math.max(...opts.k) : (opts.profileN ?? Math.max(...opts.n));
       const p = await profileWren(scenario, size, so, dir);
       if (p) profiles.push(p);
     }
@@ -261,12 +262,12 @@ const program = new Command('bench')
   .option('--timeout-scale <x>', 'multiply every timeout (slow machines)', positive, 1)
   .option('--json <file>', 'write results here (default bench/results/<date>.json)')
   .option('--write-doc', 'rewrite the results section of docs/benchmarks.md', false)
-  .option('--cpu-prof', 'also profile wren (node --cpu-prof) in one extra inout, kernel and reflector run (largest N or --profile-n; largest K)', false)
+  .option('--cpu-prof', 'also profile wren (node --cpu-prof) in one extra run of each scenario measured (largest N or --profile-n; largest K)', false)
   .option('--profile-n <n>', 'N of the profiled inout and kernel runs', (v) => sizes(1, 5_000_000)(v)[0] ?? 100_000)
   .option('--keep', 'keep each lab directory (configs, logs) under the temp directory', false)
   .option('--install-missing', 'apt-get install the Debian packages of missing daemons', false)
   .option('--baseline <commit>', 'also measure wren built from <commit> (a temporary git worktree), as wren@<short>, run by run with the others')
-  .addOption(new Option('--expect-wrong-next-hop', 'self-test of the content checks: every inout and kernel run must come out invalid').default(false).hideHelp())
+  .addOption(new Option('--expect-wrong-next-hop', 'self-test of the content checks: every inout, kernel and reflector-addpath run must come out invalid').default(false).hideHelp())
   .action(async (o: Options) => {
     process.exitCode = await main(o);
   });

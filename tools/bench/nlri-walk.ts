@@ -2,8 +2,10 @@
  * The sink's fast path: the IPv4 prefixes an UPDATE withdraws and announces, as numeric keys
  * (address * 64 + length, the form of codec/nlri.ts parsePrefix4), without building strings or
  * decoding attributes. Only the classic Withdrawn Routes and NLRI fields are read (RFC 4271 4.3);
- * the bench's sessions negotiate IPv4 unicast only, without ADD-PATH, so nothing else carries IPv4
- * prefixes. Bounds are checked; a malformed message throws (the sink reports it and stops).
+ * the bench's sessions negotiate IPv4 unicast only, so nothing else carries IPv4 prefixes. The
+ * reflector-addpath clients negotiate ADD-PATH (RFC 7911) and read those fields with a Path
+ * Identifier before each prefix (walkUpdatePaths). Bounds are checked; a malformed message throws
+ * (the sink reports it and stops).
  */
 import { HEADER_LEN } from '../../src/codec/constants.js';
 import { routeText } from './digest.js';
@@ -26,6 +28,74 @@ function walk(buf: Buffer, off: number, end: number, each: (key: number) => void
     each(((addr & mask) >>> 0) * 64 + bits);
     off += n;
   }
+}
+
+/** A receiver of (prefix, path id) pairs: RFC 7911 NLRI encoding. */
+export interface PathSink {
+  withdraw(key: number, pathId: number): void;
+  announce(key: number, pathId: number): void;
+}
+
+function walkPaths(buf: Buffer, off: number, end: number, each: (key: number, pathId: number) => void): void {
+  while (off < end) {
+    // RFC 7911 3: a 4-octet Path Identifier, then the prefix as RFC 4271 4.3 encodes it.
+    if (off + 5 > end) throw new RangeError('path identifier overruns its field');
+    const pathId = buf.readUInt32BE(off);
+    off += 4;
+    const bits = buf[off++] ?? 0;
+    if (bits > 32) throw new RangeError(`IPv4 prefix length ${bits}`);
+    const n = (bits + 7) >>> 3;
+    if (off + n > end) throw new RangeError('prefix overruns its field');
+    let addr = 0;
+    for (let i = 0; i < 4; i++) addr = addr * 256 + (i < n ? (buf[off + i] ?? 0) : 0);
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    each(((addr & mask) >>> 0) * 64 + bits, pathId);
+    off += n;
+  }
+}
+
+/**
+ * Walks one whole UPDATE message (header included) of a session that receives path ids in IPv4
+ * unicast (RFC 7911 3: every entry of Withdrawn Routes and NLRI starts with a Path Identifier).
+ */
+export function walkUpdatePaths(frame: Buffer, sink: PathSink): void {
+  let off = HEADER_LEN;
+  const end = frame.length;
+  if (off + 2 > end) throw new RangeError('UPDATE too short');
+  const wlen = frame.readUInt16BE(off);
+  off += 2;
+  if (off + wlen + 2 > end) throw new RangeError('Withdrawn Routes Length overruns the message');
+  walkPaths(frame, off, off + wlen, (k, id) => sink.withdraw(k, id));
+  off += wlen;
+  const alen = frame.readUInt16BE(off);
+  off += 2 + alen;
+  if (off > end) throw new RangeError('Total Path Attribute Length overruns the message');
+  walkPaths(frame, off, end, (k, id) => sink.announce(k, id));
+}
+
+/**
+ * The IPv4 NEXT_HOP (type 3) of one whole UPDATE as an unsigned 32-bit number, without building a
+ * string; -1 when the UPDATE has none (a withdrawal).
+ */
+export function nextHopNumber(frame: Buffer): number {
+  let off = HEADER_LEN;
+  const wlen = frame.readUInt16BE(off);
+  off += 2 + wlen;
+  const alen = frame.readUInt16BE(off);
+  off += 2;
+  const end = off + alen;
+  if (end > frame.length) throw new RangeError('Total Path Attribute Length overruns the message');
+  while (off < end) {
+    const flags = frame[off] ?? 0;
+    const type = frame[off + 1] ?? 0;
+    const extended = (flags & 0x10) !== 0;
+    const len = extended ? frame.readUInt16BE(off + 2) : (frame[off + 2] ?? 0);
+    off += extended ? 4 : 3;
+    if (off + len > end) throw new RangeError(`path attribute ${type} overruns the attribute field`);
+    if (type === 3 && len === 4) return frame.readUInt32BE(off);
+    off += len;
+  }
+  return -1;
 }
 
 /** Walks one whole UPDATE message (header included). */

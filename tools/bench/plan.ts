@@ -5,7 +5,7 @@
  * right after wren, so the two builds are always measured in the same run, minutes apart at most.
  */
 import type { DutKind } from './dut.js';
-import type { BaselineSubject, ScenarioName, Subject } from './scenarios/types.js';
+import { sizedByK, type BaselineSubject, type ScenarioName, type Subject } from './scenarios/types.js';
 
 export interface PlanOptions {
   readonly scenarios: readonly ScenarioName[];
@@ -37,7 +37,9 @@ function withBaselines(duts: readonly DutKind[], baselines: readonly BaselineSub
 
 /**
  * The subjects a scenario compares: GoBGP has no FIB; the kernel scenario adds the ip -batch floor;
- * codec and bfd-load are wren alone (codec: this checkout's code, in-process: a baseline has none there).
+ * reflector-addpath compares wren, BIRD and FRR (GoBGP's ADD-PATH send is a count, `send-max`, not
+ * "all", and is not measured); codec and bfd-load are wren alone (codec: this checkout's code,
+ * in-process: a baseline has none there).
  */
 export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], baselines: readonly BaselineSubject[] = []): Subject[] {
   switch (scenario) {
@@ -46,6 +48,8 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], ba
       return withBaselines(duts, baselines);
     case 'kernel':
       return [...withBaselines(duts.filter((d) => d !== 'gobgp'), baselines), 'ip-batch'];
+    case 'reflector-addpath':
+      return withBaselines(duts.filter((d) => d !== 'gobgp'), baselines);
     case 'codec':
     case 'bfd-load':
     case 'datastore':
@@ -57,7 +61,7 @@ export function plan(o: PlanOptions): Cell[] {
   const cells: Cell[] = [];
   for (const scenario of o.scenarios) {
     const subjects = subjectsFor(scenario, o.duts, o.baselines);
-    const sizes = scenario === 'reflector' ? o.k : scenario === 'datastore' ? (o.nodes ?? []) : o.n;
+    const sizes = sizedByK(scenario) ? o.k : scenario === 'datastore' ? (o.nodes ?? []) : o.n;
     for (const size of sizes) {
       for (let run = 1; run <= o.runs; run++) {
         for (let i = 0; i < subjects.length; i++) {

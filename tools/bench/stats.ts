@@ -49,6 +49,12 @@ export const METRICS: Readonly<Record<ScenarioName, readonly MetricDef[]>> = {
     { key: 'follower_ms', label: 'that change: derive + validate + apply (ms)', higherBetter: false },
     { key: 'rss_mb', label: 'wren RSS (MB)', higherBetter: false },
   ],
+  'reflector-addpath': [
+    { key: 'converge_s', label: 'announce to every client has K-1 blocks and every path of the shared prefix (s)', higherBetter: false },
+    { key: 'establish_s', label: 'K ADD-PATH sessions Established (s)', higherBetter: false },
+    { key: 'rss_mb', label: 'DUT peak RSS (MB)', higherBetter: false },
+    { key: 'cpu_s', label: 'DUT CPU, sessions + reflection (s)', higherBetter: false },
+  ],
   codec: [
     { key: 'encode_pps', label: 'encode (prefixes/s)', higherBetter: true },
     { key: 'decode_pps', label: 'decode (prefixes/s)', higherBetter: true },

@@ -57,7 +57,7 @@ export interface NeighborSpec {
   /**
    * ADD-PATH (RFC 7911) on this session: receive path ids, send every path, or both. BIRD 2
    * (`add paths rx|tx|on`), FRR (`addpath-tx-all-paths` for tx; FRR always offers receive), GoBGP
-   * (`add-paths` receive / send-max).
+   * (`add-paths` receive / send-max), wren (`addPath: { receive, send: "all" | false }`).
    */
   readonly addPath?: 'rx' | 'tx' | 'on';
   /** A BFD session with this neighbor, tied to the BGP session (FRR: bfdd + `neighbor X bfd`; BIRD: `protocol bfd` + `bfd on`). */

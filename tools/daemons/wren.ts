@@ -64,6 +64,7 @@ export function wrenConfig(spec: WrenSpec, socket: string): Record<string, unkno
       ...(typeof n.multihop === 'number' ? { ebgpMultihop: n.multihop } : n.multihop === true ? { ebgpMultihop: 255 } : {}),
       ...(n.rrClient ? { routeReflectorClient: true } : {}),
       families: fam.map((f) => `${f}-unicast`),
+      ...(n.addPath !== undefined ? { addPath: { receive: n.addPath !== 'tx', send: n.addPath === 'rx' ? false : 'all' } } : {}),
       ...(ebgp ? { import: 'all', export: 'all' } : {}),
       ...(spec.gracefulRestart === false ? { gracefulRestart: false } : {}),
       ...(n.bfd

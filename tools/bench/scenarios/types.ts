@@ -1,10 +1,16 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
 import type { DutKind } from '../dut.js';
 
-export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'codec' | 'datastore' | 'bfd-load';
-export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'datastore', 'bfd-load'];
+export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'reflector-addpath' | 'codec' | 'datastore' | 'bfd-load';
+export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'codec', 'datastore', 'bfd-load'];
 /** What `npm run bench` runs without --scenario: the comparisons and wren's datastore scale (bfd-load is wren's own check, asked for by name). */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'codec', 'datastore'];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'codec', 'datastore'];
+
+/** The scenarios whose size is K reflector clients (`--k`); the others take N routes (`--n`), datastore Nodes (`--nodes`). */
+export const sizedByK = (s: ScenarioName): boolean => s === 'reflector' || s === 'reflector-addpath';
+
+/** "K=1000", "nodes=1000" or "N=100000". */
+export const sizeLabel = (s: ScenarioName, size: number): string => `${sizedByK(s) ? 'K' : s === 'datastore' ? 'nodes' : 'N'}=${size}`;
 
 /** wren built from another commit (`--baseline`): `wren@<short commit>`. */
 export type BaselineSubject = `wren@${string}`;
@@ -57,6 +63,7 @@ export interface ScenarioOptions {
   readonly keep: boolean;
   /**
    * Self-test of the content checks (`--expect-wrong-next-hop`): expect a next hop no DUT uses, at
+   * the reflector-addpath clients (for the first announcer's paths of the shared prefix),
    * the sink and in the FIB, so that every inout and kernel run must come out invalid.
    */
   readonly expectWrongNextHop?: boolean;

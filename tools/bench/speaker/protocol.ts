@@ -38,12 +38,28 @@ export type SpeakerInit =
       /** The /26 each client announces, parallel to addrs. */
       readonly blocks: readonly string[];
       readonly concurrency: number;
+      /** reflector-addpath: ADD-PATH (RFC 7911) on every session, and one prefix several clients announce. */
+      readonly addPath?: AddPathClients;
     })
   | (SessionParams & {
       readonly role: 'watchers';
       /** One address per watcher session (source address and router id). */
       readonly addrs: readonly string[];
     });
+
+/** The ADD-PATH part of the clients role (client-paths.ts). */
+export interface AddPathClients {
+  /** The prefix clients 0..announcers-1 announce besides their block, each with its own next hop. */
+  readonly shared: string;
+  readonly announcers: number;
+  /** The DUT reflects an announcer's own path of the shared prefix back to it (so it expects all of them). */
+  readonly toAnnouncer: boolean;
+  /**
+   * The next hops the content check accepts on the shared prefix's paths: the announcers' addresses
+   * (the default), or another list (the `--expect-wrong-next-hop` self-test).
+   */
+  readonly acceptNextHops?: readonly string[];
+}
 
 export type SpeakerCommand =
   | { readonly cmd: 'init'; readonly init: SpeakerInit }

@@ -8,16 +8,21 @@
  *   every UPDATE, and on request (off the clock) replays them into what it holds with each
  *   prefix's next hop and AS path: its digest (digest.ts) or its differences from the table.
  * - clients: K iBGP sessions from K addresses; each announces its /26 and keeps the set of blocks it
- *   received; "reached" once every client holds the K - 1 blocks of the others.
+ *   received; "reached" once every client holds the K - 1 blocks of the others. With `addPath`
+ *   (reflector-addpath) the sessions negotiate ADD-PATH, the first clients also announce a shared
+ *   prefix, and each client keeps every path by path id (client-paths.ts): "reached" once every
+ *   client holds the K - 1 blocks and exactly the paths of the shared prefix it should.
  */
 import { decodeMessage } from '../../../src/codec/message.js';
 import { encodeUpdates } from '../../../src/codec/pack.js';
 import { parsePrefix4 } from '../../../src/codec/nlri.js';
+import { familyKey, type CodecContext } from '../../../src/codec/types.js';
 import { encodeAnnouncements, encodeWithdrawals, type WireFeed } from '../feed.js';
 import { diffRoutes, digestOf, tableRoutes } from '../digest.js';
 import { replayRoutes, walkUpdate } from '../nlri-walk.js';
 import { generateTable } from '../table.js';
 import type { SpeakerCommand, SpeakerEvent, SpeakerInit } from './protocol.js';
+import { ClientPaths, expectedSharedNextHops, pathPlan } from './client-paths.js';
 import { BenchSession } from './session.js';
 
 export type Emit = (e: SpeakerEvent) => void;
@@ -157,27 +162,73 @@ async function sink(init: SinkInit, emit: Emit): Promise<Role> {
   };
 }
 
+/** What one reflector client holds, and whether that is everything it should (the clients role). */
+interface ClientHolding {
+  update(frame: Buffer, ctx: CodecContext): void;
+  readonly done: boolean;
+  /** Prefixes (blocks) held, for status. */
+  readonly held: number;
+  clear(): void;
+}
+
+/** reflector: the set of blocks held (fast walker, no path ids); done at the K - 1 of the others. */
+function blockHolding(k: number, ownBlock: string): ClientHolding {
+  const set = new Set<number>();
+  const own = parsePrefix4(ownBlock);
+  const sink = {
+    withdraw: (key: number) => {
+      set.delete(key);
+    },
+    announce: (key: number) => {
+      if (key !== own) set.add(key);
+    },
+  };
+  return {
+    update: (frame) => walkUpdate(frame, sink),
+    get done() {
+      return set.size === k - 1;
+    },
+    get held() {
+      return set.size;
+    },
+    clear: () => set.clear(),
+  };
+}
+
+/** reflector-addpath: every path by path id (client-paths.ts); done once it holds exactly what it should. */
+function pathHolding(paths: ClientPaths): ClientHolding {
+  return {
+    update: (frame, ctx) => paths.update(frame, ctx),
+    get done() {
+      return paths.converged;
+    },
+    get held() {
+      return paths.blocks;
+    },
+    clear: () => paths.clear(),
+  };
+}
+
 async function clients(init: ClientsInit, emit: Emit): Promise<Role> {
   const k = init.addrs.length;
-  const held = init.addrs.map(() => new Set<number>());
-  const own = init.blocks.map((b) => parsePrefix4(b));
+  const ap = init.addPath;
+  const plan = ap && pathPlan(init.addrs, init.blocks, ap.shared, ap.announcers, ap.acceptNextHops);
+  const paths = init.addrs.map((addr, i) => plan && ap && new ClientPaths(plan, addr, init.blocks[i] ?? '', expectedSharedNextHops(addr, init.addrs.slice(0, ap.announcers), ap.toAnnouncer)));
+  const held: ClientHolding[] = init.addrs.map((_, i) => {
+    const p = paths[i];
+    return p ? pathHolding(p) : blockHolding(k, init.blocks[i] ?? '');
+  });
   let complete = 0;
   let armed = false;
   let setupDone = false;
-  const onUpdate = (i: number, frame: Buffer): void => {
-    const set = held[i];
-    if (!set) return;
-    const before = set.size;
-    walkUpdate(frame, {
-      withdraw: (key) => {
-        set.delete(key);
-      },
-      announce: (key) => {
-        if (key !== own[i]) set.add(key);
-      },
-    });
-    if (before < k - 1 && set.size === k - 1) complete++;
-    else if (before === k - 1 && set.size < k - 1) complete--;
+  const onUpdate = (i: number, frame: Buffer, ctx: CodecContext): void => {
+    const h = held[i];
+    if (!h) return;
+    const before = h.done;
+    h.update(frame, ctx);
+    const after = h.done;
+    if (!before && after) complete++;
+    else if (before && !after) complete--;
     if (armed && complete === k) {
       armed = false;
       emit({ ev: 'reached', count: k, atNs: ns(process.hrtime.bigint()) });
@@ -185,18 +236,20 @@ async function clients(init: ClientsInit, emit: Emit): Promise<Role> {
   };
   const connectClient = (i: number): BenchSession => {
     const addr = init.addrs[i] ?? '';
-    return new BenchSession({
+    const s: BenchSession = new BenchSession({
       remote: init.remote,
       local: addr,
       asn: init.asn,
       routerId: addr,
       holdTime: init.holdTime,
-      onUpdate: (frame) => onUpdate(i, frame),
+      ...(ap ? { addPath: true } : {}),
+      onUpdate: (frame) => onUpdate(i, frame, s.ctx),
       // During setup a dropped session is simply connected again (below); afterwards it fails the run.
       onDown: (why) => {
         if (setupDone) emit({ ev: 'down', why: `client ${addr}: ${why}` });
       },
     });
+    return s;
   };
   const sessions = init.addrs.map((_, i) => connectClient(i));
   const t0 = performance.now();
@@ -226,7 +279,7 @@ async function clients(init: ClientsInit, emit: Emit): Promise<Role> {
       held[i]?.clear();
       sessions[i] = connectClient(i);
     }
-    complete = held.filter((h) => h.size === k - 1).length;
+    complete = held.filter((h) => h.done).length;
     await establishAll(down);
     eor = await waitEor(down.flatMap((i) => sessions[i] ?? []), init.eorTimeoutMs);
   }
@@ -234,14 +287,26 @@ async function clients(init: ClientsInit, emit: Emit): Promise<Role> {
   const updates = sessions.map((s, i) => {
     const addr = init.addrs[i] ?? '';
     const block = init.blocks[i] ?? '';
-    return Buffer.concat(encodeUpdates({ nlri: [block], attrs: { origin: 0, asPath: [], nextHop: addr, localPref: 100 } }, s.ctx));
+    // reflector-addpath: the announcers add the shared prefix, with the same attributes (their own next hop).
+    const nlri = ap && i < ap.announcers ? [block, ap.shared] : [block];
+    return Buffer.concat(encodeUpdates({ nlri, nlriPathIds: nlri.map(() => 1), attrs: { origin: 0, asPath: [], nextHop: addr, localPref: 100 } }, s.ctx));
   });
-  emit({ ev: 'ready', info: { clients: k, establishMs, reconnects, ...eor } });
+  const negotiated = ap
+    ? { addPathReceive: sessions.filter((s) => s.ctx.addPathRx.has(familyKey(1, 1))).length, addPathSend: sessions.filter((s) => s.ctx.addPathTx.has(familyKey(1, 1))).length }
+    : {};
+  emit({ ev: 'ready', info: { clients: k, establishMs, reconnects, ...eor, ...negotiated } });
   return {
     async handle(cmd) {
       if (cmd.cmd === 'status') {
-        const sizes = held.map((s) => s.size);
-        emit({ ev: 'status', info: { complete, minHeld: Math.min(...sizes), maxHeld: Math.max(...sizes) } });
+        const sizes = held.map((h) => h.held);
+        const info: Record<string, number | string> = { complete, minHeld: Math.min(...sizes), maxHeld: Math.max(...sizes) };
+        if (ap) {
+          const shared = paths.map((p) => p?.shared.size ?? 0);
+          const anomalies = paths.flatMap((p) => p?.anomalies ?? []);
+          Object.assign(info, { minSharedPaths: Math.min(...shared), maxSharedPaths: Math.max(...shared), anomalies: paths.reduce((n, p) => n + (p?.anomalyCount ?? 0), 0) });
+          if (anomalies[0] !== undefined) info['firstAnomaly'] = anomalies[0];
+        }
+        emit({ ev: 'status', info });
         return;
       }
       if (cmd.cmd !== 'announce') throw new Error(`clients: unexpected command ${cmd.cmd}`);

@@ -1,7 +1,8 @@
 /**
  * A minimal BGP speaker session for the bench's feeder, sink and reflector clients: connect, OPEN
  * (RFC 4271 4.2) with multiprotocol IPv4 unicast (RFC 4760), route refresh (RFC 2918), 4-octet AS
- * (RFC 6793) and graceful-restart awareness (RFC 4724, no family preserved), KEEPALIVEs at a third
+ * (RFC 6793), graceful-restart awareness (RFC 4724, no family preserved), optionally ADD-PATH
+ * receive and send in IPv4 unicast (RFC 7911, the reflector-addpath clients), KEEPALIVEs at a third
  * of the negotiated hold time (RFC 4271 4.4), End-of-RIB after our empty initial table, and every
  * UPDATE handed raw to the owner. Framing, decoding of OPEN/NOTIFICATION and encoding are wren's
  * codec. No FSM beyond "waiting for OPEN, waiting for KEEPALIVE, established": the bench only ever
@@ -11,7 +12,7 @@ import { connect, type Socket } from 'node:net';
 import { AS_TRANS, BGP_VERSION, MsgType, notificationName } from '../../../src/codec/constants.js';
 import { Framer } from '../../../src/codec/framer.js';
 import { decodeMessage, encodeMessage, KEEPALIVE_MESSAGE } from '../../../src/codec/message.js';
-import type { Capability, CodecContext, OpenMsg } from '../../../src/codec/types.js';
+import { familyKey, type Capability, type CodecContext, type OpenMsg } from '../../../src/codec/types.js';
 
 export interface SessionOptions {
   readonly remote: string;
@@ -31,6 +32,32 @@ export interface SessionOptions {
   readonly onDown?: (why: string) => void;
   /** A KEEPALIVE arrived on the established session. */
   readonly onKeepalive?: () => void;
+  /**
+   * Offer ADD-PATH (RFC 7911) receive and send in IPv4 unicast. What the daemon's OPEN answers
+   * decides `ctx.addPathRx` / `ctx.addPathTx` (negotiateAddPath4): UPDATEs are then read and
+   * written with path ids.
+   */
+  readonly addPath?: boolean;
+}
+
+const IPV4_UNICAST = familyKey(1, 1);
+
+/**
+ * RFC 7911 4 for IPv4 unicast, when we offered both receive and send: we receive path ids when the
+ * peer's ADD-PATH capability says it sends them (Send/Receive 2 or 3), and send them when it says
+ * it receives them (1 or 3). No capability, or no IPv4 unicast entry: neither. A family listed
+ * twice: the last entry counts (as wren's own negotiation reads it).
+ */
+export function negotiateAddPath4(peer: OpenMsg): { readonly receive: boolean; readonly send: boolean } {
+  let sr = 0;
+  for (const p of peer.params) {
+    if (!('capabilities' in p)) continue;
+    for (const c of p.capabilities) {
+      if (c.kind !== 'add-path') continue;
+      for (const f of c.families) if (f.afi === 1 && f.safi === 1) sr = f.sendReceive;
+    }
+  }
+  return { receive: (sr & 2) !== 0, send: (sr & 1) !== 0 };
 }
 
 /** An UPDATE with no withdrawn routes, no attributes and no NLRI: the IPv4 unicast End-of-RIB. */
@@ -47,6 +74,7 @@ const openMessage = (o: SessionOptions): OpenMsg => {
     // tells us when its initial work for this session is done.
     { kind: 'graceful-restart', restarting: false, notification: false, restartTimeSec: 0, families: [] },
   ];
+  if (o.addPath) caps.push({ kind: 'add-path', families: [{ afi: 1, safi: 1, sendReceive: 3 }] });
   return {
     kind: 'open',
     version: BGP_VERSION,
@@ -114,7 +142,7 @@ export class BenchSession {
     s.on('close', () => onEnd('connection closed by the daemon'));
     s.on('connect', () => {
       this.#state = 'open-sent';
-      this.ctx = { ...this.ctx, as4: false };
+      this.ctx = { ...this.ctx, as4: false, addPathRx: new Set(), addPathTx: new Set() };
       s.write(encodeMessage(openMessage(o), this.ctx));
     });
     s.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -153,7 +181,13 @@ export class BenchSession {
       }
       if (m.kind === 'open' && this.#state === 'open-sent') {
         const hold = Math.min(m.holdTime, this.options.holdTime);
-        this.ctx = { ...this.ctx, as4: hasAs4(m) };
+        const ap = this.options.addPath ? negotiateAddPath4(m) : { receive: false, send: false };
+        this.ctx = {
+          ...this.ctx,
+          as4: hasAs4(m),
+          addPathRx: new Set(ap.receive ? [IPV4_UNICAST] : []),
+          addPathTx: new Set(ap.send ? [IPV4_UNICAST] : []),
+        };
         this.#socket?.write(KEEPALIVE_MESSAGE);
         this.#state = 'open-confirm';
         if (hold > 0) {
