@@ -124,8 +124,14 @@ export class AdjRibOut {
   #adv: (AttrSet | undefined)[] = [];
   /** Family bits (1 IPv4, 2 IPv6) the session sends ADD-PATH path ids in (RFC 7911). */
   readonly #addPath: number;
-  /** In those families: destination id -> path id -> what the peer was sent (instead of #adv). */
-  #advPaths: (Map<number, AttrSet> | undefined)[] = [];
+  /**
+   * In those families: destination id -> what the peer was sent (instead of #adv), by path id. One
+   * path (the common case: a Map per destination per peer cost ~170 MB at 1,000 ADD-PATH clients) is
+   * the AttrSet itself with its path id in #advPathId; a second path makes it a Map.
+   */
+  #advPaths: (AttrSet | Map<number, AttrSet> | undefined)[] = [];
+  /** Destination id -> the path id of a single-path #advPaths entry. */
+  #advPathId: number[] = [];
   #advertised = 0;
   /** Prefixes announced and withdrawn to the peer (BIRD's export route change stats). */
   #announcements = 0;
@@ -244,7 +250,15 @@ export class AdjRibOut {
 
   /** ADD-PATH families: what the peer was sent for destination `id`, by path id. */
   advertisedPaths(id: DestId): ReadonlyMap<number, AttrSet> | undefined {
-    return this.#advPaths[id];
+    const e = this.#advPaths[id];
+    return e === undefined || e instanceof Map ? e : new Map([[this.#advPathId[id] as number, e]]);
+  }
+
+  /** ADD-PATH: what the peer was sent for (destination, path id). */
+  #sentPath(id: DestId, pathId: number): AttrSet | undefined {
+    const e = this.#advPaths[id];
+    if (e === undefined || e instanceof Map) return e?.get(pathId);
+    return this.#advPathId[id] === pathId ? e : undefined;
   }
 
   /**
@@ -361,10 +375,12 @@ export class AdjRibOut {
     }
     const paths = this.#advPaths;
     this.#advPaths = [];
+    this.#advPathId = [];
     for (let id = 0; id < paths.length; id++) {
       const m = paths[id];
       if (m === undefined) continue;
-      for (const s of m.values()) this.#store.release(s);
+      if (m instanceof Map) for (const s of m.values()) this.#store.release(s);
+      else this.#store.release(m);
       if (loc.addAdvertised(id, -1) === 0) feed.idle(id);
     }
     this.#dump = null;
@@ -421,12 +437,13 @@ export class AdjRibOut {
     const changes: PathWant[] = [];
     for (let i = 0; i < wants.length; i++) {
       const w = wants[i] as PathWant;
-      if (!forced && have?.get(w.pathId) === w.attrs) store.release(w.attrs);
+      if (!forced && have !== undefined && this.#sentPath(id, w.pathId) === w.attrs) store.release(w.attrs);
       else changes.push(w);
     }
     let gone: number[] | null = null;
     if (have !== undefined) {
-      for (const pathId of have.keys()) {
+      const sent = have instanceof Map ? have.keys() : [this.#advPathId[id] as number];
+      for (const pathId of sent) {
         let kept = false;
         for (let i = 0; i < wants.length && !kept; i++) kept = (wants[i] as PathWant).pathId === pathId;
         if (!kept) (gone ??= []).push(pathId);
@@ -476,16 +493,25 @@ export class AdjRibOut {
   /** ADD-PATH: the peer now has `want` (its reference moves here) for (destination, path id), or nothing. */
   #recordPath(id: DestId, pathId: number, want: AttrSet | null, feed: OutFeed): void {
     const paths = this.#advPaths;
-    let m = paths[id];
-    const have = m?.get(pathId);
+    const e = paths[id];
+    const have = this.#sentPath(id, pathId);
     if (want !== null) {
       this.#announcements++;
-      if (m === undefined) {
+      if (e === undefined) {
         while (paths.length <= id) paths.push(undefined);
-        paths[id] = m = new Map();
+        paths[id] = want;
+        this.#advPathId[id] = pathId;
         this.#loc.addAdvertised(id, 1);
+      } else if (e instanceof Map) {
+        e.set(pathId, want);
+      } else if (have !== undefined) {
+        paths[id] = want; // the same single path, new attributes
+      } else {
+        paths[id] = new Map([
+          [this.#advPathId[id] as number, e],
+          [pathId, want],
+        ]);
       }
-      m.set(pathId, want);
       if (have !== undefined) this.#store.release(have);
       else {
         this.#advertised++;
@@ -493,13 +519,23 @@ export class AdjRibOut {
       }
       return;
     }
-    if (m === undefined || have === undefined) return;
+    if (e === undefined || have === undefined) return;
     this.#withdrawals++;
-    m.delete(pathId);
     this.#store.release(have);
     this.#advertised--;
     this.#advertisedV6 -= this.#loc.familyIndex(id);
-    if (m.size === 0) {
+    let left = 0;
+    if (e instanceof Map) {
+      e.delete(pathId);
+      left = e.size;
+      if (left === 1) {
+        // Back to the single-path form.
+        const [onlyId, only] = e.entries().next().value as [number, AttrSet];
+        paths[id] = only;
+        this.#advPathId[id] = onlyId;
+      }
+    }
+    if (left === 0) {
       paths[id] = undefined;
       if (this.#loc.addAdvertised(id, -1) === 0) feed.idle(id);
     }

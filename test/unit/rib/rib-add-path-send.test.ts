@@ -82,6 +82,42 @@ describe('ADD-PATH send from a reflector', () => {
     expect(rib.nextBatches(D, Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 
+  it('one path, then two, then one again, then none: each step sent by id and counted (one path is kept without a Map)', () => {
+    const rib = reflector();
+    rib.receive(A, announce4([P], { nextHop: A }));
+    rib.decide();
+    const c = paths(rib, C);
+    expect(nextHops(c)).toEqual([[`${P}#1`, A]]);
+    expect(rib.counts(C).advertised).toBe(1);
+    rib.receive(B, announce4([P], { nextHop: B }));
+    rib.decide();
+    paths(rib, C, c);
+    expect(nextHops(c)).toEqual([
+      [`${P}#1`, A],
+      [`${P}#2`, B],
+    ]);
+    expect(rib.counts(C).advertised).toBe(2);
+    rib.receive(A, withdraw4([P]));
+    rib.decide();
+    expect(rib.nextBatches(C, Number.MAX_SAFE_INTEGER)).toEqual([{ kind: 'withdraw', family: 'ipv4-unicast', prefixes: [P], pathIds: [1] }]);
+    c.delete(`${P}#1`);
+    expect(rib.counts(C).advertised).toBe(1);
+    // The one left changes: sent again under its own id, 2.
+    rib.receive(B, announce4([P], { nextHop: B, med: 7 }));
+    rib.decide();
+    const changed = rib.nextBatches(C, Number.MAX_SAFE_INTEGER);
+    expect(changed.map((b) => [b.kind, b.kind === 'announce' ? b.pathIds : null])).toEqual([['announce', [2]]]);
+    rib.receive(B, withdraw4([P]));
+    rib.decide();
+    expect(rib.nextBatches(C, Number.MAX_SAFE_INTEGER)).toEqual([{ kind: 'withdraw', family: 'ipv4-unicast', prefixes: [P], pathIds: [2] }]);
+    expect(rib.counts(C).advertised).toBe(0);
+    // Nothing left to send; a new path starts over.
+    rib.receive(E, announce4([P], { nextHop: E }));
+    rib.decide();
+    expect(nextHops(paths(rib, C, new Map()))).toEqual([[`${P}#1`, E]]);
+    expect(rib.counts(C).advertised).toBe(1);
+  });
+
   it('path ids are stable: a changed path keeps its id; a new path takes a free one', () => {
     const rib = reflector();
     rib.receive(A, announce4([P], { nextHop: A }));
