@@ -143,7 +143,10 @@ async function profileWren(scenario: Profiled, n: number, o: ScenarioOptions, di
   const r =
     scenario === 'inout' ? await runInout(dutRef('wren'), n, 0, opts) : scenario === 'kernel' ? await runKernel(dutRef('wren'), n, 0, opts) : await runReflector(dutRef('wren'), n, 0, opts);
   console.log(`  ${describe(r)}`);
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main thread's is thread 0; the
+  // writer worker's (netlink-writer.ts) would otherwise sort last.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const file = files.filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).at(-1) ?? files.at(-1);
   if (file === undefined) {
     console.log('  no .cpuprofile was written (did wren exit cleanly on SIGTERM?)');
     return undefined;
