@@ -7,15 +7,15 @@
  */
 import type { KernelConfig } from '../config/types.js';
 import { modeFor, toBlackholeRoute, toKernelRoute, type DesiredChange, type PoolDataplane, type RouteBuildOptions } from '../kernel/fib-sync.js';
-import { routeKey, type KernelRoute } from '../kernel/port.js';
+import { kernelMetric } from '../kernel/next-hops.js';
+import { fibKey, type KernelRoute } from '../kernel/port.js';
+import { canonicalPrefix } from '../util/inet.js';
 import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
 export class KernelRoutes {
   readonly #cfg: KernelConfig;
   readonly #pools: readonly PoolDataplane[];
-  /** Prefix -> key of the route we last asked for (so a withdraw removes the right key). */
-  readonly #keys = new Map<string, string>();
 
   constructor(cfg: KernelConfig) {
     this.#cfg = cfg;
@@ -34,6 +34,7 @@ export class KernelRoutes {
       tunnelDevice: this.#cfg.tunnelDevice,
       links,
       nextHopMemo: new Map(),
+      hopListMemo: new Map(),
     };
   }
 
@@ -47,19 +48,19 @@ export class KernelRoutes {
     return toKernelRoute(prefix, hops, opts);
   }
 
+  /**
+   * The desired changes: the route of each prefix, or the removal of its key. The key of a prefix
+   * is fixed by the prefix and the table and metric of the build options (this configuration's), so nothing per prefix is
+   * remembered here (decision 0012); removing a key that holds nothing of ours is a no-op in FibSync.
+   */
   changes(changes: readonly BestChange[], opts: RouteBuildOptions = this.options()): DesiredChange[] {
     const out: DesiredChange[] = [];
     for (const c of changes) {
       const route = this.build(c.prefix, c.best, opts);
-      const old = this.#keys.get(c.prefix);
-      if (route) {
-        const key = routeKey(route);
-        if (old !== undefined && old !== key) out.push({ key: old, route: null });
-        this.#keys.set(c.prefix, key);
-        out.push({ key, route });
-      } else if (old !== undefined) {
-        this.#keys.delete(c.prefix);
-        out.push({ key: old, route: null });
+      if (route) out.push({ key: fibKey(route), route });
+      else {
+        const prefix = canonicalPrefix(c.prefix);
+        out.push({ key: fibKey({ prefix, table: opts.table, protocol: opts.protocol, metric: kernelMetric(prefix, opts.metric) }), route: null });
       }
     }
     return out;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { modeFor, toKernelRoute, type PoolDataplane, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
 import type { KernelLink } from '../../../src/kernel/port.js';
 import { KernelRoutes } from '../../../src/daemon/kernel-routes.js';
+import { fibKey } from '../../../src/kernel/port.js';
 import { DEFAULTS } from '../../../src/config/defaults.js';
 import type { KernelConfig } from '../../../src/config/types.js';
 
@@ -65,5 +66,35 @@ describe('KernelRoutes with kernel.pools', () => {
   });
   it('uses the pool mode for other learned routes', () => {
     expect(kr.build('10.65.3.0/26', { local: false, nextHops: ['192.168.1.11'] }, o)?.nextHops).toEqual([{ via: '192.168.1.11', dev: 'tunl0', onlink: true }]);
+  });
+});
+
+describe('KernelRoutes.changes: keys (decision 0012)', () => {
+  const kr = new KernelRoutes({ ...DEFAULTS.kernel, metric: 0 });
+  const o = { ...kr.options(), links: [eth0] };
+  it('withdraws the key the route was installed at, for IPv4 and IPv6, with nothing remembered per prefix', () => {
+    for (const [prefix, nh] of [['172.16.1.0/24', '192.168.1.11'], ['fd00:1::/64', 'fd00:1::11']] as const) {
+      const [add] = kr.changes([{ prefix, best: { local: false, nextHops: [nh] } }], o);
+      const [del] = kr.changes([{ prefix, best: null }], o);
+      expect(add?.route).not.toBeNull();
+      expect(add?.key).toBe(fibKey(add!.route!));
+      expect(del).toEqual({ key: add?.key, route: null });
+    }
+  });
+  it('shares one next-hop list between the routes built with one set of options', () => {
+    const [a, b] = kr.changes(
+      [
+        { prefix: '172.16.1.0/24', best: { local: false, nextHops: ['192.168.1.11'] } },
+        { prefix: '172.16.2.0/24', best: { local: false, nextHops: ['192.168.1.11'] } },
+      ],
+      o,
+    );
+    expect(a?.route?.nextHops).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(a?.route?.nextHops).toBe(b?.route?.nextHops);
+  });
+  it('gives a removal for a route it cannot build (a pool with mode none): a no-op in FibSync when nothing of ours is there', () => {
+    const pooled = new KernelRoutes({ ...DEFAULTS.kernel, pools: [{ cidr: '10.66.0.0/16', mode: 'none' }] });
+    const [c] = pooled.changes([{ prefix: '10.66.3.0/26', best: { local: false, nextHops: ['192.168.1.11'] } }], { ...pooled.options(), links: [eth0] });
+    expect(c).toEqual({ key: fibKey({ prefix: '10.66.3.0/26', table: 254, protocol: 12, metric: 0 }), route: null });
   });
 });
