@@ -327,7 +327,8 @@ export class FibSync {
 
   /** Our protocol only; IPv6 metric 0 becomes 1024 as the kernel stores it, so keys match list(). */
   #normalize(r: KernelRoute): KernelRoute {
-    invariant(r.protocol === this.#protocol, `desired route ${r.prefix} has protocol ${r.protocol}, ours is ${this.#protocol}`);
+    // The message is built only when it fails (this runs once per desired route).
+    if (r.protocol !== this.#protocol) invariant(false, `desired route ${r.prefix} has protocol ${r.protocol}, ours is ${this.#protocol}`);
     const metric = kernelMetric(r.prefix, r.metric);
     return metric === r.metric ? r : { ...r, metric };
   }
