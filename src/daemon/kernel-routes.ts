@@ -8,7 +8,7 @@
 import type { KernelConfig } from '../config/types.js';
 import { modeFor, toBlackholeRoute, toKernelRoute, type DesiredChange, type PoolDataplane, type RouteBuildOptions } from '../kernel/fib-sync.js';
 import { kernelMetric } from '../kernel/next-hops.js';
-import { fibKey, type KernelRoute } from '../kernel/port.js';
+import { fibKey, type FibKey, type KernelRoute } from '../kernel/port.js';
 import { canonicalPrefix } from '../util/inet.js';
 import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
@@ -48,6 +48,13 @@ export class KernelRoutes {
     return toKernelRoute(prefix, hops, opts);
   }
 
+  /** The key a route to `prefix` has with these options (an IPv4 key needs no canonical text: fibKey clears host bits). */
+  #keyOf(prefix: string, opts: RouteBuildOptions): FibKey {
+    const at = (p: string): FibKey => fibKey({ prefix: p, table: opts.table, protocol: opts.protocol, metric: kernelMetric(p, opts.metric) });
+    const k = at(prefix);
+    return typeof k === 'number' ? k : at(canonicalPrefix(prefix));
+  }
+
   /**
    * The desired changes: the route of each prefix, or the removal of its key. The key of a prefix
    * is fixed by the prefix and the table and metric of the build options (this configuration's), so nothing per prefix is
@@ -58,10 +65,7 @@ export class KernelRoutes {
     for (const c of changes) {
       const route = this.build(c.prefix, c.best, opts);
       if (route) out.push({ key: fibKey(route), route });
-      else {
-        const prefix = canonicalPrefix(c.prefix);
-        out.push({ key: fibKey({ prefix, table: opts.table, protocol: opts.protocol, metric: kernelMetric(prefix, opts.metric) }), route: null });
-      }
+      else out.push({ key: this.#keyOf(c.prefix, opts), route: null });
     }
     return out;
   }

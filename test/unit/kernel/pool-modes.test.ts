@@ -81,6 +81,12 @@ describe('KernelRoutes.changes: keys (decision 0012)', () => {
       expect(del).toEqual({ key: add?.key, route: null });
     }
   });
+  it('withdraws the canonical key of a prefix written otherwise', () => {
+    const [v6] = kr.changes([{ prefix: 'fd00:1:0:0::/64', best: null }], o);
+    expect(v6?.key).toBe('254|fd00:1::/64|1024');
+    const [v4] = kr.changes([{ prefix: '172.16.1.9/24', best: null }], o);
+    expect(v4?.key).toBe(fibKey({ prefix: '172.16.1.0/24', table: 254, protocol: 12, metric: 0 }));
+  });
   it('shares one next-hop list between the routes built with one set of options', () => {
     const [a, b] = kr.changes(
       [
