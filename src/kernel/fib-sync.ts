@@ -182,7 +182,7 @@ export class FibSync {
    * most hide one deletion of an outdated route of ours, which the next full list sees anyway.
    */
   readonly #echoes = new Map<FibKey, number>();
-  #dirty = new Set<FibKey>();
+  readonly #dirty = new Set<FibKey>();
   #fullPending = false;
   #converged = false;
   #started = false;
@@ -356,7 +356,7 @@ export class FibSync {
    * One reconcile: the dirty keys (incremental), or every key we know of after a fresh list (full).
    * Keys are planned and written WRITE_CHUNK at a time, and the event loop turns at least every
    * SLICE_MS (util/slice.ts): a million keys never hold it for more than a slice. Keys dirtied while
-   * the batch runs are picked up by the next batch (#loop runs until none is dirty).
+   * the batch runs are picked up by it (incremental) or by the next batch.
    */
   async #batch(full: boolean): Promise<void> {
     const t0 = this.#clock.now();
@@ -422,20 +422,11 @@ export class FibSync {
     planned.forEach((p, j) => this.#settle(p, results[j] ?? null, counts, full));
   }
 
-  /**
-   * The dirty keys: the whole set is taken at once (a fresh one collects keys dirtied meanwhile, for
-   * the next batch of #loop), so a million keys are not deleted one by one. Should the batch end
-   * early (an exception), the keys go back to the dirty set: planning is idempotent.
-   */
+  /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
   *#takeDirty(): Generator<FibKey> {
-    const taken = this.#dirty;
-    this.#dirty = new Set();
-    let done = false;
-    try {
-      yield* taken;
-      done = true;
-    } finally {
-      if (!done) for (const k of taken) this.#dirty.add(k);
+    for (const k of this.#dirty) {
+      this.#dirty.delete(k);
+      yield k;
     }
   }
 
