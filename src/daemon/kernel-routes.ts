@@ -7,15 +7,17 @@
  */
 import type { KernelConfig } from '../config/types.js';
 import { modeFor, toBlackholeRoute, toKernelRoute, type DesiredChange, type PoolDataplane, type RouteBuildOptions } from '../kernel/fib-sync.js';
-import { routeKey, type KernelRoute } from '../kernel/port.js';
+import { kernelMetric } from '../kernel/next-hops.js';
+import { fibKey, type FibKey, type KernelRoute } from '../kernel/port.js';
+import { canonicalPrefix } from '../util/inet.js';
 import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
 export class KernelRoutes {
   #cfg: KernelConfig;
   #pools: readonly PoolDataplane[];
-  /** Prefix -> key of the route we last asked for (so a withdraw removes the right key). */
-  readonly #keys = new Map<string, string>();
+  /** After a reconfigure that changed what keys are made of (table, metric): the settings the installed keys have. */
+  #keyedBy: Pick<RouteBuildOptions, 'table' | 'protocol' | 'metric'> | undefined;
 
   constructor(cfg: KernelConfig) {
     this.#cfg = cfg;
@@ -30,9 +32,10 @@ export class KernelRoutes {
   reconfigure(cfg: KernelConfig): boolean {
     const old = this.#cfg;
     this.#cfg = cfg;
+    if (old.table !== cfg.table || old.metric !== cfg.metric) this.#keyedBy ??= { table: old.table, protocol: old.protocol, metric: old.metric };
     this.#pools = cfg.pools.map((p) => ({ prefix: p.cidr, mode: p.mode }));
     const samePools = old.pools.length === cfg.pools.length && old.pools.every((p, i) => p.cidr === cfg.pools[i]?.cidr && p.mode === cfg.pools[i]?.mode);
-    return !samePools || old.mode !== cfg.mode || old.tunnelDevice !== cfg.tunnelDevice || old.metric !== cfg.metric || old.blackhole !== cfg.blackhole;
+    return !samePools || old.mode !== cfg.mode || old.tunnelDevice !== cfg.tunnelDevice || old.metric !== cfg.metric || old.table !== cfg.table || old.blackhole !== cfg.blackhole;
   }
 
   /** How routes are built now: the interfaces are read once per call (build many routes with one). */
@@ -47,6 +50,7 @@ export class KernelRoutes {
       tunnelDevice: this.#cfg.tunnelDevice,
       links,
       nextHopMemo: new Map(),
+      hopListMemo: new Map(),
     };
   }
 
@@ -60,20 +64,44 @@ export class KernelRoutes {
     return toKernelRoute(prefix, hops, opts);
   }
 
+  /**
+   * Every best route built again after a reconfigure (the caller passes all of them). Where a
+   * prefix's key changed with the settings (kernel.metric, kernel.table), the route at the old key
+   * is removed too: keys are not remembered per prefix (decision 0012), so the old settings are.
+   */
+  rebuild(all: readonly BestChange[]): DesiredChange[] {
+    const opts = this.options();
+    const before = this.#keyedBy;
+    this.#keyedBy = undefined;
+    const out: DesiredChange[] = [];
+    if (before !== undefined) {
+      for (const c of all) {
+        const was = this.#keyOf(c.prefix, before);
+        if (was !== this.#keyOf(c.prefix, opts)) out.push({ key: was, route: null });
+      }
+    }
+    out.push(...this.changes(all, opts));
+    return out;
+  }
+
+  /** The key a route to `prefix` has with these options (an IPv4 key needs no canonical text: fibKey clears host bits). */
+  #keyOf(prefix: string, opts: Pick<RouteBuildOptions, 'table' | 'protocol' | 'metric'>): FibKey {
+    const at = (p: string): FibKey => fibKey({ prefix: p, table: opts.table, protocol: opts.protocol, metric: kernelMetric(p, opts.metric) });
+    const k = at(prefix);
+    return typeof k === 'number' ? k : at(canonicalPrefix(prefix));
+  }
+
+  /**
+   * The desired changes: the route of each prefix, or the removal of its key. The key of a prefix
+   * is fixed by the prefix and the table and metric of the build options (this configuration's), so nothing per prefix is
+   * remembered here (decision 0012); removing a key that holds nothing of ours is a no-op in FibSync.
+   */
   changes(changes: readonly BestChange[], opts: RouteBuildOptions = this.options()): DesiredChange[] {
     const out: DesiredChange[] = [];
     for (const c of changes) {
       const route = this.build(c.prefix, c.best, opts);
-      const old = this.#keys.get(c.prefix);
-      if (route) {
-        const key = routeKey(route);
-        if (old !== undefined && old !== key) out.push({ key: old, route: null });
-        this.#keys.set(c.prefix, key);
-        out.push({ key, route });
-      } else if (old !== undefined) {
-        this.#keys.delete(c.prefix);
-        out.push({ key: old, route: null });
-      }
+      if (route) out.push({ key: fibKey(route), route });
+      else out.push({ key: this.#keyOf(c.prefix, opts), route: null });
     }
     return out;
   }

@@ -394,7 +394,7 @@ export class Speaker {
     const fib = this.#fib;
     if (!routes || !fib || !routes.reconfigure(next.kernel) || this.#stopping) return;
     const all = [...this.#rib.bestNextHops()].map(([prefix, best]) => ({ prefix, best }));
-    const desired = routes.changes(all);
+    const desired = routes.rebuild(all);
     if (desired.length > 0) void fib.update(desired);
     this.#log.info({ mode: next.kernel.mode, pools: next.kernel.pools.length, routes: all.length }, 'kernel routes rebuilt for new kernel settings');
   }

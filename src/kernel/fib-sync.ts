@@ -25,9 +25,11 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { errorClass, permanentReason } from './error-class.js';
 import {
-  routeKey,
+  fibKey,
+  fibKeyText,
   routeSatisfies,
   toKernelError,
+  type FibKey,
   type KernelErrorCode,
   type KernelEvent,
   type GatewayResolution,
@@ -70,9 +72,9 @@ export interface FibSyncStats {
   readonly reconciles: { readonly full: number; readonly incremental: number };
 }
 
-/** `route: null` removes the key. `key` is routeKey(route). */
+/** `route: null` removes the key. `key` is fibKey(route). */
 export interface DesiredChange {
-  readonly key: string;
+  readonly key: FibKey;
   readonly route: KernelRoute | null;
 }
 
@@ -136,7 +138,7 @@ type Counts = { added: number; replaced: number; removed: number; failed: number
 
 /** One planned kernel call of a batch. `route` is what is written (or, for a remove, what was there). */
 interface Planned {
-  readonly key: string;
+  readonly key: FibKey;
   readonly write: KernelWrite;
   readonly route: KernelRoute;
 }
@@ -161,22 +163,26 @@ export class FibSync {
   readonly #repairMs: number;
   readonly #retryMs: number;
 
-  readonly #desired = new Map<string, KernelRoute>();
+  /**
+   * Keyed by FibKey (a number for the common IPv4 key: no key strings, decision 0012). Installed
+   * values share the desired route object whenever the kernel holds what is desired.
+   */
+  readonly #desired = new Map<FibKey, KernelRoute>();
   /** Recursive next hops (not on a connected subnet): how the kernel reaches each (`ip route get`). */
   readonly #resolved = new Map<string, GatewayResolution | null>();
-  #installed = new Map<string, KernelRoute>();
-  readonly #stale = new Set<string>();
-  readonly #conflicts = new Map<string, { prefix: string; since: number }>();
-  readonly #retries = new Map<string, Retry>();
-  readonly #failed = new Map<string, Failed>();
+  #installed = new Map<FibKey, KernelRoute>();
+  readonly #stale = new Set<FibKey>();
+  readonly #conflicts = new Map<FibKey, { prefix: string; since: number }>();
+  readonly #retries = new Map<FibKey, Retry>();
+  readonly #failed = new Map<FibKey, Failed>();
   /**
    * Per key, how many route-deleted notifications our own changes will echo (the delete half of a
    * change). Such an echo is not drift; without this, every change would cost a full re-list.
    * Cleared by each full list; a change whose delete found nothing leaves a count that can at
    * most hide one deletion of an outdated route of ours, which the next full list sees anyway.
    */
-  readonly #echoes = new Map<string, number>();
-  readonly #dirty = new Set<string>();
+  readonly #echoes = new Map<FibKey, number>();
+  readonly #dirty = new Set<FibKey>();
   #fullPending = false;
   #converged = false;
   #started = false;
@@ -216,10 +222,10 @@ export class FibSync {
 
   /** Replaces the whole desired set. */
   setDesired(routes: ReadonlyMap<string, KernelRoute> | readonly KernelRoute[]): Promise<void> {
-    const next = new Map<string, KernelRoute>();
+    const next = new Map<FibKey, KernelRoute>();
     for (const given of Array.isArray(routes) ? routes : [...(routes as ReadonlyMap<string, KernelRoute>).values()]) {
       const r = this.#normalize(given);
-      next.set(routeKey(r), r);
+      next.set(fibKey(r), r);
     }
     for (const k of this.#desired.keys()) if (!next.has(k)) this.#dirty.add(k);
     for (const [k, r] of next) {
@@ -240,7 +246,7 @@ export class FibSync {
         continue;
       }
       const r = this.#normalize(c.route);
-      const k = routeKey(r);
+      const k = fibKey(r);
       if (k !== c.key && this.#desired.delete(c.key)) this.#dirty.add(c.key);
       this.#desired.set(k, r);
       this.#dirty.add(k);
@@ -291,10 +297,10 @@ export class FibSync {
       desired: this.#desired.size,
       installed: this.#installed.size,
       staleCandidates: this.#stale.size,
-      conflicts: [...this.#conflicts].map(([key, c]) => ({ key, prefix: c.prefix, since: c.since })),
+      conflicts: [...this.#conflicts].map(([key, c]) => ({ key: fibKeyText(key), prefix: c.prefix, since: c.since })),
       pendingRetries: [...this.#retries].map(([key, r]) => ({
-        key,
-        prefix: this.#desired.get(key)?.prefix ?? this.#installed.get(key)?.prefix ?? key,
+        key: fibKeyText(key),
+        prefix: this.#desired.get(key)?.prefix ?? this.#installed.get(key)?.prefix ?? fibKeyText(key),
         code: r.code,
         attempts: r.attempts,
         waitsForLink: r.waitsForLink,
@@ -321,7 +327,8 @@ export class FibSync {
 
   /** Our protocol only; IPv6 metric 0 becomes 1024 as the kernel stores it, so keys match list(). */
   #normalize(r: KernelRoute): KernelRoute {
-    invariant(r.protocol === this.#protocol, `desired route ${r.prefix} has protocol ${r.protocol}, ours is ${this.#protocol}`);
+    // The message is built only when it fails (this runs once per desired route).
+    if (r.protocol !== this.#protocol) invariant(false, `desired route ${r.prefix} has protocol ${r.protocol}, ours is ${this.#protocol}`);
     const metric = kernelMetric(r.prefix, r.metric);
     return metric === r.metric ? r : { ...r, metric };
   }
@@ -374,7 +381,7 @@ export class FibSync {
         // resolved through the kernel's own table, as BIRD's `gateway recursive` does: afresh.
         this.#resolved.clear();
       }
-      let group: string[] = [];
+      let group: FibKey[] = [];
       for (const k of full ? this.#everyKey() : this.#takeDirty()) {
         if (k !== null) group.push(k);
         if (group.length < WRITE_CHUNK && !slicer.spent) continue;
@@ -402,7 +409,7 @@ export class FibSync {
   }
 
   /** Plans `keys` (next hops resolved first) and writes what they need in one port call. */
-  async #reconcile(keys: readonly string[], counts: Counts, full: boolean): Promise<void> {
+  async #reconcile(keys: readonly FibKey[], counts: Counts, full: boolean): Promise<void> {
     if (keys.length === 0) return;
     await this.#resolveNextHops(keys);
     const planned: Planned[] = [];
@@ -416,7 +423,7 @@ export class FibSync {
   }
 
   /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
-  *#takeDirty(): Generator<string> {
+  *#takeDirty(): Generator<FibKey> {
     for (const k of this.#dirty) {
       this.#dirty.delete(k);
       yield k;
@@ -429,9 +436,9 @@ export class FibSync {
    * by these and emptied (keys dirtied later wait for the next batch). A key may come twice (a map
    * changes while the batch waits for the kernel): planning is idempotent.
    */
-  *#everyKey(): Generator<string | null> {
+  *#everyKey(): Generator<FibKey | null> {
     this.#dirty.clear();
-    const known = (k: string): boolean => this.#desired.has(k) || this.#installed.has(k);
+    const known = (k: FibKey): boolean => this.#desired.has(k) || this.#installed.has(k);
     yield* this.#desired.keys();
     let skipped = 0;
     for (const k of this.#installed.keys()) {
@@ -442,23 +449,26 @@ export class FibSync {
     for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) if (!known(k)) yield k;
   }
 
-  async #listOurs(slicer: Slicer): Promise<Map<string, KernelRoute>> {
+  async #listOurs(slicer: Slicer): Promise<Map<FibKey, KernelRoute>> {
     const tables = new Set<number>(this.#tables);
     for (const r of this.#desired.values()) tables.add(r.table);
     for (const r of this.#installed.values()) tables.add(r.table);
-    const out = new Map<string, KernelRoute>();
+    const out = new Map<FibKey, KernelRoute>();
     for (const table of tables) {
       const routes = await this.#port.list({ table, protocol: this.#protocol });
       for (let i = 0; i < routes.length; i++) {
         const r = routes[i] as KernelRoute;
-        out.set(routeKey(r), r);
+        const k = fibKey(r);
+        // What the kernel holds as desired is kept as the desired object (one object per route, not two).
+        const want = this.#desired.get(k);
+        out.set(k, want !== undefined && want.nextHops.every((h) => !needsResolution(h)) && routeSatisfies(r, want) ? want : r);
         if ((i & 1023) === 1023) await slicer.maybePause();
       }
     }
     return out;
   }
 
-  async #resolveNextHops(keys: readonly string[]): Promise<void> {
+  async #resolveNextHops(keys: readonly FibKey[]): Promise<void> {
     const need = new Set<string>();
     for (const k of keys) {
       const r = this.#desired.get(k);
@@ -491,7 +501,7 @@ export class FibSync {
   }
 
   /** What one key needs now (null: nothing). Updates bookkeeping that needs no kernel call. */
-  #plan(k: string): Planned | null {
+  #plan(k: FibKey): Planned | null {
     const desired = this.#desired.get(k);
     const want = desired ? this.#effective(desired) : undefined;
     const have = this.#installed.get(k);
@@ -507,11 +517,9 @@ export class FibSync {
       if (this.#stillFailed(k, null)) return null;
       return { key: k, write: { op: 'remove', route: have }, route: have };
     }
-    this.#stale.delete(k);
+    if (this.#stale.size > 0) this.#stale.delete(k);
     if (have && routeSatisfies(have, want)) {
-      this.#retries.delete(k);
-      this.#conflicts.delete(k);
-      this.#failed.delete(k);
+      this.#forgetTrouble(k);
       return null;
     }
     if (this.#stillFailed(k, want)) return null;
@@ -520,8 +528,15 @@ export class FibSync {
     return { key: k, write: { op: 'change', from: have, route: want }, route: want };
   }
 
+  /** No retry, conflict or failure at the key any more (the maps are empty for nearly every key: not even looked up then). */
+  #forgetTrouble(k: FibKey): void {
+    if (this.#retries.size > 0) this.#retries.delete(k);
+    if (this.#conflicts.size > 0) this.#conflicts.delete(k);
+    if (this.#failed.size > 0) this.#failed.delete(k);
+  }
+
   /** The key failed for good with this very route (or removal): do not send it again. Otherwise forget the failure. */
-  #stillFailed(k: string, want: KernelRoute | null): boolean {
+  #stillFailed(k: FibKey, want: KernelRoute | null): boolean {
     const f = this.#failed.get(k);
     if (!f) return false;
     if (sameRoute(f.want, want)) return true;
@@ -551,9 +566,7 @@ export class FibSync {
       this.#failure(p, err, counts);
       return;
     }
-    this.#retries.delete(k);
-    this.#conflicts.delete(k);
-    this.#failed.delete(k);
+    this.#forgetTrouble(k);
     if (op === 'remove') {
       this.#installed.delete(k);
       this.#stale.delete(k);
@@ -576,7 +589,7 @@ export class FibSync {
     if (cls === 'permanent') {
       this.#retries.delete(k);
       const reason = permanentReason(err.errno);
-      const status: FailedRoute = { key: k, prefix: route.prefix, errno: err.errno, op, reason, route: describe(route), since: this.#clock.now() };
+      const status: FailedRoute = { key: fibKeyText(k), prefix: route.prefix, errno: err.errno, op, reason, route: describe(route), since: this.#clock.now() };
       this.#failed.set(k, { want: op === 'remove' ? null : route, status });
       // Logged once: the route is not sent again until the route wanted at the key changes.
       if (logIt) this.#log.warn({ prefix: route.prefix, errno: err.errno, op, route: status.route, reason }, 'kernel refused the route, not retried until it changes');
@@ -600,7 +613,7 @@ export class FibSync {
     switch (e.kind) {
       case 'route-deleted':
       case 'route-changed': {
-        const k = routeKey(e.route);
+        const k = fibKey(e.route);
         const desired = this.#desired.get(k);
         const want = desired ? this.#effective(desired) : undefined;
         const ours = e.route.protocol === this.#protocol;
@@ -638,7 +651,7 @@ export class FibSync {
     }
   }
 
-  #takeEcho(k: string): boolean {
+  #takeEcho(k: FibKey): boolean {
     const n = this.#echoes.get(k) ?? 0;
     if (n === 0) return false;
     if (n === 1) this.#echoes.delete(k);

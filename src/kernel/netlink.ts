@@ -18,7 +18,7 @@
 import { constants as osConstants } from 'node:os';
 import { createRtNetlink, rt, type RtNetlinkSocket, type NetlinkMessage } from 'netlink';
 import { Slicer } from '../util/slice.js';
-import { formatAddress, inSubnet } from '../util/inet.js';
+import { formatAddress, inSubnet, parseAddress } from '../util/inet.js';
 import { DEFAULT_BATCH_OPTIONS } from './netlink-batch.js';
 import { tuneNotificationSocket } from './netlink-tune.js';
 import { defaultBatchWriter, type BatchWriter } from './netlink-writer.js';
@@ -40,13 +40,13 @@ import {
 import {
   NLM_F,
   RTM,
-  encodeNlmsg,
   decodeRoute,
-  encodeDelRoute,
+  encodeDelRouteMsg,
   encodeRouteLookup,
   encodeDumpRequest,
-  encodeNewRoute,
+  encodeNewRouteMsg,
   toKernelRouteFromDecoded,
+  type HopBytes,
 } from './rtmsg.js';
 
 const RTM_NEWLINK = 16;
@@ -122,7 +122,7 @@ export class NetlinkKernel implements KernelPort {
         return batch.map((w) => toKernelError(e, w.op, w.route));
       }
     }
-    const viaCache = new Map<string, number | undefined>();
+    const hops = new HopResolver(links);
     // A big batch would echo one notification per route to our own subscription (a million parses
     // for a full table): route groups are left for the batch's duration. A change someone else
     // makes meanwhile is repaired by the reconciler's periodic scan instead of at once.
@@ -131,7 +131,7 @@ export class NetlinkKernel implements KernelPort {
     const units: Unit[] = [];
     batch.forEach((w, index) => {
       try {
-        units.push(this.#encodeWrite(w, index, links, viaCache));
+        units.push(this.#encodeWrite(w, index, hops));
       } catch (e) {
         results[index] = toKernelError(e, w.op === 'change' ? 'add' : w.op, w.route);
       }
@@ -145,34 +145,40 @@ export class NetlinkKernel implements KernelPort {
     return results;
   }
 
-  /** The messages of one write. Throws (ENODEV, ...) when the route to add cannot be encoded. */
-  #encodeWrite(w: KernelWrite, index: number, links: readonly KernelLink[], viaCache: Map<string, number | undefined>): Unit {
-    const message = (type: number, flags: number, payload: Buffer): Message => {
-      const seq = this.#nextSeq();
-      return { seq, bytes: encodeNlmsg(type, flags, seq, payload) };
-    };
+  /** The messages of one write, each encoded in one pass (rtmsg.ts). Throws (ENODEV, ...) when the route to add cannot be encoded. */
+  #encodeWrite(w: KernelWrite, index: number, hops: HopResolver): Unit {
     if (w.op === 'remove') {
-      const del = message(RTM.DELROUTE, 0, encodeDelRoute(w.route));
-      return { index, messages: [del], del: del.seq };
+      const seq = this.#nextSeq();
+      return { index, messages: [{ seq, bytes: encodeDelRouteMsg(seq, w.route) }], del: seq };
     }
+    const newRoute = (route: KernelRoute): Message => {
+      const seq = this.#nextSeq();
+      return { seq, bytes: encodeNewRouteMsg(seq, NLM_F.CREATE | NLM_F.EXCL, route, hops.of(route, 'add')) };
+    };
     if (w.op === 'add') {
-      const add = message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, encodeNewRoute(resolveWith(w.route, links, 'add', viaCache)));
+      const add = newRoute(w.route);
       return { index, messages: [add], add: add.seq };
     }
     if (routeKey(w.from) !== routeKey(w.route) || w.from.protocol !== w.route.protocol) {
       throw new KernelError('EINVAL', 'change', w.route, { cause: new Error('a change keeps the key and the protocol') });
     }
-    // Encoded first: when the new route cannot be sent, nothing is deleted.
-    const addBytes = encodeNewRoute(resolveWith(w.route, links, 'add', viaCache));
-    let restoreBytes: Buffer | undefined;
+    // Next hops resolved first: when the new route cannot be sent, nothing is deleted.
+    const addHops = hops.of(w.route, 'add');
+    let restoreHops: readonly HopBytes[] | undefined;
     try {
-      restoreBytes = encodeNewRoute(resolveWith(w.from, links, 'add', viaCache));
+      restoreHops = hops.of(w.from, 'add');
     } catch {
-      restoreBytes = undefined; // its device is gone, and with it the old route
+      restoreHops = undefined; // its device is gone, and with it the old route
     }
-    const del = message(RTM.DELROUTE, 0, encodeDelRoute(w.from));
-    const add = message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, addBytes);
-    const restore = restoreBytes ? message(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, restoreBytes) : undefined;
+    const delSeq = this.#nextSeq();
+    const del: Message = { seq: delSeq, bytes: encodeDelRouteMsg(delSeq, w.from) };
+    const addSeq = this.#nextSeq();
+    const add: Message = { seq: addSeq, bytes: encodeNewRouteMsg(addSeq, NLM_F.CREATE | NLM_F.EXCL, w.route, addHops) };
+    let restore: Message | undefined;
+    if (restoreHops) {
+      const seq = this.#nextSeq();
+      restore = { seq, bytes: encodeNewRouteMsg(seq, NLM_F.CREATE | NLM_F.EXCL, w.from, restoreHops) };
+    }
     return { index, messages: restore ? [del, add, restore] : [del, add], del: del.seq, add: add.seq };
   }
 
@@ -446,23 +452,52 @@ function writeResult(w: KernelWrite, u: Unit, errnos: ReadonlyMap<number, number
   return null;
 }
 
-/** Fills in ifindex from a links snapshot: `dev` by name, else the interface whose subnet holds the gateway. */
-function resolveWith(route: KernelRoute, links: readonly KernelLink[], op: KernelOp, cache: Map<string, number | undefined>): KernelRoute {
-  if (route.type === 'blackhole' || route.nextHops.every((h) => h.ifindex !== undefined)) return route;
-  const hops = route.nextHops.map((h): KernelNextHop => {
-    if (h.ifindex !== undefined) return h;
-    if (h.dev !== undefined) {
-      const link = links.find((l) => l.name === h.dev);
+/**
+ * Next hops as route messages carry them (rtmsg.ts HopBytes), for one batch and one links snapshot:
+ * the ifindex from `dev` by name, else the interface whose subnet holds the gateway (none: the
+ * kernel resolves it), the gateway's address bytes. Routes share their next-hop objects
+ * (next-hops.ts memoizes them), so each is resolved once per batch, not once per route.
+ */
+class HopResolver {
+  readonly #links: readonly KernelLink[];
+  readonly #byHop = new Map<KernelNextHop, HopBytes>();
+  readonly #subnetIfindex = new Map<string, number | undefined>();
+  readonly #gateways = new Map<string, Uint8Array>();
+
+  constructor(links: readonly KernelLink[]) {
+    this.#links = links;
+  }
+
+  /** The route's next hops (none for a blackhole). Throws ENODEV when a hop names a device that does not exist. */
+  of(route: KernelRoute, op: KernelOp): readonly HopBytes[] {
+    if (route.type === 'blackhole') return NO_HOPS;
+    const out: HopBytes[] = [];
+    for (const h of route.nextHops) {
+      let b = this.#byHop.get(h);
+      if (b === undefined) this.#byHop.set(h, (b = this.#resolve(h, route, op)));
+      out.push(b);
+    }
+    return out;
+  }
+
+  #resolve(h: KernelNextHop, route: KernelRoute, op: KernelOp): HopBytes {
+    let ifindex = h.ifindex;
+    if (ifindex === undefined && h.dev !== undefined) {
+      const link = this.#links.find((l) => l.name === h.dev);
       if (!link) throw new KernelError('ENODEV', op, route);
-      return { ...h, ifindex: link.ifindex };
+      ifindex = link.ifindex;
+    } else if (ifindex === undefined && h.onlink !== true) {
+      if (!this.#subnetIfindex.has(h.via)) this.#subnetIfindex.set(h.via, this.#links.find((l) => l.addresses.some((a) => inSubnet(h.via, a)))?.ifindex);
+      ifindex = this.#subnetIfindex.get(h.via);
     }
-    if (h.onlink) return h;
-    let ifindex = cache.get(h.via);
-    if (!cache.has(h.via)) {
-      ifindex = links.find((l) => l.addresses.some((a) => inSubnet(h.via, a)))?.ifindex;
-      cache.set(h.via, ifindex);
+    let gateway = this.#gateways.get(h.via);
+    if (gateway === undefined) {
+      const a = parseAddress(h.via);
+      if (a === null) throw new TypeError(`not an IP address: ${JSON.stringify(h.via)}`);
+      this.#gateways.set(h.via, (gateway = a.bytes));
     }
-    return ifindex !== undefined ? { ...h, ifindex } : h;
-  });
-  return { ...route, nextHops: hops };
+    return { gateway, ifindex, onlink: h.onlink === true, weight: h.weight ?? 1 };
+  }
 }
+
+const NO_HOPS: readonly HopBytes[] = [];

@@ -40,6 +40,11 @@ export interface RouteBuildOptions {
    * filled by toNextHop. Only valid as long as `links` is.
    */
   readonly nextHopMemo?: Map<string, KernelNextHop>;
+  /**
+   * One-element next-hop lists by their hop (from nextHopMemo): the routes of a table share a handful
+   * of lists instead of holding one array each (decision 0012). Valid as long as nextHopMemo is.
+   */
+  readonly hopListMemo?: Map<KernelNextHop, readonly KernelNextHop[]>;
 }
 
 /** The kernel stores IPv6 metric 0 as 1024; asking for 1024 keeps desired == listed. */
@@ -112,15 +117,23 @@ export function toKernelRoute(prefix: string, nextHops: readonly string[], opts:
   const fam = familyOfText(canonical);
   const poolMode = modeFor(canonical, opts);
   const mode = poolMode === 'none' ? opts.mode : poolMode;
-  const unique = [...new Set(nextHops)].sort();
+  const unique = nextHops.length === 1 ? nextHops : [...new Set(nextHops)].sort();
   return {
     prefix: canonical,
     table: opts.table,
     protocol: opts.protocol,
     metric: kernelMetric(canonical, opts.metric),
     type: 'unicast',
-    nextHops: unique.map((nh) => toNextHop(nh, fam, opts, mode)),
+    nextHops: unique.length === 1 ? singleHop(toNextHop(unique[0] as string, fam, opts, mode), opts) : unique.map((nh) => toNextHop(nh, fam, opts, mode)),
   };
+}
+
+function singleHop(hop: KernelNextHop, opts: RouteBuildOptions): readonly KernelNextHop[] {
+  const memo = opts.hopListMemo;
+  if (memo === undefined || opts.nextHopMemo === undefined) return [hop];
+  let list = memo.get(hop);
+  if (list === undefined) memo.set(hop, (list = [hop]));
+  return list;
 }
 
 /** `blackhole <block> proto <ours>`: the node's own pod block, so unallocated pod IPs are dropped here. */

@@ -7,9 +7,12 @@
  * - fake.ts     `FakeKernel`, an in-memory port with a call log and injectable failures
  * - fib-sync.ts `FibSync`, the reconciler and the only writer; next-hops.ts builds routes per mode
  *
- * The kernel keys a route by (table, prefix, tos, metric); `routeKey` is that key (tos is always 0).
+ * The kernel keys a route by (table, prefix, tos, metric); `routeKey` is that key as text (tos is
+ * always 0), `fibKey` the same key as the reconciler keeps it (a number for the common IPv4 case).
  * Nothing here knows about BGP.
  */
+import { formatIPv4, parsePrefix4 } from '../util/inet.js';
+
 
 export type RouteType = 'unicast' | 'blackhole';
 
@@ -206,6 +209,44 @@ export function toErrorCode(errno: string): KernelErrorCode {
 /** The kernel's key: table, prefix, metric (tos is always 0 for us). */
 export function routeKey(r: KernelRouteKey): string {
   return `${r.table}|${r.prefix}|${r.metric}`;
+}
+
+/**
+ * The kernel's key as the reconciler keeps it (docs/decisions/0012-kernel-fib-state.md): for an IPv4
+ * prefix in a table up to 255 with a metric up to 127 (wren's default: main table, metric 0) one
+ * number, ((table * 128 + metric) * 2^38) + address * 64 + length, below 2^53; for anything else
+ * (IPv6, larger tables or metrics) routeKey's text. One key has exactly one form, so either can be a
+ * Map key. Host bits of the prefix are cleared (the kernel's key is the network).
+ */
+export type FibKey = number | string;
+
+/** address * 64 + length spans 38 bits. */
+const V4_SPAN = 2 ** 38;
+
+export function fibKey(r: KernelRouteKey): FibKey {
+  const { table, metric } = r;
+  if (table >= 0 && table <= 0xff && metric >= 0 && metric <= 0x7f && Number.isInteger(table) && Number.isInteger(metric)) {
+    const p = parsePrefix4(r.prefix);
+    if (p >= 0) {
+      const len = p % 64;
+      const addr = len === 0 ? 0 : (Math.floor(p / 64) & (0xffffffff << (32 - len))) >>> 0;
+      return (table * 128 + metric) * V4_SPAN + addr * 64 + len;
+    }
+  }
+  return routeKey(r);
+}
+
+/** A FibKey as routeKey's text ("table|prefix|metric"): what status and logs show. */
+export function fibKeyText(k: FibKey): string {
+  if (typeof k === 'string') return k;
+  const tm = Math.floor(k / V4_SPAN);
+  const p = k - tm * V4_SPAN;
+  return `${Math.floor(tm / 128)}|${formatIPv4(Math.floor(p / 64))}/${p % 64}|${tm % 128}`;
+}
+
+/** The prefix text of a FibKey. */
+export function fibKeyPrefix(k: FibKey): string {
+  return fibKeyText(k).split('|')[1] ?? '';
 }
 
 const nhSortKey = (h: KernelNextHop): string => `${h.via}|${h.dev ?? ''}`;

@@ -8,7 +8,7 @@
  * os.endianness() anyway.
  */
 import { endianness } from 'node:os';
-import { familyOfText, formatAddress, parseAddress, parsePrefix, type IpAddress, type IpFamily, type IpPrefix } from '../util/inet.js';
+import { clearHostBits, familyOfText, formatAddress, parseAddress, parsePrefix4, parsePrefix6, type IpAddress, type IpFamily } from '../util/inet.js';
 import type { KernelNextHop, KernelRoute, KernelRouteKey } from './port.js';
 
 export const RTM = { NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26 } as const;
@@ -80,12 +80,6 @@ function addressOf(text: string): IpAddress {
   return a;
 }
 
-function prefixOf(text: string): IpPrefix {
-  const p = parsePrefix(text);
-  if (p === null) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
-  return p;
-}
-
 /**
  * The gateway attribute: RTA_GATEWAY when the gateway has the route's family, else RTA_VIA
  * (struct rtvia: u16 family + address), which is how an IPv4 route gets an IPv6 next hop (RFC 8950,
@@ -127,52 +121,167 @@ export function encodeMultipath(hops: readonly KernelNextHop[], routeFamily?: Ip
 }
 
 /**
- * RTM_NEWROUTE payload for a route whose next hops already carry `ifindex` where one is known.
- * Single next hop: RTA_GATEWAY (+ RTA_OIF, + RTNH_F_ONLINK in rtm_flags); several: RTA_MULTIPATH.
+ * A next hop as a route message carries it: the gateway's address bytes (4 or 16), the device's
+ * ifindex when known, RTNH_F_ONLINK, the ECMP weight (1..256).
  */
-export function encodeNewRoute(route: KernelRoute): Buffer {
-  const p = prefixOf(route.prefix);
+export interface HopBytes {
+  readonly gateway: Uint8Array;
+  readonly ifindex: number | undefined;
+  readonly onlink: boolean;
+  readonly weight: number;
+}
+
+/** A next hop of a route as HopBytes (its own ifindex, if any). */
+export function hopBytes(h: KernelNextHop): HopBytes {
+  return { gateway: addressOf(h.via).bytes, ifindex: h.ifindex, onlink: h.onlink === true, weight: h.weight ?? 1 };
+}
+
+/** The prefix of the message being written: parsed without allocation (encoding is single-threaded). */
+const dst = { family: 4 as IpFamily, len: 0, bytes: new Uint8Array(16) };
+
+function parseDst(text: string): void {
+  if (text.includes(':')) {
+    const len = parsePrefix6(text, dst.bytes, 0);
+    if (len < 0) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
+    clearHostBits(dst.bytes, len);
+    dst.family = 6;
+    dst.len = len;
+    return;
+  }
+  const p = parsePrefix4(text);
+  if (p < 0) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
+  const len = p % 64;
+  const addr = len === 0 ? 0 : (Math.floor(p / 64) & (0xffffffff << (32 - len))) >>> 0;
+  dst.family = 4;
+  dst.len = len;
+  dst.bytes[0] = addr >>> 24;
+  dst.bytes[1] = (addr >>> 16) & 0xff;
+  dst.bytes[2] = (addr >>> 8) & 0xff;
+  dst.bytes[3] = addr & 0xff;
+}
+
+/** Bytes of the gateway attribute: RTA_GATEWAY of the route's family, else RTA_VIA (family + address). */
+const gatewayAttrLen = (routeFamily: IpFamily, gw: Uint8Array): number => align4(4 + (gw.length === (routeFamily === 4 ? 4 : 16) ? 0 : 2) + gw.length);
+
+/** Writes one rtattr header and returns the offset of its value. */
+function attrHead(b: Buffer, at: number, type: number, valueLen: number): number {
+  u16(b, 4 + valueLen, at);
+  u16(b, type, at + 2);
+  return at + 4;
+}
+
+function writeGateway(b: Buffer, at: number, routeFamily: IpFamily, gw: Uint8Array): number {
+  if (gw.length === (routeFamily === 4 ? 4 : 16)) {
+    b.set(gw, attrHead(b, at, RTA.GATEWAY, gw.length));
+  } else {
+    const v = attrHead(b, at, RTA.VIA, 2 + gw.length);
+    u16(b, gw.length === 4 ? AF.INET : AF.INET6, v);
+    b.set(gw, v + 2);
+  }
+  return at + gatewayAttrLen(routeFamily, gw);
+}
+
+function writeU32Attr(b: Buffer, at: number, type: number, v: number): number {
+  u32(b, v >>> 0, attrHead(b, at, type, 4));
+  return at + 8;
+}
+
+/** The message header, rtmsg and the key attributes (table, destination, priority); returns the offset after them. */
+function writeHeadAndKey(b: Buffer, type: number, flags: number, seq: number, head: RtmsgFields, metric: number): number {
+  u32(b, b.length, 0);
+  u16(b, type, 4);
+  u16(b, flags | NLM_F_REQUEST | NLM_F_ACK, 6);
+  u32(b, seq, 8);
+  u32(b, 0, 12);
+  let at = NLMSG_HDRLEN;
+  b[at] = head.family;
+  b[at + 1] = head.dstLen;
+  b[at + 2] = 0; // src_len
+  b[at + 3] = 0; // tos
+  b[at + 4] = head.table < 256 ? head.table : RT_TABLE.UNSPEC; // ids > 255 only fit RTA_TABLE
+  b[at + 5] = head.protocol;
+  b[at + 6] = head.scope;
+  b[at + 7] = head.type;
+  u32(b, head.flags, at + 8);
+  at += RTMSG_LEN;
+  at = writeU32Attr(b, at, RTA.TABLE, head.table);
+  const plen = dst.family === 4 ? 4 : 16;
+  b.set(plen === 16 ? dst.bytes : dst.bytes.subarray(0, 4), attrHead(b, at, RTA.DST, plen));
+  at += 4 + plen;
+  return writeU32Attr(b, at, RTA.PRIORITY, metric);
+}
+
+/** Length of the key part: nlmsghdr, rtmsg, RTA_TABLE, RTA_DST, RTA_PRIORITY. */
+const keyPartLen = (): number => NLMSG_HDRLEN + RTMSG_LEN + 8 + 4 + (dst.family === 4 ? 4 : 16) + 8;
+
+/**
+ * A whole RTM_NEWROUTE message (nlmsghdr with NLM_F_REQUEST|NLM_F_ACK and `flags`, then the payload),
+ * measured first and written into one buffer. `hops` are the route's next hops as bytes, in its
+ * order (ignored for a blackhole). Single next hop: RTA_GATEWAY (+ RTA_OIF, + RTNH_F_ONLINK in
+ * rtm_flags); several: RTA_MULTIPATH. Throws on a unicast route without next hops.
+ */
+export function encodeNewRouteMsg(seq: number, flags: number, route: KernelRoute, hops: readonly HopBytes[]): Buffer {
+  parseDst(route.prefix);
+  const family = dst.family;
   const blackhole = route.type === 'blackhole';
-  const single = route.nextHops.length === 1 ? route.nextHops[0] : undefined;
-  const head = encodeRtmsg({
-    family: familyCode(p.family),
-    dstLen: p.len,
+  const single = !blackhole && hops.length === 1 ? hops[0] : undefined;
+  if (!blackhole && hops.length === 0) throw new Error(`unicast route ${route.prefix} without next hops`);
+  let len = keyPartLen();
+  if (single) len += gatewayAttrLen(family, single.gateway) + (single.ifindex !== undefined ? 8 : 0);
+  else if (!blackhole) {
+    len += 4;
+    for (const h of hops) len += RTNH_LEN + gatewayAttrLen(family, h.gateway);
+  }
+  const b = Buffer.allocUnsafe(len).fill(0);
+  const head: RtmsgFields = {
+    family: familyCode(family),
+    dstLen: dst.len,
     table: route.table,
     protocol: route.protocol,
     scope: RT_SCOPE.UNIVERSE,
     type: blackhole ? RTN.BLACKHOLE : RTN.UNICAST,
-    flags: !blackhole && single?.onlink ? RTNH_F_ONLINK : 0,
-  });
-  const attrs = [attrU32(RTA.TABLE, route.table), encodeAttr(RTA.DST, p.bytes), attrU32(RTA.PRIORITY, route.metric)];
-  if (!blackhole) {
-    if (single) {
-      attrs.push(gatewayAttr(p.family, single.via));
-      if (single.ifindex !== undefined) attrs.push(attrU32(RTA.OIF, single.ifindex));
-    } else if (route.nextHops.length > 1) {
-      attrs.push(encodeAttr(RTA.MULTIPATH, encodeMultipath(route.nextHops, p.family)));
-    } else {
-      throw new Error(`unicast route ${route.prefix} without next hops`);
+    flags: single?.onlink ? RTNH_F_ONLINK : 0,
+  };
+  let at = writeHeadAndKey(b, RTM.NEWROUTE, flags, seq, head, route.metric);
+  if (single) {
+    at = writeGateway(b, at, family, single.gateway);
+    if (single.ifindex !== undefined) at = writeU32Attr(b, at, RTA.OIF, single.ifindex);
+  } else if (!blackhole) {
+    const mp = at;
+    at += 4;
+    for (const h of hops) {
+      const rec = at;
+      at = writeGateway(b, at + RTNH_LEN, family, h.gateway);
+      u16(b, at - rec, rec);
+      b[rec + 2] = h.onlink ? RTNH_F_ONLINK : 0;
+      b[rec + 3] = Math.max(0, Math.min(255, h.weight - 1));
+      i32(b, h.ifindex ?? 0, rec + 4);
     }
+    attrHead(b, mp, RTA.MULTIPATH, at - mp - 4);
   }
-  return Buffer.concat([head, ...attrs]);
+  return b;
 }
 
 /**
- * RTM_DELROUTE payload: prefix, table, metric and protocol; scope NOWHERE and type UNSPEC as
- * `ip route del` sends them, so the kernel matches any type and scope but only our protocol.
+ * A whole RTM_DELROUTE message: prefix, table, metric and protocol; scope NOWHERE and type UNSPEC
+ * as `ip route del` sends them, so the kernel matches any type and scope but only our protocol.
  */
+export function encodeDelRouteMsg(seq: number, key: KernelRouteKey): Buffer {
+  parseDst(key.prefix);
+  const b = Buffer.allocUnsafe(keyPartLen()).fill(0);
+  const head: RtmsgFields = { family: familyCode(dst.family), dstLen: dst.len, table: key.table, protocol: key.protocol, scope: RT_SCOPE.NOWHERE, type: 0, flags: 0 };
+  writeHeadAndKey(b, RTM.DELROUTE, 0, seq, head, key.metric);
+  return b;
+}
+
+/** RTM_NEWROUTE payload (encodeNewRouteMsg without the header) for a route whose next hops carry `ifindex` where one is known. */
+export function encodeNewRoute(route: KernelRoute): Buffer {
+  return encodeNewRouteMsg(0, 0, route, route.type === 'blackhole' ? [] : route.nextHops.map(hopBytes)).subarray(NLMSG_HDRLEN);
+}
+
+/** RTM_DELROUTE payload (encodeDelRouteMsg without the header). */
 export function encodeDelRoute(key: KernelRouteKey): Buffer {
-  const p = prefixOf(key.prefix);
-  const head = encodeRtmsg({
-    family: familyCode(p.family),
-    dstLen: p.len,
-    table: key.table,
-    protocol: key.protocol,
-    scope: RT_SCOPE.NOWHERE,
-    type: 0,
-    flags: 0,
-  });
-  return Buffer.concat([head, attrU32(RTA.TABLE, key.table), encodeAttr(RTA.DST, p.bytes), attrU32(RTA.PRIORITY, key.metric)]);
+  return encodeDelRouteMsg(0, key).subarray(NLMSG_HDRLEN);
 }
 
 /** RTM_GETROUTE for one address (not a dump): "which route would the kernel use to reach it". */

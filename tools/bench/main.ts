@@ -148,7 +148,10 @@ async function profileWren(scenario: Profiled, n: number, o: ScenarioOptions, di
   console.log(`\nprofiling wren: ${scenario} ${sizeLabel(scenario, n)} under node --cpu-prof (profile in ${dir})`);
   const r = await runCell({ scenario, subject: 'wren', size: n, run: 0 }, { ...o, cpuProfileDir: dir }, undefined);
   console.log(`  ${describe(r)}`);
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1);
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main thread's is thread 0; the
+  // writer worker's (netlink-writer.ts) would otherwise sort last.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const file = files.filter((f) => /\.0\.\d+\.cpuprofile$/.test(f)).at(-1) ?? files.at(-1);
   if (file === undefined) {
     console.log('  no .cpuprofile was written (did wren exit cleanly on SIGTERM?)');
     return undefined;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/util/clock.js';
 import { FakeKernel } from '../../../src/kernel/fake.js';
 import { FibSync, toBlackholeRoute, toKernelRoute, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
-import { routeKey, type KernelLink, type KernelRoute } from '../../../src/kernel/port.js';
+import { fibKey, type KernelLink, type KernelRoute } from '../../../src/kernel/port.js';
 
 const BIRD = 12;
 const eth0: KernelLink = { ifindex: 2, name: 'eth0', up: true, addresses: ['192.168.1.10/24', 'fd00:1::10/64'] };
@@ -51,8 +51,8 @@ describe('FibSync', () => {
     fake.clearCalls();
     const moved = route('172.16.1.0/24', '192.168.1.13');
     await sync.update([
-      { key: routeKey(moved), route: moved },
-      { key: '254|172.16.2.0/24|0', route: null },
+      { key: fibKey(moved), route: moved },
+      { key: fibKey({ prefix: '172.16.2.0/24', table: 254, protocol: 12, metric: 0 }), route: null },
     ]);
     expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ok', 'add 172.16.1.0/24 ok', 'remove 172.16.2.0/24 ok']);
     expect(fake.routes()).toEqual([moved]);
@@ -68,7 +68,7 @@ describe('FibSync', () => {
     fake.seed(foreign);
     fake.clearCalls();
     const moved = route('172.16.1.0/24', '192.168.1.12');
-    await sync.update([{ key: routeKey(moved), route: moved }]);
+    await sync.update([{ key: fibKey(moved), route: moved }]);
     // The delete finds nothing of ours, the add and the re-add of the old route meet EEXIST.
     expect(ops(fake).slice(0, 3)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 EEXIST', 'add 172.16.1.0/24 EEXIST']);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(foreign);
@@ -95,7 +95,7 @@ describe('FibSync', () => {
     fake.deleteByHand('254|172.16.1.0/24|0', { silent: true }); // its notification not seen yet
     fake.clearCalls();
     const moved = route('172.16.1.0/24', '192.168.1.12');
-    await sync.update([{ key: routeKey(moved), route: moved }]);
+    await sync.update([{ key: fibKey(moved), route: moved }]);
     expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ESRCH', 'add 172.16.1.0/24 ok']);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(moved);
     expect(sync.status()).toMatchObject({ installed: 1, conflicts: [], pendingRetries: [], failed: [], lastReconcile: { ok: true, replaced: 1 } });
@@ -110,7 +110,7 @@ describe('FibSync', () => {
     const old = route('172.16.1.0/24', '192.168.1.11');
     await sync.setDesired([old]);
     const moved = route('172.16.1.0/24', '192.168.1.12');
-    await sync.update([{ key: routeKey(moved), route: moved }]);
+    await sync.update([{ key: fibKey(moved), route: moved }]);
     fake.emit({ kind: 'route-deleted', route: old });
     fake.emit({ kind: 'route-changed', route: moved });
     expect(clock.pending).toBe(1); // only the periodic scan
@@ -127,7 +127,7 @@ describe('FibSync', () => {
     fake.clearCalls();
     // A next hop on no connected subnet: ENETUNREACH, waits for a link change.
     const away = toKernelRoute('172.16.1.0/24', ['10.9.9.9'], { ...opts, links: [] });
-    await sync.update([{ key: routeKey(away), route: away }]);
+    await sync.update([{ key: fibKey(away), route: away }]);
     expect(ops(fake)).toEqual(['remove 172.16.1.0/24 ok', 'add 172.16.1.0/24 ENETUNREACH', 'add 172.16.1.0/24 ok']);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(old);
     expect(sync.status()).toMatchObject({ installed: 1, pendingRetries: [{ code: 'ENETUNREACH', waitsForLink: true }] });
@@ -163,7 +163,7 @@ describe('FibSync', () => {
     ]);
     // The same route again (another RIB batch), full scans, notifications: not sent again.
     fake.clearCalls();
-    await sync.update([{ key: routeKey(bogus), route: bogus }]);
+    await sync.update([{ key: fibKey(bogus), route: bogus }]);
     await sync.setDesired([bogus]);
     await advance(30_000);
     await advance(30_000);
@@ -174,7 +174,7 @@ describe('FibSync', () => {
     expect(sync.status().failed).toHaveLength(1);
     // The peer sends a usable next hop: tried at once, and it goes in.
     const fixed = route('fd00:172:16:1::/64', 'fd00:1::11');
-    await sync.update([{ key: routeKey(fixed), route: fixed }]);
+    await sync.update([{ key: fibKey(fixed), route: fixed }]);
     expect(ops(fake)).toEqual(['add fd00:172:16:1::/64 ok']);
     expect(fake.get('254|fd00:172:16:1::/64|1024')).toEqual(fixed);
     expect(sync.status()).toMatchObject({ failed: [], pendingRetries: [], installed: 1 });
@@ -202,11 +202,11 @@ describe('FibSync', () => {
     await sync.setDesired([old]);
     fake.failNext('EOPNOTSUPP', 1, ['add']);
     const moved = route('172.16.1.0/24', '192.168.1.12');
-    await sync.update([{ key: routeKey(moved), route: moved }]);
+    await sync.update([{ key: fibKey(moved), route: moved }]);
     expect(fake.get('254|172.16.1.0/24|0')).toEqual(old);
     expect(sync.status()).toMatchObject({ installed: 1, failed: [{ errno: 'EOPNOTSUPP', op: 'change', prefix: '172.16.1.0/24' }] });
     expect(clock.pending).toBe(1);
-    await sync.update([{ key: routeKey(moved), route: null }]);
+    await sync.update([{ key: fibKey(moved), route: null }]);
     expect(fake.routes()).toEqual([]);
     expect(sync.status().failed).toEqual([]);
   });

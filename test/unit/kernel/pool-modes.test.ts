@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { modeFor, toKernelRoute, type PoolDataplane, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
 import type { KernelLink } from '../../../src/kernel/port.js';
 import { KernelRoutes } from '../../../src/daemon/kernel-routes.js';
+import { fibKey } from '../../../src/kernel/port.js';
 import { DEFAULTS } from '../../../src/config/defaults.js';
 import type { KernelConfig } from '../../../src/config/types.js';
 
@@ -87,5 +88,55 @@ describe('KernelRoutes.reconfigure (a reload or a datastore change)', () => {
     const kr = new KernelRoutes(base);
     expect(kr.reconfigure({ ...base, pools: [{ cidr: '10.65.0.0/16', mode: 'direct' }] })).toBe(false);
     expect(kr.reconfigure({ ...base, scanInterval: base.scanInterval + 1 })).toBe(false);
+  });
+  it('a metric change rebuilds every route at its new key and removes the old one (keys are not remembered per prefix)', () => {
+    const kr = new KernelRoutes({ ...base, metric: 0 });
+    const all = [{ prefix: '10.65.3.0/26', best: { local: false, nextHops: ['192.168.1.11'] } }];
+    const [installed] = kr.changes(all, { ...kr.options(), links: [eth0] });
+    expect(kr.reconfigure({ ...base, metric: 7 })).toBe(true);
+    const rebuilt = kr.rebuild(all);
+    expect(rebuilt.map((c) => [c.key, c.route === null ? 'remove' : c.route.metric])).toEqual([
+      [installed?.key, 'remove'],
+      [fibKey({ prefix: '10.65.3.0/26', table: 254, protocol: 12, metric: 7 }), 7],
+    ]);
+    // A rebuild for a pool mode change keeps the keys: nothing removed.
+    expect(kr.reconfigure({ ...base, metric: 7, pools: [{ cidr: '10.65.0.0/16', mode: 'ipip' }] })).toBe(true);
+    expect(kr.rebuild(all).filter((c) => c.route === null)).toEqual([]);
+  });
+});
+
+describe('KernelRoutes.changes: keys (decision 0012)', () => {
+  const kr = new KernelRoutes({ ...DEFAULTS.kernel, metric: 0 });
+  const o = { ...kr.options(), links: [eth0] };
+  it('withdraws the key the route was installed at, for IPv4 and IPv6, with nothing remembered per prefix', () => {
+    for (const [prefix, nh] of [['172.16.1.0/24', '192.168.1.11'], ['fd00:1::/64', 'fd00:1::11']] as const) {
+      const [add] = kr.changes([{ prefix, best: { local: false, nextHops: [nh] } }], o);
+      const [del] = kr.changes([{ prefix, best: null }], o);
+      expect(add?.route).not.toBeNull();
+      expect(add?.key).toBe(fibKey(add!.route!));
+      expect(del).toEqual({ key: add?.key, route: null });
+    }
+  });
+  it('withdraws the canonical key of a prefix written otherwise', () => {
+    const [v6] = kr.changes([{ prefix: 'fd00:1:0:0::/64', best: null }], o);
+    expect(v6?.key).toBe('254|fd00:1::/64|1024');
+    const [v4] = kr.changes([{ prefix: '172.16.1.9/24', best: null }], o);
+    expect(v4?.key).toBe(fibKey({ prefix: '172.16.1.0/24', table: 254, protocol: 12, metric: 0 }));
+  });
+  it('shares one next-hop list between the routes built with one set of options', () => {
+    const [a, b] = kr.changes(
+      [
+        { prefix: '172.16.1.0/24', best: { local: false, nextHops: ['192.168.1.11'] } },
+        { prefix: '172.16.2.0/24', best: { local: false, nextHops: ['192.168.1.11'] } },
+      ],
+      o,
+    );
+    expect(a?.route?.nextHops).toEqual([{ via: '192.168.1.11', dev: 'eth0' }]);
+    expect(a?.route?.nextHops).toBe(b?.route?.nextHops);
+  });
+  it('gives a removal for a route it cannot build (a pool with mode none): a no-op in FibSync when nothing of ours is there', () => {
+    const pooled = new KernelRoutes({ ...DEFAULTS.kernel, pools: [{ cidr: '10.66.0.0/16', mode: 'none' }] });
+    const [c] = pooled.changes([{ prefix: '10.66.3.0/26', best: { local: false, nextHops: ['192.168.1.11'] } }], { ...pooled.options(), links: [eth0] });
+    expect(c).toEqual({ key: fibKey({ prefix: '10.66.3.0/26', table: 254, protocol: 12, metric: 0 }), route: null });
   });
 });

@@ -4,8 +4,14 @@ import {
   decodeRoute,
   encodeAttr,
   encodeDelRoute,
+  encodeDelRouteMsg,
   encodeMultipath,
   encodeNewRoute,
+  encodeNewRouteMsg,
+  encodeNlmsg,
+  hopBytes,
+  NLM_F,
+  RTM,
   toKernelRouteFromDecoded,
 } from '../../../src/kernel/rtmsg.js';
 import type { KernelRoute } from '../../../src/kernel/port.js';
@@ -109,6 +115,40 @@ describe('rtnetlink route encoding', () => {
     const rtmsg = Buffer.from(h('02 18 00 00 fe 02 fd 01 00000000 0800 0400 02000000'), 'hex');
     expect(toKernelRouteFromDecoded(decodeRoute(rtmsg)!, new Map())).toBeNull();
     expect(decodeRoute(Buffer.from(h('07 00 00 00 00 00 00 00 00000000'), 'hex'))).toBeNull();
+  });
+});
+
+describe('whole route messages, encoded in one pass (decision 0012)', () => {
+  const ecmp6: KernelRoute = {
+    prefix: 'fd00:1::/64',
+    table: 254,
+    protocol: 12,
+    metric: 1024,
+    type: 'unicast',
+    nextHops: [{ via: 'fd00::11', ifindex: 2, weight: 3 }, { via: '10.0.0.1', ifindex: 3, onlink: true }],
+  };
+  it('is the nlmsghdr (length, type, REQUEST|ACK and the flags, seq, pid 0) followed by the payload', () => {
+    const msg = encodeNewRouteMsg(4711, NLM_F.CREATE | NLM_F.EXCL, ecmp6, ecmp6.nextHops.map(hopBytes));
+    expect(msg.equals(encodeNlmsg(RTM.NEWROUTE, NLM_F.CREATE | NLM_F.EXCL, 4711, encodeNewRoute(ecmp6)))).toBe(true);
+    expect(msg.readUInt32LE(0)).toBe(msg.length);
+    expect(msg.readUInt16LE(6)).toBe(NLM_F.CREATE | NLM_F.EXCL | 0x1 | 0x4);
+    const del = encodeDelRouteMsg(9, ecmp6);
+    expect(del.equals(encodeNlmsg(RTM.DELROUTE, 0, 9, encodeDelRoute(ecmp6)))).toBe(true);
+  });
+  it('round-trips ECMP with weights, an RTA_VIA record and onlink', () => {
+    const back = toKernelRouteFromDecoded(decodeRoute(encodeNewRoute(ecmp6))!, new Map());
+    expect(back).toEqual(ecmp6);
+  });
+  it('clears host bits of the destination and leaves no stale bytes from the buffer pool', () => {
+    for (let i = 0; i < 50; i++) Buffer.allocUnsafe(64).fill(0xff); // dirty the pool
+    const b = encodeDelRoute({ prefix: '10.1.2.3/8', table: 254, protocol: 12, metric: 0 });
+    expect(hex(b)).toBe(h('02 08 00 00 fe 0c ff 00 00000000  0800 0f00 fe000000  0800 0100 0a000000  0800 0600 00000000'));
+    const v6 = encodeNewRoute({ prefix: 'fd00:1:2:3::1/48', table: 254, protocol: 12, metric: 1024, type: 'blackhole', nextHops: [] });
+    expect(decodeRoute(v6)?.prefix).toBe('fd00:1:2::/48');
+  });
+  it('refuses a unicast route without next hops and text that is not a prefix', () => {
+    expect(() => encodeNewRoute({ prefix: '10.0.0.0/8', table: 254, protocol: 12, metric: 0, type: 'unicast', nextHops: [] })).toThrow(/without next hops/);
+    expect(() => encodeDelRoute({ prefix: '10.0.0.0', table: 254, protocol: 12, metric: 0 })).toThrow(/not an IP prefix/);
   });
 });
 
