@@ -23,6 +23,25 @@ export interface Scrape {
 /** Label values of one series (prom-client checks the names against the metric's labelNames). */
 export type Labels = Readonly<Record<string, string | number>>;
 
+/** At a scrape, on its own turn: the metric emptied and given the series `fill` names. */
+async function refill(
+  s: Scrape,
+  metric: { reset(): void; remove(labels: Labels): void },
+  labelNames: readonly string[],
+  fill: (set: (labels: Labels, value: number) => void) => void,
+  put: (labels: Labels, value: number) => void,
+): Promise<void> {
+  await s.turn();
+  metric.reset();
+  let any = false;
+  fill((labels, value) => {
+    any = true;
+    put(labels, value);
+  });
+  // prom-client puts a 0 back into a metric without labels on reset(): no value means no series.
+  if (!any && labelNames.length === 0) metric.remove({});
+}
+
 /** A gauge set at each scrape: `fill(set)` calls `set(labels, value)` once per series. */
 export function scrapedGauge(
   s: Scrape,
@@ -37,15 +56,7 @@ export function scrapedGauge(
     labelNames,
     registers: [s.registry],
     async collect() {
-      await s.turn();
-      this.reset();
-      let any = false;
-      fill((labels, value) => {
-        any = true;
-        this.set(labels, value);
-      });
-      // prom-client puts a 0 back into a metric without labels on reset(): no value means no series.
-      if (!any && labelNames.length === 0) this.remove({});
+      await refill(s, this, labelNames, fill, (labels, value) => this.set(labels, value));
     },
   });
 }
@@ -68,14 +79,7 @@ export function scrapedCounter(
     labelNames,
     registers: [s.registry],
     async collect() {
-      await s.turn();
-      this.reset();
-      let any = false;
-      fill((labels, value) => {
-        any = true;
-        this.inc(labels, value);
-      });
-      if (!any && labelNames.length === 0) this.remove({});
+      await refill(s, this, labelNames, fill, (labels, value) => this.inc(labels, value));
     },
   });
 }

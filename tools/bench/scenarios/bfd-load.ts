@@ -26,7 +26,7 @@ import { dutLogs, dutWrenSpec, startWrenDut, type Dut } from '../dut.js';
 import { benchLab } from '../lab.js';
 import type { SpeakerHandle } from '../speaker/handle.js';
 import type { WrenDaemon } from '../../daemons/wren.js';
-import { DUT_AS, FEED_AS, feedThrough, HOLD_TIME, SINK_AS } from './inout.js';
+import { DUT_AS, feedThrough, feedThroughDut, feedThroughLab } from './inout.js';
 import { MB, type RunResult, type ScenarioOptions } from './types.js';
 
 const FRR_AS = 65003;
@@ -69,24 +69,10 @@ export async function runBfdLoad(n: number, run: number, o: ScenarioOptions): Pr
   const speakers: SpeakerHandle[] = [];
   const info: Record<string, number | string> = {};
   try {
-    const feedNs = lab.addNamespace('feed');
-    const dutNs = lab.addNamespace('dut');
-    const sinkNs = lab.addNamespace('sink');
+    const { feedNs, dutNs, sinkNs } = feedThroughLab(lab);
     const frrNs = lab.addNamespace('frr');
-    lab.link(feedNs, 'eth0', ['10.0.1.2/24'], dutNs, 'f0', ['10.0.1.1/24']);
-    lab.link(dutNs, 's0', ['10.0.2.1/24'], sinkNs, 'eth0', ['10.0.2.2/24']);
     lab.link(dutNs, 'b0', [`${WREN_B0}/24`], frrNs, 'eth0', [`${FRR_ADDR}/24`]);
-    const base = dutWrenSpec({
-      ns: dutNs,
-      routerId: '10.0.1.1',
-      asn: DUT_AS,
-      neighbors: [
-        { address: '10.0.1.2', asn: FEED_AS },
-        { address: '10.0.2.2', asn: SINK_AS },
-      ],
-      kernel: false,
-      holdTime: HOLD_TIME,
-    });
+    const base = dutWrenSpec(feedThroughDut(dutNs));
     dut = await startWrenDut(lab, {
       ...base,
       neighbors: [...base.neighbors, { address: FRR_ADDR, asn: FRR_AS, families: ['ipv4'], bfd: BFD_LOAD_TIMERS }],

@@ -16,7 +16,7 @@
 import type { Lab } from '../../kit/netns.js';
 import { describeDiff, digestOf, tableRoutes, type Transform } from '../digest.js';
 import { MemoryWatch, sample, type ProcSample } from '../proc-stats.js';
-import { dutLogs, startDut, type Dut } from '../dut.js';
+import { dutLogs, startDut, type Dut, type DutSpec } from '../dut.js';
 import { benchLab } from '../lab.js';
 import { SpeakerHandle } from '../speaker/handle.js';
 import { generateTable, type TableOptions } from '../table.js';
@@ -60,21 +60,9 @@ export async function runInout(ref: DutRef, n: number, run: number, o: ScenarioO
   const speakers: SpeakerHandle[] = [];
   const info: Record<string, number | string> = {};
   try {
-    const feedNs = lab.addNamespace('feed');
-    const dutNs = lab.addNamespace('dut');
-    const sinkNs = lab.addNamespace('sink');
-    lab.link(feedNs, 'eth0', ['10.0.1.2/24'], dutNs, 'f0', ['10.0.1.1/24']);
-    lab.link(dutNs, 's0', ['10.0.2.1/24'], sinkNs, 'eth0', ['10.0.2.2/24']);
+    const { feedNs, dutNs, sinkNs } = feedThroughLab(lab);
     dut = await startDut(lab, kind, {
-      ns: dutNs,
-      routerId: '10.0.1.1',
-      asn: DUT_AS,
-      neighbors: [
-        { address: '10.0.1.2', asn: FEED_AS },
-        { address: '10.0.2.2', asn: SINK_AS },
-      ],
-      kernel: false,
-      holdTime: HOLD_TIME,
+      ...feedThroughDut(dutNs),
       ...(o.cpuProfileDir !== undefined && kind === 'wren' ? { cpuProfileDir: o.cpuProfileDir } : {}),
       ...(ref.cli !== undefined ? { cli: ref.cli } : {}),
     });
@@ -103,6 +91,31 @@ export async function runInout(ref: DutRef, n: number, run: number, o: ScenarioO
     await dut?.stop().catch(() => undefined);
     await lab.destroy().catch((err: unknown) => o.log(`inout: ${String(err)}`));
   }
+}
+
+/** The three namespaces of the diagram above, linked. */
+export function feedThroughLab(lab: Lab): { feedNs: string; dutNs: string; sinkNs: string } {
+  const feedNs = lab.addNamespace('feed');
+  const dutNs = lab.addNamespace('dut');
+  const sinkNs = lab.addNamespace('sink');
+  lab.link(feedNs, 'eth0', ['10.0.1.2/24'], dutNs, 'f0', ['10.0.1.1/24']);
+  lab.link(dutNs, 's0', ['10.0.2.1/24'], sinkNs, 'eth0', ['10.0.2.2/24']);
+  return { feedNs, dutNs, sinkNs };
+}
+
+/** The DUT's side of the diagram: its AS, the feeder and the sink as eBGP neighbors, no kernel. */
+export function feedThroughDut(ns: string): DutSpec {
+  return {
+    ns,
+    routerId: '10.0.1.1',
+    asn: DUT_AS,
+    neighbors: [
+      { address: '10.0.1.2', asn: FEED_AS },
+      { address: '10.0.2.2', asn: SINK_AS },
+    ],
+    kernel: false,
+    holdTime: HOLD_TIME,
+  };
 }
 
 /** The namespaces of the feeder and the sink, linked to the DUT as in the diagram above, and N. */
