@@ -21,6 +21,7 @@ import { BfdEngine } from './engine.js';
 import type { FromBfdThread, ToBfdThread } from './messages.js';
 import type { BfdSessionSpec, BfdSessionStatus, BfdTransition } from './types.js';
 import { nativeTransport, udpAvailable, type ThreadPriority } from './udp.js';
+import { exitWithin } from '../util/worker-exit.js';
 
 export interface BfdServiceHooks {
   /** A session changed state (its status after the change). */
@@ -238,14 +239,7 @@ class ThreadBfd implements BfdService {
       else this.#worker.once('exit', () => resolve());
     });
     this.#post({ type: 'close' });
-    this.#closing = (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), CLOSE_BOUND_MS);
-      });
-      if ((await Promise.race([exited, bound])) === 'late') await this.#worker.terminate();
-      clearTimeout(timer);
-    })();
+    this.#closing = exitWithin(this.#worker, exited, CLOSE_BOUND_MS);
     return this.#closing;
   }
 

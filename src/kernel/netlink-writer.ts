@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { RawNetlinkSocket, Protocol } from 'netlink';
 import { sendBatch, DEFAULT_BATCH_OPTIONS, type BatchMessage, type BatchOptions, type BatchTransport } from './netlink-batch.js';
 import { decodeAcks } from './rtmsg.js';
+import { exitWithin } from '../util/worker-exit.js';
 
 const osErrno = osConstants.errno;
 
@@ -188,12 +189,7 @@ export class WorkerBatchWriter implements BatchWriter {
     const msg: WorkerClose = { close: true };
     this.#worker.postMessage(msg);
     this.#closing = (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), CLOSE_BOUND_MS);
-      });
-      if ((await Promise.race([exited, bound])) === 'late') await this.#worker.terminate();
-      clearTimeout(timer);
+      await exitWithin(this.#worker, exited, CLOSE_BOUND_MS);
       await this.#fallback.close();
     })();
     return this.#closing;
