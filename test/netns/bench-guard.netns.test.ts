@@ -80,7 +80,9 @@ describeNetns('npm run bench at N=2000 against wren: runs, checks content, recor
       expect(res.load).toBeGreaterThanOrEqual(0);
     }
     const inout = out.results.find((x) => x.scenario === 'inout');
-    expect(Object.keys(inout?.metrics ?? {}).sort()).toEqual(['announce_s', 'cpu_s', 'rss_mb', 'withdraw_s']);
+    expect(Object.keys(inout?.metrics ?? {}).sort()).toEqual(['announce_s', 'cpu_s', 'rss_after_mb', 'rss_idle_mb', 'rss_mb', 'withdraw_s']);
+    // Memory before the first route and after the last withdrawal: plausible resident sizes of a Node process.
+    for (const k of ['rss_idle_mb', 'rss_after_mb'] as const) expect(inout?.metrics[k], k).toBeGreaterThan(20);
     expect(inout?.info?.['sinkDigest']).toMatch(/^2000:[0-9a-f]{16}$/);
     expect(inout?.info?.['sinkDigest']).toBe(inout?.info?.['expectedDigest']);
     for (const k of out.results.filter((x) => x.scenario === 'kernel')) expect(k.info?.['fibRight'], k.subject).toBe(2000);

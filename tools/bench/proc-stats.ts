@@ -55,20 +55,25 @@ export function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number | nul
 export interface ProcSample {
   readonly cpuSec: number;
   readonly hwmBytes: number;
+  /** Resident now (VmRSS), summed. */
+  readonly rssBytes: number;
 }
 
-/** Summed CPU seconds and peak RSS of a set of processes. Throws when one of them is gone. */
+/** Summed CPU seconds, peak RSS and RSS now of a set of processes. Throws when one of them is gone. */
 export function sample(pids: readonly number[]): ProcSample {
   let cpuSec = 0;
   let hwmBytes = 0;
+  let rssBytes = 0;
   for (const pid of pids) {
     const c = cpuSeconds(pid);
     const h = statusBytes(pid, 'VmHWM');
-    if (c === null || h === null) throw new Error(`process ${pid} of the daemon under test is gone`);
+    const r = statusBytes(pid, 'VmRSS');
+    if (c === null || h === null || r === null) throw new Error(`process ${pid} of the daemon under test is gone`);
     cpuSec += c;
     hwmBytes += h;
+    rssBytes += r;
   }
-  return { cpuSec, hwmBytes };
+  return { cpuSec, hwmBytes, rssBytes };
 }
 
 /** The largest total over instants: samples[i] holds every process's resident bytes at instant i. */

@@ -16,6 +16,8 @@ export const METRICS: Readonly<Record<ScenarioName, readonly MetricDef[]>> = {
     { key: 'announce_s', label: 'announce N, first byte to sink has all (s)', higherBetter: false },
     { key: 'withdraw_s', label: 'withdraw N, first byte to sink has none (s)', higherBetter: false },
     { key: 'rss_mb', label: 'DUT peak RSS (MB)', higherBetter: false },
+    { key: 'rss_idle_mb', label: 'DUT RSS, sessions up, no route yet (MB)', higherBetter: false },
+    { key: 'rss_after_mb', label: 'DUT RSS 3 s after the last withdrawal (MB)', higherBetter: false },
     { key: 'cpu_s', label: 'DUT CPU, both phases (s)', higherBetter: false },
   ],
   kernel: [

@@ -29,6 +29,9 @@ export const DUT_AS = 65000;
 export const FEED_AS = 65001;
 export const SINK_AS = 65002;
 
+/** How long after the withdrawal the resident memory left behind is read. */
+export const SETTLE_MS = 3000;
+
 /** Bound of one phase: generous, linear in N, scaled by --timeout-scale. */
 export const phaseTimeoutMs = (n: number, o: ScenarioOptions): number => Math.round((60_000 + n * 0.6) * o.timeoutScale);
 
@@ -76,7 +79,14 @@ export async function runInout(ref: DutRef, n: number, run: number, o: ScenarioO
       subject,
       size: n,
       run,
-      metrics: { announce_s: r.announceSec, withdraw_s: r.withdrawSec, rss_mb: mem.peakBytes / MB, cpu_s: r.after.cpuSec - r.before.cpuSec },
+      metrics: {
+        announce_s: r.announceSec,
+        withdraw_s: r.withdrawSec,
+        rss_mb: mem.peakBytes / MB,
+        rss_idle_mb: r.before.rssBytes / MB,
+        rss_after_mb: r.settled.rssBytes / MB,
+        cpu_s: r.after.cpuSec - r.before.cpuSec,
+      },
       info,
     };
   } catch (err) {
@@ -128,9 +138,10 @@ export interface FeedThroughSetup {
 export interface FeedThroughResult {
   readonly announceSec: number;
   readonly withdrawSec: number;
-  /** The DUT's processes before the announce and after the withdrawal. */
+  /** The DUT's processes before the announce, after the withdrawal, and SETTLE_MS later. */
   readonly before: ProcSample;
   readonly after: ProcSample;
+  readonly settled: ProcSample;
 }
 
 /**
@@ -193,8 +204,12 @@ export async function feedThrough(
   }
   const withdraw = await phase('withdraw', 0);
   const after = sample(pids);
+  // What the table leaves behind: resident memory a few seconds after the last withdrawal, against
+  // before the first announcement (the sessions up, no route).
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const settled = sample(pids);
   const st = await sink.status();
   if (st) info['sinkUpdates'] = st['updates'] ?? 0;
   if (st) info['sinkVerified'] = st['verified'] ?? 0;
-  return { announceSec: announce, withdrawSec: withdraw, before, after };
+  return { announceSec: announce, withdrawSec: withdraw, before, after, settled };
 }
