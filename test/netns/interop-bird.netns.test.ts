@@ -29,6 +29,14 @@ const probe: PeerProbe<BirdDaemon> = {
   updatesToWren: (d) => sumStat(protocol(d), 'Export updates', 'accepted'),
   // The protocol row: name, "BGP", table, state, since (ms resolution), info.
   sessionMark: (d) => /^(n_\S+\s+BGP\s+\S+\s+\S+\s+\S+)/m.exec(protocol(d))?.[1] ?? '',
+  // BIRD shows `since` as wall-clock time converted from its monotonic clock at each query: it may
+  // move by a millisecond between two reads of one session. A new session is seconds apart.
+  sameSession: (before, after) => {
+    const [a, b] = [before, after].map((m) => /^(.*\s)(\d\d):(\d\d):(\d\d\.\d+)$/.exec(m));
+    if (!a || !b || a[1] !== b[1]) return before === after;
+    const ms = (x: RegExpExecArray): number => (Number(x[2]) * 3600 + Number(x[3]) * 60 + Number(x[4])) * 1000;
+    return Math.abs(ms(a) - ms(b)) <= 20;
+  },
   // "Last error: Received: ..." for what BIRD received, and "Message: <RFC 9003 text>".
   shutdownSeen: (d) => protocol(d).split('\n').filter((l) => /^\s+(Message|Last error):/.test(l)).join('\n'),
 };

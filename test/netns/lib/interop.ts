@@ -139,6 +139,8 @@ export interface PeerProbe<D extends StartableDaemon> {
   readonly refreshesFromWren?: (d: D) => number;
   /** A value that changes whenever the session with wren is established anew. */
   sessionMark(d: D): string;
+  /** Whether two marks name one session (default: equal); for marks read with some jitter. */
+  readonly sameSession?: (before: string, after: string) => boolean;
   /** What the peer shows about the last NOTIFICATION wren sent it ('' when nothing). */
   shutdownSeen(d: D): string;
 }
