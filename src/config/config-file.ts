@@ -74,15 +74,19 @@ export function validateConfigFile(raw: unknown): Result<ConfigFile> {
 
 /** Reads, parses and validates a configuration file of either kind (`wren check`, `wren run`). */
 export function loadConfigFile(path: string): Result<ConfigFile> {
-  let text: string;
+  const text = readConfigText(path);
+  return text.ok ? parseConfigFileText(text.value) : text;
+}
+
+/** A configuration file's text, or an issue at `$` naming the file and why it cannot be read. */
+export function readConfigText(path: string): Result<string> {
   try {
-    text = readFileSync(path, 'utf8');
+    return { ok: true, value: readFileSync(path, 'utf8') };
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const why = typeof code === 'string' ? code : e instanceof Error ? e.message : String(e);
     return { ok: false, issues: [{ path: '$', message: `cannot read ${path}: ${why}` }] };
   }
-  return parseConfigFileText(text);
 }
 
 /** The text of a configuration file of either kind. A leading UTF-8 byte order mark is ignored. */

@@ -8,22 +8,14 @@
  * A file with a `datastore` section is not complete on its own (its identity, peers and blocks come
  * from the datastore): `loadConfigFile` (config-file.ts) reads both kinds.
  */
-import { readFileSync } from 'node:fs';
-import { parseJsonText } from './config-file.js';
+import { parseJsonText, readConfigText } from './config-file.js';
 import { addIssue, isPlainObject } from './issues.js';
 import type { Config, Issue, Result } from './types.js';
 import { validateConfig } from './validate.js';
 
 export function loadConfig(path: string): Result<Config> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    const why = typeof code === 'string' ? code : e instanceof Error ? e.message : String(e);
-    return { ok: false, issues: [{ path: '$', message: `cannot read ${path}: ${why}` }] };
-  }
-  return parseConfigText(text);
+  const text = readConfigText(path);
+  return text.ok ? parseConfigText(text.value) : text;
 }
 
 /** The text of a config file -> Config. A leading UTF-8 byte order mark is ignored. */

@@ -9,55 +9,14 @@
  * Run: npx vitest run --project netns test/netns/lab-datastore.netns.test.ts   (as root, after npm run build)
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { builtTool, WREN_CLI } from '../../tools/kit/paths.js';
+import { WREN_CLI } from '../../tools/kit/paths.js';
 import { fibRoutes } from './lib/fib.js';
-import { tryExec } from './lib/netns.js';
+import { labNamespaces, labProcesses, labRunDir, removeLab, runLab } from './lib/lab-cli.js';
 import { describeNetns, NETNS, programs } from './lib/requirements.js';
 
-const LAB_MAIN = builtTool('lab/main.js');
 const NAME = `d${process.pid.toString(36)}`.slice(0, 8);
-const RUN_DIR = `/run/wren-lab/${NAME}`;
-
-function lab(...args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [LAB_MAIN, ...args], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
-  return { status: r.status, out: `${r.stdout}${r.stderr}${r.error ? `\n(${r.error.message})` : ''}` };
-}
-
-function labNamespaces(name: string): string[] {
-  return tryExec(null, 'ip', ['netns', 'list'])
-    .stdout.split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n === `${name}-sw` || n === `${name}-etcd` || new RegExp(`^${name}-[hp]\\d+$`).test(n));
-}
-
-function labProcesses(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`${RUN_DIR}/`)) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-function removeLab(): void {
-  for (const ns of labNamespaces(NAME)) {
-    for (const pid of tryExec(null, 'ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter((s) => /^\d+$/.test(s))) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    tryExec(null, 'ip', ['netns', 'del', ns]);
-  }
-  rmSync(RUN_DIR, { recursive: true, force: true });
-}
+const RUN_DIR = labRunDir(NAME);
 
 const host = (i: number): string => `${NAME}-h${i}`;
 const hostAddr = (i: number): string => `192.168.1.${10 + i}`;
@@ -65,16 +24,16 @@ const hostAddr = (i: number): string => `192.168.1.${10 + i}`;
 const blockIn = (out: string, i: number): string => new RegExp(`=== ${host(i)} \\(host [0-9.]+, pod block ([0-9./]+)\\)`).exec(out)?.[1] ?? '?';
 
 describeNetns(`npm run lab -- --datastore etcd (lab "${NAME}")`, [NETNS, programs('etcd', 'etcdctl', 'ping', 'tracepath')], () => {
-  process.once('exit', removeLab);
+  process.once('exit', () => removeLab(NAME));
   afterAll(() => {
-    removeLab();
+    removeLab(NAME);
     expect(labNamespaces(NAME)).toEqual([]);
   });
 
   it('two hosts with only a node name and the etcd endpoint register, claim their blocks, mesh, and pods ping', () => {
-    removeLab();
+    removeLab(NAME);
     const t0 = Date.now();
-    const r = lab('--datastore', 'etcd', '--name', NAME, '--nodes', '2', '--timeout', '40');
+    const r = runLab('--datastore', 'etcd', '--name', NAME, '--nodes', '2', '--timeout', '40');
     console.log(`lab --datastore etcd --nodes 2: exit ${r.status} after ${Date.now() - t0} ms`);
     expect(r.status, r.out).toBe(0);
     expect(r.out).not.toContain('NOT CONVERGED');
@@ -99,7 +58,7 @@ describeNetns(`npm run lab -- --datastore etcd (lab "${NAME}")`, [NETNS, program
       JSON.parse(spawnSync(process.execPath, [WREN_CLI, 'show', 'peers', '--json', '--socket', `${RUN_DIR}/h${i}.sock`], { encoding: 'utf8' }).stdout || '[]') as { address: string; uptimeSec: number; state: string }[];
     const t0 = Date.now();
     const before = peersOf(0).find((p) => p.address === hostAddr(1));
-    const r = lab('--datastore', 'etcd', '--add-node', '--name', NAME, '--timeout', '40');
+    const r = runLab('--datastore', 'etcd', '--add-node', '--name', NAME, '--timeout', '40');
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain('host h2 (192.168.1.12) added');
     for (const i of [0, 1]) {
@@ -114,10 +73,10 @@ describeNetns(`npm run lab -- --datastore etcd (lab "${NAME}")`, [NETNS, program
   });
 
   it('`down --name` stops etcd and every wren of the lab and removes all its namespaces', () => {
-    const r = lab('down', '--name', NAME);
+    const r = runLab('down', '--name', NAME);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(`lab "${NAME}": stopped 3 daemon(s), removed 8 namespace(s)`);
     expect(labNamespaces(NAME)).toEqual([]);
-    expect(labProcesses()).toEqual([]);
+    expect(labProcesses(NAME)).toEqual([]);
   });
 });

@@ -8,60 +8,13 @@
  * inside one of the lab's namespaces (`ip netns pids`) is killed by PID and each namespace deleted.
  * Run: npx vitest run --project netns test/netns/lab.netns.test.ts   (as root, after npm run build)
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { fibRoutes, type FibRoute } from './lib/fib.js';
-import { tryExec } from './lib/netns.js';
+import { labNamespaces, labProcesses, removeLab, runLab } from './lib/lab-cli.js';
 import { describeNetns, NETNS } from './lib/requirements.js';
-import { builtTool } from '../../tools/kit/paths.js';
 
-const LAB_MAIN = builtTool('lab/main.js');
 /** The lab accepts 1-8 lower-case letters/digits; the PID keeps parallel runs apart. */
 const NAME = `t${process.pid.toString(36)}`.slice(0, 8);
-const RUN_DIR = `/run/wren-lab/${NAME}`;
-
-function lab(...args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [LAB_MAIN, ...args], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
-  return { status: r.status, out: `${r.stdout}${r.stderr}${r.error ? `\n(${r.error.message})` : ''}` };
-}
-
-/** Namespaces of a lab named `name`: `<name>-sw`, `<name>-h<i>`, `<name>-p<i>`. */
-function labNamespaces(name: string): string[] {
-  return tryExec(null, 'ip', ['netns', 'list'])
-    .stdout.split('\n')
-    .map((l) => l.trim().split(/\s+/)[0] ?? '')
-    .filter((n) => n === `${name}-sw` || new RegExp(`^${name}-[hp]\\d+$`).test(n));
-}
-
-/** PIDs of processes whose command line names this lab's run directory (wren's `--config <dir>/h<i>.json`). */
-function labProcesses(): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`${RUN_DIR}/`)) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** Kills what this test's lab started (by PID: processes inside its namespaces) and deletes the namespaces. */
-function removeLab(): void {
-  for (const ns of labNamespaces(NAME)) {
-    for (const pid of tryExec(null, 'ip', ['netns', 'pids', ns]).stdout.split(/\s+/).filter((s) => /^\d+$/.test(s))) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    tryExec(null, 'ip', ['netns', 'del', ns]);
-  }
-  rmSync(RUN_DIR, { recursive: true, force: true });
-}
 
 /** The report's sections by heading ("=== <heading> ====..."). */
 function sections(out: string): Map<string, string> {
@@ -89,16 +42,16 @@ function expectLabFib(i: number, nodes: number): void {
 
 describeNetns(`npm run lab (lab "${NAME}")`, [NETNS], () => {
   // Also when the worker is torn down mid-test (removeLab is synchronous).
-  process.once('exit', removeLab);
+  process.once('exit', () => removeLab(NAME));
   afterAll(() => {
-    removeLab();
+    removeLab(NAME);
     expect(labNamespaces(NAME)).toEqual([]);
   });
 
   it('builds two hosts whose wren sessions are Established, installs proto bird routes on both, and pods ping each other', () => {
-    removeLab();
+    removeLab(NAME);
     const t0 = Date.now();
-    const r = lab('--name', NAME, '--nodes', '2', '--timeout', '40');
+    const r = runLab('--name', NAME, '--nodes', '2', '--timeout', '40');
     console.log(`lab --nodes 2: exit ${r.status} after ${Date.now() - t0} ms`);
     expect(r.status, r.out).toBe(0);
     expect(r.out).not.toContain('NOT CONVERGED');
@@ -125,7 +78,7 @@ describeNetns(`npm run lab (lab "${NAME}")`, [NETNS], () => {
   });
 
   it('answers `status --name` for that lab with its sessions', () => {
-    const r = lab('status', '--name', NAME);
+    const r = runLab('status', '--name', NAME);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(`=== ${host(0)} (host`);
     expect(r.out).toMatch(/Established/);
@@ -133,7 +86,7 @@ describeNetns(`npm run lab (lab "${NAME}")`, [NETNS], () => {
 
   it('rebuilds the lab with three hosts in a full mesh; pod 0 reaches both other pods', () => {
     const t0 = Date.now();
-    const r = lab('--name', NAME, '--nodes', '3', '--timeout', '40');
+    const r = runLab('--name', NAME, '--nodes', '3', '--timeout', '40');
     console.log(`lab --nodes 3: exit ${r.status} after ${Date.now() - t0} ms`);
     expect(r.status, r.out).toBe(0);
     const s = sections(r.out);
@@ -151,10 +104,10 @@ describeNetns(`npm run lab (lab "${NAME}")`, [NETNS], () => {
     const others = labNamespaces('wlab');
     if (others.length > 0) throw new Error(`a "wlab" lab is running (${others.join(', ')}); not running \`down --name ${NAME}\` next to it`);
     expect(labNamespaces(NAME).length).toBeGreaterThan(0);
-    const r = lab('down', '--name', NAME);
+    const r = runLab('down', '--name', NAME);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(`lab "${NAME}": stopped 3 daemon(s), removed 7 namespace(s)`);
     expect(labNamespaces(NAME)).toEqual([]);
-    expect(labProcesses()).toEqual([]);
+    expect(labProcesses(NAME)).toEqual([]);
   });
 });

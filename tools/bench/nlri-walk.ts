@@ -15,8 +15,19 @@ export interface PrefixSink {
   announce(key: number): void;
 }
 
-function walk(buf: Buffer, off: number, end: number, each: (key: number) => void): void {
+/**
+ * Every IPv4 prefix of an NLRI field as a number (address * 64 + length, host bits cleared), with
+ * its RFC 7911 path identifier when the field carries them (`withPathIds`), else 0.
+ */
+function walkNlri(buf: Buffer, off: number, end: number, withPathIds: boolean, each: (key: number, pathId: number) => void): void {
   while (off < end) {
+    let pathId = 0;
+    if (withPathIds) {
+      // RFC 7911 3: a 4-octet Path Identifier, then the prefix as RFC 4271 4.3 encodes it.
+      if (off + 5 > end) throw new RangeError('path identifier overruns its field');
+      pathId = buf.readUInt32BE(off);
+      off += 4;
+    }
     const bits = buf[off++] ?? 0;
     if (bits > 32) throw new RangeError(`IPv4 prefix length ${bits}`);
     const n = (bits + 7) >>> 3;
@@ -25,7 +36,7 @@ function walk(buf: Buffer, off: number, end: number, each: (key: number) => void
     for (let i = 0; i < 4; i++) addr = addr * 256 + (i < n ? (buf[off + i] ?? 0) : 0);
     // Host bits beyond the length are irrelevant (RFC 4271 4.3): clear them.
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    each(((addr & mask) >>> 0) * 64 + bits);
+    each(((addr & mask) >>> 0) * 64 + bits, pathId);
     off += n;
   }
 }
@@ -36,41 +47,28 @@ export interface PathSink {
   announce(key: number, pathId: number): void;
 }
 
-function walkPaths(buf: Buffer, off: number, end: number, each: (key: number, pathId: number) => void): void {
-  while (off < end) {
-    // RFC 7911 3: a 4-octet Path Identifier, then the prefix as RFC 4271 4.3 encodes it.
-    if (off + 5 > end) throw new RangeError('path identifier overruns its field');
-    const pathId = buf.readUInt32BE(off);
-    off += 4;
-    const bits = buf[off++] ?? 0;
-    if (bits > 32) throw new RangeError(`IPv4 prefix length ${bits}`);
-    const n = (bits + 7) >>> 3;
-    if (off + n > end) throw new RangeError('prefix overruns its field');
-    let addr = 0;
-    for (let i = 0; i < 4; i++) addr = addr * 256 + (i < n ? (buf[off + i] ?? 0) : 0);
-    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    each(((addr & mask) >>> 0) * 64 + bits, pathId);
-    off += n;
-  }
-}
-
 /**
  * Walks one whole UPDATE message (header included) of a session that receives path ids in IPv4
  * unicast (RFC 7911 3: every entry of Withdrawn Routes and NLRI starts with a Path Identifier).
  */
 export function walkUpdatePaths(frame: Buffer, sink: PathSink): void {
+  walkUpdateNlri(frame, true, sink);
+}
+
+/** The Withdrawn Routes, then the NLRI of one whole UPDATE, to `sink`. */
+function walkUpdateNlri(frame: Buffer, withPathIds: boolean, sink: PathSink): void {
   let off = HEADER_LEN;
   const end = frame.length;
   if (off + 2 > end) throw new RangeError('UPDATE too short');
   const wlen = frame.readUInt16BE(off);
   off += 2;
   if (off + wlen + 2 > end) throw new RangeError('Withdrawn Routes Length overruns the message');
-  walkPaths(frame, off, off + wlen, (k, id) => sink.withdraw(k, id));
+  walkNlri(frame, off, off + wlen, withPathIds, (k, id) => sink.withdraw(k, id));
   off += wlen;
   const alen = frame.readUInt16BE(off);
   off += 2 + alen;
   if (off > end) throw new RangeError('Total Path Attribute Length overruns the message');
-  walkPaths(frame, off, end, (k, id) => sink.announce(k, id));
+  walkNlri(frame, off, end, withPathIds, (k, id) => sink.announce(k, id));
 }
 
 /**
@@ -100,18 +98,7 @@ export function nextHopNumber(frame: Buffer): number {
 
 /** Walks one whole UPDATE message (header included). */
 export function walkUpdate(frame: Buffer, sink: PrefixSink): void {
-  let off = HEADER_LEN;
-  const end = frame.length;
-  if (off + 2 > end) throw new RangeError('UPDATE too short');
-  const wlen = frame.readUInt16BE(off);
-  off += 2;
-  if (off + wlen + 2 > end) throw new RangeError('Withdrawn Routes Length overruns the message');
-  walk(frame, off, off + wlen, (k) => sink.withdraw(k));
-  off += wlen;
-  const alen = frame.readUInt16BE(off);
-  off += 2 + alen;
-  if (off > end) throw new RangeError('Total Path Attribute Length overruns the message');
-  walk(frame, off, end, (k) => sink.announce(k));
+  walkUpdateNlri(frame, false, sink);
 }
 
 /** NEXT_HOP and AS_PATH of an UPDATE, as the sink's content check compares them (digest.ts routeText). */
