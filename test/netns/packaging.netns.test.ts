@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { WREN_CLI } from '../../tools/kit/paths.js';
+import { REPO_ROOT, WREN_CLI } from '../../tools/kit/paths.js';
 import { startWren } from '../../tools/daemons/wren.js';
 import { fibRoutesFor } from './lib/fib.js';
 import { keepFilesOnFailure } from './lib/interop.js';
@@ -32,6 +32,26 @@ import { ADDON_BUILT, describeNetns, fileExists, NETNS, programs } from './lib/r
 const ROOT = join(import.meta.dirname, '..', '..');
 const UNIT = join(ROOT, 'packaging', 'wren.service');
 const NOBODY = 65534;
+
+/**
+ * The CLI as user nobody can run it: this checkout's, or a copy of what it needs (package.json,
+ * dist, node_modules, the native addon) when the checkout is not readable by others (a clone in a
+ * 0700 directory, as `mktemp -d` makes).
+ */
+function cliForNobody(dir: string): string {
+  const asNobody = ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups'];
+  if (spawnSync('setpriv', [...asNobody, 'test', '-r', WREN_CLI]).status === 0) return WREN_CLI;
+  const app = join(dir, 'app');
+  mkdirSync(join(app, 'native', 'build'), { recursive: true });
+  for (const part of ['package.json', 'dist', 'node_modules', join('native', 'build', 'Release')]) {
+    const r = spawnSync('cp', ['-a', join(REPO_ROOT, part), join(app, part)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot copy ${part} for user nobody: ${r.stderr}`);
+  }
+  spawnSync('chmod', ['-R', 'a+rX', app]);
+  const cli = join(app, 'dist', 'cli', 'main.js');
+  if (spawnSync('setpriv', [...asNobody, 'test', '-r', cli]).status !== 0) throw new Error(`user nobody cannot read ${cli}`);
+  return cli;
+}
 const NODE = '192.168.1.11';
 const PEER = '192.168.1.12';
 const ASN = 64512;
@@ -166,7 +186,7 @@ describeNetns(
       const strace = lab.spawn(
         node,
         'strace',
-        ['-f', '-qq', '-o', trace, 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`, '--no-new-privs', process.execPath, WREN_CLI, 'run', '--config', configPath],
+        ['-f', '-qq', '-o', trace, 'setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`, '--no-new-privs', process.execPath, cliForNobody(lab.dir), 'run', '--config', configPath],
         { logFile, name: 'sandboxed wren under strace' },
       );
       const log = (): string => readFileSync(logFile, 'utf8');
