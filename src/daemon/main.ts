@@ -31,7 +31,9 @@ import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { systemClock } from '../util/clock.js';
 import { createRootLogger, type Logger } from '../util/log.js';
 import { birdSource } from './bird-source.js';
-import { DatastoreMode } from './datastore-mode.js';
+// Loaded only in datastore mode (runWithDatastore): its etcd client (gRPC, protobuf) costs about 18 MB
+// of memory that a node configured by file would carry for nothing.
+import type { DatastoreMode } from './datastore-mode.js';
 import { startLoopMonitor, type LoopMonitor } from './loop-monitor.js';
 import { metricsSource, SwitchableSource, waitingSource, type ProcessState } from './metrics-source.js';
 import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
@@ -164,6 +166,7 @@ async function runWithDatastore(path: string, raw: Readonly<Record<string, unkno
   let fileRaw = raw;
   // Derived configurations come one after another with few differences: unchanged peers are not parsed again.
   const memo = new ValidationMemo();
+  const { DatastoreMode } = await import('./datastore-mode.js');
   const ds = new DatastoreMode({ settings, fileRaw: () => fileRaw, validate: (r) => validateConfig(r, memo), log: log.child({ component: 'datastore' }) });
   const running: Running = { speaker: undefined, datastore: ds, stop: undefined };
   let state: ProcessState | undefined;

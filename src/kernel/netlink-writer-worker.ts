@@ -5,7 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { sendBatch } from './netlink-batch.js';
-import { rawTransport, unpackRequest, type WorkerClose, type WorkerReply, type WorkerRequest } from './netlink-writer.js';
+import { rawTransport } from './netlink-raw.js';
+import { unpackRequest, type WorkerClose, type WorkerReply, type WorkerRequest } from './netlink-writer-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('netlink-writer-worker.js runs as a worker thread only');

@@ -13,45 +13,21 @@ import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RawNetlinkSocket, Protocol } from 'netlink';
-import { sendBatch, DEFAULT_BATCH_OPTIONS, type BatchMessage, type BatchOptions, type BatchTransport } from './netlink-batch.js';
-import { decodeAcks } from './rtmsg.js';
+import { sendBatch, DEFAULT_BATCH_OPTIONS, type BatchMessage, type BatchOptions } from './netlink-batch.js';
+import { rawTransport } from './netlink-raw.js';
+import { packRequest, type WorkerClose, type WorkerReply } from './netlink-writer-protocol.js';
 import { exitWithin } from '../util/worker-exit.js';
 
 const osErrno = osConstants.errno;
+
+export { packRequest, unpackRequest, type WorkerClose, type WorkerReply, type WorkerRequest } from './netlink-writer-protocol.js';
+export { rawTransport } from './netlink-raw.js';
 
 export interface BatchWriter {
   /** Sends the units (messages of one unit share a datagram); errno per refused message, by seq. */
   write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>>;
   /** Closes the socket (and ends the thread); resolves once it is done. */
   close(): Promise<void>;
-}
-
-/** A raw rtnetlink socket as a BatchTransport (its ACKs read by us, not by the package). */
-export function rawTransport(): { transport: BatchTransport; close(): void } {
-  const raw = new RawNetlinkSocket(Protocol.ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 20 });
-  const listeners = new Set<(seq: number, errno: number) => void>();
-  raw.on('error', () => undefined);
-  raw.on('message', (buf: Buffer) => {
-    for (const a of decodeAcks(buf)) for (const l of listeners) l(a.seq, a.errno);
-  });
-  const errnoOf = (err: NodeJS.ErrnoException): number => {
-    const code = err.code ?? 'EIO';
-    return (osErrno as Record<string, number | undefined>)[code] ?? 5;
-  };
-  return {
-    transport: {
-      send: (datagram, failed) =>
-        raw.send(datagram, {}, (err) => {
-          if (err) failed(errnoOf(err as NodeJS.ErrnoException));
-        }),
-      listen: (ack) => {
-        listeners.add(ack);
-        return () => listeners.delete(ack);
-      },
-    },
-    close: () => raw.close(),
-  };
 }
 
 /** Sends from the calling thread. */
@@ -73,61 +49,6 @@ export class InlineBatchWriter implements BatchWriter {
     this.#raw = undefined;
     return Promise.resolve();
   }
-}
-
-/** A batch as posted to the worker: one buffer (transferred) and where each message is in it. */
-export interface WorkerRequest {
-  readonly id: number;
-  readonly bytes: ArrayBuffer;
-  /** Per message: seq, offset, length. */
-  readonly messages: readonly number[];
-  /** Per unit: how many of the messages (in order) it has. */
-  readonly units: readonly number[];
-  readonly options: BatchOptions;
-}
-
-export type WorkerReply = { readonly id: number; readonly errnos: readonly number[] } | { readonly id: number; readonly error: string };
-
-/** Asks the worker to close its socket and end (it never is terminated from outside while it owns one). */
-export interface WorkerClose {
-  readonly close: true;
-}
-
-/** Packs units into a WorkerRequest: one fresh buffer of its own (transferable, never a pool slice). */
-export function packRequest(id: number, units: readonly (readonly BatchMessage[])[], options: BatchOptions): WorkerRequest {
-  let total = 0;
-  for (const u of units) for (const m of u) total += m.bytes.length;
-  const bytes = new Uint8Array(total);
-  const messages: number[] = [];
-  const counts: number[] = [];
-  let at = 0;
-  for (const u of units) {
-    counts.push(u.length);
-    for (const m of u) {
-      bytes.set(m.bytes, at);
-      messages.push(m.seq, at, m.bytes.length);
-      at += m.bytes.length;
-    }
-  }
-  return { id, bytes: bytes.buffer, messages, units: counts, options };
-}
-
-/** The units of a WorkerRequest, as views of its buffer. */
-export function unpackRequest(r: WorkerRequest): BatchMessage[][] {
-  const buf = Buffer.from(r.bytes);
-  const out: BatchMessage[][] = [];
-  let m = 0;
-  for (const n of r.units) {
-    const unit: BatchMessage[] = [];
-    for (let i = 0; i < n; i++, m++) {
-      const seq = r.messages[3 * m] as number;
-      const off = r.messages[3 * m + 1] as number;
-      const len = r.messages[3 * m + 2] as number;
-      unit.push({ seq, bytes: buf.subarray(off, off + len) });
-    }
-    out.push(unit);
-  }
-  return out;
 }
 
 /** The worker script beside this module, when it exists (a build, not a bundle or a .ts run). */

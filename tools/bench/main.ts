@@ -35,6 +35,7 @@ import { plan, subjectsFor, type Cell } from './plan.js';
 import { runBfdLoad } from './scenarios/bfd-load.js';
 import { runCodec } from './scenarios/codec.js';
 import { runDatastore } from './scenarios/datastore.js';
+import { runIdle } from './scenarios/idle.js';
 import { runInout } from './scenarios/inout.js';
 import { runKernel } from './scenarios/kernel.js';
 import { runReflector, runReflectorAddPath } from './scenarios/reflector.js';
@@ -123,6 +124,8 @@ async function runCell(c: Cell, o: ScenarioOptions, baseline: Baseline | undefin
       return runReflector(refOf(c.subject, baseline), c.size, c.run, o);
     case 'reflector-addpath':
       return runReflectorAddPath(refOf(c.subject, baseline), c.size, c.run, o);
+    case 'idle':
+      return runIdle(refOf(c.subject, baseline), c.run, o);
     case 'codec':
       return runCodec(c.size, c.run, o);
     case 'bfd-load':

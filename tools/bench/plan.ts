@@ -5,7 +5,7 @@
  * right after wren, so the two builds are always measured in the same run, minutes apart at most.
  */
 import type { DutKind } from './dut.js';
-import { sizedByK, type BaselineSubject, type ScenarioName, type Subject } from './scenarios/types.js';
+import { IDLE_ROUTES, sizedByK, type BaselineSubject, type ScenarioName, type Subject } from './scenarios/types.js';
 
 export interface PlanOptions {
   readonly scenarios: readonly ScenarioName[];
@@ -45,6 +45,7 @@ export function subjectsFor(scenario: ScenarioName, duts: readonly DutKind[], ba
   switch (scenario) {
     case 'inout':
     case 'reflector':
+    case 'idle':
       return withBaselines(duts, baselines);
     case 'kernel':
       return [...withBaselines(duts.filter((d) => d !== 'gobgp'), baselines), 'ip-batch'];
@@ -61,7 +62,7 @@ export function plan(o: PlanOptions): Cell[] {
   const cells: Cell[] = [];
   for (const scenario of o.scenarios) {
     const subjects = subjectsFor(scenario, o.duts, o.baselines);
-    const sizes = sizedByK(scenario) ? o.k : scenario === 'datastore' ? (o.nodes ?? []) : o.n;
+    const sizes = sizedByK(scenario) ? o.k : scenario === 'datastore' ? (o.nodes ?? []) : scenario === 'idle' ? [IDLE_ROUTES] : o.n;
     for (const size of sizes) {
       for (let run = 1; run <= o.runs; run++) {
         for (let i = 0; i < subjects.length; i++) {

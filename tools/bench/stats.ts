@@ -32,6 +32,10 @@ export const METRICS: Readonly<Record<ScenarioName, readonly MetricDef[]>> = {
     { key: 'rss_mb', label: 'DUT peak RSS (MB)', higherBetter: false },
     { key: 'cpu_s', label: 'DUT CPU, sessions + reflection (s)', higherBetter: false },
   ],
+  idle: [
+    { key: 'rss_mb', label: 'DUT RSS at rest: 10 sessions, 1,000 routes learned, installed and passed on (MB)', higherBetter: false },
+    { key: 'rss_peak_mb', label: 'DUT peak RSS on the way there (MB)', higherBetter: false },
+  ],
   'bfd-load': [
     { key: 'announce_s', label: 'announce N, first byte to sink has all (s)', higherBetter: false },
     { key: 'withdraw_s', label: 'withdraw N, first byte to sink has none (s)', higherBetter: false },

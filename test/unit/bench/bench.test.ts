@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/codec/message.js';
 import type { CodecContext } from '../../../src/codec/types.js';
+import { sizeLabel } from '../../../tools/bench/scenarios/types.js';
 import { birdConfig } from '../../../tools/daemons/bird.js';
 import { frrBgpdConfig } from '../../../tools/daemons/frr.js';
 import { gobgpConfig } from '../../../tools/daemons/gobgp.js';
@@ -110,6 +111,12 @@ describe('the bench statistics and plan', () => {
     const inout = cells.filter((c) => c.scenario === 'inout');
     expect(inout.map((c) => `${c.run}:${c.subject}`)).toEqual(['1:wren', '1:bird', '1:frr', '1:gobgp', '2:bird', '2:frr', '2:gobgp', '2:wren']);
     expect(new Set(cells.filter((c) => c.scenario === 'kernel').map((c) => c.subject))).toEqual(new Set(['wren', 'bird', 'frr', 'ip-batch']));
+  });
+
+  it('measures idle at its one fixed size (10 peers, 1,000 routes) whatever --n says, every daemon included', () => {
+    const cells = plan({ scenarios: ['idle'], duts: ['wren', 'bird', 'frr', 'gobgp'], n: [100000, 1000000], k: [], runs: 1 });
+    expect(cells.map((c) => `${c.subject}:${c.size}`)).toEqual(['wren:1000', 'bird:1000', 'frr:1000', 'gobgp:1000']);
+    expect(sizeLabel('idle', 1000)).toBe('10 peers, N=1000');
   });
 
   it('reads the main trie prefix count from fib_triestat', () => {

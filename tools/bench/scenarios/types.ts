@@ -1,16 +1,20 @@
 /** What every scenario cell produces: one run of one DUT at one size. */
 import type { DutKind } from '../dut.js';
 
-export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'reflector-addpath' | 'codec' | 'datastore' | 'bfd-load';
-export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'codec', 'datastore', 'bfd-load'];
+export type ScenarioName = 'inout' | 'kernel' | 'reflector' | 'reflector-addpath' | 'idle' | 'codec' | 'datastore' | 'bfd-load';
+export const SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'idle', 'codec', 'datastore', 'bfd-load'];
 /** What `npm run bench` runs without --scenario: the comparisons and wren's datastore scale (bfd-load is wren's own check, asked for by name). */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'codec', 'datastore'];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['inout', 'kernel', 'reflector', 'reflector-addpath', 'idle', 'codec', 'datastore'];
 
 /** The scenarios whose size is K reflector clients (`--k`); the others take N routes (`--n`), datastore Nodes (`--nodes`). */
 export const sizedByK = (s: ScenarioName): boolean => s === 'reflector' || s === 'reflector-addpath';
 
-/** "K=1000", "nodes=1000" or "N=100000". */
-export const sizeLabel = (s: ScenarioName, size: number): string => `${sizedByK(s) ? 'K' : s === 'datastore' ? 'nodes' : 'N'}=${size}`;
+/** The idle scenario's fixed size (issue 14's idle baseline): routes announced, and peers in all (the feeder and the watchers). */
+export const IDLE_ROUTES = 1000;
+export const IDLE_PEERS = 10;
+
+/** "K=1000", "nodes=1000", "N=100000", or the idle scenario's fixed "10 peers, N=1000". */
+export const sizeLabel = (s: ScenarioName, size: number): string => (s === 'idle' ? `${IDLE_PEERS} peers, N=${size}` : `${sizedByK(s) ? 'K' : s === 'datastore' ? 'nodes' : 'N'}=${size}`);
 
 /** wren built from another commit (`--baseline`): `wren@<short commit>`. */
 export type BaselineSubject = `wren@${string}`;
