@@ -45,6 +45,7 @@ import { ribPeerConfig } from './rib-peer.js';
 import { RouteRefresh } from './route-refresh.js';
 import { sessionConfig } from './session-config.js';
 import { sessionName } from './session-name.js';
+import { MemoryRelease } from './memory-release.js';
 import { kernelStatusView, peerStatus } from './status.js';
 import { stopStyle } from './stop-style.js';
 import { applyTtl, connectorFor, listen, peerTtl, updateListenerKeys } from './tcp-policy.js';
@@ -91,6 +92,8 @@ export class Speaker {
   /** With a kernel only: first convergence purges its stale routes; our restart is told by our routes in it. */
   readonly #convergence: Convergence | undefined;
   #server: Server | undefined;
+  /** A full GC once quiet after the RIB gave back a large table's columns (memory-release.ts). */
+  readonly #memory: MemoryRelease;
   #stopping = false;
   readonly #listenPort: number | undefined;
 
@@ -101,7 +104,15 @@ export class Speaker {
     this.#listenPort = o.listenPort;
     const c = o.config;
     const log = o.log;
-    this.#rib = new Rib({ localAs: c.asn, routerId: c.routerId, clusterId: c.routeReflector.clusterId, maxPaths: c.multipath.maxPaths, log: log.child({ component: 'rib' }) });
+    this.#memory = new MemoryRelease({ clock, log: log.child({ component: 'rib' }), quiet: () => this.#rib.pendingDecisions === 0 && !(this.#fib?.busy ?? false) });
+    this.#rib = new Rib({
+      localAs: c.asn,
+      routerId: c.routerId,
+      clusterId: c.routeReflector.clusterId,
+      maxPaths: c.multipath.maxPaths,
+      log: log.child({ component: 'rib' }),
+      onCompacted: () => this.#memory.request(),
+    });
     let sink: KernelSink | undefined;
     if (o.kernel && c.kernel.enabled) {
       const fib = new FibSync({
@@ -245,6 +256,7 @@ export class Speaker {
     this.#peers.close();
     this.#gr.cancelAll();
     this.#refresh.endAll();
+    this.#memory.stop();
     const stops = [...this.#peers.entries()].map((e) => {
       switch (stopStyle(e.peer.negotiated, withdraw)) {
         case 'close-silently':

@@ -285,6 +285,11 @@ export class FibSync {
     this.#cancelScan = this.#cancelRepair = this.#cancelRetry = undefined;
   }
 
+  /** A batch is running or queued. */
+  get busy(): boolean {
+    return this.#running !== null;
+  }
+
   /** Resolves when no batch is running or queued. */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;

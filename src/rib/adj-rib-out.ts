@@ -391,6 +391,16 @@ export class AdjRibOut {
     this.#cursor = this.#journal.end;
   }
 
+  /**
+   * The destination ids from `limit` on were given back (LocRib.compact: none of them is
+   * advertised to anyone): the per-destination columns are cut there, into new arrays.
+   */
+  cut(limit: number): void {
+    if (this.#adv.length > limit) this.#adv = this.#adv.slice(0, limit);
+    if (this.#advPaths.length > limit) this.#advPaths = this.#advPaths.slice(0, limit);
+    if (this.#advPathId.length > limit) this.#advPathId = this.#advPathId.slice(0, limit);
+  }
+
   /** The peer now has `want` (its reference moves here) for destination `id` instead of `have`. */
   #record(id: DestId, have: AttrSet | undefined, want: AttrSet | null, feed: OutFeed): void {
     const adv = this.#adv;

@@ -122,6 +122,9 @@ function home(hash: number, mask: number): number {
   return h & mask;
 }
 
+/** Below this many set ids the store is never compacted. */
+const COMPACT_MIN_SETS = 16384;
+
 export class AttrsStore {
   /**
    * Open addressing over Int32 pairs [hash, id + 1] (linear probing, backward-shift deletion); the
@@ -130,10 +133,12 @@ export class AttrsStore {
    */
   #slots = new Int32Array(2 * MIN_SLOTS);
   #mask = MIN_SLOTS - 1;
-  readonly #sets: (AttrSet | null)[] = [];
-  readonly #freeIds: number[] = [];
+  #sets: (AttrSet | null)[] = [];
+  #freeIds: number[] = [];
   #size = 0;
   #serial = 0;
+  /** compact() looks again only once the live count is at most this (it found live ids high up). */
+  #compactBelow = Infinity;
 
   /** Returns the set equal to `a`, creating it if needed, with one reference for the caller. */
   intern(a: PathAttrs): AttrSet {
@@ -221,6 +226,39 @@ export class AttrsStore {
     this.#sets[s.id] = null;
     this.#freeIds.push(s.id);
     this.#size--;
+  }
+
+  /**
+   * After a large withdrawal (LocRib.compact's rule): with at most a quarter of at least
+   * COMPACT_MIN_SETS ids live and none in the upper half, the set column is cut after the highest
+   * live id, the free ids below are handed out lowest first, and the hash table is rebuilt at the
+   * smallest size that keeps it at most half full. True when it shrank.
+   */
+  compact(): boolean {
+    const limit = this.#sets.length;
+    if (limit < COMPACT_MIN_SETS || this.#size * 4 > limit || this.#size > this.#compactBelow) return false;
+    let top = limit;
+    while (top > 0 && this.#sets[top - 1] === null) top--;
+    if (top * 2 > limit) {
+      this.#compactBelow = this.#size >> 1;
+      return false;
+    }
+    this.#compactBelow = Infinity;
+    this.#sets = this.#sets.slice(0, top);
+    this.#freeIds = this.#freeIds.filter((id) => id < top).sort((a, b) => b - a);
+    let n = MIN_SLOTS;
+    while (n < this.#size * 2) n *= 2;
+    if (n < this.#mask + 1) {
+      this.#slots = new Int32Array(2 * n);
+      this.#mask = n - 1;
+      for (const set of this.#sets) if (set !== null) this.#insert(set.hash, set.id);
+    }
+    return true;
+  }
+
+  /** Set ids allotted, live or free (tests: compact cuts them). */
+  get idLimit(): number {
+    return this.#sets.length;
   }
 
   #insert(hash: number, id: number): void {

@@ -82,4 +82,16 @@ export class ExportJournal {
       if (id >= 0) loc.setJournalSlot(id, i);
     }
   }
+
+  /** Gives back capacity after a large withdrawal: an array at most a quarter used (and 64 Ki entries long) is cut to twice its entries. */
+  shrink(): void {
+    const cap = this.#items.length;
+    if (cap < 65536 || this.#len * 4 > cap) return;
+    this.#items = this.#items.slice(0, Math.max(1024, 2 * this.#len));
+  }
+
+  /** Entries the array has room for (tests). */
+  get capacity(): number {
+    return this.#items.length;
+  }
 }

@@ -39,9 +39,14 @@ function grownInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
+/** Below this many ids the columns are never cut (compact): not worth a copy. */
+export const COMPACT_MIN_IDS = 65536;
+
 export class LocRib {
   readonly #index = new PrefixIndex();
-  readonly #freeIds: number[] = [];
+  #freeIds: number[] = [];
+  /** compact() looks again only once the live count is at most this (it found live ids high up). */
+  #compactBelow = Infinity;
   #dirty: DestId[] = [];
   /** Entries of #dirty before this index were taken already. */
   #dirtyHead = 0;
@@ -51,12 +56,12 @@ export class LocRib {
   readonly #bests: [number, number] = [0, 0];
 
   // ---- columns (by id). `prefix` is null for a free id.
-  readonly #prefix: (string | null)[] = [];
+  #prefix: (string | null)[] = [];
   /** Every route for this prefix (accepted and refused), any order: one route, or an array of two or more. */
-  readonly #routes: (Route | Route[] | null)[] = [];
-  readonly #best: (Route | null)[] = [];
+  #routes: (Route | Route[] | null)[] = [];
+  #best: (Route | null)[] = [];
   /** Forwarding facts last reported (BestChange). */
-  readonly #fib: (BestForwarding | null)[] = [];
+  #fib: (BestForwarding | null)[] = [];
   /** family bit | DIRTY | EXPORT | NUMERIC | NLRI wire bytes << WIRE_SHIFT | IPv4 length << LEN_SHIFT */
   #bits = new Int32Array(1024);
   /** Peers whose Adj-RIB-Out holds this prefix. */
@@ -118,6 +123,39 @@ export class LocRib {
     this.#bits[id] = 0;
     this.#freeIds.push(id);
     this.#live--;
+  }
+
+  /**
+   * Gives back what a large withdrawal left: when at most a quarter of at least COMPACT_MIN_IDS ids
+   * are live and none of them is in the upper half, every column is copied into arrays cut after
+   * the highest live id (the old ones go to the garbage collector), the free ids above it are
+   * forgotten and those below are handed out lowest first, and the prefix index shrinks. Returns
+   * the new idLimit, or -1 when nothing was cut. O(idLimit) when it runs, which is only after the
+   * live count fell by half since the last look.
+   */
+  compact(): number {
+    const limit = this.#prefix.length;
+    if (limit < COMPACT_MIN_IDS || this.#live * 4 > limit || this.#live > this.#compactBelow) return -1;
+    let top = limit;
+    while (top > 0 && this.#prefix[top - 1] == null) top--;
+    if (top * 2 > limit) {
+      this.#compactBelow = this.#live >> 1;
+      return -1;
+    }
+    this.#compactBelow = Infinity;
+    this.#prefix = this.#prefix.slice(0, top);
+    this.#routes = this.#routes.slice(0, top);
+    this.#best = this.#best.slice(0, top);
+    this.#fib = this.#fib.slice(0, top);
+    const cap = Math.max(1024, top);
+    this.#bits = this.#bits.slice(0, cap);
+    this.#advCount = this.#advCount.slice(0, cap);
+    this.#jslot = this.#jslot.slice(0, cap);
+    this.#addr = this.#addr.slice(0, cap);
+    // Descending: pop() hands out the lowest free id first, so the ids stay dense.
+    this.#freeIds = this.#freeIds.filter((id) => id < top).sort((a, b) => b - a);
+    this.#index.shrink();
+    return top;
   }
 
   isLive(id: DestId): boolean {

@@ -197,10 +197,33 @@ export class PrefixIndex {
   }
 
   #grow(): void {
+    this.#rehash(this.#slots.length); // slots * 2 of the old table = slot count of the new one
+  }
+
+  /**
+   * After many deletions (a large withdrawal): a table under an eighth full is rebuilt at the
+   * smallest size that keeps it at most half full (never below MIN_SLOTS). True when it shrank.
+   */
+  shrink(): boolean {
+    const slotCount = this.#mask + 1;
+    if (slotCount <= MIN_SLOTS || this.#used * 8 >= slotCount) return false;
+    let n = MIN_SLOTS;
+    while (n < this.#used * 2) n *= 2;
+    if (n >= slotCount) return false;
+    this.#lastText = null;
+    this.#rehash(n);
+    return true;
+  }
+
+  /** Slots in the table (tests: it shrinks). */
+  get capacity(): number {
+    return this.#mask + 1;
+  }
+
+  #rehash(slotCount: number): void {
     const old = this.#slots;
-    const n = old.length; // slots * 2 of the old table = slot count of the new one
-    this.#slots = new Int32Array(2 * n);
-    this.#mask = n - 1;
+    this.#slots = new Int32Array(2 * slotCount);
+    this.#mask = slotCount - 1;
     for (let i = 0; i < old.length; i += 2) {
       const tag = old[i + 1] as number;
       if (tag !== 0) this.#insert(old[i] as number, tag);

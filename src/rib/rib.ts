@@ -338,6 +338,7 @@ export class Rib {
     for (let i = 0; i < dirty.length; i++) decideDestination(this.#loc, this.#journal, dirty[i] as DestId, this.#o.maxPaths, changes);
     for (let i = 0; i < dirty.length; i++) this.#idle(dirty[i] as DestId);
     this.#trimJournal();
+    this.#compact();
     if (this.#log.isLevelEnabled('debug')) this.#log.debug({ dirty: dirty.length, changes: changes.length }, 'decision run');
     return changes;
   }
@@ -386,7 +387,10 @@ export class Rib {
     const peer = this.#peers.get(id);
     const feed = peer === undefined ? undefined : this.#feeds.get(peer);
     if (peer?.out == null || feed === undefined) return [];
-    return peer.out.pull(budgetBytes, feed, this.#holdEor);
+    const batches = peer.out.pull(budgetBytes, feed, this.#holdEor);
+    // Withdrawals sent are where destinations are forgotten (their last advertisement gone).
+    if (batches.length > 0) this.#compact();
+    return batches;
   }
 
   /**
@@ -463,8 +467,17 @@ export class Rib {
   }
 
   /** Internals for tests and benchmarks. */
-  stats(): { attrSets: number; attrRefs: number; prefixes: number; dirty: number; journal: number } {
-    return { attrSets: this.#store.size, attrRefs: this.#store.totalRefs, prefixes: this.#loc.size, dirty: this.#loc.dirtyCount, journal: this.#journal.length };
+  stats(): { attrSets: number; attrRefs: number; prefixes: number; dirty: number; journal: number; idLimit: number; setIdLimit: number; journalCapacity: number } {
+    return {
+      attrSets: this.#store.size,
+      attrRefs: this.#store.totalRefs,
+      prefixes: this.#loc.size,
+      dirty: this.#loc.dirtyCount,
+      journal: this.#journal.length,
+      idLimit: this.#loc.idLimit,
+      setIdLimit: this.#store.idLimit,
+      journalCapacity: this.#journal.capacity,
+    };
   }
 
   // ------------------------------------------------------------ internals
@@ -642,6 +655,25 @@ export class Rib {
     let any = false;
     for (const p of this.#peers.values()) if (p.addPathTx !== 0) any = true;
     this.#pathsOut = any;
+  }
+
+  /**
+   * After a large withdrawal, gives the columns' capacity back (LocRib.compact, then every
+   * Adj-RIB-Out's columns and the attribute store): a table of a million routes that is gone should
+   * not leave its size behind. Cheap when there is nothing to do (a few comparisons).
+   */
+  #compact(): void {
+    const limit = this.#loc.compact();
+    // The attribute sets are freed as the destinations are, or a little later (the last withdrawals pulled).
+    const sets = this.#store.compact();
+    if (limit < 0 && !sets) return;
+    if (limit >= 0) {
+      for (const p of this.#peers.values()) p.out?.cut(limit);
+      this.#trimJournal();
+      this.#journal.shrink();
+    }
+    this.#log.info({ destinations: this.#loc.size, idLimit: this.#loc.idLimit, attributeSets: this.#store.size, setIdLimit: this.#store.idLimit }, 'RIB compacted after a large withdrawal');
+    this.#o.onCompacted?.();
   }
 
   /** Forgets a destination nothing refers to any more. */

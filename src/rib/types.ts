@@ -34,6 +34,8 @@ export interface RibOptions {
   /** ECMP: most next hops installed per prefix (1 = no multipath). */
   readonly maxPaths: number;
   readonly log?: Logger;
+  /** After the RIB gave its columns back following a large withdrawal (rib.ts #compact): the daemon may ask for a GC. */
+  readonly onCompacted?: () => void;
 }
 
 /** A prefix-list entry (Cisco/FRR semantics, see docs/rib.md). */

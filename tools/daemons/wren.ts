@@ -93,7 +93,7 @@ export function wrenConfig(spec: WrenSpec, socket: string): Record<string, unkno
     gracefulRestart: { enabled: spec.gracefulRestart ?? true },
     kernel: { enabled: spec.kernel ?? false, convergenceTimeout: 10 },
     control: { socket },
-    log: { level: spec.logLevel ?? (spec.quietLogs ? 'warn' : 'debug') },
+    log: { level: spec.logLevel ?? (spec.quietLogs ? (process.env['WREN_BENCH_LOG'] ?? 'warn') : 'debug') },
   };
   for (const [k, v] of Object.entries(spec.extra ?? {})) {
     const cur = base[k];

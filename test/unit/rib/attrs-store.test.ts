@@ -106,4 +106,30 @@ describe('AttrsStore', () => {
     expect(again.filter((s, i) => (s === sets[i]) === gone.has(i))).toEqual([]);
     expect(store.size).toBe(n);
   });
+
+  it('compacts after most sets are released: ids cut after the highest live one, lookups still right', () => {
+    const store = new AttrsStore();
+    const n = 40_000;
+    const sets = Array.from({ length: n }, (_, i) => store.intern({ ...a, med: i }));
+    expect(store.compact()).toBe(false); // all live
+    for (let i = 100; i < n; i++) store.release(sets[i] as AttrSet);
+    expect(store.compact()).toBe(true);
+    expect(store.idLimit).toBe(100);
+    expect(store.intern({ ...a, med: 7 })).toBe(sets[7]);
+    const fresh = store.intern({ ...a, med: n + 1 });
+    expect(fresh.id).toBeLessThan(100 + 1);
+    expect(store.size).toBe(101);
+  });
+
+  it('does not compact while a live set sits at a high id, and looks again only after the count halves', () => {
+    const store = new AttrsStore();
+    const n = 40_000;
+    const sets = Array.from({ length: n }, (_, i) => store.intern({ ...a, med: i }));
+    for (let i = 0; i < n - 1; i++) store.release(sets[i] as AttrSet);
+    expect(store.compact()).toBe(false);
+    expect(store.idLimit).toBe(n);
+    store.release(sets[n - 1] as AttrSet);
+    expect(store.compact()).toBe(true);
+    expect(store.idLimit).toBe(0);
+  });
 });

@@ -56,4 +56,21 @@ describe('PrefixIndex', () => {
     }
     expect(all.map((i) => ix.get(v4(i)))).toEqual(all);
   });
+
+  it('shrinks after most entries are deleted, and still finds exactly the ones left', () => {
+    const ix = new PrefixIndex();
+    const p = (i: number): string => `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`;
+    for (let i = 0; i < 100_000; i++) ix.add(p(i), i);
+    const big = ix.capacity;
+    expect(ix.shrink()).toBe(false); // full: nothing to give back
+    for (let i = 10; i < 100_000; i++) ix.delete(p(i));
+    expect(ix.shrink()).toBe(true);
+    expect(ix.capacity).toBeLessThan(big / 64);
+    expect(Array.from({ length: 10 }, (_, i) => ix.get(p(i)))).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    expect(ix.get(p(10))).toBe(-1);
+    expect(ix.get(p(99_999))).toBe(-1);
+    ix.add(p(12), 12);
+    expect(ix.get(p(12))).toBe(12);
+    expect(ix.size).toBe(11);
+  });
 });
