@@ -150,6 +150,8 @@ const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.
 const WRITE_CHUNK = 4096;
 /** An incremental batch of this many keys or more holds route notifications (KernelPort.holdRouteEvents). */
 const QUIET_KEYS = 512;
+/** A due periodic scan waits until no route was written for this long (#scanDueSince). */
+const SCAN_QUIET_MS = 5000;
 /** Per-route failure lines logged per batch before only the summary is. */
 const FAILURES_LOGGED = 20;
 
@@ -184,6 +186,17 @@ export class FibSync {
   readonly #echoes = new Map<FibKey, number>();
   readonly #dirty = new Set<FibKey>();
   #fullPending = false;
+  /**
+   * The periodic scan came due at this time (null: not due). Unlike #fullPending (a re-list that
+   * correctness needs now: start, convergence, a conflict, lost notifications), it waits until no
+   * route was written for SCAN_QUIET_MS, at most one scan interval: a scan during a bulk update
+   * would list and plan a table that is being rewritten anyway, and the update waited for it (at a
+   * million routes, seconds; the kernel benchmark's slow runs, docs/benchmarks.md).
+   */
+  #scanDueSince: number | null = null;
+  /** When the last batch that wrote something ended. */
+  #lastWriteAt = -Infinity;
+  #cancelScanWait: (() => void) | undefined;
   #converged = false;
   #started = false;
   #adopted = false;
@@ -246,7 +259,9 @@ export class FibSync {
         continue;
       }
       const r = this.#normalize(c.route);
-      const k = fibKey(r);
+      // c.key is fibKey(c.route) (KernelRoutes computes it): a numeric key (IPv4) is taken as is unless
+      // normalizing changed the route; a text key is computed again (a caller may pass routeKey's text).
+      const k = r === c.route && typeof c.key === 'number' ? c.key : fibKey(r);
       if (k !== c.key && this.#desired.delete(c.key)) this.#dirty.add(c.key);
       this.#desired.set(k, r);
       this.#dirty.add(k);
@@ -281,8 +296,8 @@ export class FibSync {
     this.#stopped = true;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    for (const c of [this.#cancelScan, this.#cancelRepair, this.#cancelRetry]) c?.();
-    this.#cancelScan = this.#cancelRepair = this.#cancelRetry = undefined;
+    for (const c of [this.#cancelScan, this.#cancelRepair, this.#cancelRetry, this.#cancelScanWait]) c?.();
+    this.#cancelScan = this.#cancelRepair = this.#cancelRetry = this.#cancelScanWait = undefined;
   }
 
   /** A batch is running or queued. */
@@ -350,11 +365,36 @@ export class FibSync {
 
   async #loop(): Promise<void> {
     await Promise.resolve();
-    while (this.#fullPending || this.#dirty.size > 0) {
-      const full = this.#fullPending;
+    for (;;) {
+      const scan = this.#scanReady();
+      const full = this.#fullPending || scan;
+      if (!full && this.#dirty.size === 0) {
+        this.#awaitQuiet();
+        return;
+      }
       this.#fullPending = false;
+      if (full) this.#scanDueSince = null;
       await this.#batch(full);
     }
+  }
+
+  /** A due periodic scan may run now: nothing to write and quiet for SCAN_QUIET_MS, or overdue by a whole interval. */
+  #scanReady(): boolean {
+    if (this.#scanDueSince === null) return false;
+    const now = this.#clock.now();
+    if (now - this.#scanDueSince >= this.#scanMs) return true;
+    return this.#dirty.size === 0 && now - this.#lastWriteAt >= Math.min(SCAN_QUIET_MS, this.#scanMs);
+  }
+
+  /** A due scan that waits for quiet: checked again when the quiet time (or its deadline) is reached. */
+  #awaitQuiet(): void {
+    if (this.#scanDueSince === null || this.#cancelScanWait || this.#stopped) return;
+    const now = this.#clock.now();
+    const at = Math.min(this.#lastWriteAt + Math.min(SCAN_QUIET_MS, this.#scanMs), this.#scanDueSince + this.#scanMs);
+    this.#cancelScanWait = this.#clock.after(Math.max(1, at - now), () => {
+      this.#cancelScanWait = undefined;
+      void this.#request({});
+    });
   }
 
   /**
@@ -410,6 +450,7 @@ export class FibSync {
     this.#reconciles[this.#last.kind]++;
     this.#onReconcile?.(this.#last);
     const changed = counts.added + counts.replaced + counts.removed + counts.failed > 0;
+    if (changed) this.#lastWriteAt = this.#clock.now();
     if (changed || error) this.#log.info({ ...this.#last, desired: this.#desired.size, conflicts: this.#conflicts.size }, 'kernel reconcile');
   }
 
@@ -523,7 +564,7 @@ export class FibSync {
       return { key: k, write: { op: 'remove', route: have }, route: have };
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
-    if (have && routeSatisfies(have, want)) {
+    if (have !== undefined && (have === want || routeSatisfies(have, want))) {
       this.#forgetTrouble(k);
       return null;
     }
@@ -702,7 +743,8 @@ export class FibSync {
     if (this.#stopped) return;
     this.#cancelScan = this.#clock.after(this.#scanMs, () => {
       this.#cancelScan = undefined;
-      void this.#request({ full: true });
+      this.#scanDueSince ??= this.#clock.now();
+      void this.#request({});
       this.#armScan();
     });
   }
