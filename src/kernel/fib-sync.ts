@@ -16,8 +16,9 @@
  * - Notifications: our route deleted or changed by someone else => debounced re-list + reconcile.
  *   A periodic full scan (default 30 s) repairs whatever notifications missed.
  * - One batch at a time; within a batch the writes go to the port WRITE_CHUNK at a time, one
- *   `write` each (many route messages per datagram), and the work is cut into slices with turns of
- *   the event loop between them (util/slice.ts).
+ *   `write` each (many route messages per datagram), two chunks in the kernel at once (the next is
+ *   planned while the previous is written; a key of the chunk in flight waits for a later batch),
+ *   and the work is cut into slices with turns of the event loop between them (util/slice.ts).
  */
 import { invariant } from '../util/assert.js';
 import { Slicer } from '../util/slice.js';
@@ -59,6 +60,8 @@ export interface FibSyncOptions {
   readonly retryDelayMs?: number;
   /** After each reconcile (metrics: its duration). */
   readonly onReconcile?: (r: ReconcileResult) => void;
+  /** For tests: the slice budget in ms (util/slice.ts SLICE_MS by default; 0: a chunk and a turn of the event loop per key). */
+  readonly sliceMs?: number;
 }
 
 /** Counts for metrics (docs/metrics.md), without building status()'s lists. */
@@ -143,6 +146,12 @@ interface Planned {
   readonly route: KernelRoute;
 }
 
+/** A chunk of writes in the kernel: its keys, and its settling. */
+interface Flight {
+  readonly keys: ReadonlySet<FibKey>;
+  readonly done: Promise<void>;
+}
+
 /** A next hop the kernel cannot take as is unless it is on a connected subnet: resolved recursively. */
 const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.ifindex === undefined && h.onlink !== true;
 
@@ -207,6 +216,7 @@ export class FibSync {
   readonly #errors = new Map<string, number>();
   readonly #reconciles = { full: 0, incremental: 0 };
   readonly #onReconcile: ((r: ReconcileResult) => void) | undefined;
+  readonly #sliceMs: number | undefined;
   #unsubscribe: (() => void) | undefined;
   #cancelScan: (() => void) | undefined;
   #cancelRepair: (() => void) | undefined;
@@ -222,6 +232,7 @@ export class FibSync {
     this.#repairMs = opts.repairDelayMs ?? 200;
     this.#retryMs = opts.retryDelayMs ?? 1000;
     this.#onReconcile = opts.onReconcile;
+    this.#sliceMs = opts.sliceMs;
   }
 
   /** Subscribes to notifications, adopts the routes a previous run left, arms the periodic scan. */
@@ -406,11 +417,12 @@ export class FibSync {
   async #batch(full: boolean): Promise<void> {
     const t0 = this.#clock.now();
     const counts: Counts = { added: 0, replaced: 0, removed: 0, failed: 0 };
-    const slicer = new Slicer();
+    const slicer = new Slicer(this.#sliceMs);
     let error: string | undefined;
     // A bulk reconcile (a full one, or thousands of dirty keys) would read back a notification for
     // every route it writes: route notifications are held for its duration.
     const release = full || this.#dirty.size >= QUIET_KEYS ? this.#port.holdRouteEvents() : undefined;
+    let flight: Flight | null = null;
     try {
       if (full) {
         this.#installed = await this.#listOurs(slicer);
@@ -426,16 +438,28 @@ export class FibSync {
         // resolved through the kernel's own table, as BIRD's `gateway recursive` does: afresh.
         this.#resolved.clear();
       }
+      // Two chunks in the kernel at once: the next one is planned and sent while the writer thread
+      // and the kernel work on the previous one (its keys wait for a later batch: `deferred`).
       let group: FibKey[] = [];
+      const deferred: FibKey[] = [];
+      const flush = async (): Promise<void> => {
+        const next = await this.#startChunk(group, counts, full, flight, deferred);
+        group = [];
+        if (flight !== null) await flight.done;
+        flight = next;
+      };
       for (const k of full ? this.#everyKey() : this.#takeDirty()) {
         if (k !== null) group.push(k);
         if (group.length < WRITE_CHUNK && !slicer.spent) continue;
-        await this.#reconcile(group, counts, full);
-        group = [];
+        await flush();
         await slicer.maybePause();
       }
-      await this.#reconcile(group, counts, full);
+      await flush();
+      if (flight !== null) await (flight as Flight).done;
+      flight = null;
+      for (const k of deferred) this.#dirty.add(k);
     } catch (e) {
+      if (flight !== null) await (flight as Flight).done.catch(() => undefined);
       const ke = toKernelError(e, 'list');
       this.#countError(ke.errno);
       error = ke.message;
@@ -454,18 +478,32 @@ export class FibSync {
     if (changed || error) this.#log.info({ ...this.#last, desired: this.#desired.size, conflicts: this.#conflicts.size }, 'kernel reconcile');
   }
 
-  /** Plans `keys` (next hops resolved first) and writes what they need in one port call. */
-  async #reconcile(keys: readonly FibKey[], counts: Counts, full: boolean): Promise<void> {
-    if (keys.length === 0) return;
+  /**
+   * Plans `keys` (next hops resolved first) and starts the write of what they need, one port call;
+   * the flight returned settles them when the kernel has answered. Keys of `busy` (the chunk still
+   * in the kernel) are not planned against a state that write is about to change: they go to
+   * `deferred`, for a later batch.
+   */
+  async #startChunk(keys: readonly FibKey[], counts: Counts, full: boolean, busy: Flight | null, deferred: FibKey[]): Promise<Flight | null> {
+    if (keys.length === 0) return null;
     await this.#resolveNextHops(keys);
     const planned: Planned[] = [];
     for (const k of keys) {
+      if (busy !== null && busy.keys.has(k)) {
+        deferred.push(k);
+        continue;
+      }
       const p = this.#plan(k);
       if (p) planned.push(p);
     }
-    if (planned.length === 0) return;
-    const results = await this.#port.write(planned.map((p) => p.write));
-    planned.forEach((p, j) => this.#settle(p, results[j] ?? null, counts, full));
+    if (planned.length === 0) return null;
+    const inFlight = new Set<FibKey>();
+    for (const p of planned) inFlight.add(p.key);
+    const done = this.#port.write(planned.map((p) => p.write)).then((results) => {
+      for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as Planned, results[j] ?? null, counts, full);
+    });
+    done.catch(() => undefined); // awaited by the batch; this only keeps a failure from counting as unhandled meanwhile
+    return { keys: inFlight, done };
   }
 
   /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
