@@ -159,8 +159,6 @@ const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.
 const WRITE_CHUNK = 4096;
 /** An incremental batch of this many keys or more holds route notifications (KernelPort.holdRouteEvents). */
 const QUIET_KEYS = 512;
-/** A due periodic scan waits until no route was written for this long (#scanDueSince). */
-const SCAN_QUIET_MS = 5000;
 /** Per-route failure lines logged per batch before only the summary is. */
 const FAILURES_LOGGED = 20;
 
@@ -198,9 +196,11 @@ export class FibSync {
   /**
    * The periodic scan came due at this time (null: not due). Unlike #fullPending (a re-list that
    * correctness needs now: start, convergence, a conflict, lost notifications), it waits until no
-   * route was written for SCAN_QUIET_MS, at most one scan interval: a scan during a bulk update
-   * would list and plan a table that is being rewritten anyway, and the update waited for it (at a
-   * million routes, seconds; the kernel benchmark's slow runs, docs/benchmarks.md).
+   * route was written for a whole scan interval, and runs at the latest one interval late: a scan
+   * during or right after a bulk update lists and plans a table that is being rewritten anyway, and
+   * the next update waits for it (at a million routes, seconds: the kernel benchmark's slow runs,
+   * docs/benchmarks.md). What it is for, drift that no notification told of, is found one interval
+   * later at worst.
    */
   #scanDueSince: number | null = null;
   /** When the last batch that wrote something ended. */
@@ -389,19 +389,19 @@ export class FibSync {
     }
   }
 
-  /** A due periodic scan may run now: nothing to write and quiet for SCAN_QUIET_MS, or overdue by a whole interval. */
+  /** A due periodic scan may run now: nothing to write and nothing written for a whole interval, or due for a whole interval. */
   #scanReady(): boolean {
     if (this.#scanDueSince === null) return false;
     const now = this.#clock.now();
     if (now - this.#scanDueSince >= this.#scanMs) return true;
-    return this.#dirty.size === 0 && now - this.#lastWriteAt >= Math.min(SCAN_QUIET_MS, this.#scanMs);
+    return this.#dirty.size === 0 && now - this.#lastWriteAt >= this.#scanMs;
   }
 
   /** A due scan that waits for quiet: checked again when the quiet time (or its deadline) is reached. */
   #awaitQuiet(): void {
     if (this.#scanDueSince === null || this.#cancelScanWait || this.#stopped) return;
     const now = this.#clock.now();
-    const at = Math.min(this.#lastWriteAt + Math.min(SCAN_QUIET_MS, this.#scanMs), this.#scanDueSince + this.#scanMs);
+    const at = Math.min(this.#lastWriteAt + this.#scanMs, this.#scanDueSince + this.#scanMs);
     this.#cancelScanWait = this.#clock.after(Math.max(1, at - now), () => {
       this.#cancelScanWait = undefined;
       void this.#request({});

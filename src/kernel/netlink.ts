@@ -254,7 +254,8 @@ export class NetlinkKernel implements KernelPort {
     for (let i = 0; i < msgs.length; i++) {
       const m = msgs[i] as NetlinkMessage;
       if ((i & 1023) === 1023) await slicer.maybePause();
-      if (m.type !== RTM.NEWROUTE) continue;
+      // rtm_protocol is byte 5 of struct rtmsg: another protocol's route is not decoded at all.
+      if (m.type !== RTM.NEWROUTE || m.data[5] !== filter.protocol) continue;
       const d = decodeRoute(m.data);
       if (!d || d.protocol !== filter.protocol || d.table !== filter.table) continue;
       const r = toKernelRouteFromDecoded(d, names);
