@@ -7,7 +7,8 @@
  * its memory reducer starts one on its own only 20 to 30 s after the allocation rate drops
  * (measured: docs/benchmarks.md, "Memory a table leaves behind"). This asks for full collections
  * once the daemon is quiet: no decision pending and the kernel reconciler idle (what they were still
- * holding is garbage by then too), checked every QUIET_POLL_MS, for at most MAX_WAIT_MS. One
+ * holding is garbage by then too), checked every QUIET_POLL_MS, for at most MAX_WAIT_MS (a daemon
+ * busy for that long gets no forced collection: V8's own reducer gives the memory back later). One
  * collection is not enough when the survivors are scattered over the heap's pages: the first marks
  * and picks fragmented pages, the next evacuates them and the pages are released (measured with a
  * script: heap 509 -> 403 -> 36 MB). So up to MAX_COLLECTIONS are run, QUIET_POLL_MS apart, until
@@ -36,6 +37,7 @@ export class MemoryRelease {
   readonly #o: MemoryReleaseOptions;
   #cancel: (() => void) | undefined;
   #since = 0;
+  #stopped = false;
 
   constructor(o: MemoryReleaseOptions) {
     this.#o = o;
@@ -43,12 +45,13 @@ export class MemoryRelease {
 
   /** A large withdrawal happened: collect once the daemon is quiet (requests meanwhile are one). */
   request(): void {
-    if (this.#cancel) return;
+    if (this.#cancel || this.#stopped) return;
     this.#since = this.#o.clock.now();
     this.#arm();
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#cancel?.();
     this.#cancel = undefined;
   }
@@ -57,11 +60,9 @@ export class MemoryRelease {
     this.#cancel = this.#o.clock.after(QUIET_POLL_MS, () => {
       this.#cancel = undefined;
       const waited = this.#o.clock.now() - this.#since;
-      if (!this.#o.quiet() && waited < MAX_WAIT_MS) {
-        this.#arm();
-        return;
-      }
-      this.#collect(Math.round(waited), [], process.memoryUsage());
+      if (this.#o.quiet()) this.#collect(Math.round(waited), [], process.memoryUsage());
+      else if (waited < MAX_WAIT_MS) this.#arm();
+      else this.#o.log.debug({ waitedMs: Math.round(waited) }, 'no full GC after the withdrawal: the daemon stayed busy');
     });
   }
 
@@ -77,10 +78,16 @@ export class MemoryRelease {
     if (pausesMs.length < MAX_COLLECTIONS && after < before * 0.9) {
       this.#cancel = this.#o.clock.after(QUIET_POLL_MS, () => {
         this.#cancel = undefined;
-        this.#collect(waitedMs, pausesMs, start);
+        // Work came in meanwhile (a new table): no more pauses now.
+        if (this.#o.quiet()) this.#collect(waitedMs, pausesMs, start);
+        else this.#done(waitedMs, pausesMs, start);
       });
       return;
     }
+    this.#done(waitedMs, pausesMs, start);
+  }
+
+  #done(waitedMs: number, pausesMs: readonly number[], start: NodeJS.MemoryUsage): void {
     const end = process.memoryUsage();
     this.#o.log.info(
       { waitedMs, gcPausesMs: pausesMs, heapMb: [round(start.heapTotal), round(end.heapTotal)], rssMb: [round(start.rss), round(end.rss)] },

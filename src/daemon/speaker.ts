@@ -110,7 +110,7 @@ export class Speaker {
       routerId: c.routerId,
       clusterId: c.routeReflector.clusterId,
       maxPaths: c.multipath.maxPaths,
-      log: log.child({ component: 'rib' }),
+      log, // the RIB adds its own component
       onCompacted: () => this.#memory.request(),
     });
     let sink: KernelSink | undefined;

@@ -203,6 +203,8 @@ export class FibSync {
    * later at worst.
    */
   #scanDueSince: number | null = null;
+  /** Chunks of writes in the kernel now (at most two): a notification for one of their keys is the echo of our own write. */
+  readonly #flights = new Set<Flight>();
   /** When the last batch that wrote something ended. */
   #lastWriteAt = -Infinity;
   #cancelScanWait: (() => void) | undefined;
@@ -421,8 +423,15 @@ export class FibSync {
     let error: string | undefined;
     // A bulk reconcile (a full one, or thousands of dirty keys) would read back a notification for
     // every route it writes: route notifications are held for its duration.
-    const release = full || this.#dirty.size >= QUIET_KEYS ? this.#port.holdRouteEvents() : undefined;
+    let release = full || this.#dirty.size >= QUIET_KEYS ? this.#port.holdRouteEvents() : undefined;
+    // A batch that starts small but keeps taking the keys dirtied while it runs (a million withdrawals
+    // arriving slice by slice) holds them too once it has taken QUIET_KEYS: without that, every route
+    // it removes came back as a notification to parse, and one that came before its write settled
+    // looked like drift and cost a full re-list (the kernel benchmark's slow removals).
+    let taken = 0;
     let flight: Flight | null = null;
+    /** Keys of a chunk in flight met again: planned by the next batch. */
+    const deferred: FibKey[] = [];
     try {
       if (full) {
         this.#installed = await this.#listOurs(slicer);
@@ -441,15 +450,18 @@ export class FibSync {
       // Two chunks in the kernel at once: the next one is planned and sent while the writer thread
       // and the kernel work on the previous one (its keys wait for a later batch: `deferred`).
       let group: FibKey[] = [];
-      const deferred: FibKey[] = [];
       const flush = async (): Promise<void> => {
         const next = await this.#startChunk(group, counts, full, flight, deferred);
         group = [];
-        if (flight !== null) await flight.done;
+        // `flight` is the newest chunk before the wait, so that a failure of the older one leaves
+        // the newer one to the catch below (awaited there, never settling after the batch ended).
+        const prev = flight;
         flight = next;
+        if (prev !== null) await prev.done;
       };
       for (const k of full ? this.#everyKey() : this.#takeDirty()) {
         if (k !== null) group.push(k);
+        if (release === undefined && ++taken >= QUIET_KEYS) release = this.#port.holdRouteEvents();
         if (group.length < WRITE_CHUNK && !slicer.spent) continue;
         await flush();
         await slicer.maybePause();
@@ -460,6 +472,7 @@ export class FibSync {
       for (const k of deferred) this.#dirty.add(k);
     } catch (e) {
       if (flight !== null) await (flight as Flight).done.catch(() => undefined);
+      for (const k of deferred) this.#dirty.add(k);
       const ke = toKernelError(e, 'list');
       this.#countError(ke.errno);
       error = ke.message;
@@ -499,11 +512,16 @@ export class FibSync {
     if (planned.length === 0) return null;
     const inFlight = new Set<FibKey>();
     for (const p of planned) inFlight.add(p.key);
-    const done = this.#port.write(planned.map((p) => p.write)).then((results) => {
-      for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as Planned, results[j] ?? null, counts, full);
-    });
-    done.catch(() => undefined); // awaited by the batch; this only keeps a failure from counting as unhandled meanwhile
-    return { keys: inFlight, done };
+    const flight: { keys: Set<FibKey>; done: Promise<void> } = { keys: inFlight, done: Promise.resolve() };
+    this.#flights.add(flight);
+    const written = this.#port.write(planned.map((p) => p.write));
+    flight.done = written
+      .then((results) => {
+        for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as Planned, results[j] ?? null, counts, full);
+      })
+      .finally(() => this.#flights.delete(flight));
+    flight.done.catch(() => undefined); // awaited by the batch; this only keeps a failure from counting as unhandled meanwhile
+    return flight;
   }
 
   /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
@@ -701,6 +719,11 @@ export class FibSync {
         const desired = this.#desired.get(k);
         const want = desired ? this.#effective(desired) : undefined;
         const ours = e.route.protocol === this.#protocol;
+        // The echo of a write of ours still in the kernel (its settling updates what we hold).
+        if (ours && this.#flights.size > 0 && this.#inFlight(k)) {
+          if (e.kind === 'route-deleted') this.#takeEcho(k); // a change's delete, counted when planned
+          return;
+        }
         // Another protocol's route changed: a recursive next hop may now resolve differently.
         if (!ours && this.#resolved.size > 0) {
           this.#resolved.clear();
@@ -733,6 +756,11 @@ export class FibSync {
         this.#scheduleRepair();
         return;
     }
+  }
+
+  #inFlight(k: FibKey): boolean {
+    for (const f of this.#flights) if (f.keys.has(k)) return true;
+    return false;
   }
 
   #takeEcho(k: FibKey): boolean {

@@ -137,8 +137,8 @@ export class AttrsStore {
   #freeIds: number[] = [];
   #size = 0;
   #serial = 0;
-  /** compact() looks again only once the live count is at most this (it found live ids high up). */
-  #compactBelow = Infinity;
+  /** One past the highest set id that may be live (LocRib's #topHint, for set ids). */
+  #topHint = 0;
 
   /** Returns the set equal to `a`, creating it if needed, with one reference for the caller. */
   intern(a: PathAttrs): AttrSet {
@@ -157,6 +157,7 @@ export class AttrsStore {
       }
     }
     const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#sets.length;
+    if (id >= this.#topHint) this.#topHint = id + 1;
     const s = new AttrSet(normalizeAttrs(a), hash, ++this.#serial, id);
     if (id === this.#sets.length) this.#sets.push(s);
     else this.#sets[id] = s;
@@ -236,14 +237,11 @@ export class AttrsStore {
    */
   compact(): boolean {
     const limit = this.#sets.length;
-    if (limit < COMPACT_MIN_SETS || this.#size * 4 > limit || this.#size > this.#compactBelow) return false;
-    let top = limit;
+    if (limit < COMPACT_MIN_SETS || this.#size * 4 > limit) return false;
+    let top = Math.min(this.#topHint, limit);
     while (top > 0 && this.#sets[top - 1] === null) top--;
-    if (top * 2 > limit) {
-      this.#compactBelow = this.#size >> 1;
-      return false;
-    }
-    this.#compactBelow = Infinity;
+    this.#topHint = top;
+    if (top * 2 > limit) return false;
     this.#sets = this.#sets.slice(0, top);
     this.#freeIds = this.#freeIds.filter((id) => id < top).sort((a, b) => b - a);
     let n = MIN_SLOTS;

@@ -45,8 +45,11 @@ export const COMPACT_MIN_IDS = 65536;
 export class LocRib {
   readonly #index = new PrefixIndex();
   #freeIds: number[] = [];
-  /** compact() looks again only once the live count is at most this (it found live ids high up). */
-  #compactBelow = Infinity;
+  /**
+   * One past the highest id that may be live: raised when an id is handed out, lowered by
+   * compact()'s scan, which starts here (each free slot is passed once between growths).
+   */
+  #topHint = 0;
   #dirty: DestId[] = [];
   /** Entries of #dirty before this index were taken already. */
   #dirtyHead = 0;
@@ -82,6 +85,7 @@ export class LocRib {
     const found = this.#index.get(prefix);
     if (found >= 0) return found;
     const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#prefix.length;
+    if (id >= this.#topHint) this.#topHint = id + 1;
     if (id === this.#prefix.length) {
       this.#prefix.push(prefix);
       this.#routes.push(null);
@@ -130,19 +134,16 @@ export class LocRib {
    * are live and none of them is in the upper half, every column is copied into arrays cut after
    * the highest live id (the old ones go to the garbage collector), the free ids above it are
    * forgotten and those below are handed out lowest first, and the prefix index shrinks. Returns
-   * the new idLimit, or -1 when nothing was cut. O(idLimit) when it runs, which is only after the
-   * live count fell by half since the last look.
+   * the new idLimit, or -1 when nothing was cut. The search for the highest live id goes down from
+   * where the last one stopped (#topHint): amortized, a free slot is passed once between growths.
    */
   compact(): number {
     const limit = this.#prefix.length;
-    if (limit < COMPACT_MIN_IDS || this.#live * 4 > limit || this.#live > this.#compactBelow) return -1;
-    let top = limit;
+    if (limit < COMPACT_MIN_IDS || this.#live * 4 > limit) return -1;
+    let top = Math.min(this.#topHint, limit);
     while (top > 0 && this.#prefix[top - 1] == null) top--;
-    if (top * 2 > limit) {
-      this.#compactBelow = this.#live >> 1;
-      return -1;
-    }
-    this.#compactBelow = Infinity;
+    this.#topHint = top;
+    if (top * 2 > limit) return -1;
     this.#prefix = this.#prefix.slice(0, top);
     this.#routes = this.#routes.slice(0, top);
     this.#best = this.#best.slice(0, top);

@@ -117,6 +117,7 @@ export class Rib {
     this.#feeds.delete(peer);
     this.#exports.clearAll();
     this.#refreshOwnAddresses();
+    this.#compact(); // its Adj-RIB-Out may have held the last reference to many destinations
   }
 
   /** Session Established: queue the full table for it, then End-of-RIB per family (RFC 4724 2). */
@@ -175,6 +176,7 @@ export class Rib {
     } else {
       this.#withdrawAll(peer);
     }
+    this.#compact(); // its Adj-RIB-Out may have held the last reference to many destinations
   }
 
   /**
@@ -664,6 +666,8 @@ export class Rib {
    */
   #compact(): void {
     const limit = this.#loc.compact();
+    // The export memos hold references to sets of routes that are gone (with two export groups or more).
+    if (limit >= 0) this.#exports.clearAll();
     // The attribute sets are freed as the destinations are, or a little later (the last withdrawals pulled).
     const sets = this.#store.compact();
     if (limit < 0 && !sets) return;

@@ -5,8 +5,10 @@
  * `node dist/cli/main.js` by units and manifests that should not need V8 flags. The flag is set at
  * run time instead, which makes V8 install `gc` in contexts created afterwards: one fresh context
  * (node:vm) is made to fetch it. That is the documented use of `v8.setFlagsFromString` (flags that
- * only affect later contexts); if it ever fails, there is no full GC and V8's own memory reducer
- * gives the memory back later.
+ * only affect later contexts). Node.js warns that changing V8 flags after start-up may behave
+ * unpredictably; this one flag only decides whether a `gc` function is installed in new contexts
+ * (tested on the Node.js of this repository: test/unit/daemon/memory-release.test.ts). If it ever
+ * fails, there is no full GC and V8's own memory reducer gives the memory back later.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

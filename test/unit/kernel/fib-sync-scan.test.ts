@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeKernel } from '../../../src/kernel/fake.js';
-import { FibSync, toKernelRoute, type DesiredChange, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
+import { FibSync, toKernelRoute, type DesiredChange, type FibSyncOptions, type RouteBuildOptions } from '../../../src/kernel/fib-sync.js';
 import { fibKey, type KernelError, type KernelLink, type KernelRoute, type KernelWrite } from '../../../src/kernel/port.js';
 import { ManualClock } from '../../../src/util/clock.js';
 
@@ -29,14 +29,20 @@ class GatedKernel extends FakeKernel {
 const order = (fake: FakeKernel): string[] => fake.calls.map((c) => (c.op === 'list' ? 'list' : `${c.op} ${c.route?.prefix}`));
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/** A started, converged FibSync over `fake` (calls cleared), with a scan every 30 s. */
+async function started(fake: FakeKernel, extra: Partial<FibSyncOptions> = {}): Promise<{ clock: ManualClock; sync: FibSync }> {
+  const clock = new ManualClock();
+  const sync = new FibSync({ port: fake, protocol: 12, clock, scanIntervalMs: 30_000, ...extra });
+  await sync.start();
+  await sync.converged();
+  fake.clearCalls();
+  return { clock, sync };
+}
+
 describe('FibSync periodic scan', () => {
   it('waits while route changes are being written, and then until none was written for a whole interval (a scan never runs in the middle of a bulk update)', async () => {
-    const clock = new ManualClock();
     const fake = new GatedKernel();
-    const sync = new FibSync({ port: fake, protocol: 12, clock, scanIntervalMs: 30_000 });
-    await sync.start();
-    await sync.converged();
-    fake.clearCalls();
+    const { clock, sync } = await started(fake);
     fake.shut();
     const first = sync.update([change('172.16.1.0/24')]);
     await tick();
@@ -60,13 +66,19 @@ describe('FibSync periodic scan', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('runs all the same once it has waited a whole scan interval', async () => {
-    const clock = new ManualClock();
+  it('runs as soon as it is due when nothing was written for a whole interval', async () => {
     const fake = new GatedKernel();
-    const sync = new FibSync({ port: fake, protocol: 12, clock, scanIntervalMs: 30_000 });
-    await sync.start();
-    await sync.converged();
-    fake.clearCalls();
+    const { clock, sync } = await started(fake);
+    await sync.update([change('172.16.1.0/24')]);
+    clock.advance(30_000); // due; the last write is 30 s old
+    await sync.idle();
+    expect(order(fake)).toEqual(['add 172.16.1.0/24', 'list']);
+    sync.stop();
+  });
+
+  it('runs all the same once it has waited a whole scan interval', async () => {
+    const fake = new GatedKernel();
+    const { clock, sync } = await started(fake);
     fake.shut();
     const first = sync.update([change('172.16.1.0/24')]);
     await tick();
@@ -108,11 +120,8 @@ const via = (prefix: string, gw: string): KernelRoute => toKernelRoute(prefix, [
 
 describe('FibSync write pipeline', () => {
   it('has the next chunk in the kernel while the previous one is written, never more than two', async () => {
-    const clock = new ManualClock();
     const fake = new CountingKernel();
-    const sync = new FibSync({ port: fake, protocol: 12, clock, scanIntervalMs: 30_000 });
-    await sync.start();
-    await sync.converged();
+    const { sync } = await started(fake);
     fake.shut();
     const done = sync.setDesired(Array.from({ length: 10_000 }, (_, i) => route(v4(i))));
     for (let i = 0; i < 20 && fake.inFlight < 2; i++) await tick();
@@ -126,12 +135,9 @@ describe('FibSync write pipeline', () => {
   });
 
   it('ends with exactly the desired table when keys change again while their chunk is in the kernel (seeded)', async () => {
-    const clock = new ManualClock();
     const fake = new CountingKernel();
     fake.slow = true;
-    const sync = new FibSync({ port: fake, protocol: 12, clock, scanIntervalMs: 30_000 });
-    await sync.start();
-    await sync.converged();
+    const { sync } = await started(fake);
     let seed = 7;
     const rnd = (n: number): number => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -198,12 +204,9 @@ class OneByOneKernel extends FakeKernel {
 
 describe('FibSync write pipeline: a key of the chunk in the kernel', () => {
   it('is planned again only after that chunk settled (an add never meets its own earlier add)', async () => {
-    const clock = new ManualClock();
     const fake = new OneByOneKernel();
     // sliceMs 0: every key is a chunk of its own, with a turn of the event loop after it.
-    const sync = new FibSync({ port: fake, protocol: 12, clock, scanIntervalMs: 30_000, sliceMs: 0 });
-    await sync.start();
-    await sync.converged();
+    const { sync } = await started(fake, { sliceMs: 0 });
     const until = async (cond: () => boolean): Promise<void> => {
       for (let i = 0; i < 100 && !cond(); i++) await tick();
       expect(cond()).toBe(true);
@@ -229,3 +232,45 @@ describe('FibSync write pipeline: a key of the chunk in the kernel', () => {
   });
 });
 
+
+describe('FibSync route notifications during its own writes', () => {
+  it('holds them once a batch that started small has taken 512 keys (a withdrawal arriving slice by slice)', async () => {
+    const fake = new OneByOneKernel();
+    const { sync } = await started(fake, { sliceMs: 0 });
+    const done = sync.update([change(v4(0))]);
+    for (let i = 0; i < 20 && fake.waiting === 0; i++) await tick();
+    expect(fake.routeEventHolds).toBe(0); // one key: not held
+    void sync.update(Array.from({ length: 600 }, (_, i) => change(v4(i + 1))));
+    let held = 0;
+    for (let i = 0; i < 5000 && (sync.busy || fake.inFlight > 0); i++) {
+      while (fake.waiting > 0) fake.release();
+      held = Math.max(held, fake.routeEventHolds);
+      await tick();
+    }
+    await done;
+    expect(held).toBe(1);
+    expect(fake.routeEventHolds).toBe(0);
+    expect(fake.routes()).toHaveLength(601);
+    sync.stop();
+  });
+
+  it('takes the notification of a write of its own still in the kernel for the echo it is, not for drift', async () => {
+    const fake = new OneByOneKernel();
+    const { clock, sync } = await started(fake, { repairDelayMs: 200 });
+    const r = route('172.16.9.0/24');
+    const add = sync.update([change('172.16.9.0/24')]);
+    for (let i = 0; i < 20 && fake.waiting === 0; i++) await tick();
+    fake.release();
+    await add;
+    fake.clearCalls();
+    const remove = sync.update([{ key: fibKey(r), route: null }]);
+    for (let i = 0; i < 20 && fake.waiting === 0; i++) await tick();
+    fake.emit({ kind: 'route-deleted', route: r }); // the kernel's notification, before our ACK is read
+    fake.release();
+    await remove;
+    clock.advance(1000);
+    await sync.idle();
+    expect(order(fake)).toEqual(['remove 172.16.9.0/24']); // no re-list
+    sync.stop();
+  });
+});

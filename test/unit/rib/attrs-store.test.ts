@@ -121,7 +121,7 @@ describe('AttrsStore', () => {
     expect(store.size).toBe(101);
   });
 
-  it('does not compact while a live set sits at a high id, and looks again only after the count halves', () => {
+  it('does not compact while a live set sits at a high id, and does once it is released', () => {
     const store = new AttrsStore();
     const n = 40_000;
     const sets = Array.from({ length: n }, (_, i) => store.intern({ ...a, med: i }));

@@ -63,7 +63,7 @@ describe('Rib compaction after a large withdrawal (issue 14)', () => {
     expect(after.get(v4(5000))?.nextHop).toBeDefined();
   });
 
-  it('does not cut while live ids are high up, and hands out the low free ids first', () => {
+  it('does not cut while live ids are high up, and reuses free ids instead of growing', () => {
     let compacted = 0;
     const { rib } = loaded(N, () => compacted++);
     const all = Array.from({ length: N }, (_, i) => v4(i));
@@ -77,4 +77,37 @@ describe('Rib compaction after a large withdrawal (issue 14)', () => {
     rib.decide();
     expect(rib.stats().idLimit).toBe(N); // a free id was reused, the columns did not grow
   });
+
+  it('cuts after a partial withdrawal whose live ids end up low (a second peer\'s table stays)', () => {
+    const rib = makeRib();
+    addPeer(rib, peer('10.0.0.2', 65001));
+    addPeer(rib, peer('10.0.0.4', 65004));
+    addPeer(rib, peer('10.0.0.3', 65002));
+    const keep = 20_000;
+    // 10.0.0.4's table first (the low ids), then 10.0.0.2's 70,000 above it.
+    for (let i = 0; i < keep; i += 1000) rib.receive('10.0.0.4', announce4(Array.from({ length: 1000 }, (_, j) => `172.${16 + ((i + j) >> 16)}.${((i + j) >> 8) & 255}.${(i + j) & 255}/32`), { nextHop: '10.0.0.4', asPath: seq(65004) }));
+    const mine = Array.from({ length: N }, (_, i) => v4(i));
+    for (let i = 0; i < N; i += 1000) rib.receive('10.0.0.2', announce4(mine.slice(i, i + 1000), { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    rib.decide();
+    sent(rib, '10.0.0.3');
+    expect(rib.stats().idLimit).toBe(keep + N);
+    // Withdrawn in order, a decision run and a pull after each UPDATE (the lowest ids go first).
+    for (let i = 0; i < N; i += 1000) {
+      rib.receive('10.0.0.2', withdraw4(mine.slice(i, i + 1000)));
+      rib.decide();
+      sent(rib, '10.0.0.3');
+    }
+    expect(rib.stats()).toMatchObject({ prefixes: keep, idLimit: keep });
+  });
+
+  it('cuts when a session goes down holding the last advertisement of a withdrawn table', () => {
+    const { rib } = loaded(N);
+    const all = Array.from({ length: N }, (_, i) => v4(i));
+    for (let i = 0; i < N; i += 1000) rib.receive('10.0.0.2', withdraw4(all.slice(i, i + 1000)));
+    rib.decide(); // 10.0.0.3 does not read its withdrawals: its Adj-RIB-Out still holds every destination
+    expect(rib.stats().idLimit).toBe(N);
+    rib.peerDown('10.0.0.3', { keepStale: false });
+    expect(rib.stats()).toMatchObject({ prefixes: 0, idLimit: 0 });
+  });
 });
+
