@@ -16,6 +16,7 @@
  * this layer owns the retry policy. TLS client certificates and username/password come from the
  * settings (config/datastore.ts DatastoreSettings).
  */
+import type { DatastoreSettings } from '../config/datastore.js';
 import { readFileSync } from 'node:fs';
 import { NoopPolicy } from 'cockatiel';
 import { Etcd3, Range, type IDuplexStream, type IKeyValue, type IOptions, type IWatchRequest, type IWatchResponse } from 'etcd3';
@@ -77,18 +78,10 @@ export const DEFAULT_MAX_DELAY_MS = 1000;
 export const DEFAULT_BURST_QUIET_MS = 250;
 
 /**
- * How to reach etcd: config/datastore.ts DatastoreSettings (the `datastore` section completed from
- * Calico's environment variables) has these fields.
+ * How to reach etcd: the connection fields of config/datastore.ts DatastoreSettings (the
+ * `datastore` section completed from Calico's environment variables).
  */
-export interface EtcdSettings {
-  /** `http://host:port` or `https://host:port`. */
-  readonly endpoints: readonly string[];
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  readonly username?: string;
-  readonly password?: string;
-}
+export type EtcdSettings = Pick<DatastoreSettings, 'endpoints' | 'caFile' | 'certFile' | 'keyFile' | 'username' | 'password'>;
 
 /** The etcd3 client options for these settings (TLS material read from the files now). */
 export function etcdClientOptions(s: EtcdSettings, callTimeoutMs = 5000): IOptions {

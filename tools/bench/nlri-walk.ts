@@ -76,6 +76,15 @@ function walkUpdateNlri(frame: Buffer, withPathIds: boolean, sink: PathSink): vo
  * string; -1 when the UPDATE has none (a withdrawal).
  */
 export function nextHopNumber(frame: Buffer): number {
+  let nh = -1;
+  forEachAttr(frame, (type, off, len) => {
+    if (type === 3 && len === 4) nh = frame.readUInt32BE(off);
+  });
+  return nh;
+}
+
+/** Calls `f(type, offset, length)` for each path attribute of one whole UPDATE, in order. */
+function forEachAttr(frame: Buffer, f: (type: number, off: number, len: number) => void): void {
   let off = HEADER_LEN;
   const wlen = frame.readUInt16BE(off);
   off += 2 + wlen;
@@ -90,10 +99,9 @@ export function nextHopNumber(frame: Buffer): number {
     const len = extended ? frame.readUInt16BE(off + 2) : (frame[off + 2] ?? 0);
     off += extended ? 4 : 3;
     if (off + len > end) throw new RangeError(`path attribute ${type} overruns the attribute field`);
-    if (type === 3 && len === 4) return frame.readUInt32BE(off);
+    f(type, off, len);
     off += len;
   }
-  return -1;
 }
 
 /** Walks one whole UPDATE message (header included). */
@@ -138,26 +146,12 @@ function asPathAt(buf: Buffer, off: number, end: number, as4: boolean): string {
  * numbers (RFC 6793), so AS_PATH carries 4-octet ASNs. A missing NEXT_HOP reads as "none".
  */
 export function readRouteAttrs(frame: Buffer, as4: boolean): RouteAttrs {
-  let off = HEADER_LEN;
-  const wlen = frame.readUInt16BE(off);
-  off += 2 + wlen;
-  const alen = frame.readUInt16BE(off);
-  off += 2;
-  const end = off + alen;
-  if (end > frame.length) throw new RangeError('Total Path Attribute Length overruns the message');
   let nextHop = 'none';
   let asPath = '';
-  while (off < end) {
-    const flags = frame[off] ?? 0;
-    const type = frame[off + 1] ?? 0;
-    const extended = (flags & 0x10) !== 0;
-    const len = extended ? frame.readUInt16BE(off + 2) : (frame[off + 2] ?? 0);
-    off += extended ? 4 : 3;
-    if (off + len > end) throw new RangeError(`path attribute ${type} overruns the attribute field`);
+  forEachAttr(frame, (type, off, len) => {
     if (type === 3 && len === 4) nextHop = `${frame[off]}.${frame[off + 1]}.${frame[off + 2]}.${frame[off + 3]}`;
     else if (type === 2) asPath = asPathAt(frame, off, off + len, as4);
-    off += len;
-  }
+  });
   return { nextHop, asPath };
 }
 
