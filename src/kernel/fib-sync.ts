@@ -25,9 +25,13 @@ import { Slicer } from '../util/slice.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { errorClass, permanentReason } from './error-class.js';
+import { FibState } from './fib-state.js';
+import { needsResolution } from './route-shapes.js';
 import {
   fibKey,
+  fibKeyPrefix,
   fibKeyText,
+  kindSatisfies,
   routeSatisfies,
   toKernelError,
   type FibKey,
@@ -152,9 +156,6 @@ interface Flight {
   readonly done: Promise<void>;
 }
 
-/** A next hop the kernel cannot take as is unless it is on a connected subnet: resolved recursively. */
-const needsResolution = (h: KernelNextHop): boolean => h.dev === undefined && h.ifindex === undefined && h.onlink !== true;
-
 /** Writes handed to the port at once (one `write`: it packs them many per datagram). */
 const WRITE_CHUNK = 4096;
 /** An incremental batch of this many keys or more holds route notifications (KernelPort.holdRouteEvents). */
@@ -173,13 +174,12 @@ export class FibSync {
   readonly #retryMs: number;
 
   /**
-   * Keyed by FibKey (a number for the common IPv4 key: no key strings, decision 0012). Installed
-   * values share the desired route object whenever the kernel holds what is desired.
+   * Per FibKey (a number for the common IPv4 key, decision 0012): the desired route and the one of
+   * ours installed, in columns of shared route shapes (decision 0014), not objects per route.
    */
-  readonly #desired = new Map<FibKey, KernelRoute>();
+  readonly #state = new FibState();
   /** Recursive next hops (not on a connected subnet): how the kernel reaches each (`ip route get`). */
   readonly #resolved = new Map<string, GatewayResolution | null>();
-  #installed = new Map<FibKey, KernelRoute>();
   readonly #stale = new Set<FibKey>();
   readonly #conflicts = new Map<FibKey, { prefix: string; since: number }>();
   readonly #retries = new Map<FibKey, Retry>();
@@ -253,13 +253,14 @@ export class FibSync {
       const r = this.#normalize(given);
       next.set(fibKey(r), r);
     }
-    for (const k of this.#desired.keys()) if (!next.has(k)) this.#dirty.add(k);
+    const state = this.#state;
+    for (const k of state.keys()) if (k !== null && !next.has(k) && state.hasWant(k)) this.#dirty.add(k);
     for (const [k, r] of next) {
-      const old = this.#desired.get(k);
+      const old = state.want(k);
       if (!old || !routeSatisfies(old, r) || !routeSatisfies(r, old)) this.#dirty.add(k);
     }
-    this.#desired.clear();
-    for (const [k, r] of next) this.#desired.set(k, r);
+    state.clearWant();
+    for (const [k, r] of next) state.setWant(k, r);
     return this.#request({});
   }
 
@@ -267,7 +268,7 @@ export class FibSync {
   update(changes: readonly DesiredChange[]): Promise<void> {
     for (const c of changes) {
       if (c.route === null) {
-        this.#desired.delete(c.key);
+        this.#state.setWant(c.key, null);
         this.#dirty.add(c.key);
         continue;
       }
@@ -275,8 +276,11 @@ export class FibSync {
       // c.key is fibKey(c.route) (KernelRoutes computes it): a numeric key (IPv4) is taken as is unless
       // normalizing changed the route; a text key is computed again (a caller may pass routeKey's text).
       const k = r === c.route && typeof c.key === 'number' ? c.key : fibKey(r);
-      if (k !== c.key && this.#desired.delete(c.key)) this.#dirty.add(c.key);
-      this.#desired.set(k, r);
+      if (k !== c.key && this.#state.hasWant(c.key)) {
+        this.#state.setWant(c.key, null);
+        this.#dirty.add(c.key);
+      }
+      this.#state.setWant(k, r);
       this.#dirty.add(k);
     }
     return this.#request({});
@@ -297,7 +301,7 @@ export class FibSync {
 
   /** Stop without persist: remove every route of ours in the scanned tables, then stop. */
   async withdrawAll(): Promise<void> {
-    this.#desired.clear();
+    this.#state.clearWant();
     this.#converged = true;
     this.#stale.clear();
     await this.#request({ full: true });
@@ -327,13 +331,13 @@ export class FibSync {
     return {
       protocol: this.#protocol,
       converged: this.#converged,
-      desired: this.#desired.size,
-      installed: this.#installed.size,
+      desired: this.#state.desiredSize,
+      installed: this.#state.installedSize,
       staleCandidates: this.#stale.size,
       conflicts: [...this.#conflicts].map(([key, c]) => ({ key: fibKeyText(key), prefix: c.prefix, since: c.since })),
       pendingRetries: [...this.#retries].map(([key, r]) => ({
         key: fibKeyText(key),
-        prefix: this.#desired.get(key)?.prefix ?? this.#installed.get(key)?.prefix ?? fibKeyText(key),
+        prefix: fibKeyPrefix(key),
         code: r.code,
         attempts: r.attempts,
         waitsForLink: r.waitsForLink,
@@ -346,7 +350,7 @@ export class FibSync {
   stats(): FibSyncStats {
     return {
       converged: this.#converged,
-      routes: { desired: this.#desired.size, installed: this.#installed.size, conflicting: this.#conflicts.size, pending: this.#retries.size, failed: this.#failed.size },
+      routes: { desired: this.#state.desiredSize, installed: this.#state.installedSize, conflicting: this.#conflicts.size, pending: this.#retries.size, failed: this.#failed.size },
       errors: Object.fromEntries(this.#errors),
       reconciles: { ...this.#reconciles },
     };
@@ -434,14 +438,14 @@ export class FibSync {
     const deferred: FibKey[] = [];
     try {
       if (full) {
-        this.#installed = await this.#listOurs(slicer);
+        await this.#listOurs(slicer);
         this.#echoes.clear();
         this.#listFailed = false;
         if (!this.#adopted) {
           // First successful list: what a previous run left is kept until convergence.
           this.#adopted = true;
-          if (!this.#converged) for (const k of this.#installed.keys()) if (!this.#desired.has(k)) this.#stale.add(k);
-          this.#log.info({ adopted: this.#installed.size, stale: this.#stale.size }, 'kernel routes adopted');
+          if (!this.#converged) for (const k of this.#state.installedOnly()) this.#stale.add(k);
+          this.#log.info({ adopted: this.#state.installedSize, stale: this.#stale.size }, 'kernel routes adopted');
         }
         // Next hops on no connected subnet (eBGP multihop, iBGP next hops behind a router) are
         // resolved through the kernel's own table, as BIRD's `gateway recursive` does: afresh.
@@ -488,7 +492,9 @@ export class FibSync {
     this.#onReconcile?.(this.#last);
     const changed = counts.added + counts.replaced + counts.removed + counts.failed > 0;
     if (changed) this.#lastWriteAt = this.#clock.now();
-    if (changed || error) this.#log.info({ ...this.#last, desired: this.#desired.size, conflicts: this.#conflicts.size }, 'kernel reconcile');
+    if (changed || error) this.#log.info({ ...this.#last, desired: this.#state.desiredSize, conflicts: this.#conflicts.size }, 'kernel reconcile');
+    // Between batches (no walk of the state under way): memory back after a large withdrawal.
+    this.#state.compact();
   }
 
   /**
@@ -540,42 +546,48 @@ export class FibSync {
    */
   *#everyKey(): Generator<FibKey | null> {
     this.#dirty.clear();
-    const known = (k: FibKey): boolean => this.#desired.has(k) || this.#installed.has(k);
-    yield* this.#desired.keys();
-    let skipped = 0;
-    for (const k of this.#installed.keys()) {
-      if (!this.#desired.has(k)) yield k;
-      // null: nothing to plan, but the caller may end its slice here (a million installed routes).
-      else if ((++skipped & 4095) === 0) yield null;
-    }
-    for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) if (!known(k)) yield k;
+    // null now and then: the caller may end its slice there (a million keys).
+    yield* this.#state.keys();
+    for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) if (this.#state.find(k) < 0) yield k;
   }
 
-  async #listOurs(slicer: Slicer): Promise<Map<FibKey, KernelRoute>> {
+  /**
+   * Lists our routes in every table we use and makes the installed column what the kernel holds:
+   * each listed route set as it comes, then the installed routes no table listed cleared. (Route
+   * notifications are held meanwhile: a full batch holds them.) A failed list leaves the routes
+   * not listed yet as they were; the retry lists again.
+   */
+  async #listOurs(slicer: Slicer): Promise<void> {
+    const state = this.#state;
     const tables = new Set<number>(this.#tables);
-    for (const r of this.#desired.values()) tables.add(r.table);
-    for (const r of this.#installed.values()) tables.add(r.table);
-    const out = new Map<FibKey, KernelRoute>();
+    for (const s of state.shapes) tables.add(s.table);
+    const listing = state.beginListing();
     for (const table of tables) {
       const routes = await this.#port.list({ table, protocol: this.#protocol });
       for (let i = 0; i < routes.length; i++) {
         const r = routes[i] as KernelRoute;
         const k = fibKey(r);
-        // What the kernel holds as desired is kept as the desired object (one object per route, not two).
-        const want = this.#desired.get(k);
-        out.set(k, want !== undefined && want.nextHops.every((h) => !needsResolution(h)) && routeSatisfies(r, want) ? want : r);
+        // What the kernel holds as desired takes the desired route's shape (no recursive next hop to compare).
+        const ws = state.wantAt(state.find(k));
+        if (ws >= 0 && !state.shape(ws).resolves && kindSatisfies(r, state.shape(ws))) state.setHaveShape(k, ws);
+        else state.setHave(k, r);
+        state.listed(k, listing);
         if ((i & 1023) === 1023) await slicer.maybePause();
       }
     }
-    return out;
+    for (const k of state.unlisted(listing)) {
+      if (k !== null) state.setHave(k, null);
+      else await slicer.maybePause();
+    }
   }
 
   async #resolveNextHops(keys: readonly FibKey[]): Promise<void> {
     const need = new Set<string>();
+    const state = this.#state;
     for (const k of keys) {
-      const r = this.#desired.get(k);
-      if (!r || r.type !== 'unicast') continue;
-      for (const h of r.nextHops) if (needsResolution(h) && !this.#resolved.has(h.via)) need.add(h.via);
+      const ws = state.wantAt(state.find(k));
+      if (ws < 0 || !state.shape(ws).resolves) continue;
+      for (const h of state.shape(ws).nextHops) if (needsResolution(h) && !this.#resolved.has(h.via)) need.add(h.via);
     }
     if (need.size === 0) return;
     for (const [address, g] of await this.#port.lookup([...need])) {
@@ -604,12 +616,13 @@ export class FibSync {
 
   /** What one key needs now (null: nothing). Updates bookkeeping that needs no kernel call. */
   #plan(k: FibKey): Planned | null {
-    const desired = this.#desired.get(k);
-    const want = desired ? this.#effective(desired) : undefined;
-    const have = this.#installed.get(k);
-    if (!want) {
+    const state = this.#state;
+    const e = state.find(k);
+    const ws = state.wantAt(e);
+    const hs = state.haveAt(e);
+    if (ws < 0) {
       this.#conflicts.delete(k);
-      if (!have) {
+      if (hs < 0) {
         this.#retries.delete(k);
         this.#stale.delete(k);
         this.#failed.delete(k);
@@ -617,10 +630,18 @@ export class FibSync {
       }
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
       if (this.#stillFailed(k, null)) return null;
+      const have = state.route(k, hs);
       return { key: k, write: { op: 'remove', route: have }, route: have };
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
-    if (have !== undefined && (have === want || routeSatisfies(have, want))) {
+    // The same shape installed as desired: satisfied (unless its next hops resolve through the kernel).
+    if (hs === ws && !state.shape(ws).resolves) {
+      this.#forgetTrouble(k);
+      return null;
+    }
+    const want = this.#effective(state.route(k, ws));
+    const have = hs < 0 ? undefined : state.route(k, hs);
+    if (have !== undefined && routeSatisfies(have, want)) {
       this.#forgetTrouble(k);
       return null;
     }
@@ -654,7 +675,7 @@ export class FibSync {
       // EEXIST on the add (of an add or of a change): a foreign route holds the key.
       if (op !== 'remove' && err.op === 'add' && err.code === 'EEXIST') {
         // A change deleted ours (or found nothing of ours): the key is not ours any more.
-        if (op === 'change') this.#installed.delete(k);
+        if (op === 'change') this.#state.setHave(k, null);
         if (!this.#conflicts.has(k)) {
           this.#log.warn({ prefix: route.prefix, route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
           this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
@@ -670,11 +691,11 @@ export class FibSync {
     }
     this.#forgetTrouble(k);
     if (op === 'remove') {
-      this.#installed.delete(k);
+      this.#state.setHave(k, null);
       this.#stale.delete(k);
       counts.removed++;
     } else {
-      this.#installed.set(k, route);
+      this.#state.setHave(k, route);
       if (op === 'add') counts.added++;
       else counts.replaced++;
     }
@@ -716,7 +737,7 @@ export class FibSync {
       case 'route-deleted':
       case 'route-changed': {
         const k = fibKey(e.route);
-        const desired = this.#desired.get(k);
+        const desired = this.#state.want(k);
         const want = desired ? this.#effective(desired) : undefined;
         const ours = e.route.protocol === this.#protocol;
         // The echo of a write of ours still in the kernel (its settling updates what we hold).
@@ -730,13 +751,13 @@ export class FibSync {
           this.#scheduleRepair();
           return;
         }
-        const have = this.#installed.get(k);
+        const have = this.#state.have(k);
         if (e.kind === 'route-changed' && ours && want && routeSatisfies(e.route, want)) return; // our own write
         // What we already hold (the re-add of our old route after a failed change): nothing new.
         if (e.kind === 'route-changed' && ours && have && routeSatisfies(e.route, have)) return;
-        if (e.kind === 'route-deleted' && ours && !want && !this.#installed.has(k)) return; // our own delete
+        if (e.kind === 'route-deleted' && ours && !want && have === undefined) return; // our own delete
         if (e.kind === 'route-deleted' && ours && want && !routeSatisfies(e.route, want) && this.#takeEcho(k)) return; // a change's delete
-        if (!want && !this.#installed.has(k) && !this.#conflicts.has(k)) return; // not a key we care about
+        if (!want && have === undefined && !this.#conflicts.has(k)) return; // not a key we care about
         this.#scheduleRepair();
         return;
       }

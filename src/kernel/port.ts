@@ -246,7 +246,9 @@ export function fibKeyText(k: FibKey): string {
 
 /** The prefix text of a FibKey. */
 export function fibKeyPrefix(k: FibKey): string {
-  return fibKeyText(k).split('|')[1] ?? '';
+  if (typeof k === 'string') return k.split('|')[1] ?? '';
+  const p = k % V4_SPAN;
+  return `${formatIPv4(Math.floor(p / 64))}/${p % 64}`;
 }
 
 const nhSortKey = (h: KernelNextHop): string => `${h.via}|${h.dev ?? ''}`;
@@ -261,17 +263,27 @@ export function sortedNextHops(hops: readonly KernelNextHop[]): KernelNextHop[] 
  * (the kernel always reports the device it resolved); ifindex is informational.
  */
 export function routeSatisfies(have: KernelRoute, want: KernelRoute): boolean {
-  if (routeKey(have) !== routeKey(want) || have.protocol !== want.protocol || have.type !== want.type) return false;
+  return routeKey(have) === routeKey(want) && kindSatisfies(have, want);
+}
+
+/** routeSatisfies for two routes known to be at the same key: protocol, type and next hops. */
+export function kindSatisfies(have: Omit<KernelRoute, 'prefix'>, want: Omit<KernelRoute, 'prefix'>): boolean {
+  if (have.protocol !== want.protocol || have.type !== want.type) return false;
   if (have.nextHops.length !== want.nextHops.length) return false;
+  if (have.nextHops.length === 1) return hopSatisfies(have.nextHops[0] as KernelNextHop, want.nextHops[0] as KernelNextHop);
   const h = sortedNextHops(have.nextHops);
   const w = sortedNextHops(want.nextHops);
   return w.every((wh, i) => {
     const hh = h[i];
-    if (!hh || hh.via !== wh.via) return false;
-    if (wh.dev !== undefined && hh.dev !== wh.dev) return false;
-    if ((hh.onlink ?? false) !== (wh.onlink ?? false)) return false;
-    return (hh.weight ?? 1) === (wh.weight ?? 1);
+    return hh !== undefined && hopSatisfies(hh, wh);
   });
+}
+
+function hopSatisfies(hh: KernelNextHop, wh: KernelNextHop): boolean {
+  if (hh.via !== wh.via) return false;
+  if (wh.dev !== undefined && hh.dev !== wh.dev) return false;
+  if ((hh.onlink ?? false) !== (wh.onlink ?? false)) return false;
+  return (hh.weight ?? 1) === (wh.weight ?? 1);
 }
 
 /**

@@ -1,0 +1,340 @@
+/**
+ * `FibState`: what the reconciler (fib-sync.ts) wants at each kernel key and what the kernel holds
+ * there of ours, in columns (docs/decisions/0014-fib-state-columns.md). One entry per key that has
+ * either: the key, the shape id of the desired route and of the installed one (route-shapes.ts; -1
+ * for none) and the listing it was last seen in. A numeric key (decision 0012: nearly every IPv4
+ * key) is found through an open-addressing table of entry ids (linear probing, backward-shift
+ * deletion); a text key (IPv6, large tables or metrics) through a Map. No object, array or string
+ * per route: about 30 bytes per key against about 200 for two Maps of route objects.
+ *
+ * Entry ids stay where they are while the table grows, so the reconciler can walk the entries
+ * across turns of the event loop (`keys`, `unlisted`) while routes come and go; `compact` renumbers
+ * them and is called only between batches. A route is handed out as a fresh KernelRoute object
+ * (`want`, `have`): the prefix is the key's, the rest the shape's.
+ */
+import { fibKeyPrefix, type FibKey, type KernelRoute } from './port.js';
+import { RouteShapes, type RouteShape } from './route-shapes.js';
+
+const MIN_ENTRIES = 1024;
+/** Below this many entries of capacity the columns are not cut. */
+const COMPACT_MIN = 65536;
+
+/** Home slot of a numeric key (below 2^53) in an index of mask + 1 slots. */
+function home(k: number, mask: number): number {
+  let h = (k >>> 0) ^ Math.imul((k / 4294967296) >>> 0, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & mask;
+}
+
+export class FibState {
+  readonly shapes = new RouteShapes();
+  // ---- columns by entry id
+  #key = new Float64Array(MIN_ENTRIES);
+  #want = new Int32Array(MIN_ENTRIES).fill(-1);
+  #have = new Int32Array(MIN_ENTRIES).fill(-1);
+  #listed = new Int32Array(MIN_ENTRIES);
+  /** Text keys by entry (a numeric key's entry has none). */
+  readonly #textOf = new Map<number, string>();
+  /** One past the highest entry id ever handed out since the last compact. */
+  #top = 0;
+  #free: number[] = [];
+  #live = 0;
+  // ---- lookup: numeric keys by open addressing (entry id + 1; 0 empty), text keys by Map
+  #index = new Int32Array(2 * MIN_ENTRIES);
+  #mask = 2 * MIN_ENTRIES - 1;
+  #numeric = 0;
+  readonly #byText = new Map<string, number>();
+  #wanted = 0;
+  #installed = 0;
+  #listing = 0;
+
+  /** Keys with a desired route. */
+  get desiredSize(): number {
+    return this.#wanted;
+  }
+
+  /** Keys with a route of ours installed. */
+  get installedSize(): number {
+    return this.#installed;
+  }
+
+  /** Entries (keys with a desired or an installed route). */
+  get size(): number {
+    return this.#live;
+  }
+
+  /** The entry id of a key, or -1. */
+  find(k: FibKey): number {
+    if (typeof k === 'string') return this.#byText.get(k) ?? -1;
+    const index = this.#index;
+    const mask = this.#mask;
+    const keys = this.#key;
+    for (let i = home(k, mask); ; i = (i + 1) & mask) {
+      const e = (index[i] as number) - 1;
+      if (e < 0) return -1;
+      if (keys[e] === k) return e;
+    }
+  }
+
+  /** Shape id of the desired route at an entry (-1: none). */
+  wantAt(e: number): number {
+    return e < 0 ? -1 : (this.#want[e] as number);
+  }
+
+  /** Shape id of the installed route at an entry (-1: none). */
+  haveAt(e: number): number {
+    return e < 0 ? -1 : (this.#have[e] as number);
+  }
+
+  hasWant(k: FibKey): boolean {
+    return this.wantAt(this.find(k)) >= 0;
+  }
+
+  hasHave(k: FibKey): boolean {
+    return this.haveAt(this.find(k)) >= 0;
+  }
+
+  /** The desired route at a key, as a fresh object. */
+  want(k: FibKey): KernelRoute | undefined {
+    const s = this.wantAt(this.find(k));
+    return s < 0 ? undefined : this.route(k, s);
+  }
+
+  /** The installed route at a key, as a fresh object. */
+  have(k: FibKey): KernelRoute | undefined {
+    const s = this.haveAt(this.find(k));
+    return s < 0 ? undefined : this.route(k, s);
+  }
+
+  shape(id: number): RouteShape {
+    return this.shapes.get(id);
+  }
+
+  /** The route of a key with this shape. */
+  route(k: FibKey, shapeId: number): KernelRoute {
+    const s = this.shapes.get(shapeId);
+    return { prefix: fibKeyPrefix(k), table: s.table, protocol: s.protocol, metric: s.metric, type: s.type, nextHops: s.nextHops };
+  }
+
+  /** Sets (or, with null, clears) the desired route; `r` must be at key `k`. */
+  setWant(k: FibKey, r: KernelRoute | null): void {
+    if (r === null) {
+      const e = this.find(k);
+      if (e >= 0) this.#setWantAt(e, -1);
+      return;
+    }
+    const id = this.shapes.intern(r);
+    this.#setWantAt(this.#entry(k), id);
+    this.shapes.unref(id); // #setWantAt took its own reference
+  }
+
+  /** Sets (or, with null, clears) the installed route; `r` must be at key `k`. */
+  setHave(k: FibKey, r: KernelRoute | null): void {
+    if (r === null) {
+      const e = this.find(k);
+      if (e >= 0) this.#setHaveAt(e, -1);
+      return;
+    }
+    const id = this.shapes.intern(r);
+    this.#setHaveAt(this.#entry(k), id);
+    this.shapes.unref(id);
+  }
+
+  /** The installed route at `k` is the one of this (live) shape: what the kernel listed, that is what we want there. */
+  setHaveShape(k: FibKey, shapeId: number): void {
+    this.#setHaveAt(this.#entry(k), shapeId);
+  }
+
+  /** No desired route anywhere. */
+  clearWant(): void {
+    for (let e = 0; e < this.#top; e++) if ((this.#want[e] as number) >= 0) this.#setWantAt(e, -1);
+  }
+
+  /**
+   * Every key with a desired or an installed route, by entry. Entries added while the walk waits
+   * may or may not come; a key may come twice only if it was removed and added again meanwhile.
+   * Yields null every 4,096 entries so that the caller may end a slice.
+   */
+  *keys(): Generator<FibKey | null> {
+    for (let e = 0; e < this.#top; e++) {
+      if ((e & 4095) === 4095) yield null;
+      if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0) continue;
+      yield this.#keyAt(e);
+    }
+  }
+
+  /** Keys with an installed route and no desired one. */
+  *installedOnly(): Generator<FibKey> {
+    for (let e = 0; e < this.#top; e++) if ((this.#have[e] as number) >= 0 && (this.#want[e] as number) < 0) yield this.#keyAt(e);
+  }
+
+  /** Starts a listing of the kernel: `listed` marks each key it holds, then `unlisted` gives what it did not. */
+  beginListing(): number {
+    return ++this.#listing;
+  }
+
+  /** The kernel listed a route of ours at `k` in listing `n` (set its installed route first). */
+  listed(k: FibKey, n: number): void {
+    const e = this.find(k);
+    if (e >= 0) this.#listed[e] = n;
+  }
+
+  /** Keys with an installed route that listing `n` did not list; yields null every 4,096 entries. */
+  *unlisted(n: number): Generator<FibKey | null> {
+    for (let e = 0; e < this.#top; e++) {
+      if ((e & 4095) === 4095) yield null;
+      if ((this.#have[e] as number) >= 0 && this.#listed[e] !== n) yield this.#keyAt(e);
+    }
+  }
+
+  /**
+   * Gives memory back after most keys went (a large withdrawal): entries renumbered densely, the
+   * columns and the index cut to fit. Call only when no walk (`keys`, `unlisted`) is under way.
+   */
+  compact(): void {
+    const cap = this.#key.length;
+    if (cap <= COMPACT_MIN || this.#live * 4 > cap) return;
+    const size = Math.max(MIN_ENTRIES, 1 << Math.ceil(Math.log2(Math.max(1, this.#live * 2))));
+    const key = new Float64Array(size);
+    const want = new Int32Array(size).fill(-1);
+    const have = new Int32Array(size).fill(-1);
+    const listed = new Int32Array(size);
+    const textOf = new Map<number, string>();
+    let n = 0;
+    for (let e = 0; e < this.#top; e++) {
+      if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0) continue;
+      key[n] = this.#key[e] as number;
+      want[n] = this.#want[e] as number;
+      have[n] = this.#have[e] as number;
+      listed[n] = this.#listed[e] as number;
+      const t = this.#textOf.get(e);
+      if (t !== undefined) textOf.set(n, t);
+      n++;
+    }
+    this.#key = key;
+    this.#want = want;
+    this.#have = have;
+    this.#listed = listed;
+    this.#textOf.clear();
+    this.#byText.clear();
+    for (const [e, t] of textOf) {
+      this.#textOf.set(e, t);
+      this.#byText.set(t, e);
+    }
+    this.#top = n;
+    this.#free = [];
+    this.#index = new Int32Array(2 * size);
+    this.#mask = 2 * size - 1;
+    for (let e = 0; e < n; e++) if (!Number.isNaN(key[e])) this.#place(e);
+  }
+
+  #keyAt(e: number): FibKey {
+    return this.#textOf.get(e) ?? (this.#key[e] as number);
+  }
+
+  #setWantAt(e: number, id: number): void {
+    const old = this.#want[e] as number;
+    if (old === id) return;
+    if (id >= 0) this.shapes.ref(id);
+    this.#want[e] = id;
+    if (old >= 0) this.shapes.unref(old);
+    this.#wanted += (id >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
+    if (id < 0 && (this.#have[e] as number) < 0) this.#release(e);
+  }
+
+  #setHaveAt(e: number, id: number): void {
+    const old = this.#have[e] as number;
+    if (old === id) return;
+    if (id >= 0) this.shapes.ref(id);
+    this.#have[e] = id;
+    if (old >= 0) this.shapes.unref(old);
+    this.#installed += (id >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
+    if (id < 0 && (this.#want[e] as number) < 0) this.#release(e);
+  }
+
+  /** The entry of a key, made when missing. */
+  #entry(k: FibKey): number {
+    const found = this.find(k);
+    if (found >= 0) return found;
+    let e: number;
+    if (this.#free.length > 0) e = this.#free.pop() as number;
+    else {
+      e = this.#top++;
+      if (e >= this.#key.length) this.#grow();
+    }
+    this.#live++;
+    this.#listed[e] = 0;
+    if (typeof k === 'string') {
+      this.#key[e] = NaN;
+      this.#textOf.set(e, k);
+      this.#byText.set(k, e);
+      return e;
+    }
+    this.#key[e] = k;
+    if (++this.#numeric * 2 > this.#mask + 1) this.#rehash(2 * (this.#mask + 1));
+    this.#place(e);
+    return e;
+  }
+
+  /** Frees an entry that holds nothing. */
+  #release(e: number): void {
+    this.#live--;
+    this.#free.push(e);
+    const t = this.#textOf.get(e);
+    if (t !== undefined) {
+      this.#textOf.delete(e);
+      this.#byText.delete(t);
+      return;
+    }
+    this.#numeric--;
+    this.#unplace(e);
+  }
+
+  #grow(): void {
+    const size = this.#key.length * 2;
+    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.#key = grow(this.#key, new Float64Array(size));
+    this.#want = grow(this.#want, new Int32Array(size).fill(-1));
+    this.#have = grow(this.#have, new Int32Array(size).fill(-1));
+    this.#listed = grow(this.#listed, new Int32Array(size));
+  }
+
+  /** A larger index; every entry holding something is placed again (one being made is placed by the caller). */
+  #rehash(slots: number): void {
+    this.#index = new Int32Array(slots);
+    this.#mask = slots - 1;
+    for (let e = 0; e < this.#top; e++) {
+      if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0) continue;
+      if (!Number.isNaN(this.#key[e])) this.#place(e); // NaN: a text key's entry
+    }
+  }
+
+  #place(e: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let i = home(this.#key[e] as number, mask);
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = e + 1;
+  }
+
+  /** Backward-shift deletion of an entry's slot. */
+  #unplace(e: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let i = home(this.#key[e] as number, mask);
+    while (index[i] !== e + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const h = home(this.#key[(index[j] as number) - 1] as number, mask);
+      // The entry at j may move to i when its home is not in the cyclic range (i, j].
+      if (i <= j ? h <= i || h > j : h <= i && h > j) {
+        index[i] = index[j] as number;
+        i = j;
+      }
+    }
+    index[i] = 0;
+  }
+}

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { FibState } from '../../../src/kernel/fib-state.js';
+import { fibKey, type FibKey, type KernelNextHop, type KernelRoute } from '../../../src/kernel/port.js';
+import { prng } from '../../../src/util/prng.js';
+
+const HOPS: readonly (readonly KernelNextHop[])[] = [
+  [{ via: '10.0.0.2', dev: 'eth0' }],
+  [{ via: '10.0.0.3', dev: 'eth0' }],
+  [{ via: '10.0.0.2', dev: 'tunl0', onlink: true }],
+  [
+    { via: '10.0.0.2', dev: 'eth0' },
+    { via: '10.0.0.3', dev: 'eth0' },
+  ],
+  [],
+];
+
+function route(prefix: string, hops: number, metric = 0): KernelRoute {
+  const nextHops = HOPS[hops] as readonly KernelNextHop[];
+  // A fresh copy of the hop list now and then: shapes must be found by value too, not only by the list's identity.
+  return { prefix, table: 254, protocol: 12, metric, type: nextHops.length === 0 ? 'blackhole' : 'unicast', nextHops: hops % 2 === 0 ? [...nextHops] : nextHops };
+}
+
+const v4 = (i: number): string => `${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`;
+const v6 = (i: number): string => `fd00:${i.toString(16)}::/64`;
+
+/** Same content (the state hands out fresh objects). */
+function same(a: KernelRoute | undefined, b: KernelRoute | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+describe('FibState', () => {
+  it('gives back what was set, by numeric and by text key, and counts it', () => {
+    const s = new FibState();
+    const a = route('10.1.2.0/24', 0);
+    const b = route('fd00:1::/64', 1, 1024);
+    expect(typeof fibKey(a)).toBe('number');
+    expect(typeof fibKey(b)).toBe('string');
+    s.setWant(fibKey(a), a);
+    s.setHave(fibKey(a), a);
+    s.setWant(fibKey(b), b);
+    expect(s.want(fibKey(a))).toEqual(a);
+    expect(s.have(fibKey(a))).toEqual(a);
+    expect(s.want(fibKey(b))).toEqual(b);
+    expect(s.have(fibKey(b))).toBeUndefined();
+    expect([s.desiredSize, s.installedSize, s.size]).toEqual([2, 1, 2]);
+    // One shape for the desired and installed route of a: they compare by id.
+    const e = s.find(fibKey(a));
+    expect(s.wantAt(e)).toBe(s.haveAt(e));
+    expect(s.shapes.size).toBe(2);
+    s.setWant(fibKey(a), null);
+    s.setHave(fibKey(a), null);
+    s.setWant(fibKey(b), null);
+    expect([s.desiredSize, s.installedSize, s.size, s.shapes.size]).toEqual([0, 0, 0, 0]);
+    expect(s.find(fibKey(a))).toBe(-1);
+  });
+
+  it('matches a pair of Maps under a seeded run of random changes, listings and compactions', () => {
+    for (const seed of [1, 2, 3]) {
+      const rnd = prng(seed);
+      const s = new FibState();
+      const want = new Map<FibKey, KernelRoute>();
+      const have = new Map<FibKey, KernelRoute>();
+      const pick = (): KernelRoute => {
+        const i = Math.floor(rnd() * 3000);
+        const h = Math.floor(rnd() * HOPS.length);
+        return rnd() < 0.1 ? route(v6(i), h, 1024) : route(v4(i), h);
+      };
+      for (let step = 0; step < 40_000; step++) {
+        const r = pick();
+        const k = fibKey(r);
+        const x = rnd();
+        if (x < 0.35) {
+          s.setWant(k, r);
+          want.set(k, r);
+        } else if (x < 0.6) {
+          s.setWant(k, null);
+          want.delete(k);
+        } else if (x < 0.8) {
+          s.setHave(k, r);
+          have.set(k, r);
+        } else if (x < 0.9995) {
+          s.setHave(k, null);
+          have.delete(k);
+        } else if (x < 0.9997) {
+          s.clearWant();
+          want.clear();
+        } else {
+          // A listing that holds a random half of what is installed: the rest is cleared.
+          const n = s.beginListing();
+          const listed = new Set<FibKey>();
+          for (const [lk, lr] of [...have]) {
+            if (rnd() < 0.5) {
+              s.setHave(lk, lr);
+              s.listed(lk, n);
+              listed.add(lk);
+            }
+          }
+          const gone = [...s.unlisted(n)].filter((u): u is FibKey => u !== null);
+          expect(new Set(gone)).toEqual(new Set([...have.keys()].filter((hk) => !listed.has(hk))));
+          for (const g of gone) {
+            s.setHave(g, null);
+            have.delete(g);
+          }
+        }
+        if (step % 5000 === 4999) s.compact();
+        if (step % 997 === 0) {
+          expect(s.desiredSize).toBe(want.size);
+          expect(s.installedSize).toBe(have.size);
+          for (const [mk, mr] of want) expect(same(s.want(mk), mr)).toBe(true);
+          for (const [mk, mr] of have) expect(same(s.have(mk), mr)).toBe(true);
+          const keys = new Set([...s.keys()].filter((u) => u !== null));
+          expect(keys).toEqual(new Set([...want.keys(), ...have.keys()]));
+        }
+      }
+      for (const k of [...want.keys()]) s.setWant(k, null);
+      for (const k of [...have.keys()]) s.setHave(k, null);
+      expect([s.size, s.shapes.size]).toEqual([0, 0]);
+    }
+  });
+
+  it('lists by generation: a key set in this listing is kept, one installed before and not listed is given back', () => {
+    const s = new FibState();
+    const keep = route(v4(1), 0);
+    const drop = route(v4(2), 1);
+    const wantOnly = route(v4(3), 0);
+    s.setHave(fibKey(keep), keep);
+    s.setHave(fibKey(drop), drop);
+    s.setWant(fibKey(wantOnly), wantOnly);
+    const n = s.beginListing();
+    s.setHave(fibKey(keep), keep);
+    s.listed(fibKey(keep), n);
+    expect([...s.unlisted(n)].filter((k) => k !== null)).toEqual([fibKey(drop)]);
+    // A later listing forgets the earlier marks.
+    const m = s.beginListing();
+    expect(new Set([...s.unlisted(m)].filter((k) => k !== null))).toEqual(new Set([fibKey(keep), fibKey(drop)]));
+  });
+
+  it('compacts after a large withdrawal and keeps every key it still holds', () => {
+    const s = new FibState();
+    for (let i = 0; i < 100_000; i++) s.setWant(fibKey(route(v4(i), i % 2)), route(v4(i), i % 2));
+    for (let i = 0; i < 100_000; i++) if (i % 1000 !== 0) s.setWant(fibKey(route(v4(i), 0)), null);
+    s.compact();
+    expect(s.desiredSize).toBe(100);
+    for (let i = 0; i < 100_000; i += 1000) expect(same(s.want(fibKey(route(v4(i), 0))), route(v4(i), 0))).toBe(true);
+    expect(s.find(fibKey(route(v4(1), 0)))).toBe(-1);
+    expect(s.shapes.size).toBe(1);
+  });
+});
