@@ -152,7 +152,7 @@ export class WrenDaemon implements BgpDaemon {
     if (check.status !== 0) throw new Error(`wren check failed:\n${check.stdout}${check.stderr}`);
     this.#proc = await spawnReady(
       this.#lab,
-      { ns: this.spec.ns, cmd: process.execPath, argv: [...(this.spec.nodeArgs ?? []), cli, 'run', '--config', this.paths.config], logFile: this.paths.log, name: `wren in ${this.spec.ns}`, logs: this.logFiles },
+      { ns: this.spec.ns, cmd: process.execPath, argv: [...(this.spec.nodeArgs ?? []), ...extraNodeArgs(), cli, 'run', '--config', this.paths.config], logFile: this.paths.log, name: `wren in ${this.spec.ns}`, logs: this.logFiles },
       () => existsSync(this.paths.socket) && this.#cli(['show', 'peers', '--json'], true) !== null,
     );
   }
@@ -262,4 +262,13 @@ export async function startWren(lab: Lab, spec: WrenSpec): Promise<WrenDaemon> {
   const d = new WrenDaemon(lab, spec);
   await d.start();
   return d;
+}
+
+/**
+ * Diagnostics for a bench or lab run: `WREN_NODE_ARGS="--trace-gc"` passes flags to the node that
+ * runs wren (split at spaces). Not for measurements: tracing costs time.
+ */
+function extraNodeArgs(): string[] {
+  const v = process.env['WREN_NODE_ARGS'];
+  return v === undefined || v.trim() === '' ? [] : v.trim().split(/\s+/);
 }
