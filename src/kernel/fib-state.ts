@@ -34,6 +34,13 @@ export class FibState {
   #want = new Int32Array(MIN_ENTRIES).fill(-1);
   #have = new Int32Array(MIN_ENTRIES).fill(-1);
   #listed = new Int32Array(MIN_ENTRIES);
+  /** 1: queued for the reconciler's next batch (#queue). */
+  #dirty = new Uint8Array(MIN_ENTRIES);
+  /** Entry ids marked dirty, in order, from #head to #tail (an id whose mark was cleared meanwhile is skipped). */
+  #queue = new Int32Array(MIN_ENTRIES);
+  #head = 0;
+  #tail = 0;
+  #dirtyCount = 0;
   /** Text keys by entry (a numeric key's entry has none). */
   readonly #textOf = new Map<number, string>();
   /** One past the highest entry id ever handed out since the last compact. */
@@ -57,6 +64,56 @@ export class FibState {
   /** Keys with a route of ours installed. */
   get installedSize(): number {
     return this.#installed;
+  }
+
+  /** Keys marked dirty and not taken yet. */
+  get dirtyCount(): number {
+    return this.#dirtyCount;
+  }
+
+  /**
+   * Queues a key for the reconciler's next batch (once, however often it is marked). False when the
+   * key has no entry (nothing desired or installed there): nothing to queue here.
+   */
+  markDirty(k: FibKey): boolean {
+    const e = this.find(k);
+    if (e < 0) return false;
+    if (this.#dirty[e] === 1) return true;
+    this.#dirty[e] = 1;
+    this.#dirtyCount++;
+    if (this.#tail === this.#queue.length) {
+      if (this.#head > 0) {
+        this.#queue.copyWithin(0, this.#head, this.#tail);
+        this.#tail -= this.#head;
+        this.#head = 0;
+      } else {
+        const q = new Int32Array(this.#queue.length * 2);
+        q.set(this.#queue);
+        this.#queue = q;
+      }
+    }
+    this.#queue[this.#tail++] = e;
+    return true;
+  }
+
+  /** The next dirty key, its mark cleared (undefined: none left). Keys marked meanwhile come too. */
+  takeDirty(): FibKey | undefined {
+    while (this.#head < this.#tail) {
+      const e = this.#queue[this.#head++] as number;
+      if (this.#dirty[e] !== 1) continue;
+      this.#dirty[e] = 0;
+      this.#dirtyCount--;
+      return this.#keyAt(e);
+    }
+    this.#head = this.#tail = 0;
+    return undefined;
+  }
+
+  /** No key dirty any more. */
+  clearDirty(): void {
+    for (let i = this.#head; i < this.#tail; i++) this.#dirty[this.#queue[i] as number] = 0;
+    this.#head = this.#tail = 0;
+    this.#dirtyCount = 0;
   }
 
   /** Entries (keys with a desired or an installed route). */
@@ -194,7 +251,8 @@ export class FibState {
    */
   compact(): void {
     const cap = this.#key.length;
-    if (cap <= COMPACT_MIN || this.#live * 4 > cap) return;
+    // Queued entry ids would be renumbered under the queue: not while any is dirty.
+    if (cap <= COMPACT_MIN || this.#live * 4 > cap || this.#head < this.#tail) return;
     const size = Math.max(MIN_ENTRIES, 1 << Math.ceil(Math.log2(Math.max(1, this.#live * 2))));
     const key = new Float64Array(size);
     const want = new Int32Array(size).fill(-1);
@@ -216,6 +274,7 @@ export class FibState {
     this.#want = want;
     this.#have = have;
     this.#listed = listed;
+    this.#dirty = new Uint8Array(size);
     this.#textOf.clear();
     this.#byText.clear();
     for (const [e, t] of textOf) {
@@ -280,6 +339,10 @@ export class FibState {
   /** Frees an entry that holds nothing. */
   #release(e: number): void {
     this.#live--;
+    if (this.#dirty[e] === 1) {
+      this.#dirty[e] = 0;
+      this.#dirtyCount--;
+    }
     this.#free.push(e);
     const t = this.#textOf.get(e);
     if (t !== undefined) {
@@ -301,6 +364,9 @@ export class FibState {
     this.#want = grow(this.#want, new Int32Array(size).fill(-1));
     this.#have = grow(this.#have, new Int32Array(size).fill(-1));
     this.#listed = grow(this.#listed, new Int32Array(size));
+    const dirty = new Uint8Array(size);
+    dirty.set(this.#dirty);
+    this.#dirty = dirty;
   }
 
   /** A larger index; every entry holding something is placed again (one being made is placed by the caller). */

@@ -191,7 +191,8 @@ export class FibSync {
    * most hide one deletion of an outdated route of ours, which the next full list sees anyway.
    */
   readonly #echoes = new Map<FibKey, number>();
-  readonly #dirty = new Set<FibKey>();
+  /** Dirty keys with no entry in the state (nothing desired or installed): only their bookkeeping (retry, conflict, failure) to clear. The rest are queued in the state. */
+  readonly #dirtyOther = new Set<FibKey>();
   #fullPending = false;
   /**
    * The periodic scan came due at this time (null: not due). Unlike #fullPending (a re-list that
@@ -254,13 +255,15 @@ export class FibSync {
       next.set(fibKey(r), r);
     }
     const state = this.#state;
-    for (const k of state.keys()) if (k !== null && !next.has(k) && state.hasWant(k)) this.#dirty.add(k);
+    const dirty: FibKey[] = [];
+    for (const k of state.keys()) if (k !== null && !next.has(k) && state.hasWant(k)) dirty.push(k);
     for (const [k, r] of next) {
       const old = state.want(k);
-      if (!old || !routeSatisfies(old, r) || !routeSatisfies(r, old)) this.#dirty.add(k);
+      if (!old || !routeSatisfies(old, r) || !routeSatisfies(r, old)) dirty.push(k);
     }
     state.clearWant();
     for (const [k, r] of next) state.setWant(k, r);
+    for (const k of dirty) this.#markDirty(k);
     return this.#request({});
   }
 
@@ -269,7 +272,7 @@ export class FibSync {
     for (const c of changes) {
       if (c.route === null) {
         this.#state.setWant(c.key, null);
-        this.#dirty.add(c.key);
+        this.#markDirty(c.key);
         continue;
       }
       const r = this.#normalize(c.route);
@@ -278,10 +281,10 @@ export class FibSync {
       const k = r === c.route && typeof c.key === 'number' ? c.key : fibKey(r);
       if (k !== c.key && this.#state.hasWant(c.key)) {
         this.#state.setWant(c.key, null);
-        this.#dirty.add(c.key);
+        this.#markDirty(c.key);
       }
       this.#state.setWant(k, r);
-      this.#dirty.add(k);
+      this.#markDirty(k);
     }
     return this.#request({});
   }
@@ -385,7 +388,7 @@ export class FibSync {
     for (;;) {
       const scan = this.#scanReady();
       const full = this.#fullPending || scan;
-      if (!full && this.#dirty.size === 0) {
+      if (!full && this.#dirtyCount === 0) {
         this.#awaitQuiet();
         return;
       }
@@ -400,7 +403,7 @@ export class FibSync {
     if (this.#scanDueSince === null) return false;
     const now = this.#clock.now();
     if (now - this.#scanDueSince >= this.#scanMs) return true;
-    return this.#dirty.size === 0 && now - this.#lastWriteAt >= this.#scanMs;
+    return this.#dirtyCount === 0 && now - this.#lastWriteAt >= this.#scanMs;
   }
 
   /** A due scan that waits for quiet: checked again when the quiet time (or its deadline) is reached. */
@@ -427,7 +430,7 @@ export class FibSync {
     let error: string | undefined;
     // A bulk reconcile (a full one, or thousands of dirty keys) would read back a notification for
     // every route it writes: route notifications are held for its duration.
-    let release = full || this.#dirty.size >= QUIET_KEYS ? this.#port.holdRouteEvents() : undefined;
+    let release = full || this.#dirtyCount >= QUIET_KEYS ? this.#port.holdRouteEvents() : undefined;
     // A batch that starts small but keeps taking the keys dirtied while it runs (a million withdrawals
     // arriving slice by slice) holds them too once it has taken QUIET_KEYS: without that, every route
     // it removes came back as a notification to parse, and one that came before its write settled
@@ -473,10 +476,10 @@ export class FibSync {
       await flush();
       if (flight !== null) await (flight as Flight).done;
       flight = null;
-      for (const k of deferred) this.#dirty.add(k);
+      for (const k of deferred) this.#markDirty(k);
     } catch (e) {
       if (flight !== null) await (flight as Flight).done.catch(() => undefined);
-      for (const k of deferred) this.#dirty.add(k);
+      for (const k of deferred) this.#markDirty(k);
       const ke = toKernelError(e, 'list');
       this.#countError(ke.errno);
       error = ke.message;
@@ -532,10 +535,30 @@ export class FibSync {
 
   /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
   *#takeDirty(): Generator<FibKey> {
-    for (const k of this.#dirty) {
-      this.#dirty.delete(k);
+    for (;;) {
+      if (this.#dirtyOther.size > 0) {
+        for (const k of this.#dirtyOther) {
+          this.#dirtyOther.delete(k);
+          yield k;
+        }
+        continue;
+      }
+      const k = this.#state.takeDirty();
+      if (k === undefined) return;
       yield k;
     }
+  }
+
+  /** Keys waiting for a batch. */
+  get #dirtyCount(): number {
+    return this.#state.dirtyCount + this.#dirtyOther.size;
+  }
+
+  /** Queues a key for the next batch. */
+  #markDirty(k: FibKey): void {
+    if (this.#state.markDirty(k)) return;
+    // No entry: nothing desired or installed at k; planning it only clears its bookkeeping, if any.
+    if (this.#retries.size > 0 || this.#conflicts.size > 0 || this.#failed.size > 0 || this.#stale.size > 0) this.#dirtyOther.add(k);
   }
 
   /**
@@ -545,7 +568,8 @@ export class FibSync {
    * changes while the batch waits for the kernel): planning is idempotent.
    */
   *#everyKey(): Generator<FibKey | null> {
-    this.#dirty.clear();
+    this.#state.clearDirty();
+    this.#dirtyOther.clear();
     // null now and then: the caller may end its slice there (a million keys).
     yield* this.#state.keys();
     for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) if (this.#state.find(k) < 0) yield k;
@@ -796,7 +820,7 @@ export class FibSync {
     let any = false;
     for (const [k, r] of this.#retries) {
       if (r.waitsForLink) {
-        this.#dirty.add(k);
+        this.#markDirty(k);
         any = true;
       }
     }
@@ -820,7 +844,7 @@ export class FibSync {
     const delay = Math.min(this.#scanMs, this.#retryMs * 2 ** (attempts - 1));
     this.#cancelRetry = this.#clock.after(delay, () => {
       this.#cancelRetry = undefined;
-      for (const [k, r] of this.#retries) if (!r.waitsForLink) this.#dirty.add(k);
+      for (const [k, r] of this.#retries) if (!r.waitsForLink) this.#markDirty(k);
       if (this.#listFailed) this.#fullPending = true;
       void this.#request({});
     });

@@ -60,6 +60,11 @@ describe('FibState', () => {
       const s = new FibState();
       const want = new Map<FibKey, KernelRoute>();
       const have = new Map<FibKey, KernelRoute>();
+      const dirty = new Set<FibKey>();
+      /** The model of the dirty queue: a key whose entry goes (nothing wanted or installed) leaves it. */
+      const settle = (k: FibKey): void => {
+        if (!want.has(k) && !have.has(k)) dirty.delete(k);
+      };
       const pick = (): KernelRoute => {
         const i = Math.floor(rnd() * 3000);
         const h = Math.floor(rnd() * HOPS.length);
@@ -69,21 +74,39 @@ describe('FibState', () => {
         const r = pick();
         const k = fibKey(r);
         const x = rnd();
-        if (x < 0.35) {
+        if (x < 0.3) {
           s.setWant(k, r);
           want.set(k, r);
-        } else if (x < 0.6) {
+        } else if (x < 0.5) {
           s.setWant(k, null);
           want.delete(k);
-        } else if (x < 0.8) {
+          settle(k);
+        } else if (x < 0.7) {
           s.setHave(k, r);
           have.set(k, r);
-        } else if (x < 0.9995) {
+        } else if (x < 0.85) {
           s.setHave(k, null);
           have.delete(k);
+          settle(k);
+        } else if (x < 0.95) {
+          expect(s.markDirty(k)).toBe(want.has(k) || have.has(k));
+          if (want.has(k) || have.has(k)) dirty.add(k);
+        } else if (x < 0.9995) {
+          // Take a few: each is a dirty key, taken once.
+          for (let i = 0; i < 3; i++) {
+            const t = s.takeDirty();
+            if (t === undefined) {
+              expect(dirty.size).toBe(0);
+              break;
+            }
+            expect(dirty.delete(t)).toBe(true);
+          }
         } else if (x < 0.9997) {
           s.clearWant();
-          want.clear();
+          for (const wk of [...want.keys()]) {
+            want.delete(wk);
+            settle(wk);
+          }
         } else {
           // A listing that holds a random half of what is installed: the rest is cleared.
           const n = s.beginListing();
@@ -100,18 +123,23 @@ describe('FibState', () => {
           for (const g of gone) {
             s.setHave(g, null);
             have.delete(g);
+            settle(g);
           }
         }
         if (step % 5000 === 4999) s.compact();
         if (step % 997 === 0) {
           expect(s.desiredSize).toBe(want.size);
           expect(s.installedSize).toBe(have.size);
+          expect(s.dirtyCount).toBe(dirty.size);
           for (const [mk, mr] of want) expect(same(s.want(mk), mr)).toBe(true);
           for (const [mk, mr] of have) expect(same(s.have(mk), mr)).toBe(true);
           const keys = new Set([...s.keys()].filter((u) => u !== null));
           expect(keys).toEqual(new Set([...want.keys(), ...have.keys()]));
         }
       }
+      const drained = new Set<FibKey>();
+      for (let t = s.takeDirty(); t !== undefined; t = s.takeDirty()) drained.add(t);
+      expect(drained).toEqual(dirty);
       for (const k of [...want.keys()]) s.setWant(k, null);
       for (const k of [...have.keys()]) s.setHave(k, null);
       expect([s.size, s.shapes.size]).toEqual([0, 0]);
