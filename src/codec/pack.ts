@@ -25,10 +25,16 @@ import { type CodecContext, familyKey, type MpReach, type PathAttrs } from './ty
 
 export { encodePathAttrs } from './attrs/encode.js';
 
+/**
+ * A prefix to encode: its text, or for IPv4 parsePrefix4's number (address * 64 + length, host bits
+ * clear), which the RIB hands over for the destinations it keeps by number (no text per prefix).
+ */
+export type NlriEntry = string | number;
+
 export interface UpdateBatch {
-  readonly withdrawn?: readonly string[];
+  readonly withdrawn?: readonly NlriEntry[];
   readonly withdrawnPathIds?: readonly number[];
-  readonly nlri?: readonly string[];
+  readonly nlri?: readonly NlriEntry[];
   readonly nlriPathIds?: readonly number[];
   readonly attrs?: PathAttrs | null;
 }
@@ -90,7 +96,7 @@ class Slabs {
 /** Cursor over one prefix list across messages. */
 interface Walk {
   readonly afi: number;
-  readonly list: readonly string[];
+  readonly list: readonly NlriEntry[];
   readonly ids: readonly number[] | undefined;
   readonly addPath: boolean;
   i: number;
@@ -110,9 +116,9 @@ function writeSome(buf: Buffer, pos: number, limit: number, valueStart: number, 
     let bits: number;
     let packed = 0;
     if (v6) {
-      bits = parsePrefix6(p, prefix6Bytes, 0);
+      bits = typeof p === 'string' ? parsePrefix6(p, prefix6Bytes, 0) : -1;
     } else {
-      packed = parsePrefix4(p);
+      packed = typeof p === 'number' ? (Number.isInteger(p) && p >= 0 && p % 64 <= 32 && p < 2 ** 38 ? p : -1) : parsePrefix4(p);
       bits = packed < 0 ? -1 : packed % 64;
     }
     if (bits < 0) throw new TypeError(`not a prefix of AFI ${w.afi}: ${JSON.stringify(p)}`);
@@ -194,7 +200,7 @@ function packMp(s: Slabs, max: number, type: number, writeHead: (b: Buffer, o: n
   } while (w.i < w.list.length);
 }
 
-const walk = (afi: number, list: readonly string[], ids: readonly number[] | undefined, addPath: boolean): Walk => ({
+const walk = (afi: number, list: readonly NlriEntry[], ids: readonly number[] | undefined, addPath: boolean): Walk => ({
   afi,
   list,
   ids,

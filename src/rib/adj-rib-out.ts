@@ -22,19 +22,43 @@
  *
  * References: every advertised entry holds one reference on its attribute set.
  */
+import type { NlriEntry } from '../codec/pack.js';
 import type { PathAttrs } from '../codec/types.js';
+import { formatIPv4 } from '../util/inet.js';
 import type { AttrSet, AttrsStore } from './attrs-store.js';
 import type { ExportJournal } from './export-journal.js';
 import type { DestId, LocRib } from './loc-rib.js';
 import { FAMILIES, type Family } from './types.js';
 
-/** `pathIds` (RFC 7911), parallel to `prefixes`, only in a family the session sends ADD-PATH in. */
-export type OutBatch =
-  | { readonly kind: 'withdraw'; readonly family: Family; readonly prefixes: readonly string[]; readonly pathIds?: readonly number[] }
-  | { readonly kind: 'announce'; readonly family: Family; readonly attrs: AttrSet; readonly prefixes: readonly string[]; readonly pathIds?: readonly number[] }
+/**
+ * `pathIds` (RFC 7911), parallel to `prefixes`, only in a family the session sends ADD-PATH in.
+ * Prefixes as the encoder takes them (OutBatch: an IPv4 prefix the Loc-RIB keeps by number is a
+ * number) or as text (OutBatchText, Rib.nextBatches).
+ */
+type Batch<P extends NlriEntry> =
+  | { readonly kind: 'withdraw'; readonly family: Family; readonly prefixes: readonly P[]; readonly pathIds?: readonly number[] }
+  | { readonly kind: 'announce'; readonly family: Family; readonly attrs: AttrSet; readonly prefixes: readonly P[]; readonly pathIds?: readonly number[] }
   | { readonly kind: 'end-of-rib'; readonly family: Family }
   /** RFC 7313 3.2: Beginning (1) / End (2) of a Route Refresh, around the answer to a ROUTE-REFRESH. */
   | { readonly kind: 'refresh-marker'; readonly family: Family; readonly subtype: 1 | 2 };
+export type OutBatch = Batch<NlriEntry>;
+export type OutBatchText = Batch<string>;
+
+/** A prefix of a batch as text (an IPv4 prefix kept by number comes as parsePrefix4's number). */
+export function nlriText(p: NlriEntry): string {
+  return typeof p === 'string' ? p : `${formatIPv4(Math.floor(p / 64))}/${p % 64}`;
+}
+
+/** The prefixes as text: the list itself when it has no number. */
+export function prefixTexts(list: readonly NlriEntry[]): readonly string[] {
+  return list.every((p) => typeof p === 'string') ? (list as readonly string[]) : list.map(nlriText);
+}
+
+/** The batch with its prefixes as text (what a reader of batches, not the encoder, wants). */
+export function batchWithText(b: OutBatch): OutBatchText {
+  if (b.kind !== 'withdraw' && b.kind !== 'announce') return b;
+  return { ...b, prefixes: prefixTexts(b.prefixes) };
+}
 
 /** One path a peer receiving ADD-PATH should have: our path id for it and its attributes. */
 export interface PathWant {
@@ -92,7 +116,7 @@ const familyBit = (f: Family): number => (f === 'ipv4-unicast' ? 1 : 2);
 
 interface Group {
   readonly attrs: AttrSet | null;
-  readonly prefixes: string[];
+  readonly prefixes: NlriEntry[];
   /** Path ids parallel to prefixes (ADD-PATH families only). */
   readonly ids: number[] | null;
   /** Bytes of prefixes in the message being filled. */
@@ -322,7 +346,7 @@ export class AdjRibOut {
         else groups[fi].set(want, g);
       }
       g.fill = extra === b ? g.fill + b : b;
-      g.prefixes.push(loc.prefix(id));
+      g.prefixes.push(loc.nlri(id));
       used += extra;
       taken++;
       this.#record(id, have, want, feed);
@@ -469,7 +493,7 @@ export class AdjRibOut {
       for (const w of changes) store.release(w.attrs);
       return -1;
     }
-    const prefix = this.#loc.prefix(id);
+    const prefix = this.#loc.nlri(id);
     const add = (g: Group): void => {
       g.fill = g.fill + b > g.room ? b : g.fill + b;
       g.prefixes.push(prefix);

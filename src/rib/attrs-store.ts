@@ -17,6 +17,7 @@
  * prefix, and gone with the set.
  */
 import type { AsPath, MpReach, PathAttrs, RawAttr } from '../codec/types.js';
+import type { NlriEntry } from '../codec/pack.js';
 import { invariant } from '../util/assert.js';
 import { attrsEqual, attrsHash } from './attrs-hash.js';
 import type { AttrMetrics } from './decision.js';
@@ -26,7 +27,7 @@ import type { BestForwarding } from './types.js';
 export interface SharedEncoding {
   /** Which codec context they were encoded for (encode-out.ts ctxKey). */
   readonly ctxKey: number;
-  readonly prefixes: readonly string[];
+  readonly prefixes: readonly NlriEntry[];
   /** RFC 7911 path ids parallel to the prefixes, when sent with ADD-PATH. */
   readonly pathIds: readonly number[] | undefined;
   readonly bufs: readonly Buffer[];

@@ -12,10 +12,10 @@
 import { downgradeAs4 } from '../codec/attrs/as-path.js';
 import { Afi, Safi } from '../codec/constants.js';
 import { encodeMessage, endOfRib } from '../codec/message.js';
-import { encodeUpdates } from '../codec/pack.js';
+import { encodeUpdates, type NlriEntry } from '../codec/pack.js';
 import { familyKey, type CodecContext, type PathAttrs } from '../codec/types.js';
 import { assertNever } from '../util/assert.js';
-import type { OutBatch } from './adj-rib-out.js';
+import { prefixTexts, type OutBatch } from './adj-rib-out.js';
 import type { AttrSet, SharedEncoding } from './attrs-store.js';
 import type { Family } from './types.js';
 
@@ -46,7 +46,7 @@ export function encodeBatch(b: OutBatch, ctx: CodecContext): Buffer[] {
       // RFC 7911 3: with ADD-PATH each entry carries its path id (the codec writes them when ctx.addPathTx has the family).
       const ids = b.pathIds;
       if (b.family === 'ipv4-unicast') return encodeUpdates(ids === undefined ? { withdrawn: b.prefixes, attrs: null } : { withdrawn: b.prefixes, withdrawnPathIds: ids, attrs: null }, ctx);
-      const un = { afi: afiOf(b.family), safi: Safi.UNICAST, withdrawn: b.prefixes };
+      const un = { afi: afiOf(b.family), safi: Safi.UNICAST, withdrawn: prefixTexts(b.prefixes) };
       return encodeUpdates({ attrs: { mpUnreach: ids === undefined ? un : { ...un, pathIds: ids } } }, ctx);
     }
     case 'announce': {
@@ -57,7 +57,7 @@ export function encodeBatch(b: OutBatch, ctx: CodecContext): Buffer[] {
       }
       const mp = a.mpReach;
       if (mp === undefined) return [];
-      const reach = { afi: mp.afi, safi: mp.safi, nextHops: mp.nextHops, nlri: b.prefixes };
+      const reach = { afi: mp.afi, safi: mp.safi, nextHops: mp.nextHops, nlri: prefixTexts(b.prefixes) };
       return encodeUpdates({ attrs: { ...a, mpReach: ids === undefined ? reach : { ...reach, pathIds: ids } } }, ctx);
     }
     case 'end-of-rib':
@@ -69,7 +69,7 @@ export function encodeBatch(b: OutBatch, ctx: CodecContext): Buffer[] {
   }
 }
 
-function samePrefixes(a: readonly string[], b: readonly string[]): boolean {
+function samePrefixes(a: readonly NlriEntry[], b: readonly NlriEntry[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

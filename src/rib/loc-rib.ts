@@ -13,7 +13,7 @@
  */
 import type { Route, RouteSource } from './adj-rib-in.js';
 import { PrefixIndex } from './prefix-index.js';
-import { prefixLength } from '../util/inet.js';
+import { formatIPv4, prefixLength } from '../util/inet.js';
 import type { BestForwarding, Family } from './types.js';
 
 /** A destination, by id. */
@@ -29,6 +29,9 @@ const NUMERIC = 0x8;
 const WIRE_SHIFT = 4;
 const WIRE_MASK = 0x1f;
 const LEN_SHIFT = 9;
+
+/** The #prefix column's mark for a prefix kept by number (no valid prefix text is empty). */
+const KEPT_BY_NUMBER = '';
 
 /** RFC 4271 4.3: an NLRI entry is a length octet plus the prefix bytes. */
 const wireBytesOf = (len: number): number => 1 + ((len + 7) >>> 3);
@@ -58,7 +61,8 @@ export class LocRib {
   readonly #paths: [number, number] = [0, 0];
   readonly #bests: [number, number] = [0, 0];
 
-  // ---- columns (by id). `prefix` is null for a free id.
+  // ---- columns (by id). `prefix` is null for a free id, and KEPT_BY_NUMBER for an IPv4 prefix kept
+  // by number (its address in #addr, its length in #bits): no text per prefix for nearly all of a table.
   #prefix: (string | null)[] = [];
   /** Every route for this prefix (accepted and refused), any order: one route, or an array of two or more. */
   #routes: (Route | Route[] | null)[] = [];
@@ -87,7 +91,7 @@ export class LocRib {
     const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#prefix.length;
     if (id >= this.#topHint) this.#topHint = id + 1;
     if (id === this.#prefix.length) {
-      this.#prefix.push(prefix);
+      this.#prefix.push(null);
       this.#routes.push(null);
       this.#best.push(null);
       this.#fib.push(null);
@@ -97,14 +101,15 @@ export class LocRib {
         this.#jslot = grownInt32(this.#jslot, id + 1);
         this.#addr = grownInt32(this.#addr, id + 1);
       }
-    } else {
-      this.#prefix[id] = prefix;
     }
     const index = this.#index;
     let bits = (family === 'ipv6-unicast' ? FAMILY_BIT : 0) | (wireBytesOf(prefixLength(prefix)) << WIRE_SHIFT);
     if (index.add(prefix, id)) {
       this.#addr[id] = index.lastAddr;
       bits |= NUMERIC | (index.lastLen << LEN_SHIFT);
+      this.#prefix[id] = KEPT_BY_NUMBER;
+    } else {
+      this.#prefix[id] = prefix;
     }
     this.#bits[id] = bits;
     this.#advCount[id] = 0;
@@ -184,8 +189,18 @@ export class LocRib {
     return this.#bits[id] as number;
   }
 
+  /** The prefix text (made afresh for a prefix kept by number). */
   prefix(id: DestId): string {
-    return this.#prefix[id] ?? '';
+    const p = this.#prefix[id];
+    if (p !== KEPT_BY_NUMBER) return p ?? '';
+    return `${formatIPv4((this.#addr[id] as number) >>> 0)}/${(this.#bits[id] as number) >>> LEN_SHIFT}`;
+  }
+
+  /** The prefix for the encoder (codec/pack.ts NlriEntry): an IPv4 prefix kept by number as parsePrefix4's number, else its text. */
+  nlri(id: DestId): string | number {
+    const p = this.#prefix[id];
+    if (p !== KEPT_BY_NUMBER) return p ?? '';
+    return ((this.#addr[id] as number) >>> 0) * 64 + ((this.#bits[id] as number) >>> LEN_SHIFT);
   }
   family(id: DestId): Family {
     return (this.#flags(id) & FAMILY_BIT) === 0 ? 'ipv4-unicast' : 'ipv6-unicast';

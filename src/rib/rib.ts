@@ -19,7 +19,7 @@ import type { PathAttrs, UpdateMsg } from '../codec/types.js';
 import type { RouteChangeStats, RouteView } from '../control/protocol.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { familyOfAfi, Route, splitUpdate, type RouteSource } from './adj-rib-in.js';
-import { AdjRibOut, type OutBatch, type OutFeed } from './adj-rib-out.js';
+import { AdjRibOut, batchWithText, type OutBatch, type OutBatchText, type OutFeed } from './adj-rib-out.js';
 import { AttrsStore, type AttrSet } from './attrs-store.js';
 import { decideDestination } from './decide-destination.js';
 import { ctxKey, encodeBatch, SharedEncodings } from './encode-out.js';
@@ -384,8 +384,13 @@ export class Rib {
     return this.#peers.get(id)?.out?.hasPending() ?? false;
   }
 
-  /** Pending output as grouped batches (no bytes); what nextMessages encodes. */
-  nextBatches(id: string, budgetBytes: number): OutBatch[] {
+  /** Pending output as grouped batches (no bytes), prefixes as text; what nextMessages encodes. */
+  nextBatches(id: string, budgetBytes: number): OutBatchText[] {
+    return this.#pull(id, budgetBytes).map(batchWithText);
+  }
+
+  /** Pending output as grouped batches, IPv4 prefixes the Loc-RIB keeps by number as numbers (the encoder's input). */
+  #pull(id: string, budgetBytes: number): OutBatch[] {
     const peer = this.#peers.get(id);
     const feed = peer === undefined ? undefined : this.#feeds.get(peer);
     if (peer?.out == null || feed === undefined) return [];
@@ -405,7 +410,7 @@ export class Rib {
     const ctx = peer.session.ctx;
     const shared = this.#exports.groupSize(peer) > 1;
     const out: Buffer[] = [];
-    for (const b of this.nextBatches(id, budgetBytes)) {
+    for (const b of this.#pull(id, budgetBytes)) {
       const bufs = shared ? this.#shared.encode(b, ctx, peer.ctxKey) : encodeBatch(b, ctx);
       for (let i = 0; i < bufs.length; i++) out.push(bufs[i] as Buffer);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/codec/message.js';
 import { encodePathAttrs, encodeUpdates } from '../../../src/codec/pack.js';
-import { prefixWireLength } from '../../../src/codec/nlri.js';
+import { parsePrefix4, prefixWireLength } from '../../../src/codec/nlri.js';
 import type { PathAttrs, UpdateMsg } from '../../../src/codec/types.js';
 import { canonicalAddress } from '../../../src/util/inet.js';
 import { ctx } from './bytes.js';
@@ -134,5 +134,31 @@ describe('encodeUpdates', () => {
     const msgs = encodeUpdates({ nlri, attrs: ATTRS }, ctx());
     const total = msgs.reduce((n, m) => n + (decodeMessage(m, ctx()) as UpdateMsg).nlri.length, 0);
     expect(total).toBe(1_000_000);
+  });
+});
+
+describe('encodeUpdates with IPv4 prefixes as numbers (parsePrefix4: address * 64 + length)', () => {
+  const texts = ['10.1.2.0/24', '0.0.0.0/0', '192.168.7.128/25', '172.16.0.0/12', '1.2.3.4/32'];
+  const numbers = texts.map((t) => parsePrefix4(t));
+
+  it('writes the very bytes the texts give, announced and withdrawn, with and without ADD-PATH ids', () => {
+    expect(numbers.every((n) => n >= 0)).toBe(true);
+    expect(encodeUpdates({ nlri: numbers, attrs: ATTRS }, ctx())).toEqual(encodeUpdates({ nlri: texts, attrs: ATTRS }, ctx()));
+    expect(encodeUpdates({ withdrawn: numbers }, ctx())).toEqual(encodeUpdates({ withdrawn: texts }, ctx()));
+    const ids = texts.map((_, i) => i + 1);
+    const c = ctx({ addPathTx: ['1/1'] });
+    expect(encodeUpdates({ nlri: numbers, nlriPathIds: ids, attrs: ATTRS }, c)).toEqual(encodeUpdates({ nlri: texts, nlriPathIds: ids, attrs: ATTRS }, c));
+    // Mixed lists too (a prefix the RIB does not keep by number comes as text).
+    const mixed = [numbers[0] as number, texts[1] as string, numbers[2] as number];
+    expect(encodeUpdates({ nlri: mixed, attrs: ATTRS }, ctx())).toEqual(encodeUpdates({ nlri: texts.slice(0, 3), attrs: ATTRS }, ctx()));
+  });
+
+  it('refuses a number that is no IPv4 prefix, and a number for IPv6', () => {
+    expect(() => encodeUpdates({ withdrawn: [33] }, ctx())).toThrow(TypeError); // length 33
+    expect(() => encodeUpdates({ withdrawn: [-64] }, ctx())).toThrow(TypeError);
+    expect(() => encodeUpdates({ withdrawn: [1.5] }, ctx())).toThrow(TypeError);
+    expect(() => encodeUpdates({ withdrawn: [2 ** 38] }, ctx())).toThrow(TypeError);
+    const v6 = { afi: 2, safi: 1, withdrawn: [64] as unknown as string[] };
+    expect(() => encodeUpdates({ attrs: { mpUnreach: v6 } }, ctx())).toThrow(TypeError);
   });
 });

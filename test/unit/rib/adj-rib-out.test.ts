@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdjRibOut, type OutBatch, type OutFeed } from '../../../src/rib/adj-rib-out.js';
+import { AdjRibOut, batchWithText, type OutBatchText as OutBatch, type OutFeed } from '../../../src/rib/adj-rib-out.js';
 import { AttrsStore, type AttrSet } from '../../../src/rib/attrs-store.js';
 import { ExportJournal } from '../../../src/rib/export-journal.js';
 import { LocRib } from '../../../src/rib/loc-rib.js';
@@ -39,7 +39,8 @@ function setup() {
     return id;
   };
   const change = (prefix: string, s: AttrSet | null): void => journal.append(table(prefix, s));
-  const pull = (budget: number): OutBatch[] => out.pull(budget, feed);
+  // As text: the Loc-RIB keeps IPv4 prefixes by number, and the batches carry them so (the encoder's input).
+  const pull = (budget: number): OutBatch[] => out.pull(budget, feed).map(batchWithText);
   return { store, loc, journal, out, sets, table, change, pull, feed };
 }
 

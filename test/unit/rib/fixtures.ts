@@ -1,6 +1,6 @@
 /** Builders shared by the RIB tests: peers, sessions, UPDATEs. */
 import { DEFAULT_CONTEXT, type AsPath, type CodecContext, type PathAttrs, type UpdateMsg } from '../../../src/codec/types.js';
-import type { OutBatch } from '../../../src/rib/adj-rib-out.js';
+import type { OutBatchText as OutBatch } from '../../../src/rib/adj-rib-out.js';
 import { Rib } from '../../../src/rib/rib.js';
 import type { Family, PeerRole, RibOptions, RibPeerConfig, RibSessionInfo } from '../../../src/rib/types.js';
 

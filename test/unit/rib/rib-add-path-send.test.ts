@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/codec/message.js';
 import type { CodecContext, PathAttrs, UpdateMsg } from '../../../src/codec/types.js';
-import type { OutBatch } from '../../../src/rib/adj-rib-out.js';
+import type { OutBatchText as OutBatch } from '../../../src/rib/adj-rib-out.js';
 import type { Rib } from '../../../src/rib/rib.js';
 import { AS4_CONTEXT, addPeer, announce4, announce6, makeRib, peer, withdraw4 } from './fixtures.js';
 
