@@ -42,10 +42,14 @@ export function prependAs(p: AsPath, asn: number): AsPath {
   // spreads: this runs once per exported attribute set, a quarter million times for a full table.
   const first = p[0];
   const extend = first !== undefined && first.type === 'sequence' && first.asns.length < 255;
-  const asns: number[] = [asn];
-  if (extend) for (let i = 0; i < first.asns.length; i++) asns.push(first.asns[i] as number);
-  const out: AsPath[number][] = [Object.freeze({ type: 'sequence' as const, asns: Object.freeze(asns) })];
-  for (let i = extend ? 1 : 0; i < p.length; i++) out.push(p[i] as AsPath[number]);
+  // Arrays of their exact size (push from one element would reserve 17 more slots, kept for as long as the set lives).
+  const asns = new Array<number>(extend ? first.asns.length + 1 : 1);
+  asns[0] = asn;
+  if (extend) for (let i = 0; i < first.asns.length; i++) asns[i + 1] = first.asns[i] as number;
+  const skip = extend ? 1 : 0;
+  const out = new Array<AsPath[number]>(p.length - skip + 1);
+  out[0] = Object.freeze({ type: 'sequence' as const, asns: Object.freeze(asns) });
+  for (let i = skip; i < p.length; i++) out[i - skip + 1] = p[i] as AsPath[number];
   return Object.freeze(out);
 }
 
