@@ -15,7 +15,7 @@ export const DECIDE_GROUP = 256;
 
 /** The RIB's decision side (rib/rib.ts `Rib` is one). */
 export interface Decider {
-  decide(limit: number): BestChange[];
+  decide(limit: number, report?: boolean): BestChange[];
   readonly pendingDecisions: number;
 }
 
@@ -82,7 +82,7 @@ export class DecisionLoop {
     const opts = kernel?.options();
     const desired: DesiredChange[] = [];
     do {
-      const changes = rib.decide(DECIDE_GROUP);
+      const changes = rib.decide(DECIDE_GROUP, kernel !== undefined);
       // Built in the same slice: a route for the kernel costs more than a decision.
       if (kernel && opts && changes.length > 0) for (const d of kernel.changes(changes, opts)) desired.push(d);
     } while (rib.pendingDecisions > 0 && !slicer.spent);

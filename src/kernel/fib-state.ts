@@ -76,7 +76,11 @@ export class FibState {
    * key has no entry (nothing desired or installed there): nothing to queue here.
    */
   markDirty(k: FibKey): boolean {
-    const e = this.find(k);
+    return this.markDirtyAt(this.find(k));
+  }
+
+  /** markDirty by entry id (setWant's answer); false for -1. */
+  markDirtyAt(e: number): boolean {
     if (e < 0) return false;
     if (this.#dirty[e] === 1) return true;
     this.#dirty[e] = 1;
@@ -174,16 +178,22 @@ export class FibState {
     return { prefix: fibKeyPrefix(k), table: s.table, protocol: s.protocol, metric: s.metric, type: s.type, nextHops: s.nextHops };
   }
 
-  /** Sets (or, with null, clears) the desired route; `r` must be at key `k`. */
-  setWant(k: FibKey, r: KernelRoute | null): void {
+  /**
+   * Sets (or, with null, clears) the desired route; `r` must be at key `k`. Returns the key's entry
+   * id afterwards, -1 when it has none (nothing desired or installed there): for markDirtyAt.
+   */
+  setWant(k: FibKey, r: KernelRoute | null): number {
     if (r === null) {
       const e = this.find(k);
-      if (e >= 0) this.#setWantAt(e, -1);
-      return;
+      if (e < 0) return -1;
+      this.#setWantAt(e, -1);
+      return (this.#have[e] as number) < 0 ? -1 : e; // released when nothing is installed either
     }
     const id = this.shapes.intern(r);
-    this.#setWantAt(this.#entry(k), id);
+    const e = this.#entry(k);
+    this.#setWantAt(e, id);
     this.shapes.unref(id); // #setWantAt took its own reference
+    return e;
   }
 
   /** Sets (or, with null, clears) the installed route; `r` must be at key `k`. */

@@ -271,8 +271,7 @@ export class FibSync {
   update(changes: readonly DesiredChange[]): Promise<void> {
     for (const c of changes) {
       if (c.route === null) {
-        this.#state.setWant(c.key, null);
-        this.#markDirty(c.key);
+        this.#markDirtyAt(this.#state.setWant(c.key, null), c.key);
         continue;
       }
       const r = this.#normalize(c.route);
@@ -283,8 +282,7 @@ export class FibSync {
         this.#state.setWant(c.key, null);
         this.#markDirty(c.key);
       }
-      this.#state.setWant(k, r);
-      this.#markDirty(k);
+      this.#markDirtyAt(this.#state.setWant(k, r), k);
     }
     return this.#request({});
   }
@@ -556,7 +554,12 @@ export class FibSync {
 
   /** Queues a key for the next batch. */
   #markDirty(k: FibKey): void {
-    if (this.#state.markDirty(k)) return;
+    this.#markDirtyAt(this.#state.find(k), k);
+  }
+
+  /** #markDirty when the key's entry is known (-1: none). */
+  #markDirtyAt(e: number, k: FibKey): void {
+    if (this.#state.markDirtyAt(e)) return;
     // No entry: nothing desired or installed at k; planning it only clears its bookkeeping, if any.
     if (this.#retries.size > 0 || this.#conflicts.size > 0 || this.#failed.size > 0 || this.#stale.size > 0) this.#dirtyOther.add(k);
   }

@@ -17,8 +17,8 @@ import type { BestChange, BestForwarding } from './types.js';
 const singlePath = (r: Route): BestForwarding =>
   r.source.role === 'local' ? LOCAL_FORWARDING : singlePathForwarding(r.attrs as AttrSet);
 
-/** Decides destination `id`; appends its BestChange to `changes` and journals it when needed. */
-export function decideDestination(loc: LocRib, journal: ExportJournal, id: DestId, maxPaths: number, changes: BestChange[]): void {
+/** Decides destination `id`; appends its BestChange to `changes` (unless null) and journals it when needed. */
+export function decideDestination(loc: LocRib, journal: ExportJournal, id: DestId, maxPaths: number, changes: BestChange[] | null): void {
   let best: Route | null = null;
   let fib: BestForwarding | null = null;
   const rs = loc.routes(id);
@@ -58,9 +58,11 @@ export function decideDestination(loc: LocRib, journal: ExportJournal, id: DestI
   }
   if (!sameForwarding(loc.fib(id), fib)) {
     loc.setFib(id, fib);
-    const prefix = loc.prefix(id);
     // The forwarding object itself is handed out: it is frozen (and often shared), so nobody changes it.
-    changes.push(fib === null ? { prefix, best: null } : { prefix, best: fib as { readonly local: boolean; readonly nextHops: string[] } });
+    if (changes !== null) {
+      const prefix = loc.prefix(id);
+      changes.push(fib === null ? { prefix, best: null } : { prefix, best: fib as { readonly local: boolean; readonly nextHops: string[] } });
+    }
   }
   const was = loc.best(id);
   if (best !== was || loc.exportPending(id)) {

@@ -332,12 +332,14 @@ export class Rib {
 
   /**
    * Runs the decision over the dirty prefixes (at most `limit` of them, the oldest first; the others
-   * stay queued: `pendingDecisions`), journals what changed for export, returns forwarding changes.
+   * stay queued: `pendingDecisions`), journals what changed for export, returns forwarding changes
+   * (none with `report` false: nobody takes them, and an IPv4 prefix's text would be made for nothing).
    */
-  decide(limit = Infinity): BestChange[] {
+  decide(limit = Infinity, report = true): BestChange[] {
     const changes: BestChange[] = [];
     const dirty = this.#loc.takeDirty(limit);
-    for (let i = 0; i < dirty.length; i++) decideDestination(this.#loc, this.#journal, dirty[i] as DestId, this.#o.maxPaths, changes);
+    const into = report ? changes : null;
+    for (let i = 0; i < dirty.length; i++) decideDestination(this.#loc, this.#journal, dirty[i] as DestId, this.#o.maxPaths, into);
     for (let i = 0; i < dirty.length; i++) this.#idle(dirty[i] as DestId);
     this.#trimJournal();
     this.#compact();

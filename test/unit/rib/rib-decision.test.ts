@@ -17,6 +17,17 @@ describe('Rib decision', () => {
     expect(rib.stats().prefixes).toBe(0);
   });
 
+  it('decides without reporting when nobody takes the changes (no kernel), and keeps the forwarding state for a later resync', () => {
+    const rib = makeRib();
+    addPeer(rib, peer('10.0.0.2', 65001));
+    rib.receive('10.0.0.2', announce4([P], { nextHop: '10.0.0.2', asPath: seq(65001) }));
+    expect(rib.decide(Infinity, false)).toEqual([]);
+    expect([...rib.bestNextHops()]).toEqual([[P, { local: false, nextHops: ['10.0.0.2'] }]]);
+    expect(rib.decide()).toEqual([]); // decided already: nothing left to report
+    rib.receive('10.0.0.2', withdraw4([P]));
+    expect(rib.decide()).toEqual([{ prefix: P, best: null }]);
+  });
+
   it('falls back to the next best route when the best is withdrawn', () => {
     const rib = makeRib({ maxPaths: 1 });
     addPeer(rib, peer('10.0.0.2', 65001));
