@@ -255,13 +255,15 @@ export class FibSync {
       next.set(fibKey(r), r);
     }
     const state = this.#state;
+    const gone: FibKey[] = [];
     const dirty: FibKey[] = [];
-    for (const k of state.keys()) if (k !== null && !next.has(k) && state.hasWant(k)) dirty.push(k);
+    for (const k of state.keys()) if (k !== null && !next.has(k) && state.hasWant(k)) gone.push(k);
     for (const [k, r] of next) {
       const old = state.want(k);
       if (!old || !routeSatisfies(old, r) || !routeSatisfies(r, old)) dirty.push(k);
     }
-    state.clearWant();
+    // Key by key, not cleared and set again: an entry that stays keeps its id and its dirty mark.
+    for (const k of gone) this.#markDirtyAt(state.setWant(k, null), k);
     for (const [k, r] of next) state.setWant(k, r);
     for (const k of dirty) this.#markDirty(k);
     return this.#request({});
@@ -723,6 +725,9 @@ export class FibSync {
       counts.removed++;
     } else {
       this.#state.setHave(k, route);
+      // Withdrawn while the write was in the kernel: the key's entry went with its desired route
+      // (nothing was installed yet), so nothing marked it; it holds our route now, to be removed.
+      if (!this.#state.hasWant(k)) this.#markDirty(k);
       if (op === 'add') counts.added++;
       else counts.replaced++;
     }

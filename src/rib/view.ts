@@ -108,7 +108,10 @@ export function routeViews(loc: LocRib, prefix?: string): RouteView[] {
   } else {
     dests = [];
     for (let id = 0; id < loc.idLimit; id++) if (loc.isLive(id) && loc.routes(id) !== null) dests.push(id);
-    dests.sort((a, b) => comparePrefixes(loc.prefix(a), loc.prefix(b)));
+    // The texts made once (an IPv4 prefix kept by number has none to look up), not per comparison.
+    const text = new Map<number, string>();
+    for (const id of dests) text.set(id, loc.prefix(id));
+    dests.sort((a, b) => comparePrefixes(text.get(a) as string, text.get(b) as string));
   }
   const views: RouteView[] = [];
   for (const id of dests) {

@@ -274,3 +274,42 @@ describe('FibSync route notifications during its own writes', () => {
     sync.stop();
   });
 });
+
+describe('FibSync: a route withdrawn while its add is in the kernel', () => {
+  it('is removed once the add has settled (its entry went with the desired route; the settled add marks it again)', async () => {
+    const fake = new OneByOneKernel();
+    const { sync } = await started(fake);
+    const until = async (cond: () => boolean): Promise<void> => {
+      for (let i = 0; i < 100 && !cond(); i++) await tick();
+      expect(cond()).toBe(true);
+    };
+    void sync.update([change('172.16.9.0/24')]);
+    await until(() => fake.waiting === 1); // the add is in the kernel
+    void sync.update([{ key: fibKey(route('172.16.9.0/24')), route: null }]);
+    await until(() => {
+      while (fake.waiting > 0) fake.release();
+      return !sync.busy && fake.inFlight === 0;
+    });
+    await sync.idle();
+    expect(fake.routes()).toEqual([]);
+    expect(sync.stats().routes).toMatchObject({ desired: 0, installed: 0 });
+    sync.stop();
+  });
+});
+
+describe('FibSync.setDesired while a batch waits for the kernel', () => {
+  it('keeps the dirty mark of a key whose desired route it leaves as it was', async () => {
+    const fake = new GatedKernel();
+    const { sync } = await started(fake);
+    fake.shut();
+    const first = sync.update([change('172.16.1.0/24')]);
+    await tick(); // 1.0's add is in the kernel; the batch waits for it
+    void sync.update([change('172.16.2.0/24')]); // 2.0 is marked, for the batch to take after the wait
+    void sync.setDesired([route('172.16.1.0/24'), route('172.16.2.0/24')]); // the same table
+    fake.open();
+    await first;
+    await sync.idle();
+    expect(fake.routes().map((r) => r.prefix).sort()).toEqual(['172.16.1.0/24', '172.16.2.0/24']);
+    sync.stop();
+  });
+});
