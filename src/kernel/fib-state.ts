@@ -303,23 +303,26 @@ export class FibState {
   }
 
   #setWantAt(e: number, id: number): void {
-    const old = this.#want[e] as number;
-    if (old === id) return;
-    if (id >= 0) this.shapes.ref(id);
-    this.#want[e] = id;
-    if (old >= 0) this.shapes.unref(old);
-    this.#wanted += (id >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
-    if (id < 0 && (this.#have[e] as number) < 0) this.#release(e);
+    this.#wanted += this.#setAt(this.#want, this.#have, e, id);
   }
 
   #setHaveAt(e: number, id: number): void {
-    const old = this.#have[e] as number;
-    if (old === id) return;
+    this.#installed += this.#setAt(this.#have, this.#want, e, id);
+  }
+
+  /**
+   * Sets entry e of column `col` (#want or #have) to shape `id` (-1: none), moving the shape
+   * references; releases the entry when neither column holds anything then. Returns the change in
+   * the number of entries holding a shape in `col`.
+   */
+  #setAt(col: Int32Array, other: Int32Array, e: number, id: number): number {
+    const old = col[e] as number;
+    if (old === id) return 0;
     if (id >= 0) this.shapes.ref(id);
-    this.#have[e] = id;
+    col[e] = id;
     if (old >= 0) this.shapes.unref(old);
-    this.#installed += (id >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
-    if (id < 0 && (this.#want[e] as number) < 0) this.#release(e);
+    if (id < 0 && (other[e] as number) < 0) this.#release(e);
+    return (id >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
   }
 
   /** The entry of a key, made when missing. */

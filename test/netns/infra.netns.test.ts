@@ -91,7 +91,8 @@ describeNetns('BIRD, FRR and GoBGP in a three-namespace lab', [NETNS, BIRD_INSTA
       lab.exec(null, 'ip', ['-n', ns[name], prefix.includes(':') ? '-6' : '-4', 'route', 'show', prefix]).trim();
     await waitFor(() => fib('bird', NET.frr.v4).includes(`via ${v4(1, 'frr')}`), { what: 'BIRD to install the FRR prefix' });
     // FRR installs IPv6 routes through the neighbor's link-local next hop.
-    await waitFor(() => fib('frr', NET.bird.v6).includes('proto bgp'), { what: 'FRR to install the BIRD prefix' });
+    // zebra can take more than the default 10 s on a loaded 2-core machine (seen once in CI's dry run).
+    await waitFor(() => fib('frr', NET.bird.v6).includes('proto bgp'), { what: 'FRR to install the BIRD prefix', timeoutMs: 30_000 });
     expect(fib('bird', NET.frr.v4)).toContain('proto bird');
     expect(fib('frr', NET.bird.v6)).toMatch(/via fe80::\S+ dev eth-bird proto bgp/);
   });
