@@ -152,10 +152,6 @@ export class FibState {
     return this.wantAt(this.find(k)) >= 0;
   }
 
-  hasHave(k: FibKey): boolean {
-    return this.haveAt(this.find(k)) >= 0;
-  }
-
   /** The desired route at a key, as a fresh object. */
   want(k: FibKey): KernelRoute | undefined {
     const s = this.wantAt(this.find(k));
