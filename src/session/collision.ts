@@ -14,8 +14,28 @@
  * - A connection in Established always wins over a new one (RFC 4271 6.8, last paragraph).
  *
  * The loser is closed with Cease / Connection Collision Resolution (RFC 4486, subcode 7).
+ *
+ * With graceful restart, an OPEN on a new connection while one is Established may instead be the peer
+ * restarting (RFC 4724 4.2); the peer driver tells the two apart with {@link openSaysRestarting} and
+ * {@link RESTART_AFTER_ESTABLISHED_MS}.
  */
+import type { OpenMsg } from '../codec/types.js';
 import { parseIPv4 } from '../util/inet.js';
+import { capabilitiesOf } from './negotiate.js';
+
+/**
+ * How long a connection must have been Established before an OPEN on a new connection, without the
+ * Restart State bit, is taken for the peer restarting rather than a collision. A collision's window is
+ * one connection set-up plus one OPEN (milliseconds, a second under load); a peer that restarts sooner
+ * than this after the session came up is still found, one KEEPALIVE later (its TCP stack resets the old
+ * connection) or at the hold time.
+ */
+export const RESTART_AFTER_ESTABLISHED_MS = 5000;
+
+/** The OPEN carries the graceful restart capability with the Restart State (R) bit set. */
+export function openSaysRestarting(open: OpenMsg): boolean {
+  return capabilitiesOf(open).some((c) => c.kind === 'graceful-restart' && c.restarting);
+}
 
 /** Which connection survives: the one we initiated ('outgoing') or the one the peer initiated ('incoming'). */
 export function collisionWinner(local: { routerId: string; asn: number }, remote: { routerId: string; asn: number }): 'outgoing' | 'incoming' {

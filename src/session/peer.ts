@@ -24,7 +24,7 @@ import type { NotificationRecord, PeerPhase } from '../control/protocol.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { jitter } from './backoff.js';
-import { collisionWinner } from './collision.js';
+import { collisionWinner, openSaysRestarting, RESTART_AFTER_ESTABLISHED_MS } from './collision.js';
 import { PeerCounters, type PeerCountersView } from './peer-counters.js';
 import { newSession, sendHoldSeconds, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
 import type { Negotiated } from './negotiate.js';
@@ -422,13 +422,26 @@ export class Peer {
   }
 
   /**
-   * An OPEN on a new connection while the session is Established. Only a valid OPEN counts: it goes
-   * through the FSM (negotiation) first, and an invalid one is answered on the new connection alone.
-   * Valid, with graceful restart negotiated on the Established session: the peer restarted (RFC 4724
-   * 4.2), so the old connection is dropped as if it had failed (its routes kept as stale for the
-   * families the peer's capability listed, or withdrawn when it listed none) and the new connection
-   * becomes the session. Valid, without graceful restart: RFC 4271 6.8, the Established connection
-   * wins and the new one is closed with Cease / Connection Collision Resolution.
+   * An OPEN on a new connection while the session is Established.
+   *
+   * Without graceful restart on the Established session: RFC 4271 6.8, the Established connection wins
+   * and the new one is closed with Cease / Connection Collision Resolution.
+   *
+   * With graceful restart, a new OPEN can mean two things, and they need opposite answers:
+   * - the peer restarted (RFC 4724 4.2): the old connection is dead on its side, so it is dropped as if
+   *   it had failed (its routes kept as stale for the families the peer's capability listed) and the
+   *   new connection becomes the session;
+   * - a collision: the peer's own connection attempt, begun before it accepted ours, arrives just after
+   *   ours reached Established. The peer resolves it by RFC 4271 6.8 (BIRD closes the new connection
+   *   with Cease 6/7), so taking it for a restart would leave no connection at all.
+   * It counts as a restart when the peer says so (the Restart State bit in its OPEN), or when the
+   * Established connection is older than {@link RESTART_AFTER_ESTABLISHED_MS}. A younger one is a
+   * collision: the new connection is closed, and a KEEPALIVE goes out on the Established one so that,
+   * should the peer have restarted after all, its TCP stack answers with a reset and the session fails
+   * over in one round trip instead of a hold time.
+   *
+   * The OPEN goes through the FSM (negotiation) first, as BIRD checks an OPEN before it looks for a
+   * collision: an invalid one is answered on the new connection alone, whatever the age.
    */
   #onOpenWhileEstablished(conn: Conn, open: OpenMsg): void {
     const main = this.#main;
@@ -439,6 +452,13 @@ export class Peer {
     }
     this.#feed(conn, { kind: 'BGPOpen', open });
     if (conn.fsm.state !== 'OpenConfirm') return; // refused: the NOTIFICATION went on the new connection only
+    const upMs = this.opts.clock.now() - this.#stateSince;
+    if (!openSaysRestarting(open) && upMs < RESTART_AFTER_ESTABLISHED_MS) {
+      this.#log.info({ conn: conn.name, kept: main.name, upMs }, 'OPEN on a new connection just after established, without the Restart State bit: a collision, keeping the established one (RFC 4271 6.8)');
+      this.#feed(conn, { kind: 'CollisionDump' });
+      this.#send(main, { kind: 'keepalive' });
+      return;
+    }
     this.#log.info({ conn: conn.name, replaced: main.name }, 'valid OPEN on a new connection while established: the peer restarted (RFC 4724 4.2)');
     this.#feed(main, { kind: 'TcpConnectionFails' });
     this.#lastDownReason = 'the peer restarted: valid OPEN on a new connection';

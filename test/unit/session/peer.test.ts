@@ -9,6 +9,7 @@ import { decodeMessage, encodeMessage } from '../../../src/codec/message.js';
 import { DEFAULT_CONTEXT, type BgpMessage } from '../../../src/codec/types.js';
 import { Peer, type DownInfo, type PeerHooks } from '../../../src/session/peer.js';
 import { buildOpen } from '../../../src/session/negotiate.js';
+import { RESTART_AFTER_ESTABLISHED_MS } from '../../../src/session/collision.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { silentLogger } from '../../../src/util/log.js';
 
@@ -63,8 +64,15 @@ interface Options {
 const GR = { restartTimeSec: 120, restarting: false, forwardingPreserved: true };
 
 /** The remote's OPEN. */
-const remoteOpen = (holdTimeSec: number, o: { gracefulRestart?: boolean; asn?: number } = {}): BgpMessage =>
-  buildOpen({ asn: o.asn ?? 65001, routerId: '10.0.0.2', holdTimeSec, keepaliveSec: 30, families: ['ipv4-unicast'], ...(o.gracefulRestart === true ? { gracefulRestart: GR } : {}) });
+const remoteOpen = (holdTimeSec: number, o: { gracefulRestart?: boolean; restarting?: boolean; asn?: number } = {}): BgpMessage =>
+  buildOpen({
+    asn: o.asn ?? 65001,
+    routerId: '10.0.0.2',
+    holdTimeSec,
+    keepaliveSec: 30,
+    families: ['ipv4-unicast'],
+    ...(o.gracefulRestart === true ? { gracefulRestart: { ...GR, restarting: o.restarting === true } } : {}),
+  });
 
 async function established(holdTimeSec: number, o: Options = {}): Promise<{ peer: Peer; remote: Remote; clock: ManualClock; downs: DownInfo[] }> {
   const remote = new Remote();
@@ -193,13 +201,46 @@ describe('Peer: a new connection while Established (RFC 4271 6.8, RFC 4724 4.2)'
   });
 
   it('a valid OPEN on the new connection, with graceful restart negotiated, is the peer restarting: the old session goes, the new one is used', async () => {
-    const { peer, remote, downs } = await established(30, { gracefulRestart: true });
+    const { peer, remote, downs, clock } = await established(30, { gracefulRestart: true });
+    clock.advance(RESTART_AFTER_ESTABLISHED_MS);
     const c = await incoming();
     peer.accept(c.ours);
     c.theirs.write(encodeMessage(remoteOpen(30, { gracefulRestart: true }), ctx));
     await until('the old session to go down', () => downs.length === 1);
     expect(downs[0]).toMatchObject({ reason: 'connection-closed', wasEstablished: true });
     expect(remote.received.some((m) => m.kind === 'notification')).toBe(false);
+    c.theirs.write(encodeMessage({ kind: 'keepalive' }, ctx));
+    await until('Established on the new connection', () => peer.state === 'Established' && peer.connection?.remotePort === c.theirs.localPort);
+    expect(peer.lastDownReason).toMatch(/the peer restarted/);
+  });
+
+  it('just after Established, a valid OPEN without the Restart State bit is a collision: the new connection gets Cease 6/7, the session stays, a KEEPALIVE probes it', async () => {
+    // BIRD 2 after our restart: its own connection attempt, begun before it accepted ours, sends its
+    // OPEN milliseconds after our connection reached Established. BIRD closes that connection itself
+    // (RFC 4271 6.8); taking it for a restart would drop the one BIRD keeps and leave none.
+    const { peer, remote, downs, clock } = await established(30, { gracefulRestart: true });
+    clock.advance(RESTART_AFTER_ESTABLISHED_MS - 1);
+    const keepalives = (): number => remote.received.filter((m) => m.kind === 'keepalive').length;
+    const before = keepalives();
+    const c = await incoming();
+    peer.accept(c.ours);
+    c.theirs.write(encodeMessage(remoteOpen(30, { gracefulRestart: true }), ctx));
+    await until('Cease 6/7 on the new connection', () => c.received.some((m) => m.kind === 'notification'));
+    expect(c.received.find((m) => m.kind === 'notification')).toMatchObject({ code: 6, subcode: 7 });
+    await until('the KEEPALIVE on the established connection', () => keepalives() > before);
+    expect(peer.state).toBe('Established');
+    expect(downs).toEqual([]);
+    expect(remote.received.some((m) => m.kind === 'notification')).toBe(false);
+    expect(peer.lastDownReason).toBeUndefined();
+  });
+
+  it('just after Established, an OPEN with the Restart State bit is the peer restarting', async () => {
+    const { peer, downs } = await established(30, { gracefulRestart: true });
+    const c = await incoming();
+    peer.accept(c.ours);
+    c.theirs.write(encodeMessage(remoteOpen(30, { gracefulRestart: true, restarting: true }), ctx));
+    await until('the old session to go down', () => downs.length === 1);
+    expect(downs[0]).toMatchObject({ reason: 'connection-closed', wasEstablished: true });
     c.theirs.write(encodeMessage({ kind: 'keepalive' }, ctx));
     await until('Established on the new connection', () => peer.state === 'Established' && peer.connection?.remotePort === c.theirs.localPort);
     expect(peer.lastDownReason).toMatch(/the peer restarted/);
