@@ -15,6 +15,7 @@ import { formatIPv4, formatIPv6Bytes, parsePrefix4, parsePrefix6 } from '../util
 import { Afi } from './constants.js';
 import { type Cursor, u32, u8 } from './cursor.js';
 import { invalidNetworkField, ShortRead } from './errors.js';
+import type { NlriEntry } from './types.js';
 
 /** Bytes an NLRI entry of this prefix length takes on the wire (without a path id). */
 export const prefixWireLength = (bits: number): number => 1 + ((bits + 7) >>> 3);
@@ -36,6 +37,30 @@ export function decodePrefix4(c: Cursor): string {
   }
   c.off += n;
   return `${formatIPv4(addr)}/${bits}`;
+}
+
+/** Reads one IPv4 NLRI entry as parsePrefix4's number (address * 64 + length, host bits clear): no text. */
+export function decodePrefix4Number(c: Cursor): number {
+  const bits = u8(c);
+  if (bits > 32) throw invalidNetworkField(`IPv4 prefix length ${bits}`);
+  const n = (bits + 7) >>> 3;
+  if (c.off + n > c.end) throw new ShortRead(`IPv4 prefix of ${bits} bits overruns the field`);
+  const b = c.buf;
+  const o = c.off;
+  let addr = n > 0 ? (b[o] as number) << 24 : 0;
+  if (n > 1) addr |= (b[o + 1] as number) << 16;
+  if (n > 2) addr |= (b[o + 2] as number) << 8;
+  if (n > 3) addr |= b[o + 3] as number;
+  if (bits < 32) addr &= bits === 0 ? 0 : ~(0xffffffff >>> bits);
+  c.off = o + n;
+  return (addr >>> 0) * 64 + bits;
+}
+
+/** The text of an NlriEntry (a number is an IPv4 prefix, see decodePrefix4Number). */
+export function nlriText(p: NlriEntry): string {
+  if (typeof p === 'string') return p;
+  const bits = p % 64;
+  return `${formatIPv4((p - bits) / 64)}/${bits}`;
 }
 
 const scratch6 = Buffer.alloc(16);
@@ -141,10 +166,28 @@ export function decodePrefixes(c: Cursor, afi: number, addPath: boolean): Prefix
   return { prefixes, pathIds };
 }
 
+/**
+ * Reads IPv4 NLRI entries until the cursor's end, as numbers (decodePrefix4Number). Errors as
+ * decodePrefixes.
+ */
+export function decodePrefixNumbers4(c: Cursor, addPath: boolean): { readonly prefixes: number[]; readonly pathIds?: number[] } {
+  const prefixes: number[] = [];
+  if (!addPath) {
+    while (c.off < c.end) prefixes.push(decodePrefix4Number(c));
+    return { prefixes };
+  }
+  const pathIds: number[] = [];
+  while (c.off < c.end) {
+    pathIds.push(u32(c));
+    prefixes.push(decodePrefix4Number(c));
+  }
+  return { prefixes, pathIds };
+}
+
 /** Bytes needed to write these prefixes (with path ids when addPath). TypeError on an invalid prefix. */
-export function prefixesLength(afi: number, prefixes: readonly string[], addPath: boolean): number {
+export function prefixesLength(afi: number, prefixes: readonly NlriEntry[], addPath: boolean): number {
   let n = 0;
-  for (const p of prefixes) n += encodedPrefixLength(afi, p) + (addPath ? 4 : 0);
+  for (const p of prefixes) n += (typeof p === 'number' ? prefixWireLength(p % 64) : encodedPrefixLength(afi, p)) + (addPath ? 4 : 0);
   return n;
 }
 
@@ -153,14 +196,15 @@ export function writePrefixes(
   buf: Buffer,
   off: number,
   afi: number,
-  prefixes: readonly string[],
+  prefixes: readonly NlriEntry[],
   pathIds: readonly number[] | undefined,
   addPath: boolean,
 ): number {
   const enc = afi === Afi.IPV6 ? encodePrefix6 : encodePrefix4;
   for (let i = 0; i < prefixes.length; i++) {
     if (addPath) off = buf.writeUInt32BE((pathIds?.[i] ?? 0) >>> 0, off);
-    off = enc(buf, off, prefixes[i] ?? '');
+    const p = prefixes[i] ?? '';
+    off = typeof p === 'number' ? writePrefix4(buf, off, p) : enc(buf, off, p);
   }
   return off;
 }

@@ -21,15 +21,12 @@ import { writeHeader } from './header.js';
 import { maxMessageLength } from './message.js';
 import { parsePrefix4, parsePrefix6 } from '../util/inet.js';
 import { prefix6Bytes, writePrefix4, writePrefix6 } from './nlri.js';
-import { type CodecContext, familyKey, type MpReach, type PathAttrs } from './types.js';
+import { type CodecContext, familyKey, type MpReach, type NlriEntry, type PathAttrs } from './types.js';
 
 export { encodePathAttrs } from './attrs/encode.js';
 
-/**
- * A prefix to encode: its text, or for IPv4 parsePrefix4's number (address * 64 + length, host bits
- * clear), which the RIB hands over for the destinations it keeps by number (no text per prefix).
- */
-export type NlriEntry = string | number;
+/** A prefix to encode (types.ts): the RIB hands over numbers for the IPv4 destinations it keeps by number. */
+export type { NlriEntry };
 
 export interface UpdateBatch {
   readonly withdrawn?: readonly NlriEntry[];

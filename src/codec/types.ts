@@ -1,7 +1,8 @@
 /**
  * Typed BGP messages: what the codec decodes bytes into and encodes from.
  * Plain readonly data with a `kind` tag. Addresses and prefixes are canonical strings
- * ("10.0.1.0/24", "2001:db8::/32" in RFC 5952 form, "192.0.2.1"); ASNs and communities are numbers;
+ * ("10.0.1.0/24", "2001:db8::/32" in RFC 5952 form, "192.0.2.1"), except the IPv4 prefixes of an
+ * UPDATE's own fields when ctx.ipv4PrefixNumbers asks for numbers (NlriEntry); ASNs and communities are numbers;
  * opaque bytes are Buffers (hex strings in golden vector JSON).
  */
 
@@ -15,7 +16,20 @@ export interface CodecContext {
   readonly addPathRx: ReadonlySet<string>;
   /** RFC 7911: families in which NLRI we *send* carry a Path Identifier. */
   readonly addPathTx: ReadonlySet<string>;
+  /**
+   * Decode the UPDATE's own IPv4 fields (Withdrawn Routes, NLRI) to numbers, not text (NlriEntry):
+   * what the daemon's sessions use, so a received prefix is never formatted and parsed back. Absent:
+   * text, as everywhere else (golden vectors, tools).
+   */
+  readonly ipv4PrefixNumbers?: boolean;
 }
+
+/**
+ * A prefix in an UPDATE's own IPv4 fields: its text, or the number parsePrefix4 gives for it
+ * (address * 64 + length, host bits clear). Decoded as a number only with ctx.ipv4PrefixNumbers;
+ * encoded either way.
+ */
+export type NlriEntry = string | number;
 
 /** The context before any OPEN: 2-octet ASNs, 4096 bytes, no ADD-PATH. */
 export const DEFAULT_CONTEXT: CodecContext = {
@@ -145,12 +159,12 @@ export interface AttrProblem {
 export interface UpdateMsg {
   readonly kind: 'update';
   /** IPv4 Withdrawn Routes field. */
-  readonly withdrawn: readonly string[];
+  readonly withdrawn: readonly NlriEntry[];
   readonly withdrawnPathIds?: readonly number[];
   /** Path attributes, or null when the Total Path Attribute Length is 0. */
   readonly attrs: PathAttrs | null;
   /** IPv4 NLRI field. */
-  readonly nlri: readonly string[];
+  readonly nlri: readonly NlriEntry[];
   readonly nlriPathIds?: readonly number[];
   /**
    * Set by the decoder under RFC 7606: the strongest non-reset action taken and why.

@@ -30,15 +30,15 @@ import { type Cursor, remaining, sub, u16 } from './cursor.js';
 import { BgpError, invalidNetworkField, malformedAttributeList, ShortRead } from './errors.js';
 import { decodePathAttrs } from './attrs/decode.js';
 import { encodePathAttrs } from './attrs/encode.js';
-import { decodePrefixes, type PrefixList, prefixesLength, writePrefixes } from './nlri.js';
-import { type CodecContext, familyKey, type UpdateMsg } from './types.js';
+import { decodePrefixes, decodePrefixNumbers4, prefixesLength, writePrefixes } from './nlri.js';
+import { type CodecContext, familyKey, type NlriEntry, type UpdateMsg } from './types.js';
 import type { Writer } from './writer.js';
 
 const IPV4_UNICAST = familyKey(Afi.IPV4, Safi.UNICAST);
 
-function decodeField(c: Cursor, addPath: boolean, name: string): PrefixList {
+function decodeField(c: Cursor, addPath: boolean, name: string, numbers: boolean): { readonly prefixes: readonly NlriEntry[]; readonly pathIds?: number[] } {
   try {
-    return decodePrefixes(c, Afi.IPV4, addPath);
+    return numbers ? decodePrefixNumbers4(c, addPath) : decodePrefixes(c, Afi.IPV4, addPath);
   } catch (e) {
     if (e instanceof ShortRead) throw invalidNetworkField(`${name}: entry overruns the field`);
     if (e instanceof BgpError) throw invalidNetworkField(`${name}: ${e.message}`);
@@ -61,8 +61,9 @@ export function decodeUpdate(c: Cursor, ctx: CodecContext): UpdateMsg {
   } catch {
     throw malformedAttributeList('Total Path Attribute Length overruns the message');
   }
-  const withdrawn = decodeField(wc, addPath, 'Withdrawn Routes');
-  const nlri = decodeField(c, addPath, 'NLRI');
+  const numbers = ctx.ipv4PrefixNumbers === true;
+  const withdrawn = decodeField(wc, addPath, 'Withdrawn Routes', numbers);
+  const nlri = decodeField(c, addPath, 'NLRI', numbers);
 
   let msg: UpdateMsg = { kind: 'update', withdrawn: withdrawn.prefixes, attrs: null, nlri: nlri.prefixes };
   if (withdrawn.pathIds) msg = { ...msg, withdrawnPathIds: withdrawn.pathIds };

@@ -6,7 +6,7 @@
  * re-import) walk the destinations. This file also splits a decoded UPDATE into what changes.
  */
 import { Afi, Safi } from '../codec/constants.js';
-import type { PathAttrs, UpdateMsg } from '../codec/types.js';
+import type { NlriEntry, PathAttrs, UpdateMsg } from '../codec/types.js';
 import type { AttrSet } from './attrs-store.js';
 import type { DecisionReason, Family, RejectReason, SourceRole } from './types.js';
 
@@ -138,22 +138,22 @@ export function familyOfAfi(afi: number, safi: number): Family | null {
 }
 
 export interface UpdateParts {
-  /** Prefixes to withdraw (any family). */
-  readonly withdrawn: readonly string[];
+  /** Prefixes to withdraw (any family; IPv4 ones of the UPDATE's own field may be numbers, codec NlriEntry). */
+  readonly withdrawn: readonly NlriEntry[];
   /** RFC 7911: their path ids, parallel to `withdrawn`, when any part of the UPDATE carried them. */
   readonly withdrawnIds?: readonly number[];
   /** Prefixes announced, with the attributes that apply to them (and their path ids, RFC 7911). */
   readonly announced: readonly {
     readonly family: Family;
     readonly attrs: PathAttrs;
-    readonly prefixes: readonly string[];
+    readonly prefixes: readonly NlriEntry[];
     readonly pathIds?: readonly number[];
   }[];
   readonly endOfRib: Family[];
 }
 
 /** a's and b's path ids, parallel to a ++ b (0 where a list has none); undefined when neither has any. */
-function joinIds(a: readonly string[], aIds: readonly number[] | undefined, b: readonly string[], bIds: readonly number[] | undefined): number[] | undefined {
+function joinIds(a: readonly NlriEntry[], aIds: readonly number[] | undefined, b: readonly NlriEntry[], bIds: readonly number[] | undefined): number[] | undefined {
   if (aIds === undefined && bIds === undefined) return undefined;
   const out: number[] = [];
   for (let i = 0; i < a.length; i++) out.push(aIds?.[i] ?? 0);
@@ -191,7 +191,7 @@ export function splitUpdate(u: UpdateMsg): UpdateParts {
     const ids = joinIds(withdrawn, withdrawnIds, [...u.nlri, ...(reach?.nlri ?? [])], announcedIds);
     return { withdrawn: [...withdrawn, ...u.nlri, ...(reach?.nlri ?? [])], ...(ids !== undefined && { withdrawnIds: ids }), announced: [], endOfRib: [] };
   }
-  const announced: { family: Family; attrs: PathAttrs; prefixes: readonly string[]; pathIds?: readonly number[] }[] = [];
+  const announced: { family: Family; attrs: PathAttrs; prefixes: readonly NlriEntry[]; pathIds?: readonly number[] }[] = [];
   if (a !== null && u.nlri.length > 0) {
     // The store ignores NLRI lists, so attributes without MP attributes are used as they are.
     let v4: PathAttrs = a;

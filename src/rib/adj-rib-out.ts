@@ -24,7 +24,7 @@
  */
 import type { NlriEntry } from '../codec/pack.js';
 import type { PathAttrs } from '../codec/types.js';
-import { formatIPv4 } from '../util/inet.js';
+import { nlriText } from '../codec/nlri.js';
 import type { AttrSet, AttrsStore } from './attrs-store.js';
 import type { ExportJournal } from './export-journal.js';
 import type { DestId, LocRib } from './loc-rib.js';
@@ -44,10 +44,6 @@ type Batch<P extends NlriEntry> =
 export type OutBatch = Batch<NlriEntry>;
 export type OutBatchText = Batch<string>;
 
-/** A prefix of a batch as text (an IPv4 prefix kept by number comes as parsePrefix4's number). */
-export function nlriText(p: NlriEntry): string {
-  return typeof p === 'string' ? p : `${formatIPv4(Math.floor(p / 64))}/${p % 64}`;
-}
 
 /** The prefixes as text: the list itself when it has no number. */
 export function prefixTexts(list: readonly NlriEntry[]): readonly string[] {

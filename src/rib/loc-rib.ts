@@ -12,6 +12,8 @@
  * route, no best, nothing installed, advertised to nobody, not dirty); its id is then reused.
  */
 import type { Route, RouteSource } from './adj-rib-in.js';
+import { nlriText } from '../codec/nlri.js';
+import type { NlriEntry } from '../codec/types.js';
 import { PrefixIndex } from './prefix-index.js';
 import { formatIPv4, prefixLength } from '../util/inet.js';
 import type { BestForwarding, Family } from './types.js';
@@ -80,12 +82,12 @@ export class LocRib {
 
   // ------------------------------------------------------------ lookup and lifetime
 
-  /** The destination of this prefix text, or -1. */
-  get(prefix: string): DestId {
+  /** The destination of this prefix (text, or an IPv4 number: codec NlriEntry), or -1. */
+  get(prefix: NlriEntry): DestId {
     return this.#index.get(prefix);
   }
 
-  getOrCreate(prefix: string, family: Family): DestId {
+  getOrCreate(prefix: NlriEntry, family: Family): DestId {
     const found = this.#index.get(prefix);
     if (found >= 0) return found;
     const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#prefix.length;
@@ -103,13 +105,14 @@ export class LocRib {
       }
     }
     const index = this.#index;
-    let bits = (family === 'ipv6-unicast' ? FAMILY_BIT : 0) | (wireBytesOf(prefixLength(prefix)) << WIRE_SHIFT);
+    const len = typeof prefix === 'number' ? prefix % 64 : prefixLength(prefix);
+    let bits = (family === 'ipv6-unicast' ? FAMILY_BIT : 0) | (wireBytesOf(len) << WIRE_SHIFT);
     if (index.add(prefix, id)) {
       this.#addr[id] = index.lastAddr;
       bits |= NUMERIC | (index.lastLen << LEN_SHIFT);
       this.#prefix[id] = KEPT_BY_NUMBER;
     } else {
-      this.#prefix[id] = prefix;
+      this.#prefix[id] = nlriText(prefix);
     }
     this.#bits[id] = bits;
     this.#advCount[id] = 0;
@@ -196,8 +199,14 @@ export class LocRib {
     return `${formatIPv4((this.#addr[id] as number) >>> 0)}/${(this.#bits[id] as number) >>> LEN_SHIFT}`;
   }
 
-  /** The prefix for the encoder (codec/pack.ts NlriEntry): an IPv4 prefix kept by number as parsePrefix4's number, else its text. */
-  nlri(id: DestId): string | number {
+  /** The prefix length of a live destination (no text made). */
+  prefixLength(id: DestId): number {
+    const p = this.#prefix[id];
+    return p === KEPT_BY_NUMBER ? (this.#bits[id] as number) >>> LEN_SHIFT : prefixLength(p ?? '');
+  }
+
+  /** The prefix for the encoder (codec NlriEntry): an IPv4 prefix kept by number as parsePrefix4's number, else its text. */
+  nlri(id: DestId): NlriEntry {
     const p = this.#prefix[id];
     if (p !== KEPT_BY_NUMBER) return p ?? '';
     return ((this.#addr[id] as number) >>> 0) * 64 + ((this.#bits[id] as number) >>> LEN_SHIFT);

@@ -1,13 +1,17 @@
 /**
- * Prefix text -> destination id, for the Loc-RIB's one lookup per UPDATE entry. IPv4 prefixes
- * (nearly all of a full table) are parsed to (address, length) as two int32 (no allocation, no
- * hashing of the freshly decoded text) and kept in an open-addressing table of Int32 pairs
- * [address, id << 6 | length + 1] (linear probing, backward-shift deletion): no per-entry object,
+ * Prefix -> destination id, for the Loc-RIB's one lookup per UPDATE entry. A prefix comes as text
+ * or, for IPv4 as the session decoder hands it over, as a number (codec NlriEntry: address * 64 +
+ * length). IPv4 prefixes (nearly all of a full table) are taken to (address, length) as two int32
+ * (a number by arithmetic, a text by a parse: no allocation, no hashing of text) and kept in an
+ * open-addressing table of Int32 pairs [address, id << 6 | length + 1] (linear probing,
+ * backward-shift deletion): no per-entry object,
  * about 16 bytes per prefix, and a probe never leaves the table. A lookup that misses remembers
  * where the prefix would go, so the `add` that usually follows neither parses nor probes again.
  * Anything else (IPv6, text that is not a canonical IPv4 prefix, an id too large to pack) goes to an
  * ordinary Map by text.
  */
+import { nlriText } from '../codec/nlri.js';
+import type { NlriEntry } from '../codec/types.js';
 
 const MIN_SLOTS = 1024;
 const LEN_BITS = 6;
@@ -35,17 +39,17 @@ export class PrefixIndex {
   // The last parse (#parse) and, after a miss, the empty slot that ended the probe.
   #addr = 0;
   #len = 0;
-  #lastText: string | null = null;
+  #lastKey: NlriEntry | null = null;
   #lastFree = -1;
 
   get size(): number {
     return this.#used + this.#other.size;
   }
 
-  /** The id stored for this prefix text, or -1. */
-  get(prefix: string): number {
-    this.#lastText = null;
-    if (!this.#parse(prefix)) return this.#other.get(prefix) ?? -1;
+  /** The id stored for this prefix, or -1. */
+  get(prefix: NlriEntry): number {
+    this.#lastKey = null;
+    if (!this.#load(prefix)) return this.#other.get(prefix as string) ?? -1;
     const addr = this.#addr;
     const tagLen = this.#len + 1;
     const slots = this.#slots;
@@ -57,10 +61,10 @@ export class PrefixIndex {
       if ((tag & LEN_MASK) === tagLen && slots[2 * i] === addr) return tag >>> LEN_BITS;
     }
     if (this.#v4InOther > 0) {
-      const id = this.#other.get(prefix);
+      const id = this.#other.get(nlriText(prefix));
       if (id !== undefined) return id;
     }
-    this.#lastText = prefix;
+    this.#lastKey = prefix;
     this.#lastFree = i;
     return -1;
   }
@@ -69,16 +73,16 @@ export class PrefixIndex {
    * Adds an entry; the prefix must not be present. Returns true when it is kept by number: it can
    * then be deleted with deleteKey(lastAddr, lastLen) without parsing the text again.
    */
-  add(prefix: string, id: number): boolean {
-    const reuse = prefix === this.#lastText;
-    this.#lastText = null;
-    if (!reuse && !this.#parse(prefix)) {
-      this.#other.set(prefix, id);
+  add(prefix: NlriEntry, id: number): boolean {
+    const reuse = prefix === this.#lastKey;
+    this.#lastKey = null;
+    if (!reuse && !this.#load(prefix)) {
+      this.#other.set(prefix as string, id);
       return false;
     }
     if (id >= MAX_PACKED_ID) {
       this.#v4InOther++;
-      this.#other.set(prefix, id);
+      this.#other.set(nlriText(prefix), id);
       return false;
     }
     const tag = (id << LEN_BITS) | (this.#len + 1);
@@ -103,19 +107,19 @@ export class PrefixIndex {
     return this.#len;
   }
 
-  /** Removes an entry by its text. */
-  delete(prefix: string): void {
-    this.#lastText = null;
-    if (!this.#parse(prefix)) {
-      this.#other.delete(prefix);
+  /** Removes an entry. */
+  delete(prefix: NlriEntry): void {
+    this.#lastKey = null;
+    if (!this.#load(prefix)) {
+      this.#other.delete(prefix as string);
       return;
     }
-    if (!this.deleteKey(this.#addr, this.#len) && this.#v4InOther > 0 && this.#other.delete(prefix)) this.#v4InOther--;
+    if (!this.deleteKey(this.#addr, this.#len) && this.#v4InOther > 0 && this.#other.delete(nlriText(prefix))) this.#v4InOther--;
   }
 
   /** Removes an entry kept by number (see add); false when there is none. */
   deleteKey(addr: number, len: number): boolean {
-    this.#lastText = null;
+    this.#lastKey = null;
     const tagLen = len + 1;
     const slots = this.#slots;
     const mask = this.#mask;
@@ -143,6 +147,15 @@ export class PrefixIndex {
     slots[2 * i] = 0;
     slots[2 * i + 1] = 0;
     this.#used--;
+    return true;
+  }
+
+  /** An IPv4 prefix into #addr (int32) and #len: a number by arithmetic, a text by #parse. False for anything else. */
+  #load(prefix: NlriEntry): boolean {
+    if (typeof prefix === 'string') return this.#parse(prefix);
+    const len = prefix % 64;
+    this.#addr = ((prefix - len) / 64) | 0;
+    this.#len = len;
     return true;
   }
 
@@ -210,7 +223,7 @@ export class PrefixIndex {
     let n = MIN_SLOTS;
     while (n < this.#used * 2) n *= 2;
     if (n >= slotCount) return false;
-    this.#lastText = null;
+    this.#lastKey = null;
     this.#rehash(n);
     return true;
   }

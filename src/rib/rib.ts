@@ -15,7 +15,7 @@
  * decision + decide-destination, loc-rib (+ prefix-index), export-journal, reflect + export
  * (+ export-groups, export-memo), adj-rib-out (+ encode-out), originate, view.
  */
-import type { PathAttrs, UpdateMsg } from '../codec/types.js';
+import type { NlriEntry, PathAttrs, UpdateMsg } from '../codec/types.js';
 import type { RouteChangeStats, RouteView } from '../control/protocol.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { familyOfAfi, Route, splitUpdate, type RouteSource } from './adj-rib-in.js';
@@ -253,12 +253,12 @@ export class Rib {
   }
 
   /** Withdraws (prefix, path id) routes of the peer; `ids` parallel to `prefixes` (RFC 7911), absent = path id 0. */
-  #withdrawList(peer: PeerState, prefixes: readonly string[], ids: readonly number[] | undefined): void {
+  #withdrawList(peer: PeerState, prefixes: readonly NlriEntry[], ids: readonly number[] | undefined): void {
     const loc = this.#loc;
     const counted = peer.imports.withdraws;
     counted.received += prefixes.length;
     for (let i = 0; i < prefixes.length; i++) {
-      const id = loc.get(prefixes[i] as string);
+      const id = loc.get(prefixes[i] as NlriEntry);
       const r = id < 0 ? undefined : routeOf(loc, id, peer, ids === undefined ? 0 : (ids[i] ?? 0));
       if (r !== undefined && r.attrs !== null) counted.accepted++;
       else counted.ignored++;
@@ -270,20 +270,26 @@ export class Rib {
    * Prefixes announced with one attribute set: interned and imported once, then stored per prefix
    * (per (prefix, path id) with ADD-PATH: `ids` parallel to `prefixes`).
    */
-  #announce(peer: PeerState, family: Family, attrs: PathAttrs, prefixes: readonly string[], ids: readonly number[] | undefined): void {
+  #announce(peer: PeerState, family: Family, attrs: PathAttrs, prefixes: readonly NlriEntry[], ids: readonly number[] | undefined): void {
     const loc = this.#loc;
     const received = this.#store.intern(attrs);
     const base = this.#importBase(peer, received);
     const counted = peer.imports.updates;
     counted.received += prefixes.length;
     for (let i = 0; i < prefixes.length; i++) {
-      const outcome = this.#importOne(peer, loc.getOrCreate(prefixes[i] as string, family), received, base, true, ids === undefined ? 0 : (ids[i] ?? 0));
+      const outcome = this.#importOne(peer, loc.getOrCreate(prefixes[i] as NlriEntry, family), received, base, true, ids === undefined ? 0 : (ids[i] ?? 0));
       counted[outcome]++;
       if (outcome === 'accepted' || outcome === 'ignored') this.#accepted++;
       else this.#rejected++;
     }
     this.#store.release(received);
     if (base.set !== null) this.#store.release(base.set);
+  }
+
+  /** import.ts prefixAllowed, with the prefix's text made only for a prefix list. */
+  #prefixAllowed(peer: PeerState, id: DestId): boolean {
+    if (!peer.cfg.acceptDefaultRoute && this.#loc.prefixLength(id) === 0) return false;
+    return peer.filter === null || prefixAllowed(this.#loc.prefix(id), true, peer.filter);
   }
 
   /** Replaces the set of originated prefixes. */
@@ -513,7 +519,7 @@ export class Rib {
     let acc = base.set;
     let reason = base.reason;
     let owned = false;
-    if (acc !== null && !prefixAllowed(this.#loc.prefix(id), peer.cfg.acceptDefaultRoute, peer.filter)) {
+    if (acc !== null && !this.#prefixAllowed(peer, id)) {
       acc = null;
       reason = 'filtered';
     }

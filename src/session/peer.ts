@@ -530,7 +530,8 @@ export class Peer {
         conn.transport = undefined;
         return;
       case 'openAccepted':
-        conn.transport?.setContext(eff.negotiated.ctx);
+        // The RIB keys IPv4 destinations by number: received IPv4 prefixes are decoded to numbers, never text.
+        conn.transport?.setContext({ ...eff.negotiated.ctx, ipv4PrefixNumbers: true });
         return;
       case 'established':
         this.#onEstablished(conn, eff.negotiated);

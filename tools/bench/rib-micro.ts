@@ -2,7 +2,10 @@
 /**
  * In-process RIB micro-benchmark (no sockets, no namespaces, deterministic input).
  *
- *   npm run build && node --expose-gc dist-tools/tools/bench/rib-micro.js [--n 1000000] [--clients 1000] [--only inout|reflector] [--lazy] [--runs 3]
+ *   npm run build && node --expose-gc dist-tools/tools/bench/rib-micro.js [--n 1000000] [--clients 1000] [--only inout|reflector] [--lazy] [--runs 3] [--text-nlri]
+ *
+ * Received IPv4 prefixes are decoded to numbers, as the daemon's sessions do (codec
+ * ctx.ipv4PrefixNumbers); --text-nlri decodes them to text instead (the path before that).
  *
  * inout: N IPv4 /24s from one eBGP peer (A), about one attribute set per 4 prefixes (AS paths of 2 to
  * 6 ASes, two communities), sent as real UPDATEs: encoded with the codec's encodeUpdates, decoded with
@@ -23,6 +26,8 @@ import { Rib } from '../../src/rib/rib.js';
 import type { RibPeerConfig, RibSessionInfo } from '../../src/rib/types.js';
 
 const CTX: CodecContext = { as4: true, extendedMessage: false, addPathRx: new Set(), addPathTx: new Set() };
+/** What the speaker decodes received UPDATEs with (session/peer.ts). */
+const RX_CTX: CodecContext = { ...CTX, ipv4PrefixNumbers: !process.argv.includes('--text-nlri') };
 const LOCAL_AS = 65000;
 const BUDGET = 64 * 1024; // what session/peer.ts asks for per pull
 
@@ -65,7 +70,7 @@ function sessionOf(id: string): RibSessionInfo {
 
 /** decode -> validate, as the speaker hands an UPDATE to the RIB. */
 function decode(b: Buffer, ebgp: boolean, peerAs: number): UpdateMsg {
-  const m = decodeMessage(b, CTX);
+  const m = decodeMessage(b, RX_CTX);
   if (m.kind !== 'update') throw new Error('not an UPDATE');
   return validateUpdate(m, { ebgp, peerAs, localAs: LOCAL_AS });
 }
@@ -215,7 +220,7 @@ function inout(n: number, lazy: boolean): void {
   const held = mem();
 
   const withdrawals = withdrawWire.map((b) => {
-    const m = decodeMessage(b, CTX);
+    const m = decodeMessage(b, RX_CTX);
     if (m.kind !== 'update') throw new Error('not an UPDATE');
     return validateUpdate(m, { ebgp: true, peerAs: 65001, localAs: LOCAL_AS });
   });

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/codec/message.js';
+import { nlriText } from '../../../src/codec/nlri.js';
 import type { CodecContext } from '../../../src/codec/types.js';
 import { sizeLabel } from '../../../tools/bench/scenarios/types.js';
 import { birdConfig } from '../../../tools/daemons/bird.js';
@@ -63,7 +64,7 @@ describe('the bench feeder table', () => {
     const walked = new Set<number>();
     for (const f of frames) {
       const m = decodeMessage(f, CTX);
-      if (m.kind === 'update') decoded.push(...m.nlri);
+      if (m.kind === 'update') decoded.push(...m.nlri.map(nlriText));
       walkUpdate(f, { announce: (k) => walked.add(k), withdraw: (k) => walked.delete(k) });
     }
     expect(decoded).toEqual(groups.flatMap((g) => g.prefixes));

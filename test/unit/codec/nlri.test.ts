@@ -3,7 +3,11 @@ import { cursor } from '../../../src/codec/cursor.js';
 import { ShortRead } from '../../../src/codec/errors.js';
 import {
   decodePrefix4,
+  decodePrefix4Number,
+  decodePrefixNumbers4,
   decodePrefix6,
+  nlriText,
+  parsePrefix4,
   decodePrefixes,
   encodePrefix4,
   encodePrefix6,
@@ -20,6 +24,41 @@ const enc6 = (p: string): string => {
   const b = Buffer.alloc(17);
   return b.subarray(0, encodePrefix6(b, 0, p)).toString('hex');
 };
+
+describe('IPv4 NLRI entries as numbers (ctx.ipv4PrefixNumbers)', () => {
+  it('decodes to parsePrefix4 of the text decodePrefix4 gives, for every length and seeded random bytes', () => {
+    let seed = 0x2545f491;
+    const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+    for (let bits = 0; bits <= 32; bits++) {
+      for (let k = 0; k < 50; k++) {
+        const n = (bits + 7) >>> 3;
+        const bytes = Buffer.from([bits, ...Array.from({ length: n }, rnd)]);
+        const text = decodePrefix4(cursor(bytes));
+        const c = cursor(bytes);
+        const num = decodePrefix4Number(c);
+        expect(num, `${bytes.toString('hex')}`).toBe(parsePrefix4(text));
+        expect(nlriText(num)).toBe(text);
+        expect(c.off).toBe(1 + n);
+      }
+    }
+  });
+
+  it('rejects what decodePrefix4 rejects, the same way', () => {
+    expectBgpError(() => decodePrefix4Number(cursor(hex('21 0a000000 00'))), 3, 10);
+    expect(() => decodePrefix4Number(cursor(hex('18 0a00')))).toThrow(ShortRead);
+  });
+
+  it('reads a field, with path ids under ADD-PATH, and writes it back byte for byte', () => {
+    const field = hex('18 0a0001 00 20 c0000201');
+    expect(decodePrefixNumbers4(cursor(field), false).prefixes.map(nlriText)).toEqual(['10.0.1.0/24', '0.0.0.0/0', '192.0.2.1/32']);
+    const withIds = hex('00000007 18 0a0001 00000009 10 ac10');
+    const d = decodePrefixNumbers4(cursor(withIds), true);
+    expect([d.prefixes.map(nlriText), d.pathIds]).toEqual([['10.0.1.0/24', '172.16.0.0/16'], [7, 9]]);
+    const out = Buffer.alloc(prefixesLength(1, d.prefixes, true));
+    expect(writePrefixes(out, 0, 1, d.prefixes, d.pathIds, true)).toBe(out.length);
+    expect(out.toString('hex')).toBe(withIds.toString('hex'));
+  });
+});
 
 describe('IPv4 NLRI entries (RFC 4271 4.3)', () => {
   it('decodes length + minimal prefix octets to canonical text', () => {

@@ -1,6 +1,7 @@
 /** ADD-PATH send (RFC 7911 + RFC 4456): every selected path to a client that receives path ids, with stable ids. */
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../../src/codec/message.js';
+import { nlriText } from '../../../src/codec/nlri.js';
 import type { CodecContext, PathAttrs, UpdateMsg } from '../../../src/codec/types.js';
 import type { OutBatchText as OutBatch } from '../../../src/rib/adj-rib-out.js';
 import type { Rib } from '../../../src/rib/rib.js';
@@ -177,7 +178,7 @@ describe('ADD-PATH send from a reflector', () => {
     const read = (bufs: Buffer[]): void => {
       for (const buf of bufs) {
         const m = decodeMessage(buf, RX) as UpdateMsg;
-        m.nlri.forEach((p, i) => seen.push([p, m.nlriPathIds?.[i] ?? -1]));
+        m.nlri.forEach((p, i) => seen.push([nlriText(p), m.nlriPathIds?.[i] ?? -1]));
         m.withdrawn.forEach((p, i) => seen.push([`-${p}`, m.withdrawnPathIds?.[i] ?? -1]));
         const mp = m.attrs?.mpReach;
         mp?.nlri.forEach((p, i) => seen.push([p, mp.pathIds?.[i] ?? -1]));
