@@ -7,9 +7,9 @@
  */
 import type { KernelConfig } from '../config/types.js';
 import { modeFor, toBlackholeRoute, toKernelRoute, type DesiredChange, type PoolDataplane, type RouteBuildOptions } from '../kernel/fib-sync.js';
-import { kernelMetric } from '../kernel/next-hops.js';
-import { fibKey, type FibKey, type KernelRoute } from '../kernel/port.js';
-import { canonicalPrefix } from '../util/inet.js';
+import { kernelMetric, toKernelRouteOfCanonical } from '../kernel/next-hops.js';
+import { fibKey, fibKeyV4, numericKeyed, type FibKey, type KernelRoute } from '../kernel/port.js';
+import { canonicalPrefix, parsePrefix4 } from '../util/inet.js';
 import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
@@ -54,14 +54,17 @@ export class KernelRoutes {
     };
   }
 
-  /** The route for one best path, or null when nothing should be installed. */
-  build(prefix: string, best: { local: boolean; nextHops: readonly string[] } | null, opts: RouteBuildOptions): KernelRoute | null {
+  /**
+   * The route for one best path, or null when nothing should be installed. `canonical`: the prefix
+   * is known to be canonical and IPv4 (the Loc-RIB's text), so it is not made canonical again.
+   */
+  build(prefix: string, best: { local: boolean; nextHops: readonly string[] } | null, opts: RouteBuildOptions, canonicalV4 = false): KernelRoute | null {
     if (!best) return null;
     if (best.local) return this.#cfg.blackhole ? toBlackholeRoute(prefix, opts) : null;
     if (modeFor(prefix, opts) === 'none') return null;
-    const hops = best.nextHops.filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
+    const hops = usableHops(best.nextHops);
     if (hops.length === 0) return null;
-    return toKernelRoute(prefix, hops, opts);
+    return canonicalV4 ? toKernelRouteOfCanonical(prefix, 4, hops, opts) : toKernelRoute(prefix, hops, opts);
   }
 
   /**
@@ -98,11 +101,37 @@ export class KernelRoutes {
    */
   changes(changes: readonly BestChange[], opts: RouteBuildOptions = this.options()): DesiredChange[] {
     const out: DesiredChange[] = [];
+    // An IPv4 prefix in canonical text (what the RIB hands over) is read once, into its number: the
+    // key is computed from it, and the route keeps the text as it is.
+    const v4Keyed = numericKeyed(opts.table, opts.metric);
     for (const c of changes) {
+      const p = v4Keyed ? canonicalPrefix4(c.prefix) : -1;
+      if (p >= 0) {
+        out.push({ key: fibKeyV4(p, opts.table, opts.metric), route: this.build(c.prefix, c.best, opts, true) });
+        continue;
+      }
       const route = this.build(c.prefix, c.best, opts);
       if (route) out.push({ key: fibKey(route), route });
       else out.push({ key: this.#keyOf(c.prefix, opts), route: null });
     }
     return out;
   }
+}
+
+/** The next hops a kernel route can use (none of the placeholders a local or unresolved route carries). */
+function usableHops(hops: readonly string[]): readonly string[] {
+  if (hops.length === 1) {
+    const h = hops[0] as string;
+    return h !== '' && h !== '0.0.0.0' && h !== '::' ? hops : [];
+  }
+  return hops.filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
+}
+
+/** parsePrefix4's number of an IPv4 prefix written canonically (host bits clear), else -1. */
+function canonicalPrefix4(text: string): number {
+  const p = parsePrefix4(text);
+  if (p < 0) return -1;
+  const len = p % 64;
+  const addr = (p - len) / 64;
+  return len === 32 || addr % 2 ** (32 - len) === 0 ? p : -1;
 }

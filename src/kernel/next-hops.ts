@@ -49,7 +49,12 @@ export interface RouteBuildOptions {
 
 /** The kernel stores IPv6 metric 0 as 1024; asking for 1024 keeps desired == listed. */
 export function kernelMetric(prefix: string, metric: number): number {
-  return metric === 0 && familyOfText(prefix) === 6 ? 1024 : metric;
+  return kernelMetricOf(familyOfText(prefix), metric);
+}
+
+/** kernelMetric for a prefix of family `fam`. */
+export function kernelMetricOf(fam: 4 | 6, metric: number): number {
+  return metric === 0 && fam === 6 ? 1024 : metric;
 }
 
 /** The link whose address subnet contains `addr`, if any. */
@@ -114,7 +119,11 @@ function buildNextHop(nh: string, prefixFamily: 4 | 6, opts: RouteBuildOptions, 
 export function toKernelRoute(prefix: string, nextHops: readonly string[], opts: RouteBuildOptions): KernelRoute {
   const canonical = canonicalPrefix(prefix);
   if (nextHops.length === 0) return toBlackholeRoute(canonical, opts);
-  const fam = familyOfText(canonical);
+  return toKernelRouteOfCanonical(canonical, familyOfText(canonical), nextHops, opts);
+}
+
+/** toKernelRoute for a prefix known to be canonical (host bits clear) and of family `fam`, with at least one next hop. */
+export function toKernelRouteOfCanonical(canonical: string, fam: 4 | 6, nextHops: readonly string[], opts: RouteBuildOptions): KernelRoute {
   const poolMode = modeFor(canonical, opts);
   const mode = poolMode === 'none' ? opts.mode : poolMode;
   const unique = nextHops.length === 1 ? nextHops : [...new Set(nextHops)].sort();
@@ -122,7 +131,7 @@ export function toKernelRoute(prefix: string, nextHops: readonly string[], opts:
     prefix: canonical,
     table: opts.table,
     protocol: opts.protocol,
-    metric: kernelMetric(canonical, opts.metric),
+    metric: kernelMetricOf(fam, opts.metric),
     type: 'unicast',
     nextHops: unique.length === 1 ? singleHop(toNextHop(unique[0] as string, fam, opts, mode), opts) : unique.map((nh) => toNextHop(nh, fam, opts, mode)),
   };

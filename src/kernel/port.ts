@@ -224,16 +224,28 @@ export type FibKey = number | string;
 const V4_SPAN = 2 ** 38;
 
 export function fibKey(r: KernelRouteKey): FibKey {
-  const { table, metric } = r;
-  if (table >= 0 && table <= 0xff && metric >= 0 && metric <= 0x7f && Number.isInteger(table) && Number.isInteger(metric)) {
+  if (numericKeyed(r.table, r.metric)) {
     const p = parsePrefix4(r.prefix);
     if (p >= 0) {
       const len = p % 64;
       const addr = len === 0 ? 0 : (Math.floor(p / 64) & (0xffffffff << (32 - len))) >>> 0;
-      return (table * 128 + metric) * V4_SPAN + addr * 64 + len;
+      return fibKeyV4(addr * 64 + len, r.table, r.metric);
     }
   }
   return routeKey(r);
+}
+
+/** Keys in this table with this metric are numbers for IPv4 prefixes. */
+export function numericKeyed(table: number, metric: number): boolean {
+  return table >= 0 && table <= 0xff && metric >= 0 && metric <= 0x7f && Number.isInteger(table) && Number.isInteger(metric);
+}
+
+/**
+ * fibKey of an IPv4 prefix given as parsePrefix4's number with its host bits clear, in a table and
+ * with a metric that numericKeyed accepts: no text read.
+ */
+export function fibKeyV4(packed: number, table: number, metric: number): number {
+  return (table * 128 + metric) * V4_SPAN + packed;
 }
 
 /** A FibKey as routeKey's text ("table|prefix|metric"): what status and logs show. */
