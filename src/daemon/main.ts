@@ -39,6 +39,7 @@ import { metricsSource, SwitchableSource, waitingSource, type ProcessState } fro
 import { EXIT_GRACE_MS, SHUTDOWN_BOUND_MS, stopWithin } from './shutdown.js';
 import { Speaker } from './speaker.js';
 import { addonStatus } from './tcp-policy.js';
+import { limitHeapGrowth } from '../util/heap-growth.js';
 
 type ReloadResult = { changes: number; refused?: string };
 type Trigger = 'SIGHUP' | 'control';
@@ -52,6 +53,9 @@ interface Running {
 }
 
 /** The speaker and what was started with it. */
+/** What util/heap-growth.ts set (null: the node command line's own flag, or none), for the start-up log line. */
+let heapGrowingPercent: number | null = null;
+
 interface Started {
   readonly speaker: Speaker;
   readonly kernel: KernelPort | undefined;
@@ -59,6 +63,8 @@ interface Started {
 }
 
 export async function runDaemon(opts: { configPath: string }): Promise<number> {
+  // Before any table is held: the heap may grow to twice what is live, not four times (util/heap-growth.ts).
+  heapGrowingPercent = limitHeapGrowth();
   const loaded = loadConfigFile(opts.configPath);
   if (!loaded.ok) return refuse(opts.configPath, loaded.issues);
   if (loaded.value.kind === 'datastore') {
@@ -91,7 +97,7 @@ export async function runDaemon(opts: { configPath: string }): Promise<number> {
     (req) => handleControl(running, req, () => reload('control'), (how) => setImmediate(() => running.stop?.('stop command', how))),
     log.child({ component: 'control' }),
   );
-  log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
+  log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket, heapGrowingPercent }, 'wren started');
   return untilStopped(log, running, state, { control, bird, kernel, ops, loop, reload });
 }
 
@@ -270,7 +276,7 @@ async function runWithDatastore(path: string, raw: Readonly<Record<string, unkno
     }
     return r;
   });
-  log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket }, 'wren started');
+  log.info({ routerId: config.routerId, asn: config.asn, peers: config.peers.length, originate: config.originate.length, socket: config.control.socket, heapGrowingPercent }, 'wren started');
   return untilStopped(log, running, st, { control, bird, kernel, ops, loop, reload, beforeStop: () => ds.close() });
 }
 
