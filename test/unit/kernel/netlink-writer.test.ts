@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerBatchWriter } from '../../../src/kernel/netlink-writer.js';
+import { WORKER_START_UNITS, WorkerBatchWriter, type BatchWriter } from '../../../src/kernel/netlink-writer.js';
+import type { BatchMessage } from '../../../src/kernel/netlink-batch.js';
 import { encodeNlmsg } from '../../../src/kernel/rtmsg.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -35,8 +36,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('WorkerBatchWriter', () => {
   it('answers a batch from its thread and ends by itself on close', async () => {
-    const w = new WorkerBatchWriter(script);
-    expect(await w.write([])).toEqual(new Map());
+    const w = new WorkerBatchWriter(script, undefined, undefined, 0);
+    expect(await w.write([])).toEqual(new Map()); // starts the thread (through the fallback)
+    expect(w.started).toBe(true);
     // A message type rtnetlink does not know: refused (EOPNOTSUPP) without touching anything.
     const units = [[{ seq: 9001, bytes: encodeNlmsg(0x7ff0, 0, 9001, Buffer.alloc(0)) }], [{ seq: 9002, bytes: encodeNlmsg(0x7ff0, 0, 9002, Buffer.alloc(0)) }]];
     const errnos = await w.write(units);
@@ -49,8 +51,43 @@ describe('WorkerBatchWriter', () => {
   });
 
   it('after close, batches go through the in-thread fallback', async () => {
-    const w = new WorkerBatchWriter(script);
+    const w = new WorkerBatchWriter(script, undefined, undefined, 0);
+    await w.write([]);
     await w.close();
     expect(await w.write([])).toEqual(new Map());
+  });
+
+  it('starts no thread until a batch of WORKER_START_UNITS units; that batch and the smaller ones go through the fallback', async () => {
+    const seen: number[] = [];
+    const fallback: BatchWriter = {
+      write: (units) => {
+        seen.push(units.length);
+        return Promise.resolve(new Map(units.flat().map((m) => [m.seq, 0])));
+      },
+      close: () => Promise.resolve(),
+    };
+    const w = new WorkerBatchWriter(script, undefined, fallback);
+    const unit = (seq: number): BatchMessage[] => [{ seq, bytes: encodeNlmsg(0x7ff0, 0, seq, Buffer.alloc(0)) }];
+    await w.write([unit(1), unit(2)]);
+    expect(w.started).toBe(false);
+    const big = Array.from({ length: WORKER_START_UNITS }, (_, i) => unit(100 + i));
+    await w.write(big);
+    expect(w.started).toBe(true);
+    expect(seen).toEqual([2, WORKER_START_UNITS]);
+    // The thread answers from now on: the message type rtnetlink does not know is refused there.
+    const errnos = await w.write([unit(9003)]);
+    expect([...errnos.keys()]).toEqual([9003]);
+    expect(errnos.get(9003)).not.toBe(0);
+    expect(seen).toEqual([2, WORKER_START_UNITS]);
+    await w.close();
+  });
+
+  it('a writer that never started its thread closes at once', async () => {
+    const w = new WorkerBatchWriter(script);
+    await w.write([]);
+    const t0 = performance.now();
+    await w.close();
+    expect(w.started).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
