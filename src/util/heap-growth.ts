@@ -8,7 +8,7 @@
  * and an old generation of 952 MB before the next mark-compact (docs/benchmarks.md, "kernel and
  * memory: step 4"). A fixed factor of 2 (`--heap-growing-percent=100`) takes the kernel scenario's
  * peak RSS at N = 1,000,000 from 904-1053 MB to 700-731 MB with no more CPU (16.4-17.1 s against
- * 17.0-19.0 s), measured in "kernel and memory: step 5". A smaller factor costs CPU (1.5: +15 %).
+ * 17.0-19.0 s). A smaller factor costs CPU (1.5: +15 %). docs/decisions/0015-heap-growth.md.
  *
  * It is set at run time (v8.setFlagsFromString), as util/full-gc.ts sets `--expose-gc`, because
  * units and manifests start wren as `node dist/cli/main.js` without V8 flags; V8 reads this flag
