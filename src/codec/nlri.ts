@@ -168,7 +168,9 @@ export function decodePrefixes(c: Cursor, afi: number, addPath: boolean): Prefix
 
 /**
  * Reads IPv4 NLRI entries until the cursor's end, as numbers (decodePrefix4Number). Errors as
- * decodePrefixes.
+ * decodePrefixes. Its own loop, not decodePrefixes' with another decoder: an array literal shared
+ * with the text decoders would turn generic once it met a string, and then box every number above
+ * 2^31 (most prefixes: address * 64 + length) in a heap object of its own.
  */
 export function decodePrefixNumbers4(c: Cursor, addPath: boolean): { readonly prefixes: number[]; readonly pathIds?: number[] } {
   const prefixes: number[] = [];

@@ -52,10 +52,10 @@ interface Running {
   stop: ((why: string, how?: StopHow) => void) | undefined;
 }
 
-/** The speaker and what was started with it. */
-/** What util/heap-growth.ts set (null: the node command line's own flag, or none), for the start-up log line. */
+/** What util/heap-growth.ts set (null: the node command line's own flag), for the start-up log line. */
 let heapGrowingPercent: number | null = null;
 
+/** The speaker and what was started with it. */
 interface Started {
   readonly speaker: Speaker;
   readonly kernel: KernelPort | undefined;

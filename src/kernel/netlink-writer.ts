@@ -62,17 +62,17 @@ export function workerScript(): string | undefined {
 }
 
 /**
- * Batches of fewer units than this go through the in-thread fallback until one as large arrives and
- * starts the worker. The thread keeps the event loop free while thousands of routes are written
- * (decision 0005); a few routes take the calling thread less time than a message to the worker, and
- * a node that never writes a large batch (a Calico node with a few hundred blocks) never pays for a
- * second V8 isolate: about 12 MB resident (measured: a Worker running this script, RSS before and after).
+ * Batches of fewer units than this go through the in-thread fallback until one as large arrives,
+ * starts the worker and is sent by it; from then on every batch is. The thread keeps the event loop
+ * free while thousands of routes are written (decision 0005); a node that never writes a large
+ * batch (a Calico node with a few hundred blocks) never pays for a second V8 isolate: about 12 MB
+ * resident (measured: a Worker running this script, RSS before and after).
  */
 export const WORKER_START_UNITS = 1024;
 
 /**
- * Sends from a worker thread, started by the first batch of at least `startAt` units (that batch and
- * the smaller ones before it go through `fallback`). If the worker fails, the batches in flight resolve with EIO for
+ * Sends from a worker thread, started by the first batch of at least `startAt` units (the smaller
+ * ones before it go through `fallback`). If the worker fails, the batches in flight resolve with EIO for
  * every message (the reconciler retries them) and later batches go through `fallback`. The
  * reconciler never has two writes of one key in flight (fib-sync.ts), so the two paths cannot
  * reorder the writes of a key.
@@ -107,13 +107,11 @@ export class WorkerBatchWriter implements BatchWriter {
 
   write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>> {
     if (this.#broken !== undefined) return this.#fallback.write(units);
-    if (this.#worker === undefined) {
-      // The batch that starts the thread goes through the fallback too: it does not wait for the
-      // thread to boot (tens of ms), and the next batch finds it ready.
-      if (units.length >= this.#startAt) this.#start();
-      return this.#fallback.write(units);
-    }
-    const worker = this.#worker;
+    // A large batch starts the thread and goes to it: the message waits in the thread's queue while
+    // it boots (tens of ms), off the event loop. Sent from here instead, it could hold the loop for
+    // its kernel time, seconds on a loaded FIB (decision 0005).
+    const worker = this.#worker ?? (units.length >= this.#startAt ? this.#start() : undefined);
+    if (worker === undefined) return this.#fallback.write(units);
     const id = ++this.#ids;
     const req = packRequest(id, units, this.#options);
     return new Promise((resolve) => {
@@ -122,13 +120,21 @@ export class WorkerBatchWriter implements BatchWriter {
     });
   }
 
-  #start(): void {
-    const worker = new Worker(this.#script);
+  /** The thread, started; undefined (and the writer broken: batches go through the fallback) when it cannot be. */
+  #start(): Worker | undefined {
+    let worker: Worker;
+    try {
+      worker = new Worker(this.#script);
+    } catch (err) {
+      this.#broken = `worker not started: ${err instanceof Error ? err.message : String(err)}`;
+      return undefined;
+    }
     this.#worker = worker;
     worker.unref();
     worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
     worker.on('error', (err) => this.#fail(err.message));
     worker.on('exit', (code) => this.#fail(`worker exited (${code})`));
+    return worker;
   }
 
   /**

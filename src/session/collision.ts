@@ -21,7 +21,9 @@
  */
 import type { OpenMsg } from '../codec/types.js';
 import { parseIPv4 } from '../util/inet.js';
-import { capabilitiesOf } from './negotiate.js';
+import { BgpError } from '../codec/errors.js';
+import type { SessionConfig } from './fsm.js';
+import { capabilitiesOf, negotiate } from './negotiate.js';
 
 /**
  * How long a connection must have been Established before an OPEN on a new connection, without the
@@ -31,6 +33,17 @@ import { capabilitiesOf } from './negotiate.js';
  * connection) or at the hold time.
  */
 export const RESTART_AFTER_ESTABLISHED_MS = 5000;
+
+/** The OPEN passes negotiation with this session's settings (the FSM would accept it). */
+export function openAcceptable(config: SessionConfig, open: OpenMsg): boolean {
+  try {
+    negotiate(config.local, config.expect, open);
+    return true;
+  } catch (err) {
+    if (err instanceof BgpError) return false;
+    throw err;
+  }
+}
 
 /** The OPEN carries the graceful restart capability with the Restart State (R) bit set. */
 export function openSaysRestarting(open: OpenMsg): boolean {

@@ -24,7 +24,7 @@ import type { NotificationRecord, PeerPhase } from '../control/protocol.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { jitter } from './backoff.js';
-import { collisionWinner, openSaysRestarting, RESTART_AFTER_ESTABLISHED_MS } from './collision.js';
+import { collisionWinner, openAcceptable, openSaysRestarting, RESTART_AFTER_ESTABLISHED_MS } from './collision.js';
 import { PeerCounters, type PeerCountersView } from './peer-counters.js';
 import { newSession, sendHoldSeconds, step, type DownReason, type Effect, type Event, type Session, type SessionConfig, type State, type TimerName } from './fsm.js';
 import type { Negotiated } from './negotiate.js';
@@ -440,8 +440,10 @@ export class Peer {
    * should the peer have restarted after all, its TCP stack answers with a reset and the session fails
    * over in one round trip instead of a hold time.
    *
-   * The OPEN goes through the FSM (negotiation) first, as BIRD checks an OPEN before it looks for a
-   * collision: an invalid one is answered on the new connection alone, whatever the age.
+   * The OPEN is checked first (negotiation), as BIRD checks an OPEN before it looks for a collision:
+   * an invalid one is answered by the FSM on the new connection alone, whatever the age. A valid one
+   * that is a collision is dumped from OpenSent: Cease 6/7 and nothing before it, no KEEPALIVE that
+   * could let a peer still resolving its side take the connection as Established.
    */
   #onOpenWhileEstablished(conn: Conn, open: OpenMsg): void {
     const main = this.#main;
@@ -450,15 +452,15 @@ export class Peer {
       this.#feed(conn, { kind: 'CollisionDump' });
       return;
     }
-    this.#feed(conn, { kind: 'BGPOpen', open });
-    if (conn.fsm.state !== 'OpenConfirm') return; // refused: the NOTIFICATION went on the new connection only
     const upMs = this.opts.clock.now() - this.#stateSince;
-    if (!openSaysRestarting(open) && upMs < RESTART_AFTER_ESTABLISHED_MS) {
+    if (!openSaysRestarting(open) && upMs < RESTART_AFTER_ESTABLISHED_MS && openAcceptable(conn.fsm.config, open)) {
       this.#log.info({ conn: conn.name, kept: main.name, upMs }, 'OPEN on a new connection just after established, without the Restart State bit: a collision, keeping the established one (RFC 4271 6.8)');
       this.#feed(conn, { kind: 'CollisionDump' });
       this.#send(main, { kind: 'keepalive' });
       return;
     }
+    this.#feed(conn, { kind: 'BGPOpen', open });
+    if (conn.fsm.state !== 'OpenConfirm') return; // refused: the NOTIFICATION went on the new connection only
     this.#log.info({ conn: conn.name, replaced: main.name }, 'valid OPEN on a new connection while established: the peer restarted (RFC 4724 4.2)');
     this.#feed(main, { kind: 'TcpConnectionFails' });
     this.#lastDownReason = 'the peer restarted: valid OPEN on a new connection';

@@ -37,7 +37,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('WorkerBatchWriter', () => {
   it('answers a batch from its thread and ends by itself on close', async () => {
     const w = new WorkerBatchWriter(script, undefined, undefined, 0);
-    expect(await w.write([])).toEqual(new Map()); // starts the thread (through the fallback)
+    expect(await w.write([])).toEqual(new Map()); // starts the thread
     expect(w.started).toBe(true);
     // A message type rtnetlink does not know: refused (EOPNOTSUPP) without touching anything.
     const units = [[{ seq: 9001, bytes: encodeNlmsg(0x7ff0, 0, 9001, Buffer.alloc(0)) }], [{ seq: 9002, bytes: encodeNlmsg(0x7ff0, 0, 9002, Buffer.alloc(0)) }]];
@@ -57,7 +57,7 @@ describe('WorkerBatchWriter', () => {
     expect(await w.write([])).toEqual(new Map());
   });
 
-  it('starts no thread until a batch of WORKER_START_UNITS units; that batch and the smaller ones go through the fallback', async () => {
+  it('starts no thread until a batch of WORKER_START_UNITS units, which the thread then sends; the smaller ones before it go through the fallback', async () => {
     const seen: number[] = [];
     const fallback: BatchWriter = {
       write: (units) => {
@@ -69,17 +69,28 @@ describe('WorkerBatchWriter', () => {
     const w = new WorkerBatchWriter(script, undefined, fallback);
     const unit = (seq: number): BatchMessage[] => [{ seq, bytes: encodeNlmsg(0x7ff0, 0, seq, Buffer.alloc(0)) }];
     await w.write([unit(1), unit(2)]);
+    await w.write(Array.from({ length: WORKER_START_UNITS - 1 }, (_, i) => unit(10 + i)));
     expect(w.started).toBe(false);
-    const big = Array.from({ length: WORKER_START_UNITS }, (_, i) => unit(100 + i));
-    await w.write(big);
+    expect(seen).toEqual([2, WORKER_START_UNITS - 1]);
+    // The thread answers from now on: the message type rtnetlink does not know is refused there
+    // (the fake fallback would have answered 0).
+    const big = Array.from({ length: WORKER_START_UNITS }, (_, i) => unit(2000 + i));
+    const errnos = await w.write(big);
     expect(w.started).toBe(true);
-    expect(seen).toEqual([2, WORKER_START_UNITS]);
-    // The thread answers from now on: the message type rtnetlink does not know is refused there.
-    const errnos = await w.write([unit(9003)]);
-    expect([...errnos.keys()]).toEqual([9003]);
-    expect(errnos.get(9003)).not.toBe(0);
-    expect(seen).toEqual([2, WORKER_START_UNITS]);
+    expect(errnos.size).toBe(WORKER_START_UNITS);
+    expect(errnos.get(2000)).not.toBe(0);
+    expect((await w.write([unit(9003)])).get(9003)).not.toBe(0);
+    expect(seen).toEqual([2, WORKER_START_UNITS - 1]);
     await w.close();
+  });
+
+  it('a thread that cannot be started leaves the writer on the fallback, broken, without throwing', async () => {
+    // A path that is neither absolute nor ./-relative: new Worker throws at once (ERR_WORKER_PATH).
+    const w = new WorkerBatchWriter('no-such-script.cjs', undefined, undefined, 0);
+    const errnos = await w.write([]);
+    expect(errnos).toEqual(new Map());
+    await w.close();
+    expect(w.broken).toBeDefined();
   });
 
   it('a writer that never started its thread closes at once', async () => {

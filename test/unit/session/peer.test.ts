@@ -228,6 +228,8 @@ describe('Peer: a new connection while Established (RFC 4271 6.8, RFC 4724 4.2)'
     await until('Cease 6/7 on the new connection', () => c.received.some((m) => m.kind === 'notification'));
     expect(c.received.find((m) => m.kind === 'notification')).toMatchObject({ code: 6, subcode: 7 });
     await until('the KEEPALIVE on the established connection', () => keepalives() > before);
+    // Cease straight after our OPEN: no KEEPALIVE on the connection that loses.
+    expect(c.received.map((m) => m.kind)).toEqual(['open', 'notification']);
     expect(peer.state).toBe('Established');
     expect(downs).toEqual([]);
     expect(remote.received.some((m) => m.kind === 'notification')).toBe(false);

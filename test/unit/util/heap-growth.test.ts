@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HEAP_GROWING_PERCENT, limitHeapGrowth } from '../../../src/util/heap-growth.js';
 
 describe('limitHeapGrowth', () => {
-  it('sets the heap growth on this Node.js (V8 takes the flag at run time)', () => {
+  it('sets the heap growth when the node command line does not', () => {
     expect(limitHeapGrowth([])).toBe(HEAP_GROWING_PERCENT);
     expect(limitHeapGrowth(['--enable-source-maps', '--max-old-space-size=4096'])).toBe(HEAP_GROWING_PERCENT);
   });
