@@ -9,7 +9,7 @@ import type { KernelConfig } from '../config/types.js';
 import { modeFor, toBlackholeRoute, toKernelRoute, type DesiredChange, type PoolDataplane, type RouteBuildOptions } from '../kernel/fib-sync.js';
 import { kernelMetric, toKernelRouteOfCanonical } from '../kernel/next-hops.js';
 import { fibKey, fibKeyV4, numericKeyed, type FibKey, type KernelRoute } from '../kernel/port.js';
-import { canonicalPrefix, parsePrefix4 } from '../util/inet.js';
+import { canonicalPrefix, parseCanonicalPrefix4 } from '../util/inet.js';
 import type { BestChange } from '../rib/types.js';
 import { readInterfaces } from './local-addresses.js';
 
@@ -105,7 +105,7 @@ export class KernelRoutes {
     // key is computed from it, and the route keeps the text as it is.
     const v4Keyed = numericKeyed(opts.table, opts.metric);
     for (const c of changes) {
-      const p = v4Keyed ? canonicalPrefix4(c.prefix) : -1;
+      const p = v4Keyed ? parseCanonicalPrefix4(c.prefix) : -1;
       if (p >= 0) {
         out.push({ key: fibKeyV4(p, opts.table, opts.metric), route: this.build(c.prefix, c.best, opts, true) });
         continue;
@@ -125,13 +125,4 @@ function usableHops(hops: readonly string[]): readonly string[] {
     return h !== '' && h !== '0.0.0.0' && h !== '::' ? hops : [];
   }
   return hops.filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
-}
-
-/** parsePrefix4's number of an IPv4 prefix written canonically (host bits clear), else -1. */
-function canonicalPrefix4(text: string): number {
-  const p = parsePrefix4(text);
-  if (p < 0) return -1;
-  const len = p % 64;
-  const addr = (p - len) / 64;
-  return len === 32 || addr % 2 ** (32 - len) === 0 ? p : -1;
 }

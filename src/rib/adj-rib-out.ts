@@ -44,7 +44,6 @@ type Batch<P extends NlriEntry> =
 export type OutBatch = Batch<NlriEntry>;
 export type OutBatchText = Batch<string>;
 
-
 /** The prefixes as text: the list itself when it has no number. */
 export function prefixTexts(list: readonly NlriEntry[]): readonly string[] {
   return list.every((p) => typeof p === 'string') ? (list as readonly string[]) : list.map(nlriText);

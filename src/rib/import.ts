@@ -147,10 +147,12 @@ export function compilePrefixFilter(entries: readonly PrefixFilterEntry[]): Pref
   };
 }
 
-/** The prefix-dependent import rules: default route, then the peer's prefix list. */
-const isDefaultRoute = (prefix: string): boolean => prefix === '0.0.0.0/0' || prefix === '::/0';
-
-export function prefixAllowed(prefix: string, acceptDefaultRoute: boolean, filter: PrefixFilter | null): boolean {
-  if (isDefaultRoute(prefix) && !acceptDefaultRoute) return false;
-  return filter === null || filter(prefix);
+/**
+ * The prefix-dependent import rules: the default route (0.0.0.0/0, ::/0: length 0) unless accepted,
+ * then the peer's prefix list. `text` makes the prefix's text, asked only for a prefix list (the RIB
+ * keeps most IPv4 prefixes as numbers).
+ */
+export function prefixAllowed(length: number, text: () => string, acceptDefaultRoute: boolean, filter: PrefixFilter | null): boolean {
+  if (length === 0 && !acceptDefaultRoute) return false;
+  return filter === null || filter(text());
 }

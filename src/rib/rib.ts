@@ -286,12 +286,6 @@ export class Rib {
     if (base.set !== null) this.#store.release(base.set);
   }
 
-  /** import.ts prefixAllowed, with the prefix's text made only for a prefix list. */
-  #prefixAllowed(peer: PeerState, id: DestId): boolean {
-    if (!peer.cfg.acceptDefaultRoute && this.#loc.prefixLength(id) === 0) return false;
-    return peer.filter === null || prefixAllowed(this.#loc.prefix(id), true, peer.filter);
-  }
-
   /** Replaces the set of originated prefixes. */
   setOriginated(routes: readonly OriginatedRoute[]): void {
     const table = originatedTable(routes);
@@ -519,7 +513,8 @@ export class Rib {
     let acc = base.set;
     let reason = base.reason;
     let owned = false;
-    if (acc !== null && !this.#prefixAllowed(peer, id)) {
+    const loc = this.#loc;
+    if (acc !== null && !prefixAllowed(loc.prefixLength(id), () => loc.prefix(id), peer.cfg.acceptDefaultRoute, peer.filter)) {
       acc = null;
       reason = 'filtered';
     }

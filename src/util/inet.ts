@@ -435,6 +435,15 @@ export function parsePrefix4(s: string): number {
   return len < 0 ? -1 : addr * 64 + len;
 }
 
+/** parsePrefix4 of a prefix written canonically (host bits clear), else -1: the text is then the canonical one as it stands. */
+export function parseCanonicalPrefix4(s: string): number {
+  const p = parsePrefix4(s);
+  if (p < 0) return -1;
+  const len = p % 64;
+  const addr = (p - len) / 64;
+  return ((addr & maskV4(len)) >>> 0) === addr ? p : -1;
+}
+
 /**
  * Parses "addr/len" (IPv6) into 16 bytes at out[off..]; returns len, or -1. Host bits are kept as
  * written (the NLRI writer masks them). No allocation.

@@ -87,10 +87,11 @@ describe('importAttrs', () => {
 
 describe('prefix rules', () => {
   it('refuses default routes unless acceptDefaultRoute', () => {
-    expect(prefixAllowed('0.0.0.0/0', false, null)).toBe(false);
-    expect(prefixAllowed('::/0', false, null)).toBe(false);
-    expect(prefixAllowed('0.0.0.0/0', true, null)).toBe(true);
-    expect(prefixAllowed('10.0.0.0/8', false, null)).toBe(true);
+    const of = (p: string): [number, () => string] => [Number(p.split('/')[1]), () => p];
+    expect(prefixAllowed(...of('0.0.0.0/0'), false, null)).toBe(false);
+    expect(prefixAllowed(...of('::/0'), false, null)).toBe(false);
+    expect(prefixAllowed(...of('0.0.0.0/0'), true, null)).toBe(true);
+    expect(prefixAllowed(...of('10.0.0.0/8'), false, null)).toBe(true);
   });
 
   it('matches an entry without ge/le exactly', () => {

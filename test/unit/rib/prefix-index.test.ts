@@ -17,6 +17,22 @@ describe('PrefixIndex', () => {
     expect(ix.size).toBe(3);
   });
 
+  it('an id too large to pack is kept by text, and found and removed by number or by text', () => {
+    const ix = new PrefixIndex();
+    const big = 1 << 25;
+    const n = (0xc0000200 * 64 + 24) as number; // 192.0.2.0/24
+    expect(ix.add(n, big)).toBe(false);
+    expect(ix.get('192.0.2.0/24')).toBe(big);
+    expect(ix.get(n)).toBe(big);
+    ix.add('198.51.100.0/24', big + 1);
+    expect(ix.get(0xc6336400 * 64 + 24)).toBe(big + 1);
+    ix.delete('192.0.2.0/24');
+    expect(ix.get(n)).toBe(-1);
+    ix.delete(0xc6336400 * 64 + 24);
+    expect(ix.get('198.51.100.0/24')).toBe(-1);
+    expect(ix.size).toBe(0);
+  });
+
   it('keeps text that is not a canonical IPv4 prefix by its text', () => {
     const ix = new PrefixIndex();
     ix.add('010.0.0.0/24', 1);

@@ -21,6 +21,7 @@ import {
   parseIPv4Range,
   parseIPv6Range,
   parsePrefix,
+  parseCanonicalPrefix4,
   parsePrefix4,
   parsePrefix6,
   parseZonedAddress,
@@ -377,6 +378,21 @@ describe('prefixes', () => {
     expect(clearHostBits(b, 9)).toBe(true);
     expect([...b]).toEqual([10, 128, 0, 0]);
     expect(clearHostBits(b, 9)).toBe(false);
+  });
+
+  it('parseCanonicalPrefix4 takes only an IPv4 prefix whose text is already its canonical one', () => {
+    expect(parseCanonicalPrefix4('10.1.0.0/16')).toBe(parsePrefix4('10.1.0.0/16'));
+    expect(parseCanonicalPrefix4('0.0.0.0/0')).toBe(0);
+    expect(parseCanonicalPrefix4('255.255.255.255/32')).toBe(0xffffffff * 64 + 32);
+    expect(parseCanonicalPrefix4('128.0.0.0/1')).toBe(0x80000000 * 64 + 1);
+    for (const t of ['10.1.2.3/16', '1.0.0.0/0', '128.0.0.1/31', '10.0.0.0/33', '010.0.0.0/8', 'fd00::/8', '10.0.0.0']) expect(parseCanonicalPrefix4(t), t).toBe(-1);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (addr, len) => {
+        const text = `${formatIPv4(addr)}/${len}`;
+        expect(parseCanonicalPrefix4(text) >= 0).toBe(canonicalPrefix(text) === text);
+      }),
+      { seed: 4271, numRuns: 2000 },
+    );
   });
 
   it('packs IPv4 prefixes into one number and IPv6 ones into caller bytes, host bits as written (the NLRI writer masks them)', () => {
