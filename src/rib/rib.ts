@@ -34,6 +34,8 @@ import { parseIPv4 } from '../util/inet.js';
 import { familyOf, type BestChange, type Family, type OriginatedRoute, type PrefixCounts, type ReceiveResult, type RejectReason, type RibOptions, type RibPeerConfig, type RibSessionInfo } from './types.js';
 import { routeViews } from './view.js';
 
+/** prefixAllowed's text for a peer without a prefix list (never called). */
+const NO_TEXT = (): string => '';
 const MAX_MESSAGE = 4096; // RFC 4271 4
 const MAX_MESSAGE_EXTENDED = 65535; // RFC 8654
 
@@ -514,7 +516,8 @@ export class Rib {
     let reason = base.reason;
     let owned = false;
     const loc = this.#loc;
-    if (acc !== null && !prefixAllowed(loc.prefixLength(id), () => loc.prefix(id), peer.cfg.acceptDefaultRoute, peer.filter)) {
+    // The text (and the function that makes it) only for a peer with a prefix list: nothing per route otherwise.
+    if (acc !== null && !prefixAllowed(loc.prefixLength(id), peer.filter === null ? NO_TEXT : () => loc.prefix(id), peer.cfg.acceptDefaultRoute, peer.filter)) {
       acc = null;
       reason = 'filtered';
     }
