@@ -660,7 +660,7 @@ export class FibSync {
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
       if (this.#stillFailed(k, null)) return null;
       const have = state.route(k, hs);
-      return { key: k, write: { op: 'remove', route: have }, route: have };
+      return { key: k, write: { op: 'remove', route: have, key: k }, route: have };
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
     // The same shape installed as desired: satisfied (unless its next hops resolve through the kernel).
@@ -675,9 +675,9 @@ export class FibSync {
       return null;
     }
     if (this.#stillFailed(k, want)) return null;
-    if (!have) return { key: k, write: { op: 'add', route: want }, route: want };
+    if (!have) return { key: k, write: { op: 'add', route: want, key: k }, route: want };
     this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
-    return { key: k, write: { op: 'change', from: have, route: want }, route: want };
+    return { key: k, write: { op: 'change', from: have, route: want, key: k }, route: want };
   }
 
   /** No retry, conflict or failure at the key any more (the maps are empty for nearly every key: not even looked up then). */

@@ -6,26 +6,25 @@
  *   back to back, in order, within one sendmsg();
  * - only the last message of a datagram asks for an ACK: the kernel answers the others only when
  *   they fail, so that ACK means the whole datagram is done (one reply per datagram, not per route);
- * - at most `window` messages wait for their ACK at once; ACKs are matched by sequence number;
+ * - at most `window` messages wait for their ACK at once; ACKs are matched by sequence number, an
+ *   error for a message inside a datagram by the datagram's range of them;
  * - no progress for `timeoutMs`: every message still unanswered fails with ETIMEDOUT;
  * - a datagram that never reached the kernel: its messages fail with the send error;
  * - the kernel handles a datagram inside our sendmsg() (under its routing lock, waiting out whoever
  *   holds it and RCU grace periods), so sends are spread over turns of the event loop (util/slice.ts).
  *
+ * The batch is one buffer (packed-batch.ts): a datagram is a view of consecutive messages in it.
  * The socket is injected (BatchTransport): the daemon runs this in a worker thread
  * (netlink-writer-worker.ts), so that a slow sendmsg() never holds the main event loop.
  */
 import { constants as osConstants } from 'node:os';
 import { Slicer } from '../util/slice.js';
-import { setNlmsgAck } from './rtmsg.js';
+import type { PackedBatch } from './packed-batch.js';
+import { setNlmsgAckAt } from './rtmsg.js';
 
 export const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 
-/** One encoded netlink message and its sequence number. */
-export interface BatchMessage {
-  readonly seq: number;
-  readonly bytes: Buffer;
-}
+export type { BatchMessage, PackedBatch } from './packed-batch.js';
 
 export interface BatchTransport {
   /** Sends one datagram; calls `failed(errno)` when it could not be sent. */
@@ -45,22 +44,39 @@ export interface BatchOptions {
 
 export const DEFAULT_BATCH_OPTIONS: BatchOptions = { window: 8192, datagramBytes: 32 * 1024, timeoutMs: 5000 };
 
+/** A datagram sent and not settled: its first and last message (indexes in the batch). */
+interface Datagram {
+  readonly first: number;
+  readonly last: number;
+  readonly firstSeq: number;
+  /** Its sequence numbers are first's plus the index: a message is found by arithmetic. */
+  readonly consecutive: boolean;
+}
+
 /**
  * Sends every unit; resolves with the errno of each message the kernel refused (or that never got
- * an answer), by sequence number. Never rejects.
+ * an answer), by sequence number. Never rejects. The datagrams in flight are kept by the sequence
+ * number of their last message (the one whose ACK settles them); an error for another message is
+ * matched to its datagram by range, not through an entry per message.
  */
-export function sendBatch(units: readonly (readonly BatchMessage[])[], t: BatchTransport, o: BatchOptions = DEFAULT_BATCH_OPTIONS): Promise<Map<number, number>> {
+export function sendBatch(batch: PackedBatch, t: BatchTransport, o: BatchOptions = DEFAULT_BATCH_OPTIONS): Promise<Map<number, number>> {
   const errnos = new Map<number, number>();
-  if (units.every((u) => u.length === 0)) return Promise.resolve(errnos);
+  const msgs = batch.messages;
+  const units = batch.units;
+  if (msgs.length === 0) return Promise.resolve(errnos);
+  const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  const seq = (i: number): number => msgs[3 * i] as number;
+  const offset = (i: number): number => msgs[3 * i + 1] as number;
+  const length = (i: number): number => msgs[3 * i + 2] as number;
   return new Promise<Map<number, number>>((resolve) => {
-    /** seq -> what to do with its ACK/error, for every message sent and not yet settled. */
-    const waiting = new Map<number, (errno: number) => void>();
-    let next = 0;
+    /** Datagrams sent and not settled, by the sequence number of their last message. */
+    const open = new Map<number, Datagram>();
+    let nextUnit = 0;
+    let nextMsg = 0;
     let inFlight = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
     let pumpScheduled = false;
-    const unlisten = t.listen((seq, errno) => waiting.get(seq)?.(errno));
 
     const finish = (): void => {
       if (done) return;
@@ -72,10 +88,48 @@ export function sendBatch(units: readonly (readonly BatchMessage[])[], t: BatchT
     const arm = (): void => {
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
-        for (const seq of waiting.keys()) if (!errnos.has(seq)) errnos.set(seq, ETIMEDOUT);
+        for (const d of open.values()) for (let i = d.first; i <= d.last; i++) if (!errnos.has(seq(i))) errnos.set(seq(i), ETIMEDOUT);
         finish();
       }, o.timeoutMs);
     };
+    const settle = (lastSeq: number, d: Datagram): void => {
+      open.delete(lastSeq);
+      inFlight -= d.last - d.first + 1;
+      if (nextUnit >= units.length && inFlight === 0) finish();
+      else {
+        arm();
+        schedulePump();
+      }
+    };
+    /** An error for a message that is not the last of its datagram: recorded if its datagram is open. */
+    const refused = (s: number, errno: number): void => {
+      for (const d of open.values()) {
+        if (d.consecutive) {
+          const i = d.first + (s - d.firstSeq);
+          if (i >= d.first && i < d.last) {
+            errnos.set(s, errno);
+            return;
+          }
+          continue;
+        }
+        for (let i = d.first; i < d.last; i++) {
+          if (seq(i) === s) {
+            errnos.set(s, errno);
+            return;
+          }
+        }
+      }
+    };
+    const unlisten = t.listen((s, errno) => {
+      if (done) return;
+      const d = open.get(s);
+      if (d === undefined) {
+        if (errno !== 0) refused(s, errno);
+        return;
+      }
+      if (errno !== 0) errnos.set(s, errno);
+      settle(s, d);
+    });
     const schedulePump = (): void => {
       if (pumpScheduled) return;
       pumpScheduled = true;
@@ -88,48 +142,39 @@ export function sendBatch(units: readonly (readonly BatchMessage[])[], t: BatchT
     };
     const pump = (): void => {
       const slicer = new Slicer();
-      while (!done && next < units.length && inFlight < o.window) {
+      while (!done && nextUnit < units.length && inFlight < o.window) {
         if (slicer.spent) {
           schedulePump();
           return;
         }
-        const group: BatchMessage[] = [];
+        const first = nextMsg;
         let size = 0;
-        while (next < units.length && size < o.datagramBytes) {
-          const u = units[next++];
-          if (!u) break;
-          for (const m of u) {
-            group.push(m);
-            size += m.bytes.length;
+        let contiguous = true;
+        while (nextUnit < units.length && size < o.datagramBytes) {
+          const n = units[nextUnit++] as number;
+          for (let j = 0; j < n; j++, nextMsg++) {
+            if (nextMsg > first && offset(nextMsg - 1) + length(nextMsg - 1) !== offset(nextMsg)) contiguous = false;
+            size += length(nextMsg);
           }
         }
-        const last = group[group.length - 1];
-        if (!last) continue;
-        group.forEach((m) => setNlmsgAck(m.bytes, m === last));
-        inFlight += group.length;
-        for (const m of group) {
-          waiting.set(m.seq, (errno) => {
-            if (errno !== 0) errnos.set(m.seq, errno);
-            if (m !== last) {
-              waiting.delete(m.seq);
-              return;
-            }
-            for (const g of group) waiting.delete(g.seq);
-            inFlight -= group.length;
-            if (next >= units.length && inFlight === 0) finish();
-            else {
-              arm();
-              schedulePump();
-            }
-          });
-        }
-        t.send(Buffer.concat(group.map((m) => m.bytes)), (errno) => {
-          // The datagram never reached the kernel: its messages fail with the send error.
-          for (const m of group) if (m !== last) waiting.get(m.seq)?.(errno);
-          waiting.get(last.seq)?.(errno);
+        if (nextMsg === first) continue; // units without messages
+        const last = nextMsg - 1;
+        for (let i = first; i <= last; i++) setNlmsgAckAt(buf, offset(i), i === last);
+        inFlight += last - first + 1;
+        const lastSeq = seq(last);
+        const d: Datagram = { first, last, firstSeq: seq(first), consecutive: lastSeq - seq(first) === last - first };
+        open.set(lastSeq, d);
+        const datagram = contiguous
+          ? buf.subarray(offset(first), offset(last) + length(last))
+          : Buffer.concat(Array.from({ length: last - first + 1 }, (_, j) => buf.subarray(offset(first + j), offset(first + j) + length(first + j))));
+        t.send(datagram, (errno) => {
+          // The datagram never reached the kernel: each of its messages fails with the send error.
+          if (done || open.get(lastSeq) !== d) return;
+          for (let i = first; i <= last; i++) errnos.set(seq(i), errno);
+          settle(lastSeq, d);
         });
       }
-      if (!done && next >= units.length && inFlight === 0) finish();
+      if (!done && nextUnit >= units.length && inFlight === 0) finish();
     };
     arm();
     pump();

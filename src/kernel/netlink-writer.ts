@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { sendBatch, DEFAULT_BATCH_OPTIONS, type BatchMessage, type BatchOptions } from './netlink-batch.js';
+import { sendBatch, DEFAULT_BATCH_OPTIONS, type BatchOptions } from './netlink-batch.js';
+import { messageCount, seqAt, type PackedBatch } from './packed-batch.js';
 import { rawTransport } from './netlink-raw.js';
 import { packRequest, type WorkerClose, type WorkerReply } from './netlink-writer-protocol.js';
 import { exitWithin } from '../util/worker-exit.js';
@@ -24,8 +25,11 @@ export { packRequest, unpackRequest, type WorkerClose, type WorkerReply, type Wo
 export { rawTransport } from './netlink-raw.js';
 
 export interface BatchWriter {
-  /** Sends the units (messages of one unit share a datagram); errno per refused message, by seq. */
-  write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>>;
+  /**
+   * Sends the batch's units (messages of one unit share a datagram); errno per refused message, by
+   * seq. The batch's bytes may be handed to another thread: not to be read afterwards.
+   */
+  write(batch: PackedBatch): Promise<Map<number, number>>;
   /** Closes the socket (and ends the thread); resolves once it is done. */
   close(): Promise<void>;
 }
@@ -39,9 +43,9 @@ export class InlineBatchWriter implements BatchWriter {
     this.#options = options;
   }
 
-  write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>> {
+  write(batch: PackedBatch): Promise<Map<number, number>> {
     this.#raw ??= rawTransport();
-    return sendBatch(units, this.#raw.transport, this.#options);
+    return sendBatch(batch, this.#raw.transport, this.#options);
   }
 
   close(): Promise<void> {
@@ -81,7 +85,7 @@ export class WorkerBatchWriter implements BatchWriter {
   readonly #script: string;
   readonly #startAt: number;
   #worker: Worker | undefined;
-  readonly #pending = new Map<number, { units: readonly (readonly BatchMessage[])[]; resolve: (m: Map<number, number>) => void }>();
+  readonly #pending = new Map<number, { batch: PackedBatch; resolve: (m: Map<number, number>) => void }>();
   readonly #options: BatchOptions;
   readonly #fallback: BatchWriter;
   #ids = 0;
@@ -105,17 +109,17 @@ export class WorkerBatchWriter implements BatchWriter {
     return this.#worker !== undefined;
   }
 
-  write(units: readonly (readonly BatchMessage[])[]): Promise<Map<number, number>> {
-    if (this.#broken !== undefined) return this.#fallback.write(units);
+  write(batch: PackedBatch): Promise<Map<number, number>> {
+    if (this.#broken !== undefined) return this.#fallback.write(batch);
     // A large batch starts the thread and goes to it: the message waits in the thread's queue while
     // it boots (tens of ms), off the event loop. Sent from here instead, it could hold the loop for
     // its kernel time, seconds on a loaded FIB (decision 0005).
-    const worker = this.#worker ?? (units.length >= this.#startAt ? this.#start() : undefined);
-    if (worker === undefined) return this.#fallback.write(units);
+    const worker = this.#worker ?? (batch.units.length >= this.#startAt ? this.#start() : undefined);
+    if (worker === undefined) return this.#fallback.write(batch);
     const id = ++this.#ids;
-    const req = packRequest(id, units, this.#options);
+    const req = packRequest(id, batch, this.#options);
     return new Promise((resolve) => {
-      this.#pending.set(id, { units, resolve });
+      this.#pending.set(id, { batch, resolve });
       worker.postMessage(req, [req.bytes]);
     });
   }
@@ -164,7 +168,7 @@ export class WorkerBatchWriter implements BatchWriter {
     if (!p) return;
     this.#pending.delete(reply.id);
     if ('error' in reply) {
-      p.resolve(everyMessage(p.units, EIO));
+      p.resolve(everyMessage(p.batch, EIO));
       return;
     }
     const errnos = new Map<number, number>();
@@ -174,7 +178,7 @@ export class WorkerBatchWriter implements BatchWriter {
 
   #fail(why: string): void {
     if (this.#broken === undefined) this.#broken = why;
-    for (const p of this.#pending.values()) p.resolve(everyMessage(p.units, EIO));
+    for (const p of this.#pending.values()) p.resolve(everyMessage(p.batch, EIO));
     this.#pending.clear();
   }
 }
@@ -183,9 +187,9 @@ const EIO = osErrno.EIO;
 /** How long close() waits for the worker to end by itself. */
 const CLOSE_BOUND_MS = 2000;
 
-function everyMessage(units: readonly (readonly BatchMessage[])[], errno: number): Map<number, number> {
+function everyMessage(batch: PackedBatch, errno: number): Map<number, number> {
   const m = new Map<number, number>();
-  for (const u of units) for (const msg of u) m.set(msg.seq, errno);
+  for (let i = 0; i < messageCount(batch); i++) m.set(seqAt(batch, i), errno);
   return m;
 }
 

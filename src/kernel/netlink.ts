@@ -24,7 +24,7 @@ import { tuneNotificationSocket } from './netlink-tune.js';
 import { defaultBatchWriter, type BatchWriter } from './netlink-writer.js';
 import {
   KernelError,
-  routeKey,
+  fibKeyV4Prefix,
   toKernelError,
   type KernelEvent,
   type KernelLink,
@@ -37,15 +37,18 @@ import {
   type GatewayResolution,
   type RouteFilter,
 } from './port.js';
+import { PackedBatchBuilder } from './packed-batch.js';
 import {
   NLM_F,
   RTM,
   decodeRoute,
-  encodeDelRouteMsg,
   encodeRouteLookup,
   encodeDumpRequest,
-  encodeNewRouteMsg,
+  setDstPrefix,
+  setDstV4,
   toKernelRouteFromDecoded,
+  writeDelRouteMsg,
+  writeNewRouteMsg,
   type HopBytes,
 } from './rtmsg.js';
 
@@ -128,38 +131,58 @@ export class NetlinkKernel implements KernelPort {
     // makes meanwhile is repaired by the reconciler's periodic scan instead of at once.
     const big = batch.length >= QUIET_BATCH;
     if (big) this.#pauseRouteEvents();
-    const units: Unit[] = [];
-    batch.forEach((w, index) => {
+    // Every message straight into one buffer (packed-batch.ts); per write, the sequence numbers of
+    // its delete and its add (0: none) say which errnos are its own.
+    const into = new PackedBatchBuilder(batch.length);
+    const delSeq = new Int32Array(batch.length);
+    const addSeq = new Int32Array(batch.length);
+    const encoded = new Uint8Array(batch.length);
+    for (let index = 0; index < batch.length; index++) {
+      const w = batch[index] as KernelWrite;
+      const seq = this.#seq;
       try {
-        units.push(this.#encodeWrite(w, index, hops));
+        this.#encodeWrite(w, index, hops, into, delSeq, addSeq);
+        into.endUnit();
+        encoded[index] = 1;
       } catch (e) {
+        // Nothing of the unit is sent: its sequence numbers are handed out again (they stay consecutive).
+        into.abandonUnit();
+        this.#seq = seq;
+        delSeq[index] = addSeq[index] = 0;
         results[index] = toKernelError(e, w.op === 'change' ? 'add' : w.op, w.route);
       }
-    });
-    const errnos = await this.#writer.write(units.map((u) => u.messages));
+    }
+    const errnos = await this.#writer.write(into.build());
     if (big) this.#resumeRouteEvents();
-    for (const u of units) {
-      const w = batch[u.index];
-      if (w) results[u.index] = writeResult(w, u, errnos);
+    for (let index = 0; index < batch.length; index++) {
+      if (encoded[index] === 1) results[index] = writeResult(batch[index] as KernelWrite, delSeq[index] as number, addSeq[index] as number, errnos);
     }
     return results;
   }
 
-  /** The messages of one write, each encoded in one pass (rtmsg.ts). Throws (ENODEV, ...) when the route to add cannot be encoded. */
-  #encodeWrite(w: KernelWrite, index: number, hops: HopResolver): Unit {
+  /**
+   * The messages of one write, each written straight into the batch (rtmsg.ts); their sequence
+   * numbers in delSeq / addSeq at `index`. Throws (ENODEV, ...) when the route to add cannot be
+   * encoded: the caller drops what this wrote of the unit.
+   */
+  #encodeWrite(w: KernelWrite, index: number, hops: HopResolver, into: PackedBatchBuilder, delSeq: Int32Array, addSeq: Int32Array): void {
+    // The destination from the reconciler's numeric key when it has one: no prefix text read.
+    if (typeof w.key === 'number') setDstV4(fibKeyV4Prefix(w.key));
+    else setDstPrefix(w.route.prefix);
     if (w.op === 'remove') {
       const seq = this.#nextSeq();
-      return { index, messages: [{ seq, bytes: encodeDelRouteMsg(seq, w.route) }], del: seq };
+      writeDelRouteMsg(into, seq, w.route);
+      delSeq[index] = seq;
+      return;
     }
-    const newRoute = (route: KernelRoute): Message => {
-      const seq = this.#nextSeq();
-      return { seq, bytes: encodeNewRouteMsg(seq, NLM_F.CREATE | NLM_F.EXCL, route, hops.of(route, 'add')) };
-    };
     if (w.op === 'add') {
-      const add = newRoute(w.route);
-      return { index, messages: [add], add: add.seq };
+      const addHops = hops.of(w.route, 'add');
+      const seq = this.#nextSeq();
+      writeNewRouteMsg(into, seq, NLM_F.CREATE | NLM_F.EXCL, w.route, addHops);
+      addSeq[index] = seq;
+      return;
     }
-    if (routeKey(w.from) !== routeKey(w.route) || w.from.protocol !== w.route.protocol) {
+    if (w.from.table !== w.route.table || w.from.metric !== w.route.metric || w.from.protocol !== w.route.protocol || w.from.prefix !== w.route.prefix) {
       throw new KernelError('EINVAL', 'change', w.route, { cause: new Error('a change keeps the key and the protocol') });
     }
     // Next hops resolved first: when the new route cannot be sent, nothing is deleted.
@@ -170,16 +193,13 @@ export class NetlinkKernel implements KernelPort {
     } catch {
       restoreHops = undefined; // its device is gone, and with it the old route
     }
-    const delSeq = this.#nextSeq();
-    const del: Message = { seq: delSeq, bytes: encodeDelRouteMsg(delSeq, w.from) };
-    const addSeq = this.#nextSeq();
-    const add: Message = { seq: addSeq, bytes: encodeNewRouteMsg(addSeq, NLM_F.CREATE | NLM_F.EXCL, w.route, addHops) };
-    let restore: Message | undefined;
-    if (restoreHops) {
-      const seq = this.#nextSeq();
-      restore = { seq, bytes: encodeNewRouteMsg(seq, NLM_F.CREATE | NLM_F.EXCL, w.from, restoreHops) };
-    }
-    return { index, messages: restore ? [del, add, restore] : [del, add], del: del.seq, add: add.seq };
+    const del = this.#nextSeq();
+    writeDelRouteMsg(into, del, w.from);
+    const add = this.#nextSeq();
+    writeNewRouteMsg(into, add, NLM_F.CREATE | NLM_F.EXCL, w.route, addHops);
+    if (restoreHops) writeNewRouteMsg(into, this.#nextSeq(), NLM_F.CREATE | NLM_F.EXCL, w.from, restoreHops);
+    delSeq[index] = del;
+    addSeq[index] = add;
   }
 
   holdRouteEvents(): () => void {
@@ -429,24 +449,10 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).ma
 const errnoName = (n: number): string => ERRNO_NAMES.get(n) ?? String(n);
 const ESRCH = osConstants.errno.ESRCH;
 
-interface Message {
-  readonly seq: number;
-  readonly bytes: Buffer;
-}
-
-/** The messages of one write of a batch, and which is which. */
-interface Unit {
-  readonly index: number;
-  readonly messages: readonly Message[];
-  readonly del?: number;
-  readonly add?: number;
-}
-
-/** One write's result from the errnos of its messages (KernelWrite says what a change reports). */
-function writeResult(w: KernelWrite, u: Unit, errnos: ReadonlyMap<number, number>): KernelError | null {
-  const errnoOf = (seq: number | undefined): number => (seq === undefined ? 0 : (errnos.get(seq) ?? 0));
-  const del = errnoOf(u.del);
-  const add = errnoOf(u.add);
+/** One write's result from the errnos of its messages (KernelWrite says what a change reports); seq 0: no such message. */
+function writeResult(w: KernelWrite, delSeq: number, addSeq: number, errnos: ReadonlyMap<number, number>): KernelError | null {
+  const del = delSeq === 0 ? 0 : (errnos.get(delSeq) ?? 0);
+  const add = addSeq === 0 ? 0 : (errnos.get(addSeq) ?? 0);
   // A delete that found nothing of ours (ESRCH) is done.
   if (del !== 0 && del !== ESRCH) return new KernelError(errnoName(del), 'remove', w.route);
   if (add !== 0) return new KernelError(errnoName(add), 'add', w.route);

@@ -91,10 +91,17 @@ export type KernelEvent =
  *   route is still there), else the add's (EEXIST = a foreign route holds the key), else null.
  *   There is no replace (NLM_F_REPLACE ignores the protocol): docs/decisions/0003-kernel-route-change.md.
  */
-export type KernelWrite =
+export type KernelWrite = (
   | { readonly op: 'add'; readonly route: KernelRoute }
   | { readonly op: 'change'; readonly from: KernelRoute; readonly route: KernelRoute }
-  | { readonly op: 'remove'; readonly route: KernelRouteKey };
+  | { readonly op: 'remove'; readonly route: KernelRouteKey }
+) & {
+  /**
+   * The route's FibKey when the writer knows it (the reconciler does): an adapter may take the
+   * destination from a numeric key instead of reading the prefix text. It is the key of `route`.
+   */
+  readonly key?: FibKey;
+};
 
 /** How the kernel reaches an address: the immediate gateway (the address itself when connected) and device. */
 export interface GatewayResolution {
@@ -233,6 +240,11 @@ export function fibKey(r: KernelRouteKey): FibKey {
     }
   }
   return routeKey(r);
+}
+
+/** The IPv4 prefix of a numeric FibKey as address * 64 + length (host bits clear). */
+export function fibKeyV4Prefix(k: number): number {
+  return k % V4_SPAN;
 }
 
 /** Keys in this table with this metric are numbers for IPv4 prefixes. */

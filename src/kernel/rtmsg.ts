@@ -9,6 +9,7 @@
  */
 import { endianness } from 'node:os';
 import { clearHostBits, familyOfText, formatAddress, parseAddress, parsePrefix4, parsePrefix6, type IpAddress, type IpFamily } from '../util/inet.js';
+import type { PackedBatchBuilder } from './packed-batch.js';
 import type { KernelNextHop, KernelRoute, KernelRouteKey } from './port.js';
 
 export const RTM = { NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26 } as const;
@@ -139,7 +140,8 @@ export function hopBytes(h: KernelNextHop): HopBytes {
 /** The prefix of the message being written: parsed without allocation (encoding is single-threaded). */
 const dst = { family: 4 as IpFamily, len: 0, bytes: new Uint8Array(16) };
 
-function parseDst(text: string): void {
+/** The destination of the next message written: a prefix's text (host bits cleared). */
+export function setDstPrefix(text: string): void {
   if (text.includes(':')) {
     const len = parsePrefix6(text, dst.bytes, 0);
     if (len < 0) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
@@ -152,6 +154,18 @@ function parseDst(text: string): void {
   if (p < 0) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
   const len = p % 64;
   const addr = len === 0 ? 0 : (Math.floor(p / 64) & (0xffffffff << (32 - len))) >>> 0;
+  dst.family = 4;
+  dst.len = len;
+  dst.bytes[0] = addr >>> 24;
+  dst.bytes[1] = (addr >>> 16) & 0xff;
+  dst.bytes[2] = (addr >>> 8) & 0xff;
+  dst.bytes[3] = addr & 0xff;
+}
+
+/** The destination of the next message written: an IPv4 prefix as address * 64 + length, host bits clear (no text read). */
+export function setDstV4(packed: number): void {
+  const len = packed % 64;
+  const addr = Math.floor(packed / 64) >>> 0;
   dst.family = 4;
   dst.len = len;
   dst.bytes[0] = addr >>> 24;
@@ -186,33 +200,50 @@ function writeU32Attr(b: Buffer, at: number, type: number, v: number): number {
   return at + 8;
 }
 
-/** The message header, rtmsg and the key attributes (table, destination, priority); returns the offset after them. */
-function writeHeadAndKey(b: Buffer, type: number, flags: number, seq: number, head: RtmsgFields, metric: number): number {
-  u32(b, b.length, 0);
-  u16(b, type, 4);
-  u16(b, flags | NLM_F_REQUEST | NLM_F_ACK, 6);
-  u32(b, seq, 8);
-  u32(b, 0, 12);
-  let at = NLMSG_HDRLEN;
-  b[at] = head.family;
-  b[at + 1] = head.dstLen;
+/**
+ * The message header (at `start`, `len` bytes in all), rtmsg and the key attributes (table,
+ * destination, priority); returns the offset after them. Every byte up to there is written.
+ */
+function writeHeadAndKey(b: Buffer, start: number, len: number, type: number, flags: number, seq: number, family: number, table: number, protocol: number, scope: number, rtype: number, rtFlags: number, metric: number): number {
+  u32(b, len, start);
+  u16(b, type, start + 4);
+  u16(b, flags | NLM_F_REQUEST | NLM_F_ACK, start + 6);
+  u32(b, seq, start + 8);
+  u32(b, 0, start + 12);
+  let at = start + NLMSG_HDRLEN;
+  b[at] = family;
+  b[at + 1] = dst.len;
   b[at + 2] = 0; // src_len
   b[at + 3] = 0; // tos
-  b[at + 4] = head.table < 256 ? head.table : RT_TABLE.UNSPEC; // ids > 255 only fit RTA_TABLE
-  b[at + 5] = head.protocol;
-  b[at + 6] = head.scope;
-  b[at + 7] = head.type;
-  u32(b, head.flags, at + 8);
+  b[at + 4] = table < 256 ? table : RT_TABLE.UNSPEC; // ids > 255 only fit RTA_TABLE
+  b[at + 5] = protocol;
+  b[at + 6] = scope;
+  b[at + 7] = rtype;
+  u32(b, rtFlags, at + 8);
   at += RTMSG_LEN;
-  at = writeU32Attr(b, at, RTA.TABLE, head.table);
+  at = writeU32Attr(b, at, RTA.TABLE, table);
   const plen = dst.family === 4 ? 4 : 16;
-  b.set(plen === 16 ? dst.bytes : dst.bytes.subarray(0, 4), attrHead(b, at, RTA.DST, plen));
+  const v = attrHead(b, at, RTA.DST, plen);
+  for (let i = 0; i < plen; i++) b[v + i] = dst.bytes[i] as number;
   at += 4 + plen;
   return writeU32Attr(b, at, RTA.PRIORITY, metric);
 }
 
 /** Length of the key part: nlmsghdr, rtmsg, RTA_TABLE, RTA_DST, RTA_PRIORITY. */
 const keyPartLen = (): number => NLMSG_HDRLEN + RTMSG_LEN + 8 + 4 + (dst.family === 4 ? 4 : 16) + 8;
+
+/** Bytes of the RTM_NEWROUTE message of a route with these next hops, the destination set (setDst*). */
+function newRouteMsgLen(blackhole: boolean, hops: readonly HopBytes[]): number {
+  const family = dst.family;
+  let len = keyPartLen();
+  const single = !blackhole && hops.length === 1 ? hops[0] : undefined;
+  if (single) len += gatewayAttrLen(family, single.gateway) + (single.ifindex !== undefined ? 8 : 0);
+  else if (!blackhole) {
+    len += 4;
+    for (const h of hops) len += RTNH_LEN + gatewayAttrLen(family, h.gateway);
+  }
+  return len;
+}
 
 /**
  * A whole RTM_NEWROUTE message (nlmsghdr with NLM_F_REQUEST|NLM_F_ACK and `flags`, then the payload),
@@ -221,31 +252,38 @@ const keyPartLen = (): number => NLMSG_HDRLEN + RTMSG_LEN + 8 + 4 + (dst.family 
  * rtm_flags); several: RTA_MULTIPATH. Throws on a unicast route without next hops.
  */
 export function encodeNewRouteMsg(seq: number, flags: number, route: KernelRoute, hops: readonly HopBytes[]): Buffer {
-  parseDst(route.prefix);
+  setDstPrefix(route.prefix);
+  checkHops(route, hops);
+  const b = Buffer.alloc(newRouteMsgLen(route.type === 'blackhole', hops));
+  writeNewRoute(b, 0, b.length, seq, flags, route, hops);
+  return b;
+}
+
+/**
+ * encodeNewRouteMsg into a packed batch (packed-batch.ts), the destination given by setDst*
+ * beforehand: nothing allocated per message. Returns the message's length.
+ */
+export function writeNewRouteMsg(into: PackedBatchBuilder, seq: number, flags: number, route: KernelRoute, hops: readonly HopBytes[]): number {
+  checkHops(route, hops);
+  const len = newRouteMsgLen(route.type === 'blackhole', hops);
+  const at = into.reserve(len);
+  writeNewRoute(into.buffer, at, len, seq, flags, route, hops);
+  into.push(seq, len);
+  return len;
+}
+
+function checkHops(route: KernelRoute, hops: readonly HopBytes[]): void {
+  if (route.type !== 'blackhole' && hops.length === 0) throw new Error(`unicast route ${route.prefix} without next hops`);
+}
+
+function writeNewRoute(b: Buffer, start: number, len: number, seq: number, flags: number, route: KernelRoute, hops: readonly HopBytes[]): void {
   const family = dst.family;
   const blackhole = route.type === 'blackhole';
   const single = !blackhole && hops.length === 1 ? hops[0] : undefined;
-  if (!blackhole && hops.length === 0) throw new Error(`unicast route ${route.prefix} without next hops`);
-  let len = keyPartLen();
-  if (single) len += gatewayAttrLen(family, single.gateway) + (single.ifindex !== undefined ? 8 : 0);
-  else if (!blackhole) {
-    len += 4;
-    for (const h of hops) len += RTNH_LEN + gatewayAttrLen(family, h.gateway);
-  }
-  const b = Buffer.allocUnsafe(len).fill(0);
-  const head: RtmsgFields = {
-    family: familyCode(family),
-    dstLen: dst.len,
-    table: route.table,
-    protocol: route.protocol,
-    scope: RT_SCOPE.UNIVERSE,
-    type: blackhole ? RTN.BLACKHOLE : RTN.UNICAST,
-    flags: single?.onlink ? RTNH_F_ONLINK : 0,
-  };
-  let at = writeHeadAndKey(b, RTM.NEWROUTE, flags, seq, head, route.metric);
+  let at = writeHeadAndKey(b, start, len, RTM.NEWROUTE, flags, seq, familyCode(family), route.table, route.protocol, RT_SCOPE.UNIVERSE, blackhole ? RTN.BLACKHOLE : RTN.UNICAST, single?.onlink ? RTNH_F_ONLINK : 0, route.metric);
   if (single) {
     at = writeGateway(b, at, family, single.gateway);
-    if (single.ifindex !== undefined) at = writeU32Attr(b, at, RTA.OIF, single.ifindex);
+    if (single.ifindex !== undefined) writeU32Attr(b, at, RTA.OIF, single.ifindex);
   } else if (!blackhole) {
     const mp = at;
     at += 4;
@@ -259,7 +297,6 @@ export function encodeNewRouteMsg(seq: number, flags: number, route: KernelRoute
     }
     attrHead(b, mp, RTA.MULTIPATH, at - mp - 4);
   }
-  return b;
 }
 
 /**
@@ -267,11 +304,19 @@ export function encodeNewRouteMsg(seq: number, flags: number, route: KernelRoute
  * as `ip route del` sends them, so the kernel matches any type and scope but only our protocol.
  */
 export function encodeDelRouteMsg(seq: number, key: KernelRouteKey): Buffer {
-  parseDst(key.prefix);
-  const b = Buffer.allocUnsafe(keyPartLen()).fill(0);
-  const head: RtmsgFields = { family: familyCode(dst.family), dstLen: dst.len, table: key.table, protocol: key.protocol, scope: RT_SCOPE.NOWHERE, type: 0, flags: 0 };
-  writeHeadAndKey(b, RTM.DELROUTE, 0, seq, head, key.metric);
+  setDstPrefix(key.prefix);
+  const b = Buffer.alloc(keyPartLen());
+  writeHeadAndKey(b, 0, b.length, RTM.DELROUTE, 0, seq, familyCode(dst.family), key.table, key.protocol, RT_SCOPE.NOWHERE, 0, 0, key.metric);
   return b;
+}
+
+/** encodeDelRouteMsg into a packed batch, the destination given by setDst* beforehand. Returns the message's length. */
+export function writeDelRouteMsg(into: PackedBatchBuilder, seq: number, key: KernelRouteKey): number {
+  const len = keyPartLen();
+  const at = into.reserve(len);
+  writeHeadAndKey(into.buffer, at, len, RTM.DELROUTE, 0, seq, familyCode(dst.family), key.table, key.protocol, RT_SCOPE.NOWHERE, 0, 0, key.metric);
+  into.push(seq, len);
+  return len;
 }
 
 /** RTM_NEWROUTE payload (encodeNewRouteMsg without the header) for a route whose next hops carry `ifindex` where one is known. */
@@ -426,6 +471,12 @@ export function encodeNlmsg(type: number, flags: number, seq: number, payload: B
   u32(out, 0, 12);
   payload.copy(out, NLMSG_HDRLEN);
   return out;
+}
+
+/** Sets or clears NLM_F_ACK in the message at `at` of a buffer. */
+export function setNlmsgAckAt(b: Buffer, at: number, ack: boolean): void {
+  const flags = r16(b, at + 6);
+  u16(b, ack ? flags | NLM_F_ACK : flags & ~NLM_F_ACK, at + 6);
 }
 
 /** Sets or clears NLM_F_ACK in an encoded message. */

@@ -3,17 +3,19 @@
  * packing (units never split, ACK only on the last message), the window, errors by sequence
  * number, partial ACKs, a datagram that could not be sent (ENOBUFS on send: all of the batch, or
  * one datagram of several), ACKs for unknown or settled sequence numbers, and the no-progress
- * timeout (also for one datagram among others that complete). Plus the worker request packing
- * (kernel/netlink-writer.ts).
+ * timeout (also for one datagram among others that complete); a batch whose messages are not back
+ * to back, and errors matched when sequence numbers are not consecutive. Plus the packed batch
+ * (kernel/packed-batch.ts) and the worker request (kernel/netlink-writer.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { ETIMEDOUT, sendBatch, type BatchMessage, type BatchTransport } from '../../../src/kernel/netlink-batch.js';
+import { ETIMEDOUT, sendBatch, type BatchTransport } from '../../../src/kernel/netlink-batch.js';
 import { packRequest, unpackRequest } from '../../../src/kernel/netlink-writer.js';
+import { emptyBatch, PackedBatchBuilder, packUnits, unpackUnits, type BatchMessage, type PackedBatch } from '../../../src/kernel/packed-batch.js';
 import { encodeNlmsg, NLM_F_ACK } from '../../../src/kernel/rtmsg.js';
 
 const msg = (seq: number, size = 64): BatchMessage => ({ seq, bytes: encodeNlmsg(24, 0, seq, Buffer.alloc(size - 16)) });
-const units = (n: number, perUnit = 1, first = 1): BatchMessage[][] =>
-  Array.from({ length: n }, (_, i) => Array.from({ length: perUnit }, (_, j) => msg(first + i * perUnit + j)));
+const units = (n: number, perUnit = 1, first = 1): PackedBatch =>
+  packUnits(Array.from({ length: n }, (_, i) => Array.from({ length: perUnit }, (_, j) => msg(first + i * perUnit + j))));
 
 /** The messages of a datagram: seq and whether it asks for an ACK. */
 function messagesOf(d: Buffer): { seq: number; ack: boolean }[] {
@@ -193,18 +195,86 @@ describe('sendBatch', () => {
 
   it('resolves at once for an empty batch', async () => {
     const t = new Script();
-    expect(await sendBatch([], t)).toEqual(new Map());
+    expect(await sendBatch(emptyBatch(), t)).toEqual(new Map());
     expect(t.datagrams).toEqual([]);
   });
 });
 
-describe('worker requests (netlink-writer.ts)', () => {
-  it('pack and unpack to the same units, in one buffer of their own', () => {
+describe('sendBatch over any packing', () => {
+  it('sends the same datagrams when the messages are not back to back in the buffer (copied together)', async () => {
+    // Message 2 stored before message 1: offsets out of order.
+    const a = msg(1, 64);
+    const b = msg(2, 80);
+    const bytes = new Uint8Array(144);
+    bytes.set(b.bytes, 0);
+    bytes.set(a.bytes, 80);
+    const batch: PackedBatch = { bytes, messages: [1, 80, 64, 2, 0, 80], units: [1, 1] };
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(batch, t, { window: 100, datagramBytes: 10_000, timeoutMs: 5000 }).then((r) => (result = r));
+    expect(t.datagrams).toEqual([[{ seq: 1, ack: false }, { seq: 2, ack: true }]]);
+    t.reply(1, 22);
+    t.reply(2);
+    await tick();
+    expect(result).toEqual(new Map([[1, 22]]));
+  });
+
+  it('matches an error to its message when the sequence numbers of a datagram are not consecutive', async () => {
+    const batch = packUnits([[msg(10)], [msg(30)], [msg(20)], [msg(40)]]);
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(batch, t, { window: 100, datagramBytes: 10_000, timeoutMs: 5000 }).then((r) => (result = r));
+    t.reply(20, 22);
+    t.reply(25, 22); // not a message of ours
+    t.reply(40);
+    await tick();
+    expect(result).toEqual(new Map([[20, 22]]));
+  });
+});
+
+describe('PackedBatchBuilder (packed-batch.ts)', () => {
+  const write = (into: PackedBatchBuilder, seq: number, len: number, fill: number): void => {
+    const at = into.reserve(len);
+    into.buffer.fill(fill, at, at + len - 1); // the last byte left as it is: padding a writer skips
+    into.push(seq, len);
+  };
+
+  it('packs units back to back, grows past its first guess, and drops an abandoned unit (its room zeroed when reused)', () => {
+    const into = new PackedBatchBuilder(1, 8);
+    write(into, 1, 100, 0xaa);
+    into.endUnit();
+    write(into, 2, 100, 0xbb);
+    write(into, 3, 60, 0xbb);
+    into.abandonUnit();
+    write(into, 4, 40, 0xcc);
+    write(into, 5, 300, 0xdd);
+    into.endUnit();
+    const b = into.build();
+    expect(unpackUnits(b).map((u) => u.map((m) => [m.seq, m.bytes.length]))).toEqual([[[1, 100]], [[4, 40], [5, 300]]]);
+    expect(b.bytes.byteLength).toBe(440);
+    expect(b.bytes[139]).toBe(0); // the last byte of message 4 was message 2's: zeroed
+    expect(b.bytes[99]).toBe(0);
+    expect(b.bytes[100]).toBe(0xcc);
+    expect(b.bytes.byteOffset).toBe(0);
+    expect(b.bytes.buffer.byteLength).toBeGreaterThanOrEqual(440); // an ArrayBuffer of its own (transferable)
+  });
+
+  it('packUnits and unpackUnits are inverse', () => {
     const u = [[msg(7, 40), msg(8, 80)], [msg(9, 120)]];
-    const req = packRequest(1, u, { window: 1, datagramBytes: 2, timeoutMs: 3 });
-    expect(req.bytes.byteLength).toBe(240);
-    const back = unpackRequest(req);
+    const back = unpackUnits(packUnits(u));
     expect(back.map((x) => x.map((m) => m.seq))).toEqual([[7, 8], [9]]);
-    expect(back.flat().map((m) => m.bytes.equals(u.flat().find((x) => x.seq === m.seq)?.bytes ?? Buffer.alloc(0)))).toEqual([true, true, true]);
+    expect(back.flat().map((m, i) => Buffer.from(m.bytes).equals(Buffer.from(u.flat()[i]?.bytes ?? [])))).toEqual([true, true, true]);
+  });
+});
+
+describe('worker requests (netlink-writer.ts)', () => {
+  it('a request carries the batch: its buffer (to transfer), messages and units', () => {
+    const batch = packUnits([[msg(7, 40), msg(8, 80)], [msg(9, 120)]]);
+    const req = packRequest(1, batch, { window: 1, datagramBytes: 2, timeoutMs: 3 });
+    expect(req.bytes).toBe(batch.bytes.buffer);
+    const back = unpackRequest(structuredClone(req, { transfer: [req.bytes] }));
+    expect(unpackUnits(back).map((x) => x.map((m) => m.seq))).toEqual([[7, 8], [9]]);
+    expect(back.bytes.byteLength).toBe(240);
+    expect(batch.bytes.byteLength).toBe(0); // transferred, not copied
   });
 });

@@ -12,8 +12,13 @@ import {
   hopBytes,
   NLM_F,
   RTM,
+  setDstPrefix,
+  setDstV4,
   toKernelRouteFromDecoded,
+  writeDelRouteMsg,
+  writeNewRouteMsg,
 } from '../../../src/kernel/rtmsg.js';
+import { PackedBatchBuilder, unpackUnits } from '../../../src/kernel/packed-batch.js';
 import type { KernelRoute } from '../../../src/kernel/port.js';
 
 /** Hex of a buffer, spaces ignored in expectations (bytes below are little-endian, linux-x64). */
@@ -168,5 +173,48 @@ describe('RFC 8950: an IPv4 route with an IPv6 next hop', () => {
   it('uses RTA_VIA inside RTA_MULTIPATH records too', () => {
     const mp = encodeMultipath([{ via: 'fd00::2' }, { via: 'fd00::3' }], 4);
     expect(decodeMultipath(mp).map((x) => x.via)).toEqual(['fd00::2', 'fd00::3']);
+  });
+});
+
+describe('route messages written straight into a packed batch', () => {
+  const hops = (r: KernelRoute) => (r.type === 'blackhole' ? [] : r.nextHops.map(hopBytes));
+  const routes: KernelRoute[] = [
+    { prefix: '10.65.1.0/26', table: 254, protocol: 12, metric: 0, type: 'unicast', nextHops: [{ via: '10.0.0.2', ifindex: 3 }] },
+    { prefix: '10.65.2.0/26', table: 1000, protocol: 12, metric: 5, type: 'unicast', nextHops: [{ via: '10.0.0.2', onlink: true }, { via: '10.0.0.3', weight: 2 }] },
+    { prefix: '10.65.3.0/26', table: 254, protocol: 12, metric: 0, type: 'blackhole', nextHops: [] },
+    { prefix: 'fd00:1::/122', table: 254, protocol: 12, metric: 1024, type: 'unicast', nextHops: [{ via: 'fe80::1', ifindex: 2 }] },
+    { prefix: '10.65.4.0/26', table: 254, protocol: 12, metric: 0, type: 'unicast', nextHops: [{ via: 'fd00::1', ifindex: 2 }] },
+  ];
+
+  it('writes the same bytes as the one-message encoders, back to back', () => {
+    const into = new PackedBatchBuilder(1, 8); // grows several times
+    let seq = 100;
+    for (const r of routes) {
+      setDstPrefix(r.prefix);
+      writeDelRouteMsg(into, seq++, r);
+      writeNewRouteMsg(into, seq++, NLM_F.CREATE | NLM_F.EXCL, r, hops(r));
+      into.endUnit();
+    }
+    const got = unpackUnits(into.build()).flat().map((m) => Buffer.from(m.bytes).toString('hex'));
+    seq = 100;
+    const want = routes.flatMap((r) => [hex(encodeDelRouteMsg(seq++, r)), hex(encodeNewRouteMsg(seq++, NLM_F.CREATE | NLM_F.EXCL, r, hops(r)))]);
+    expect(got).toEqual(want);
+  });
+
+  it('an IPv4 destination given as a number (setDstV4) is the one its text gives, for every length (seeded)', () => {
+    let x = 0x2545f491;
+    const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 2000; i++) {
+      const len = i % 33;
+      const addr = len === 0 ? 0 : (next() & (0xffffffff << (32 - len))) >>> 0;
+      const text = `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${len}`;
+      const a = new PackedBatchBuilder(1);
+      setDstPrefix(text);
+      writeDelRouteMsg(a, 1, { prefix: text, table: 254, metric: 0, protocol: 12 });
+      const b = new PackedBatchBuilder(1);
+      setDstV4(addr * 64 + len);
+      writeDelRouteMsg(b, 1, { prefix: text, table: 254, metric: 0, protocol: 12 });
+      expect(hex(Buffer.from(b.build().bytes))).toBe(hex(Buffer.from(a.build().bytes)));
+    }
   });
 });
