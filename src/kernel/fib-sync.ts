@@ -611,8 +611,10 @@ export class FibSync {
   }
 
   async #resolveNextHops(keys: readonly FibKey[]): Promise<void> {
-    const need = new Set<string>();
     const state = this.#state;
+    // No desired route has a next hop to resolve (the common case): no key is looked at.
+    if (state.shapes.resolving === 0) return;
+    const need = new Set<string>();
     for (const k of keys) {
       const ws = state.wantAt(state.find(k));
       if (ws < 0 || !state.shape(ws).resolves) continue;

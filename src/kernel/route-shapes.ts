@@ -41,6 +41,12 @@ export class RouteShapes {
   readonly #free: number[] = [];
   readonly #byText = new Map<string, RouteShape>();
   readonly #byHops = new WeakMap<readonly KernelNextHop[], RouteShape>();
+  #resolving = 0;
+
+  /** Live shapes whose next hops resolve through the kernel (none: no key needs a lookup). */
+  get resolving(): number {
+    return this.#resolving;
+  }
 
   /** Shapes alive. */
   get size(): number {
@@ -74,6 +80,7 @@ export class RouteShapes {
     const s = this.#byId[id] as RouteShape;
     if (--s.refs > 0) return;
     s.live = false;
+    if (s.resolves) this.#resolving--;
     this.#byText.delete(s.text);
     this.#byId[id] = undefined;
     this.#free.push(id);
@@ -99,6 +106,7 @@ export class RouteShapes {
       live: true,
     };
     this.#byId[id] = s;
+    if (s.resolves) this.#resolving++;
     this.#byText.set(text, s);
     this.#byHops.set(r.nextHops, s);
     return s;
