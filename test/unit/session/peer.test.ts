@@ -167,6 +167,32 @@ describe('Peer send hold timer (RFC 9687)', () => {
   });
 });
 
+describe('Peer output pump', () => {
+  it('pulls output in slices: the event loop turns while a peer that reads everything is fed (decision 0005)', async () => {
+    const keepalive = encodeMessage({ kind: 'keepalive' }, ctx);
+    let pulls = 0;
+    let budget = 0; // pulls left to answer
+    /** One KEEPALIVE per pull, each pull 1 ms of work: 300 pulls are 300 ms of output. */
+    let pullsAtNextTurn = -1;
+    const slow: PeerHooks['pull'] = () => {
+      if (budget === 0) return [];
+      budget--;
+      // The next turn of the event loop sees how many pulls the first one took.
+      if (pulls++ === 0) setImmediate(() => (pullsAtNextTurn = pulls));
+      const end = performance.now() + 1;
+      while (performance.now() < end);
+      return [keepalive];
+    };
+    const { peer, remote } = await established(0, { pull: slow });
+    budget = 300;
+    peer.kick();
+    await until('all output pulled', () => budget === 0 && pullsAtNextTurn >= 0);
+    expect(pullsAtNextTurn).toBeGreaterThan(0);
+    expect(pullsAtNextTurn).toBeLessThan(100); // one slice is about 10 ms, not the 300 ms of it all
+    await until('all output read', () => remote.received.filter((m) => m.kind === 'keepalive').length >= 301);
+  });
+});
+
 describe('Peer: a new connection while Established (RFC 4271 6.8, RFC 4724 4.2)', () => {
   /** A TCP connection to a throwaway listener; the accepted end is handed to the peer as "incoming". */
   async function incoming(): Promise<{ theirs: Socket; ours: Socket; received: BgpMessage[] }> {
