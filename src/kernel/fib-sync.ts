@@ -143,12 +143,15 @@ interface Failed {
 
 type Counts = { added: number; replaced: number; removed: number; failed: number };
 
-/** One planned kernel call of a batch. `route` is what is written (or, for a remove, what was there). */
-interface Planned {
-  readonly key: FibKey;
-  readonly write: KernelWrite;
-  readonly route: KernelRoute;
-}
+/**
+ * One planned kernel call of a batch, handed to the port as it is (a KernelWrite with its key): no
+ * second object per route. `route` is what is written (or, for a remove, what was there).
+ */
+type Planned = (
+  | { readonly op: 'add'; readonly route: KernelRoute }
+  | { readonly op: 'change'; readonly from: KernelRoute; readonly route: KernelRoute }
+  | { readonly op: 'remove'; readonly route: KernelRoute }
+) & { readonly key: FibKey };
 
 /** A chunk of writes in the kernel: its keys, and its settling. */
 interface Flight {
@@ -523,7 +526,7 @@ export class FibSync {
     for (const p of planned) inFlight.add(p.key);
     const flight: { keys: Set<FibKey>; done: Promise<void> } = { keys: inFlight, done: Promise.resolve() };
     this.#flights.add(flight);
-    const written = this.#port.write(planned.map((p) => p.write));
+    const written = this.#port.write(planned);
     flight.done = written
       .then((results) => {
         for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as Planned, results[j] ?? null, counts, full);
@@ -662,7 +665,7 @@ export class FibSync {
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
       if (this.#stillFailed(k, null)) return null;
       const have = state.route(k, hs);
-      return { key: k, write: { op: 'remove', route: have, key: k }, route: have };
+      return { op: 'remove', route: have, key: k };
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
     // The same shape installed as desired: satisfied (unless its next hops resolve through the kernel).
@@ -677,9 +680,9 @@ export class FibSync {
       return null;
     }
     if (this.#stillFailed(k, want)) return null;
-    if (!have) return { key: k, write: { op: 'add', route: want, key: k }, route: want };
+    if (!have) return { op: 'add', route: want, key: k };
     this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
-    return { key: k, write: { op: 'change', from: have, route: want, key: k }, route: want };
+    return { op: 'change', from: have, route: want, key: k };
   }
 
   /** No retry, conflict or failure at the key any more (the maps are empty for nearly every key: not even looked up then). */
@@ -700,7 +703,7 @@ export class FibSync {
 
   #settle(p: Planned, err: KernelError | null, counts: Counts, full: boolean): void {
     const { key: k, route } = p;
-    const op = p.write.op;
+    const op = p.op;
     if (err) {
       this.#countError(err.errno);
       // EEXIST on the add (of an add or of a change): a foreign route holds the key.
@@ -737,7 +740,7 @@ export class FibSync {
 
   #failure(p: Planned, err: KernelError, counts: Counts): void {
     const { key: k, route } = p;
-    const op = p.write.op;
+    const op = p.op;
     counts.failed++;
     const cls = errorClass(err);
     // One line per route for the first few failures of a batch; then only the batch summary (a

@@ -8,7 +8,7 @@
  *   they fail, so that ACK means the whole datagram is done (one reply per datagram, not per route);
  * - at most `window` messages wait for their ACK at once; ACKs are matched by sequence number, an
  *   error for a message inside a datagram by the datagram's range of them;
- * - no progress for `timeoutMs`: every message still unanswered fails with ETIMEDOUT;
+ * - no progress for `timeoutMs`: every message still unanswered, or not sent yet, fails with ETIMEDOUT;
  * - a datagram that never reached the kernel: its messages fail with the send error;
  * - the kernel handles a datagram inside our sendmsg() (under its routing lock, waiting out whoever
  *   holds it and RCU grace periods), so sends are spread over turns of the event loop (util/slice.ts).
@@ -89,6 +89,8 @@ export function sendBatch(batch: PackedBatch, t: BatchTransport, o: BatchOptions
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         for (const d of open.values()) for (let i = d.first; i <= d.last; i++) if (!errnos.has(seq(i))) errnos.set(seq(i), ETIMEDOUT);
+        // The messages never sent (the window stayed full) fail too: none of them reached the kernel.
+        for (let i = nextMsg; i < msgs.length / 3; i++) errnos.set(seq(i), ETIMEDOUT);
         finish();
       }, o.timeoutMs);
     };
@@ -150,10 +152,14 @@ export function sendBatch(batch: PackedBatch, t: BatchTransport, o: BatchOptions
         const first = nextMsg;
         let size = 0;
         let contiguous = true;
+        let consecutive = true;
         while (nextUnit < units.length && size < o.datagramBytes) {
           const n = units[nextUnit++] as number;
           for (let j = 0; j < n; j++, nextMsg++) {
-            if (nextMsg > first && offset(nextMsg - 1) + length(nextMsg - 1) !== offset(nextMsg)) contiguous = false;
+            if (nextMsg > first) {
+              if (offset(nextMsg - 1) + length(nextMsg - 1) !== offset(nextMsg)) contiguous = false;
+              if (seq(nextMsg - 1) + 1 !== seq(nextMsg)) consecutive = false;
+            }
             size += length(nextMsg);
           }
         }
@@ -162,7 +168,7 @@ export function sendBatch(batch: PackedBatch, t: BatchTransport, o: BatchOptions
         for (let i = first; i <= last; i++) setNlmsgAckAt(buf, offset(i), i === last);
         inFlight += last - first + 1;
         const lastSeq = seq(last);
-        const d: Datagram = { first, last, firstSeq: seq(first), consecutive: lastSeq - seq(first) === last - first };
+        const d: Datagram = { first, last, firstSeq: seq(first), consecutive };
         open.set(lastSeq, d);
         const datagram = contiguous
           ? buf.subarray(offset(first), offset(last) + length(last))

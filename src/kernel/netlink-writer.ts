@@ -116,11 +116,20 @@ export class WorkerBatchWriter implements BatchWriter {
     // its kernel time, seconds on a loaded FIB (decision 0005).
     const worker = this.#worker ?? (batch.units.length >= this.#startAt ? this.#start() : undefined);
     if (worker === undefined) return this.#fallback.write(batch);
+    // Its buffer already handed to the thread (a batch written twice): nothing can be sent.
+    if (batch.bytes.byteLength === 0 && messageCount(batch) > 0) return Promise.resolve(everyMessage(batch, EIO));
+
     const id = ++this.#ids;
     const req = packRequest(id, batch, this.#options);
     return new Promise((resolve) => {
       this.#pending.set(id, { batch, resolve });
-      worker.postMessage(req, [req.bytes]);
+      try {
+        worker.postMessage(req, [req.bytes]);
+      } catch {
+        // A request that cannot be posted: nothing was sent.
+        this.#pending.delete(id);
+        resolve(everyMessage(batch, EIO));
+      }
     });
   }
 

@@ -24,6 +24,7 @@ import { tuneNotificationSocket } from './netlink-tune.js';
 import { defaultBatchWriter, type BatchWriter } from './netlink-writer.js';
 import {
   KernelError,
+  fibKeyV4Of,
   fibKeyV4Prefix,
   toKernelError,
   type KernelEvent,
@@ -131,9 +132,21 @@ export class NetlinkKernel implements KernelPort {
     // makes meanwhile is repaired by the reconciler's periodic scan instead of at once.
     const big = batch.length >= QUIET_BATCH;
     if (big) this.#pauseRouteEvents();
+    try {
+      return await this.#writePacked(batch, hops, results);
+    } catch (e) {
+      return batch.map((w) => toKernelError(e, w.op, w.route));
+    } finally {
+      if (big) this.#resumeRouteEvents();
+    }
+  }
+
+  async #writePacked(batch: readonly KernelWrite[], hops: HopResolver, results: (KernelError | null)[]): Promise<(KernelError | null)[]> {
     // Every message straight into one buffer (packed-batch.ts); per write, the sequence numbers of
     // its delete and its add (0: none) say which errnos are its own.
-    const into = new PackedBatchBuilder(batch.length);
+    let messages = 0;
+    for (let i = 0; i < batch.length; i++) messages += (batch[i] as KernelWrite).op === 'change' ? 3 : 1;
+    const into = new PackedBatchBuilder(messages);
     const delSeq = new Int32Array(batch.length);
     const addSeq = new Int32Array(batch.length);
     const encoded = new Uint8Array(batch.length);
@@ -153,7 +166,6 @@ export class NetlinkKernel implements KernelPort {
       }
     }
     const errnos = await this.#writer.write(into.build());
-    if (big) this.#resumeRouteEvents();
     for (let index = 0; index < batch.length; index++) {
       if (encoded[index] === 1) results[index] = writeResult(batch[index] as KernelWrite, delSeq[index] as number, addSeq[index] as number, errnos);
     }
@@ -166,8 +178,9 @@ export class NetlinkKernel implements KernelPort {
    * encoded: the caller drops what this wrote of the unit.
    */
   #encodeWrite(w: KernelWrite, index: number, hops: HopResolver, into: PackedBatchBuilder, delSeq: Int32Array, addSeq: Int32Array): void {
-    // The destination from the reconciler's numeric key when it has one: no prefix text read.
-    if (typeof w.key === 'number') setDstV4(fibKeyV4Prefix(w.key));
+    // The destination from the reconciler's numeric key when it has one (and it is this route's
+    // table and metric): no prefix text read.
+    if (typeof w.key === 'number' && fibKeyV4Of(w.key, w.route)) setDstV4(fibKeyV4Prefix(w.key));
     else setDstPrefix(w.route.prefix);
     if (w.op === 'remove') {
       const seq = this.#nextSeq();

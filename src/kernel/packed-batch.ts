@@ -117,6 +117,8 @@ export class PackedBatchBuilder {
     } else if (at < this.#written) {
       this.#buf.fill(0, at, Math.min(at + len, this.#written));
     }
+    // Reserved room counts as written: a writer that throws half way leaves bytes there.
+    if (at + len > this.#written) this.#written = at + len;
     return at;
   }
 
@@ -128,7 +130,6 @@ export class PackedBatchBuilder {
     this.#msgs[i + 1] = this.#at;
     this.#msgs[i + 2] = len;
     this.#at += len;
-    if (this.#at > this.#written) this.#written = this.#at;
   }
 
   /** The messages pushed since the last endUnit (or abandonUnit) are one unit. */

@@ -247,6 +247,11 @@ export function fibKeyV4Prefix(k: number): number {
   return k % V4_SPAN;
 }
 
+/** A numeric FibKey is of a route in this table with this metric (its prefix not compared). */
+export function fibKeyV4Of(k: number, r: Pick<KernelRouteKey, 'table' | 'metric'>): boolean {
+  return Math.floor(k / V4_SPAN) === r.table * 128 + r.metric;
+}
+
 /** Keys in this table with this metric are numbers for IPv4 prefixes. */
 export function numericKeyed(table: number, metric: number): boolean {
   return table >= 0 && table <= 0xff && metric >= 0 && metric <= 0x7f && Number.isInteger(table) && Number.isInteger(metric);

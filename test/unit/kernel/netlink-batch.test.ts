@@ -162,6 +162,14 @@ describe('sendBatch', () => {
     expect(result).toEqual(new Map());
   });
 
+  it('on the timeout, the messages never sent (the window full) fail with ETIMEDOUT too: none is reported done', async () => {
+    const t = new Script();
+    // One message per datagram, two in flight at most: messages 3 and 4 wait for a window that never opens.
+    const result = await sendBatch(units(4), t, { window: 2, datagramBytes: 64, timeoutMs: 50 });
+    expect(t.datagrams.flat().map((m) => m.seq)).toEqual([1, 2]);
+    expect(result).toEqual(new Map([[1, ETIMEDOUT], [2, ETIMEDOUT], [3, ETIMEDOUT], [4, ETIMEDOUT]]));
+  });
+
   it('a datagram whose ACK never comes times out while the datagrams around it complete', async () => {
     const t = new Script();
     const p = sendBatch(units(6), t, { window: 100, datagramBytes: 2 * 64, timeoutMs: 50 });
@@ -217,6 +225,18 @@ describe('sendBatch over any packing', () => {
     t.reply(2);
     await tick();
     expect(result).toEqual(new Map([[1, 22]]));
+  });
+
+  it('sequence numbers whose first and last differ by the count are still matched one by one when not consecutive', async () => {
+    const batch = packUnits([[msg(1)], [msg(5)], [msg(3)]]);
+    const t = new Script();
+    let result: Map<number, number> | undefined;
+    void sendBatch(batch, t, { window: 100, datagramBytes: 10_000, timeoutMs: 5000 }).then((r) => (result = r));
+    t.reply(5, 22); // ours, in the middle
+    t.reply(2, 22); // not ours, though 1 + 1
+    t.reply(3);
+    await tick();
+    expect(result).toEqual(new Map([[5, 22]]));
   });
 
   it('matches an error to its message when the sequence numbers of a datagram are not consecutive', async () => {

@@ -59,6 +59,17 @@ describe('NetlinkKernel.write into one packed batch', () => {
     expect(byKey?.map((u) => u.length)).toEqual(routes.flatMap(() => [1, 1, 3]));
   });
 
+  it("a numeric key of another table or metric is not taken for the route's destination: its text is", async () => {
+    const w = new Capture();
+    kernel = new NetlinkKernel({ writer: w });
+    const r = hole('10.65.1.0/26');
+    const other = fibKey(hole('10.99.0.0/16', 9)) as number; // another prefix, metric 9
+    await kernel.write([{ op: 'remove', route: r, key: other }]);
+    await kernel.write([{ op: 'remove', route: r }]);
+    const [withKey, byText] = w.batches.map((b) => b.flat().map((m) => noSeq(m.hex)));
+    expect(withKey).toEqual(byText);
+  });
+
   it('a write that cannot be encoded fails alone: none of its messages is in the batch', async () => {
     const w = new Capture();
     kernel = new NetlinkKernel({ writer: w });
@@ -75,7 +86,7 @@ describe('NetlinkKernel.write into one packed batch', () => {
     expect(results[3]).toBeNull();
     const [batch] = w.batches;
     expect(batch?.map((u) => u.length)).toEqual([1, 1]);
-    // Sequence numbers stay consecutive across the dropped unit (allocated only once a message is written).
+    // Sequence numbers stay consecutive across the dropped unit (those it took are handed out again).
     const seqs = batch?.flat().map((m) => m.seq) ?? [];
     expect(seqs[1]).toBe((seqs[0] as number) + 1);
   });

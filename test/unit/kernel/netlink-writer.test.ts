@@ -6,12 +6,14 @@
  * rtnetlink does not know, each refused with an errno.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_START_UNITS, WorkerBatchWriter, type BatchWriter } from '../../../src/kernel/netlink-writer.js';
 import { emptyBatch, packUnits, unpackUnits, type BatchMessage } from '../../../src/kernel/packed-batch.js';
 import { encodeNlmsg } from '../../../src/kernel/rtmsg.js';
 
+const osErrno = constants.errno;
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 let dir: string;
 let script: string;
@@ -48,6 +50,15 @@ describe('WorkerBatchWriter', () => {
     await w.close();
     expect(performance.now() - t0).toBeLessThan(1500); // ended by itself, not by the 2 s bound
     expect(w.broken).toBe('closed');
+  });
+
+  it('a batch whose buffer cannot be transferred (written twice) fails every message with EIO, without rejecting', async () => {
+    const w = new WorkerBatchWriter(script, undefined, undefined, 0);
+    const batch = packUnits([[{ seq: 9101, bytes: encodeNlmsg(0x7ff0, 0, 9101, Buffer.alloc(0)) }]]);
+    expect((await w.write(batch)).has(9101)).toBe(true); // refused by the kernel, but sent
+    expect(await w.write(batch)).toEqual(new Map([[9101, osErrno.EIO]]));
+    expect(w.broken).toBeUndefined();
+    await w.close();
   });
 
   it('after close, batches go through the in-thread fallback', async () => {
