@@ -154,12 +154,7 @@ export function setDstPrefix(text: string): void {
   if (p < 0) throw new TypeError(`not an IP prefix: ${JSON.stringify(text)}`);
   const len = p % 64;
   const addr = len === 0 ? 0 : (Math.floor(p / 64) & (0xffffffff << (32 - len))) >>> 0;
-  dst.family = 4;
-  dst.len = len;
-  dst.bytes[0] = addr >>> 24;
-  dst.bytes[1] = (addr >>> 16) & 0xff;
-  dst.bytes[2] = (addr >>> 8) & 0xff;
-  dst.bytes[3] = addr & 0xff;
+  setDstV4(addr * 64 + len);
 }
 
 /** The destination of the next message written: an IPv4 prefix as address * 64 + length, host bits clear (no text read). */
