@@ -1,5 +1,5 @@
 /**
- * `NetlinkKernel`: KernelPort over the `netlink` package (0.3.0), the only file that imports it.
+ * `NetlinkKernel`: KernelPort over the `netlink` package (0.3.0); with netlink-raw.ts (the writer thread's raw socket), the only files that import it.
  *
  * What we use from the package: the socket, sequence numbers, ACK/ERROR correlation
  * (`NetlinkSocket.request` keeps a Map seq -> callback, so many requests can be in flight at once),

@@ -279,6 +279,16 @@ describe('PackedBatchBuilder (packed-batch.ts)', () => {
     expect(b.bytes.buffer.byteLength).toBeGreaterThanOrEqual(440); // an ArrayBuffer of its own (transferable)
   });
 
+  it('room a writer reserved and wrote into, then threw before pushing, is zeroed when reserved again', () => {
+    const into = new PackedBatchBuilder(4, 8);
+    const at = into.reserve(32);
+    into.buffer.fill(0xee, at, at + 32); // written, then the writer threw: never pushed
+    into.abandonUnit();
+    const again = into.reserve(32);
+    expect(again).toBe(at);
+    expect([...into.buffer.subarray(again, again + 32)].every((b) => b === 0)).toBe(true);
+  });
+
   it('packUnits and unpackUnits are inverse', () => {
     const u = [[msg(7, 40), msg(8, 80)], [msg(9, 120)]];
     const back = unpackUnits(packUnits(u));

@@ -91,6 +91,13 @@ describe('NetlinkKernel.write into one packed batch', () => {
     expect(seqs[1]).toBe((seqs[0] as number) + 1);
   });
 
+  it('a writer that throws gives every write an error instead of rejecting', async () => {
+    const broken: BatchWriter = { write: () => Promise.reject(new Error('writer gone')), close: () => Promise.resolve() };
+    kernel = new NetlinkKernel({ writer: broken });
+    const results = await kernel.write(Array.from({ length: 600 }, (_, i) => ({ op: 'remove' as const, route: hole(`10.66.${i >> 4}.${(i & 15) * 16}/28`) })));
+    expect(results.every((e) => e !== null && e.op === 'remove')).toBe(true);
+  });
+
   it("each write's result comes from its own messages' errnos (a delete finding nothing is done)", async () => {
     const w = new Capture();
     kernel = new NetlinkKernel({ writer: w });
