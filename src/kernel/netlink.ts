@@ -26,6 +26,7 @@ import {
   KernelError,
   fibKeyV4Of,
   fibKeyV4Prefix,
+  routeKey,
   toKernelError,
   type KernelEvent,
   type KernelLink,
@@ -195,7 +196,7 @@ export class NetlinkKernel implements KernelPort {
       addSeq[index] = seq;
       return;
     }
-    if (w.from.table !== w.route.table || w.from.metric !== w.route.metric || w.from.protocol !== w.route.protocol || w.from.prefix !== w.route.prefix) {
+    if (routeKey(w.from) !== routeKey(w.route) || w.from.protocol !== w.route.protocol) {
       throw new KernelError('EINVAL', 'change', w.route, { cause: new Error('a change keeps the key and the protocol') });
     }
     // Next hops resolved first: when the new route cannot be sent, nothing is deleted.
@@ -462,10 +463,10 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).ma
 const errnoName = (n: number): string => ERRNO_NAMES.get(n) ?? String(n);
 const ESRCH = osConstants.errno.ESRCH;
 
-/** One write's result from the errnos of its messages (KernelWrite says what a change reports); seq 0: no such message. */
+/** One write's result from the errnos of its messages (KernelWrite says what a change reports); seq 0: no such message (none is sent with 0). */
 function writeResult(w: KernelWrite, delSeq: number, addSeq: number, errnos: ReadonlyMap<number, number>): KernelError | null {
-  const del = delSeq === 0 ? 0 : (errnos.get(delSeq) ?? 0);
-  const add = addSeq === 0 ? 0 : (errnos.get(addSeq) ?? 0);
+  const del = errnos.get(delSeq) ?? 0;
+  const add = errnos.get(addSeq) ?? 0;
   // A delete that found nothing of ours (ESRCH) is done.
   if (del !== 0 && del !== ESRCH) return new KernelError(errnoName(del), 'remove', w.route);
   if (add !== 0) return new KernelError(errnoName(add), 'add', w.route);

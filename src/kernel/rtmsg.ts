@@ -474,12 +474,6 @@ export function setNlmsgAckAt(b: Buffer, at: number, ack: boolean): void {
   u16(b, ack ? flags | NLM_F_ACK : flags & ~NLM_F_ACK, at + 6);
 }
 
-/** Sets or clears NLM_F_ACK in an encoded message. */
-export function setNlmsgAck(msg: Buffer, ack: boolean): void {
-  const flags = r16(msg, 6);
-  u16(msg, ack ? flags | NLM_F_ACK : flags & ~NLM_F_ACK, 6);
-}
-
 /** The sequence number of an encoded message. */
 export const nlmsgSeq = (msg: Buffer): number => r32(msg, 8);
 
