@@ -10,7 +10,8 @@
  * Entry ids stay where they are while the table grows, so the reconciler can walk the entries
  * across turns of the event loop (`keys`, `unlisted`) while routes come and go; `compact` renumbers
  * them and is called only between batches. A route is handed out as a fresh KernelRoute object
- * (`want`, `have`): the prefix is the key's, the rest the shape's.
+ * (`want`, `have`): the prefix is the key's, the rest the shape's. A key whose write is in the
+ * kernel is pinned (`pin`, `unpin`): a mark per entry instead of a Set of keys per chunk of writes.
  */
 import { fibKeyPrefix, type FibKey, type KernelRoute } from './port.js';
 import { RouteShapes, type RouteShape } from './route-shapes.js';
@@ -36,6 +37,9 @@ export class FibState {
   #listed = new Int32Array(MIN_ENTRIES);
   /** 1: queued for the reconciler's next batch (#queue). */
   #dirty = new Uint8Array(MIN_ENTRIES);
+  /** 1: a write of this key is in the kernel (pin); the entry is kept while it is, even holding nothing. */
+  #flying = new Uint8Array(MIN_ENTRIES);
+  #pinned = 0;
   /** Entry ids marked dirty, in order, from #head to #tail (an id whose mark was cleared meanwhile is skipped). */
   #queue = new Int32Array(MIN_ENTRIES);
   #head = 0;
@@ -138,6 +142,36 @@ export class FibState {
     }
   }
 
+  /**
+   * Marks a key's write as in the kernel (the key must have an entry). Until `unpin`, the entry is
+   * kept even when its routes are cleared meanwhile (a withdrawal while the add is in flight), so
+   * the mark cannot be lost or passed to another key with the entry id.
+   */
+  pin(e: number): void {
+    if (this.#flying[e] === 1) return;
+    this.#flying[e] = 1;
+    this.#pinned++;
+  }
+
+  /** The write of a key settled: the mark cleared, the entry released when it holds nothing. */
+  unpin(k: FibKey): void {
+    const e = this.find(k);
+    if (e < 0 || this.#flying[e] !== 1) return;
+    this.#flying[e] = 0;
+    this.#pinned--;
+    if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0) this.#release(e);
+  }
+
+  /** A write of the entry's key is in the kernel. */
+  flyingAt(e: number): boolean {
+    return e >= 0 && this.#flying[e] === 1;
+  }
+
+  /** Keys whose write is in the kernel. */
+  get pinned(): number {
+    return this.#pinned;
+  }
+
   /** Shape id of the desired route at an entry (-1: none). */
   wantAt(e: number): number {
     return e < 0 ? -1 : (this.#want[e] as number);
@@ -183,7 +217,7 @@ export class FibState {
       const e = this.find(k);
       if (e < 0) return -1;
       this.#setWantAt(e, -1);
-      return (this.#have[e] as number) < 0 ? -1 : e; // released when nothing is installed either
+      return (this.#have[e] as number) < 0 ? -1 : e; // released when nothing is installed either (or kept for its write in flight, which settles it)
     }
     const id = this.shapes.intern(r);
     const e = this.#entry(k);
@@ -257,8 +291,8 @@ export class FibState {
    */
   compact(): void {
     const cap = this.#key.length;
-    // Queued entry ids would be renumbered under the queue: not while any is dirty.
-    if (cap <= COMPACT_MIN || this.#live * 4 > cap || this.#head < this.#tail) return;
+    // Queued or pinned entry ids would be renumbered under the queue or a write: not while any is.
+    if (cap <= COMPACT_MIN || this.#live * 4 > cap || this.#head < this.#tail || this.#pinned > 0) return;
     const size = Math.max(MIN_ENTRIES, 1 << Math.ceil(Math.log2(Math.max(1, this.#live * 2))));
     const key = new Float64Array(size);
     const want = new Int32Array(size).fill(-1);
@@ -281,6 +315,7 @@ export class FibState {
     this.#have = have;
     this.#listed = listed;
     this.#dirty = new Uint8Array(size);
+    this.#flying = new Uint8Array(size);
     this.#textOf.clear();
     this.#byText.clear();
     for (const [e, t] of textOf) {
@@ -317,7 +352,7 @@ export class FibState {
     if (id >= 0) this.shapes.ref(id);
     col[e] = id;
     if (old >= 0) this.shapes.unref(old);
-    if (id < 0 && (other[e] as number) < 0) this.#release(e);
+    if (id < 0 && (other[e] as number) < 0 && this.#flying[e] === 0) this.#release(e);
     return (id >= 0 ? 1 : 0) - (old >= 0 ? 1 : 0);
   }
 
@@ -376,6 +411,9 @@ export class FibState {
     const dirty = new Uint8Array(size);
     dirty.set(this.#dirty);
     this.#dirty = dirty;
+    const flying = new Uint8Array(size);
+    flying.set(this.#flying);
+    this.#flying = flying;
   }
 
   /** A larger index; every entry holding something is placed again (one being made is placed by the caller). */
@@ -383,7 +421,7 @@ export class FibState {
     this.#index = new Int32Array(slots);
     this.#mask = slots - 1;
     for (let e = 0; e < this.#top; e++) {
-      if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0) continue;
+      if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0 && this.#flying[e] === 0) continue; // a free entry
       if (!Number.isNaN(this.#key[e])) this.#place(e); // NaN: a text key's entry
     }
   }

@@ -26,6 +26,7 @@ import { systemClock, type Clock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { errorClass, permanentReason } from './error-class.js';
 import { FibState } from './fib-state.js';
+import { PlannedWrite } from './planned-write.js';
 import { needsResolution } from './route-shapes.js';
 import {
   fibKey,
@@ -143,19 +144,8 @@ interface Failed {
 
 type Counts = { added: number; replaced: number; removed: number; failed: number };
 
-/**
- * One planned kernel call of a batch, handed to the port as it is (a KernelWrite with its key): no
- * second object per route. `route` is what is written (or, for a remove, what was there).
- */
-type Planned = (
-  | { readonly op: 'add'; readonly route: KernelRoute }
-  | { readonly op: 'change'; readonly from: KernelRoute; readonly route: KernelRoute }
-  | { readonly op: 'remove'; readonly route: KernelRoute }
-) & { readonly key: FibKey };
-
-/** A chunk of writes in the kernel: its keys, and its settling. */
+/** A chunk of writes in the kernel (its keys are pinned in the state until it settles): its settling. */
 interface Flight {
-  readonly keys: ReadonlySet<FibKey>;
   readonly done: Promise<void>;
 }
 
@@ -207,8 +197,6 @@ export class FibSync {
    * later at worst.
    */
   #scanDueSince: number | null = null;
-  /** Chunks of writes in the kernel now (at most two): a notification for one of their keys is the echo of our own write. */
-  readonly #flights = new Set<Flight>();
   /** When the last batch that wrote something ended. */
   #lastWriteAt = -Infinity;
   #cancelScanWait: (() => void) | undefined;
@@ -461,7 +449,7 @@ export class FibSync {
       // and the kernel work on the previous one (its keys wait for a later batch: `deferred`).
       let group: FibKey[] = [];
       const flush = async (): Promise<void> => {
-        const next = await this.#startChunk(group, counts, full, flight, deferred);
+        const next = await this.#startChunk(group, counts, full, deferred);
         group = [];
         // `flight` is the newest chunk before the wait, so that a failure of the older one leaves
         // the newer one to the catch below (awaited there, never settling after the batch ended).
@@ -509,31 +497,36 @@ export class FibSync {
    * in the kernel) are not planned against a state that write is about to change: they go to
    * `deferred`, for a later batch.
    */
-  async #startChunk(keys: readonly FibKey[], counts: Counts, full: boolean, busy: Flight | null, deferred: FibKey[]): Promise<Flight | null> {
+  async #startChunk(keys: readonly FibKey[], counts: Counts, full: boolean, deferred: FibKey[]): Promise<Flight | null> {
     if (keys.length === 0) return null;
     await this.#resolveNextHops(keys);
-    const planned: Planned[] = [];
+    const state = this.#state;
+    const planned: PlannedWrite[] = [];
     for (const k of keys) {
-      if (busy !== null && busy.keys.has(k)) {
+      const e = state.find(k);
+      // In the kernel now (the previous chunk): its write settles first.
+      if (state.flyingAt(e)) {
         deferred.push(k);
         continue;
       }
-      const p = this.#plan(k);
-      if (p) planned.push(p);
+      const p = this.#plan(k, e);
+      if (p === null) continue;
+      state.pin(e);
+      planned.push(p);
     }
     if (planned.length === 0) return null;
-    const inFlight = new Set<FibKey>();
-    for (const p of planned) inFlight.add(p.key);
-    const flight: { keys: Set<FibKey>; done: Promise<void> } = { keys: inFlight, done: Promise.resolve() };
-    this.#flights.add(flight);
-    const written = this.#port.write(planned);
-    flight.done = written
-      .then((results) => {
-        for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as Planned, results[j] ?? null, counts, full);
-      })
-      .finally(() => this.#flights.delete(flight));
-    flight.done.catch(() => undefined); // awaited by the batch; this only keeps a failure from counting as unhandled meanwhile
-    return flight;
+    const settled = this.#port.write(planned).then((results) => {
+      for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as PlannedWrite, results[j] ?? null, counts, full);
+    });
+    // Whatever happened, the keys are unpinned and the shapes their writes held are given back.
+    const done = settled.finally(() => {
+      for (const p of planned) {
+        state.unpin(p.key);
+        p.release();
+      }
+    });
+    done.catch(() => undefined); // awaited by the batch; this only keeps a failure from counting as unhandled meanwhile
+    return { done };
   }
 
   /** The dirty keys, each taken off the set as it is handed out (keys added meanwhile come too). */
@@ -648,10 +641,14 @@ export class FibSync {
     return { ...want, nextHops: hops };
   }
 
-  /** What one key needs now (null: nothing). Updates bookkeeping that needs no kernel call. */
-  #plan(k: FibKey): Planned | null {
+  /**
+   * What key `k` (entry `e`) needs now (null: nothing). Updates bookkeeping that needs no kernel
+   * call. The write holds a reference on each shape it names; no route object is made for the
+   * common add or remove.
+   */
+  #plan(k: FibKey, e: number): PlannedWrite | null {
     const state = this.#state;
-    const e = state.find(k);
+    const shapes = state.shapes;
     const ws = state.wantAt(e);
     const hs = state.haveAt(e);
     if (ws < 0) {
@@ -664,25 +661,31 @@ export class FibSync {
       }
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
       if (this.#stillFailed(k, null)) return null;
-      const have = state.route(k, hs);
-      return { op: 'remove', route: have, key: k };
+      shapes.ref(hs);
+      return new PlannedWrite(state, 'remove', k, hs);
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
+    const resolves = state.shape(ws).resolves;
     // The same shape installed as desired: satisfied (unless its next hops resolve through the kernel).
-    if (hs === ws && !state.shape(ws).resolves) {
+    if (hs === ws && !resolves) {
       this.#forgetTrouble(k);
       return null;
     }
-    const want = this.#effective(state.route(k, ws));
-    const have = hs < 0 ? undefined : state.route(k, hs);
-    if (have !== undefined && routeSatisfies(have, want)) {
+    // The route as it would be written; made only when something must look at it.
+    const want = resolves ? this.#effective(state.route(k, ws)) : hs >= 0 || this.#failed.size > 0 ? state.route(k, ws) : null;
+    if (hs >= 0 && routeSatisfies(state.route(k, hs), want as KernelRoute)) {
       this.#forgetTrouble(k);
       return null;
     }
-    if (this.#stillFailed(k, want)) return null;
-    if (!have) return { op: 'add', route: want, key: k };
+    if (want !== null && this.#stillFailed(k, want)) return null;
+    // A route whose next hops were resolved is a shape of its own (the one it is installed as).
+    let id = ws;
+    if (resolves) id = shapes.intern(want as KernelRoute);
+    else shapes.ref(ws);
+    if (hs < 0) return new PlannedWrite(state, 'add', k, id);
     this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
-    return { op: 'change', from: have, route: want, key: k };
+    shapes.ref(hs);
+    return new PlannedWrite(state, 'change', k, id, hs);
   }
 
   /** No retry, conflict or failure at the key any more (the maps are empty for nearly every key: not even looked up then). */
@@ -701,11 +704,12 @@ export class FibSync {
     return false;
   }
 
-  #settle(p: Planned, err: KernelError | null, counts: Counts, full: boolean): void {
-    const { key: k, route } = p;
+  #settle(p: PlannedWrite, err: KernelError | null, counts: Counts, full: boolean): void {
+    const k = p.key;
     const op = p.op;
     if (err) {
       this.#countError(err.errno);
+      const route = p.route;
       // EEXIST on the add (of an add or of a change): a foreign route holds the key.
       if (op !== 'remove' && err.op === 'add' && err.code === 'EEXIST') {
         // A change deleted ours (or found nothing of ours): the key is not ours any more.
@@ -729,7 +733,7 @@ export class FibSync {
       this.#stale.delete(k);
       counts.removed++;
     } else {
-      this.#state.setHave(k, route);
+      this.#state.setHaveShape(k, p.shape);
       // Withdrawn while the write was in the kernel: the key's entry went with its desired route
       // (nothing was installed yet), so nothing marked it; it holds our route now, to be removed.
       if (!this.#state.hasWant(k)) this.#markDirty(k);
@@ -738,8 +742,9 @@ export class FibSync {
     }
   }
 
-  #failure(p: Planned, err: KernelError, counts: Counts): void {
-    const { key: k, route } = p;
+  #failure(p: PlannedWrite, err: KernelError, counts: Counts): void {
+    const k = p.key;
+    const route = p.route;
     const op = p.op;
     counts.failed++;
     const cls = errorClass(err);
@@ -778,7 +783,7 @@ export class FibSync {
         const want = desired ? this.#effective(desired) : undefined;
         const ours = e.route.protocol === this.#protocol;
         // The echo of a write of ours still in the kernel (its settling updates what we hold).
-        if (ours && this.#flights.size > 0 && this.#inFlight(k)) {
+        if (ours && this.#state.pinned > 0 && this.#state.flyingAt(this.#state.find(k))) {
           if (e.kind === 'route-deleted') this.#takeEcho(k); // a change's delete, counted when planned
           return;
         }
@@ -814,11 +819,6 @@ export class FibSync {
         this.#scheduleRepair();
         return;
     }
-  }
-
-  #inFlight(k: FibKey): boolean {
-    for (const f of this.#flights) if (f.keys.has(k)) return true;
-    return false;
   }
 
   #takeEcho(k: FibKey): boolean {

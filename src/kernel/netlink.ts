@@ -179,39 +179,43 @@ export class NetlinkKernel implements KernelPort {
    * encoded: the caller drops what this wrote of the unit.
    */
   #encodeWrite(w: KernelWrite, index: number, hops: HopResolver, into: PackedBatchBuilder, delSeq: Int32Array, addSeq: Int32Array): void {
+    // Each route read once: a writer may make it when it is read (fib-sync.ts's PlannedWrite).
+    const route = w.route;
     // The destination from the reconciler's numeric key when it has one (and it is this route's
     // table and metric): no prefix text read.
-    if (typeof w.key === 'number' && fibKeyV4Of(w.key, w.route)) setDstV4(fibKeyV4Prefix(w.key));
-    else setDstPrefix(w.route.prefix);
+    if (typeof w.key === 'number' && fibKeyV4Of(w.key, route)) setDstV4(fibKeyV4Prefix(w.key));
+    else setDstPrefix(route.prefix);
     if (w.op === 'remove') {
       const seq = this.#nextSeq();
-      writeDelRouteMsg(into, seq, w.route);
+      writeDelRouteMsg(into, seq, route);
       delSeq[index] = seq;
       return;
     }
+    const to = route as KernelRoute; // an add or a change writes a whole route
     if (w.op === 'add') {
-      const addHops = hops.of(w.route, 'add');
+      const addHops = hops.of(to, 'add');
       const seq = this.#nextSeq();
-      writeNewRouteMsg(into, seq, NLM_F.CREATE | NLM_F.EXCL, w.route, addHops);
+      writeNewRouteMsg(into, seq, NLM_F.CREATE | NLM_F.EXCL, to, addHops);
       addSeq[index] = seq;
       return;
     }
-    if (routeKey(w.from) !== routeKey(w.route) || w.from.protocol !== w.route.protocol) {
-      throw new KernelError('EINVAL', 'change', w.route, { cause: new Error('a change keeps the key and the protocol') });
+    const from = w.from;
+    if (routeKey(from) !== routeKey(to) || from.protocol !== to.protocol) {
+      throw new KernelError('EINVAL', 'change', to, { cause: new Error('a change keeps the key and the protocol') });
     }
     // Next hops resolved first: when the new route cannot be sent, nothing is deleted.
-    const addHops = hops.of(w.route, 'add');
+    const addHops = hops.of(to, 'add');
     let restoreHops: readonly HopBytes[] | undefined;
     try {
-      restoreHops = hops.of(w.from, 'add');
+      restoreHops = hops.of(from, 'add');
     } catch {
       restoreHops = undefined; // its device is gone, and with it the old route
     }
     const del = this.#nextSeq();
-    writeDelRouteMsg(into, del, w.from);
+    writeDelRouteMsg(into, del, from);
     const add = this.#nextSeq();
-    writeNewRouteMsg(into, add, NLM_F.CREATE | NLM_F.EXCL, w.route, addHops);
-    if (restoreHops) writeNewRouteMsg(into, this.#nextSeq(), NLM_F.CREATE | NLM_F.EXCL, w.from, restoreHops);
+    writeNewRouteMsg(into, add, NLM_F.CREATE | NLM_F.EXCL, to, addHops);
+    if (restoreHops) writeNewRouteMsg(into, this.#nextSeq(), NLM_F.CREATE | NLM_F.EXCL, from, restoreHops);
     delSeq[index] = del;
     addSeq[index] = add;
   }

@@ -173,4 +173,46 @@ describe('FibState', () => {
     expect(s.find(fibKey(route(v4(1), 0)))).toBe(-1);
     expect(s.shapes.size).toBe(1);
   });
+
+  it('keeps a pinned entry whose routes were cleared (found after the index grows), releases it at unpin, and does not compact while any is pinned', () => {
+    const s = new FibState();
+    const a = route('172.16.9.0/24', 0); // outside v4()'s keys
+    const k = fibKey(a);
+    const e = s.setWant(k, a);
+    s.pin(e);
+    expect(s.pinned).toBe(1);
+    // Withdrawn while its add is in the kernel: the entry, and its mark, stay.
+    expect(s.setWant(k, null)).toBe(-1);
+    expect(s.find(k)).toBe(e);
+    expect(s.flyingAt(e)).toBe(true);
+    // Thousands of keys more: the index is rebuilt twice over; the pinned entry is placed again.
+    for (let i = 0; i < 5000; i++) s.setWant(fibKey(route(v4(i), 1)), route(v4(i), 1));
+    expect(s.find(k)).toBe(e);
+    // Its add settled: installed, then unpinned; the mark goes, the entry stays (it holds a route).
+    s.setHave(k, a);
+    s.unpin(k);
+    expect(s.pinned).toBe(0);
+    expect(s.flyingAt(e)).toBe(false);
+    expect(s.find(k)).toBe(e);
+    // The removal settles: nothing held and not pinned any more, the entry is released.
+    s.pin(e);
+    s.setHave(k, null);
+    expect(s.find(k)).toBe(e);
+    s.unpin(k);
+    expect(s.find(k)).toBe(-1);
+    expect(s.size).toBe(5000);
+    // compact() renumbers entries: never while a write is pinned to one.
+    const big = new FibState();
+    for (let i = 0; i < 100_000; i++) big.setWant(fibKey(route(v4(i), 0)), route(v4(i), 0));
+    const kept = fibKey(route(v4(99_999), 0));
+    const at = big.find(kept);
+    for (let i = 0; i < 99_000; i++) big.setWant(fibKey(route(v4(i), 0)), null);
+    big.pin(at);
+    big.compact();
+    expect(big.find(kept)).toBe(at);
+    big.unpin(kept);
+    big.compact();
+    expect(big.find(kept)).toBeLessThan(1000);
+    expect(same(big.want(kept), route(v4(99_999), 0))).toBe(true);
+  });
 });

@@ -134,6 +134,27 @@ describe('FibSync write pipeline', () => {
     sync.stop();
   });
 
+  it('settles a write as the route it wrote, even when the desired route changed to another shape while it was in the kernel', async () => {
+    const fake = new GatedKernel();
+    const { sync } = await started(fake);
+    const a = via('10.7.0.0/24', '192.168.1.11');
+    const b = via('10.7.0.0/24', '192.168.1.12');
+    fake.shut();
+    const first = sync.update([{ key: fibKey(a), route: a }]);
+    await tick();
+    // a's shape is referred to by nothing but the write in the kernel now; b's takes a free id.
+    const second = sync.update([{ key: fibKey(b), route: b }]);
+    fake.open();
+    await first;
+    await second;
+    await sync.idle();
+    expect(fake.routes().map((r) => r.nextHops[0]?.via)).toEqual(['192.168.1.12']);
+    const hop = (r: unknown): string | undefined => (r as KernelRoute | undefined)?.nextHops[0]?.via;
+    expect(fake.calls.map((c) => `${c.op} ${hop(c.route)}`)).toEqual(['add 192.168.1.11', 'remove 192.168.1.11', 'add 192.168.1.12']);
+    expect(sync.status()).toMatchObject({ desired: 1, installed: 1, conflicts: [], failed: [] });
+    sync.stop();
+  });
+
   it('ends with exactly the desired table when keys change again while their chunk is in the kernel (seeded)', async () => {
     const fake = new CountingKernel();
     fake.slow = true;
