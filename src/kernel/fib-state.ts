@@ -124,7 +124,7 @@ export class FibState {
     this.#dirtyCount = 0;
   }
 
-  /** Entries (keys with a desired or an installed route). */
+  /** Entries (keys with a desired or an installed route, or pinned by a write in the kernel). */
   get size(): number {
     return this.#live;
   }
@@ -153,13 +153,20 @@ export class FibState {
     this.#pinned++;
   }
 
-  /** The write of a key settled: the mark cleared, the entry released when it holds nothing. */
-  unpin(k: FibKey): void {
+  /**
+   * The write of a key settled: the mark cleared, the entry released when it holds nothing. True
+   * when the entry so released was marked dirty (its mark goes with it: the caller queues the key
+   * elsewhere if its bookkeeping still needs a turn).
+   */
+  unpin(k: FibKey): boolean {
     const e = this.find(k);
-    if (e < 0 || this.#flying[e] !== 1) return;
+    if (e < 0 || this.#flying[e] !== 1) return false;
     this.#flying[e] = 0;
     this.#pinned--;
-    if ((this.#want[e] as number) < 0 && (this.#have[e] as number) < 0) this.#release(e);
+    if ((this.#want[e] as number) >= 0 || (this.#have[e] as number) >= 0) return false;
+    const wasDirty = this.#dirty[e] === 1;
+    this.#release(e);
+    return wasDirty;
   }
 
   /** A write of the entry's key is in the kernel. */
@@ -210,7 +217,8 @@ export class FibState {
 
   /**
    * Sets (or, with null, clears) the desired route; `r` must be at key `k`. Returns the key's entry
-   * id afterwards, -1 when it has none (nothing desired or installed there): for markDirtyAt.
+   * id afterwards, -1 when it has none or holds nothing (nothing desired or installed there; an
+   * entry kept only by a pin is settled by its write): for markDirtyAt.
    */
   setWant(k: FibKey, r: KernelRoute | null): number {
     if (r === null) {
@@ -238,7 +246,7 @@ export class FibState {
     this.shapes.unref(id);
   }
 
-  /** The installed route at `k` is the one of this (live) shape: what the kernel listed, that is what we want there. */
+  /** The installed route at `k` is the one of this (live) shape: what the kernel listed (that is what we want there), or what a settled write wrote. */
   setHaveShape(k: FibKey, shapeId: number): void {
     this.#setHaveAt(this.#entry(k), shapeId);
   }
@@ -343,7 +351,7 @@ export class FibState {
 
   /**
    * Sets entry e of column `col` (#want or #have) to shape `id` (-1: none), moving the shape
-   * references; releases the entry when neither column holds anything then. Returns the change in
+   * references; releases the entry when neither column holds anything then (unless pinned). Returns the change in
    * the number of entries holding a shape in `col`.
    */
   #setAt(col: Int32Array, other: Int32Array, e: number, id: number): number {
@@ -416,7 +424,7 @@ export class FibState {
     this.#flying = flying;
   }
 
-  /** A larger index; every entry holding something is placed again (one being made is placed by the caller). */
+  /** A larger index; every entry holding something, or pinned, is placed again (one being made is placed by the caller). */
   #rehash(slots: number): void {
     this.#index = new Int32Array(slots);
     this.#mask = slots - 1;

@@ -493,38 +493,48 @@ export class FibSync {
 
   /**
    * Plans `keys` (next hops resolved first) and starts the write of what they need, one port call;
-   * the flight returned settles them when the kernel has answered. Keys of `busy` (the chunk still
-   * in the kernel) are not planned against a state that write is about to change: they go to
-   * `deferred`, for a later batch.
+   * the flight returned settles them when the kernel has answered. A key whose entry is pinned (its
+   * write, of the previous chunk, is still in the kernel) is not planned against a state that write
+   * is about to change: it goes to `deferred`, for a later batch.
    */
   async #startChunk(keys: readonly FibKey[], counts: Counts, full: boolean, deferred: FibKey[]): Promise<Flight | null> {
     if (keys.length === 0) return null;
     await this.#resolveNextHops(keys);
     const state = this.#state;
     const planned: PlannedWrite[] = [];
-    for (const k of keys) {
-      const e = state.find(k);
-      // In the kernel now (the previous chunk): its write settles first.
-      if (state.flyingAt(e)) {
-        deferred.push(k);
-        continue;
-      }
-      const p = this.#plan(k, e);
-      if (p === null) continue;
-      state.pin(e);
-      planned.push(p);
-    }
-    if (planned.length === 0) return null;
-    const settled = this.#port.write(planned).then((results) => {
-      for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as PlannedWrite, results[j] ?? null, counts, full);
-    });
-    // Whatever happened, the keys are unpinned and the shapes their writes held are given back.
-    const done = settled.finally(() => {
+    /** Every pin undone and every shape reference given back (once each: the writes have settled, or were never sent). */
+    const unpinAll = (): void => {
       for (const p of planned) {
-        state.unpin(p.key);
+        // A key whose entry went with the pin (nothing wanted or installed) and was marked meanwhile keeps its bookkeeping's turn.
+        if (state.unpin(p.key)) this.#markDirtyAt(-1, p.key);
         p.release();
       }
-    });
+    };
+    let settled: Promise<void>;
+    try {
+      for (const k of keys) {
+        const e = state.find(k);
+        // In the kernel now (the previous chunk): its write settles first.
+        if (state.flyingAt(e)) {
+          deferred.push(k);
+          continue;
+        }
+        const p = this.#plan(k, e);
+        if (p === null) continue;
+        state.pin(e);
+        planned.push(p);
+      }
+      if (planned.length === 0) return null;
+      settled = Promise.resolve(this.#port.write(planned)).then((results) => {
+        for (let j = 0; j < planned.length; j++) this.#settle(planned[j] as PlannedWrite, results[j] ?? null, counts, full);
+      });
+    } catch (e) {
+      // Nothing of this chunk reached the kernel: a key left pinned would be deferred by every batch after.
+      unpinAll();
+      throw e;
+    }
+    // Whatever happened, the keys are unpinned and the shapes their writes held are given back.
+    const done = settled.finally(unpinAll);
     done.catch(() => undefined); // awaited by the batch; this only keeps a failure from counting as unhandled meanwhile
     return { done };
   }
@@ -573,7 +583,12 @@ export class FibSync {
     this.#dirtyOther.clear();
     // null now and then: the caller may end its slice there (a million keys).
     yield* this.#state.keys();
-    for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) if (this.#state.find(k) < 0) yield k;
+    // Keys with bookkeeping and no route (no entry, or an entry kept only by a write's pin): keys() did not give them.
+    const state = this.#state;
+    for (const k of [...this.#retries.keys(), ...this.#failed.keys(), ...this.#conflicts.keys()]) {
+      const e = state.find(k);
+      if (e < 0 || (state.wantAt(e) < 0 && state.haveAt(e) < 0)) yield k;
+    }
   }
 
   /**
@@ -643,12 +658,11 @@ export class FibSync {
 
   /**
    * What key `k` (entry `e`) needs now (null: nothing). Updates bookkeeping that needs no kernel
-   * call. The write holds a reference on each shape it names; no route object is made for the
-   * common add or remove.
+   * call. The write holds a reference on each shape it names (planned-write.ts); no route object
+   * is made for the common add or remove.
    */
   #plan(k: FibKey, e: number): PlannedWrite | null {
     const state = this.#state;
-    const shapes = state.shapes;
     const ws = state.wantAt(e);
     const hs = state.haveAt(e);
     if (ws < 0) {
@@ -661,7 +675,6 @@ export class FibSync {
       }
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
       if (this.#stillFailed(k, null)) return null;
-      shapes.ref(hs);
       return new PlannedWrite(state, 'remove', k, hs);
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
@@ -678,14 +691,17 @@ export class FibSync {
       return null;
     }
     if (want !== null && this.#stillFailed(k, want)) return null;
-    // A route whose next hops were resolved is a shape of its own (the one it is installed as).
-    let id = ws;
-    if (resolves) id = shapes.intern(want as KernelRoute);
-    else shapes.ref(ws);
-    if (hs < 0) return new PlannedWrite(state, 'add', k, id);
-    this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
-    shapes.ref(hs);
-    return new PlannedWrite(state, 'change', k, id, hs);
+    // A route whose next hops were resolved is a shape of its own (the one it is installed as):
+    // interned for the write, which takes its own reference; the interning's is given back.
+    const id = resolves ? state.shapes.intern(want as KernelRoute) : ws;
+    let p: PlannedWrite;
+    if (hs < 0) p = new PlannedWrite(state, 'add', k, id);
+    else {
+      this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
+      p = new PlannedWrite(state, 'change', k, id, hs);
+    }
+    if (resolves) state.shapes.unref(id);
+    return p;
   }
 
   /** No retry, conflict or failure at the key any more (the maps are empty for nearly every key: not even looked up then). */

@@ -35,6 +35,7 @@ import {
   type KernelPort,
   type KernelRoute,
   type KernelRouteKey,
+  type FibKey,
   type KernelWrite,
   type GatewayResolution,
   type RouteFilter,
@@ -120,6 +121,7 @@ export class NetlinkKernel implements KernelPort {
     if (batch.length === 0) return results;
     if (this.#closed) return results.map((_, i) => new KernelError('EBADF', batch[i]?.op ?? 'add', batch[i]?.route));
     let links: KernelLink[] = [];
+    // Links only for a batch that adds a route with next hops (the look stops at the first such write).
     if (batch.some((w) => w.op !== 'remove' && (w.route.type !== 'blackhole' || (w.op === 'change' && w.from.type !== 'blackhole')))) {
       try {
         links = await this.links();
@@ -179,19 +181,17 @@ export class NetlinkKernel implements KernelPort {
    * encoded: the caller drops what this wrote of the unit.
    */
   #encodeWrite(w: KernelWrite, index: number, hops: HopResolver, into: PackedBatchBuilder, delSeq: Int32Array, addSeq: Int32Array): void {
-    // Each route read once: a writer may make it when it is read (fib-sync.ts's PlannedWrite).
-    const route = w.route;
-    // The destination from the reconciler's numeric key when it has one (and it is this route's
-    // table and metric): no prefix text read.
-    if (typeof w.key === 'number' && fibKeyV4Of(w.key, route)) setDstV4(fibKeyV4Prefix(w.key));
-    else setDstPrefix(route.prefix);
+    // Each route read once here: a writer may make it when it is read (port.ts KernelWrite, planned-write.ts).
     if (w.op === 'remove') {
+      const route = w.route;
+      this.#setDst(w.key, route);
       const seq = this.#nextSeq();
       writeDelRouteMsg(into, seq, route);
       delSeq[index] = seq;
       return;
     }
-    const to = route as KernelRoute; // an add or a change writes a whole route
+    const to = w.route;
+    this.#setDst(w.key, to);
     if (w.op === 'add') {
       const addHops = hops.of(to, 'add');
       const seq = this.#nextSeq();
@@ -218,6 +218,15 @@ export class NetlinkKernel implements KernelPort {
     if (restoreHops) writeNewRouteMsg(into, this.#nextSeq(), NLM_F.CREATE | NLM_F.EXCL, from, restoreHops);
     delSeq[index] = del;
     addSeq[index] = add;
+  }
+
+  /**
+   * The destination of the messages that follow: from the reconciler's numeric key when it has one
+   * and it is this route's table and metric (no prefix text read), else from the prefix text.
+   */
+  #setDst(key: FibKey | undefined, route: KernelRouteKey): void {
+    if (typeof key === 'number' && fibKeyV4Of(key, route)) setDstV4(fibKeyV4Prefix(key));
+    else setDstPrefix(route.prefix);
   }
 
   holdRouteEvents(): () => void {

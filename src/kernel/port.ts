@@ -102,6 +102,9 @@ export type KernelWrite = (
    */
   readonly key?: FibKey;
 };
+// `route` and `from` may be made when they are read (fib-sync's PlannedWrite, planned-write.ts): a
+// port reads them before its `write` settles, once each if it can, and does not keep, spread or
+// serialize a write.
 
 /** How the kernel reaches an address: the immediate gateway (the address itself when connected) and device. */
 export interface GatewayResolution {

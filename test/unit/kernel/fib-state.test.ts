@@ -54,16 +54,19 @@ describe('FibState', () => {
     expect(s.find(fibKey(a))).toBe(-1);
   });
 
-  it('matches a pair of Maps under a seeded run of random changes, listings and compactions', () => {
+  it('matches a pair of Maps under a seeded run of random changes, pins, listings and compactions', () => {
     for (const seed of [1, 2, 3]) {
       const rnd = prng(seed);
       const s = new FibState();
       const want = new Map<FibKey, KernelRoute>();
       const have = new Map<FibKey, KernelRoute>();
       const dirty = new Set<FibKey>();
-      /** The model of the dirty queue: a key whose entry goes (nothing wanted or installed) leaves it. */
+      /** Keys whose write is in the kernel: their entries stay while pinned. */
+      const pinned = new Set<FibKey>();
+      const held = (k: FibKey): boolean => want.has(k) || have.has(k) || pinned.has(k);
+      /** The model of the dirty queue: a key whose entry goes (nothing wanted or installed, not pinned) leaves it. */
       const settle = (k: FibKey): void => {
-        if (!want.has(k) && !have.has(k)) dirty.delete(k);
+        if (!held(k)) dirty.delete(k);
       };
       const pick = (): KernelRoute => {
         const i = Math.floor(rnd() * 3000);
@@ -88,9 +91,25 @@ describe('FibState', () => {
           s.setHave(k, null);
           have.delete(k);
           settle(k);
+        } else if (x < 0.9) {
+          expect(s.markDirty(k)).toBe(held(k));
+          if (held(k)) dirty.add(k);
+        } else if (x < 0.93) {
+          // A write of the key goes into the kernel (it has an entry: something to write).
+          if (want.has(k) || have.has(k)) {
+            s.pin(s.find(k));
+            pinned.add(k);
+          }
         } else if (x < 0.95) {
-          expect(s.markDirty(k)).toBe(want.has(k) || have.has(k));
-          if (want.has(k) || have.has(k)) dirty.add(k);
+          // The oldest write in the kernel settles: an entry left holding nothing goes, with its dirty mark.
+          const u = pinned.values().next();
+          if (!u.done) {
+            pinned.delete(u.value);
+            const gone = !want.has(u.value) && !have.has(u.value);
+            expect(s.unpin(u.value)).toBe(gone && dirty.has(u.value));
+            settle(u.value);
+            if (gone) expect(s.find(u.value)).toBe(-1);
+          }
         } else if (x < 0.9995) {
           // Take a few: each is a dirty key, taken once.
           for (let i = 0; i < 3; i++) {
@@ -131,6 +150,9 @@ describe('FibState', () => {
           expect(s.desiredSize).toBe(want.size);
           expect(s.installedSize).toBe(have.size);
           expect(s.dirtyCount).toBe(dirty.size);
+          expect(s.pinned).toBe(pinned.size);
+          expect(s.size).toBe(new Set([...want.keys(), ...have.keys(), ...pinned]).size);
+          for (const pk of pinned) expect(s.flyingAt(s.find(pk))).toBe(true);
           for (const [mk, mr] of want) expect(same(s.want(mk), mr)).toBe(true);
           for (const [mk, mr] of have) expect(same(s.have(mk), mr)).toBe(true);
           const keys = new Set([...s.keys()].filter((u) => u !== null));
@@ -142,7 +164,9 @@ describe('FibState', () => {
       expect(drained).toEqual(dirty);
       for (const k of [...want.keys()]) s.setWant(k, null);
       for (const k of [...have.keys()]) s.setHave(k, null);
-      expect([s.size, s.shapes.size]).toEqual([0, 0]);
+      expect(s.size).toBe(pinned.size);
+      for (const k of pinned) s.unpin(k);
+      expect([s.size, s.pinned, s.shapes.size]).toEqual([0, 0, 0]);
     }
   });
 
@@ -198,9 +222,18 @@ describe('FibState', () => {
     s.pin(e);
     s.setHave(k, null);
     expect(s.find(k)).toBe(e);
-    s.unpin(k);
+    expect(s.unpin(k)).toBe(false); // released, but it was not marked dirty
     expect(s.find(k)).toBe(-1);
     expect(s.size).toBe(5000);
+    // Marked dirty while only its pin kept the entry: unpin says so (the mark goes with the entry).
+    const e2 = s.setWant(k, a);
+    s.pin(e2);
+    s.setWant(k, null);
+    expect(s.markDirty(k)).toBe(true);
+    expect(s.dirtyCount).toBe(1);
+    expect(s.unpin(k)).toBe(true);
+    expect(s.dirtyCount).toBe(0);
+    expect(s.find(k)).toBe(-1);
     // compact() renumbers entries: never while a write is pinned to one.
     const big = new FibState();
     for (let i = 0; i < 100_000; i++) big.setWant(fibKey(route(v4(i), 0)), route(v4(i), 0));

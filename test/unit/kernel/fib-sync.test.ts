@@ -319,6 +319,25 @@ describe('FibSync', () => {
     expect(sync.status()).toMatchObject({ pendingRetries: [], lastReconcile: { ok: true, added: 1 } });
   });
 
+  it('a chunk that fails before it reaches the kernel leaves no key pinned: the retry writes it', async () => {
+    const { fake, sync, advance } = setup();
+    await sync.start();
+    const write = fake.write.bind(fake);
+    let broken = true;
+    // A port that breaks its promise never to throw, once.
+    fake.write = (batch) => {
+      if (!broken) return write(batch);
+      broken = false;
+      throw new Error('port threw');
+    };
+    await sync.setDesired([route('172.16.1.0/24', '192.168.1.11')]);
+    expect(fake.routes()).toHaveLength(0);
+    expect(sync.status().lastReconcile).toMatchObject({ ok: false, error: 'kernel list failed: EOTHER' }); // counted as a failed call (the batch's catch)
+    await advance(1000); // the retry: a full list and reconcile, which plans the key again
+    expect(ops(fake)).toEqual(['add 172.16.1.0/24 ok']);
+    expect(sync.status()).toMatchObject({ desired: 1, installed: 1, pendingRetries: [], failed: [] });
+  });
+
   it('retries after a failed list', async () => {
     const { fake, sync, advance } = setup();
     fake.failNext('ENOBUFS', 1, ['list']);
