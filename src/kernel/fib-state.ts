@@ -13,6 +13,7 @@
  * (`want`, `have`): the prefix is the key's, the rest the shape's. A key whose write is in the
  * kernel is pinned (`pin`, `unpin`): a mark per entry instead of a Set of keys per chunk of writes.
  */
+import { invariant } from '../util/assert.js';
 import { fibKeyPrefix, type FibKey, type KernelRoute } from './port.js';
 import { RouteShapes, type RouteShape } from './route-shapes.js';
 
@@ -159,7 +160,11 @@ export class FibState {
    * elsewhere if its bookkeeping still needs a turn).
    */
   unpin(k: FibKey): boolean {
-    const e = this.find(k);
+    return this.unpinAt(this.find(k));
+  }
+
+  /** unpin by entry id (the id a pinned key keeps until it is unpinned). */
+  unpinAt(e: number): boolean {
     if (e < 0 || this.#flying[e] !== 1) return false;
     this.#flying[e] = 0;
     this.#pinned--;
@@ -249,6 +254,15 @@ export class FibState {
   /** The installed route at `k` is the one of this (live) shape: what the kernel listed (that is what we want there), or what a settled write wrote. */
   setHaveShape(k: FibKey, shapeId: number): void {
     this.#setHaveAt(this.#entry(k), shapeId);
+  }
+
+  /**
+   * setHaveShape (a shape id) or a clear (-1) at an entry that exists and stays: a pinned one (its
+   * write settling), found without a lookup.
+   */
+  setHaveAt(e: number, shapeId: number): void {
+    if (this.#flying[e] !== 1) invariant(false, `entry ${e} is not pinned`);
+    this.#setHaveAt(e, shapeId);
   }
 
   /** No desired route anywhere. */

@@ -506,7 +506,7 @@ export class FibSync {
     const unpinAll = (): void => {
       for (const p of planned) {
         // A key whose entry went with the pin (nothing wanted or installed) and was marked meanwhile keeps its bookkeeping's turn.
-        if (state.unpin(p.key)) this.#markDirtyAt(-1, p.key);
+        if (state.unpinAt(p.entry)) this.#markDirtyAt(-1, p.key);
         p.release();
       }
     };
@@ -675,7 +675,7 @@ export class FibSync {
       }
       if (!this.#converged && this.#stale.has(k)) return null; // kept until first convergence
       if (this.#stillFailed(k, null)) return null;
-      return new PlannedWrite(state, 'remove', k, hs);
+      return new PlannedWrite(state, 'remove', k, e, hs);
     }
     if (this.#stale.size > 0) this.#stale.delete(k);
     const resolves = state.shape(ws).resolves;
@@ -695,10 +695,10 @@ export class FibSync {
     // interned for the write, which takes its own reference; the interning's is given back.
     const id = resolves ? state.shapes.intern(want as KernelRoute) : ws;
     let p: PlannedWrite;
-    if (hs < 0) p = new PlannedWrite(state, 'add', k, id);
+    if (hs < 0) p = new PlannedWrite(state, 'add', k, e, id);
     else {
       this.#echoes.set(k, (this.#echoes.get(k) ?? 0) + 1);
-      p = new PlannedWrite(state, 'change', k, id, hs);
+      p = new PlannedWrite(state, 'change', k, e, id, hs);
     }
     if (resolves) state.shapes.unref(id);
     return p;
@@ -729,7 +729,7 @@ export class FibSync {
       // EEXIST on the add (of an add or of a change): a foreign route holds the key.
       if (op !== 'remove' && err.op === 'add' && err.code === 'EEXIST') {
         // A change deleted ours (or found nothing of ours): the key is not ours any more.
-        if (op === 'change') this.#state.setHave(k, null);
+        if (op === 'change') this.#state.setHaveAt(p.entry, -1);
         if (!this.#conflicts.has(k)) {
           this.#log.warn({ prefix: route.prefix, route: describe(route), table: route.table, metric: route.metric, op }, 'kernel route conflict: a foreign route holds the key');
           this.#conflicts.set(k, { prefix: route.prefix, since: this.#clock.now() });
@@ -744,15 +744,16 @@ export class FibSync {
       return;
     }
     this.#forgetTrouble(k);
+    // The key's entry is pinned until the write is unpinned: its id is used as it is, no lookup.
     if (op === 'remove') {
-      this.#state.setHave(k, null);
-      this.#stale.delete(k);
+      this.#state.setHaveAt(p.entry, -1);
+      if (this.#stale.size > 0) this.#stale.delete(k);
       counts.removed++;
     } else {
-      this.#state.setHaveShape(k, p.shape);
-      // Withdrawn while the write was in the kernel: the key's entry went with its desired route
-      // (nothing was installed yet), so nothing marked it; it holds our route now, to be removed.
-      if (!this.#state.hasWant(k)) this.#markDirty(k);
+      this.#state.setHaveAt(p.entry, p.shape);
+      // Withdrawn while the write was in the kernel: nothing marked the key (its entry held nothing
+      // but the pin); it holds our route now, to be removed.
+      if (this.#state.wantAt(p.entry) < 0) this.#markDirtyAt(p.entry, k);
       if (op === 'add') counts.added++;
       else counts.replaced++;
     }

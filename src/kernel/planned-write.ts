@@ -14,6 +14,8 @@ import type { FibKey, KernelRoute, KernelWrite } from './port.js';
 export class PlannedWrite {
   readonly op: KernelWrite['op'];
   readonly key: FibKey;
+  /** The key's entry in the state: pinned while the write is in the kernel, so the id stays the key's (fib-state.ts). */
+  readonly entry: number;
   /** The shape of the route written (add, change) or removed (remove). */
   readonly shape: number;
   /** A change: the shape of our route it replaces. -1 otherwise. */
@@ -22,12 +24,13 @@ export class PlannedWrite {
   #released = false;
 
   /** Takes a reference on `shape` and one on `fromShape` (when not -1), both live shapes: `release` gives them back. */
-  constructor(state: FibState, op: KernelWrite['op'], key: FibKey, shape: number, fromShape = -1) {
+  constructor(state: FibState, op: KernelWrite['op'], key: FibKey, entry: number, shape: number, fromShape = -1) {
     // The message is built only when it fails (one write per route).
     if ((op === 'change') !== fromShape >= 0) invariant(false, `a ${op} write ${op === 'change' ? 'needs' : 'has no'} route to replace`);
     this.#state = state;
     this.op = op;
     this.key = key;
+    this.entry = entry;
     this.shape = shape;
     this.fromShape = fromShape;
     state.shapes.ref(shape);

@@ -212,8 +212,11 @@ describe('FibState', () => {
     // Thousands of keys more: the index is rebuilt twice over; the pinned entry is placed again.
     for (let i = 0; i < 5000; i++) s.setWant(fibKey(route(v4(i), 1)), route(v4(i), 1));
     expect(s.find(k)).toBe(e);
-    // Its add settled: installed, then unpinned; the mark goes, the entry stays (it holds a route).
-    s.setHave(k, a);
+    // Its add settled: installed (by the entry id, which the pin keeps the key's), then unpinned;
+    // the mark goes, the entry stays (it holds a route).
+    s.setHaveAt(e, s.shapes.intern(a));
+    s.shapes.unref(s.haveAt(e)); // the column holds its own reference
+    expect(same(s.have(k), a)).toBe(true);
     s.unpin(k);
     expect(s.pinned).toBe(0);
     expect(s.flyingAt(e)).toBe(false);
@@ -223,6 +226,7 @@ describe('FibState', () => {
     s.setHave(k, null);
     expect(s.find(k)).toBe(e);
     expect(s.unpin(k)).toBe(false); // released, but it was not marked dirty
+    expect(() => s.setHaveAt(e, -1)).toThrow(/not pinned/); // an entry id is the key's only while pinned
     expect(s.find(k)).toBe(-1);
     expect(s.size).toBe(5000);
     // Marked dirty while only its pin kept the entry: unpin says so (the mark goes with the entry).

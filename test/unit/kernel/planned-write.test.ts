@@ -15,7 +15,7 @@ describe('PlannedWrite', () => {
     s.setWant(k, b);
     const from = s.haveAt(s.find(k));
     const to = s.wantAt(s.find(k));
-    const w = new PlannedWrite(s, 'change', k, to, from);
+    const w = new PlannedWrite(s, 'change', k, s.find(k), to, from);
     // The key's routes change while the write is in the kernel: both shapes stay alive for it.
     s.setWant(k, null);
     s.setHave(k, null);
@@ -38,9 +38,9 @@ describe('PlannedWrite', () => {
     const k = fibKey(a);
     s.setWant(k, a);
     const id = s.wantAt(s.find(k));
-    expect(() => new PlannedWrite(s, 'change', k, id)).toThrow(/needs route to replace/);
-    expect(() => new PlannedWrite(s, 'add', k, id, id)).toThrow(/has no route to replace/);
-    const add = new PlannedWrite(s, 'add', k, id);
+    expect(() => new PlannedWrite(s, 'change', k, s.find(k), id)).toThrow(/needs route to replace/);
+    expect(() => new PlannedWrite(s, 'add', k, s.find(k), id, id)).toThrow(/has no route to replace/);
+    const add = new PlannedWrite(s, 'add', k, s.find(k), id);
     expect(() => add.from).toThrow(/replaces no route/);
     s.setWant(k, null);
     expect(s.shapes.size).toBe(1);
