@@ -251,7 +251,7 @@ export class FibState {
     this.shapes.unref(id);
   }
 
-  /** The installed route at `k` is the one of this (live) shape: what the kernel listed (that is what we want there), or what a settled write wrote. */
+  /** The installed route at `k` is the one of this (live) shape: what the kernel listed, that is what we want there (a settled write uses setHaveAt). */
   setHaveShape(k: FibKey, shapeId: number): void {
     this.#setHaveAt(this.#entry(k), shapeId);
   }

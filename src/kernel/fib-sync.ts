@@ -502,8 +502,12 @@ export class FibSync {
     await this.#resolveNextHops(keys);
     const state = this.#state;
     const planned: PlannedWrite[] = [];
-    /** Every pin undone and every shape reference given back (once each: the writes have settled, or were never sent). */
+    /** Every pin undone and every shape reference given back, once (the writes have settled, or were never sent). */
+    let unpinned = false;
     const unpinAll = (): void => {
+      // A second run could unpin an entry id another key has been given since.
+      if (unpinned) return;
+      unpinned = true;
       for (const p of planned) {
         // A key whose entry went with the pin (nothing wanted or installed) and was marked meanwhile keeps its bookkeeping's turn.
         if (state.unpinAt(p.entry)) this.#markDirtyAt(-1, p.key);

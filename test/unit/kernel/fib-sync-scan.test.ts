@@ -142,7 +142,8 @@ describe('FibSync write pipeline', () => {
     fake.shut();
     const first = sync.update([{ key: fibKey(a), route: a }]);
     await tick();
-    // a's shape is referred to by nothing but the write in the kernel now; b's takes a free id.
+    // a's shape is referred to by nothing but the write in the kernel now (without the write's own
+    // reference it would be freed here, and settling would name a dead shape).
     const second = sync.update([{ key: fibKey(b), route: b }]);
     fake.open();
     await first;
@@ -297,7 +298,7 @@ describe('FibSync route notifications during its own writes', () => {
 });
 
 describe('FibSync: a route withdrawn while its add is in the kernel', () => {
-  it('is removed once the add has settled (its entry went with the desired route; the settled add marks it again)', async () => {
+  it('is removed once the add has settled (its entry kept only by the pin meanwhile; the settled add marks it again)', async () => {
     const fake = new OneByOneKernel();
     const { sync } = await started(fake);
     const until = async (cond: () => boolean): Promise<void> => {

@@ -40,6 +40,7 @@ describe('PlannedWrite', () => {
     const id = s.wantAt(s.find(k));
     expect(() => new PlannedWrite(s, 'change', k, s.find(k), id)).toThrow(/needs route to replace/);
     expect(() => new PlannedWrite(s, 'add', k, s.find(k), id, id)).toThrow(/has no route to replace/);
+    expect(() => new PlannedWrite(s, 'remove', k, s.find(k), id, id)).toThrow(/has no route to replace/);
     const add = new PlannedWrite(s, 'add', k, s.find(k), id);
     expect(() => add.from).toThrow(/replaces no route/);
     s.setWant(k, null);
