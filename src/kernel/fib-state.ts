@@ -422,7 +422,7 @@ export class FibState {
 
   #grow(): void {
     const size = this.#key.length * 2;
-    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+    const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
@@ -430,12 +430,8 @@ export class FibState {
     this.#want = grow(this.#want, new Int32Array(size).fill(-1));
     this.#have = grow(this.#have, new Int32Array(size).fill(-1));
     this.#listed = grow(this.#listed, new Int32Array(size));
-    const dirty = new Uint8Array(size);
-    dirty.set(this.#dirty);
-    this.#dirty = dirty;
-    const flying = new Uint8Array(size);
-    flying.set(this.#flying);
-    this.#flying = flying;
+    this.#dirty = grow(this.#dirty, new Uint8Array(size));
+    this.#flying = grow(this.#flying, new Uint8Array(size));
   }
 
   /** A larger index; every entry holding something, or pinned, is placed again (one being made is placed by the caller). */

@@ -144,7 +144,10 @@ interface Failed {
 
 type Counts = { added: number; replaced: number; removed: number; failed: number };
 
-/** A chunk of writes in the kernel (its keys are pinned in the state until it settles): its settling. */
+/**
+ * A chunk of writes in the kernel (its keys are pinned in the state until it settles): its settling.
+ * An object, not the promise itself: an async function returning a promise would wait for it.
+ */
 interface Flight {
   readonly done: Promise<void>;
 }
@@ -744,7 +747,7 @@ export class FibSync {
         return;
       }
       // A failed change left our old route in place (the adapter re-adds it in the same datagram).
-      this.#failure(p, err, counts);
+      this.#failure(p, route, err, counts);
       return;
     }
     this.#forgetTrouble(k);
@@ -763,9 +766,9 @@ export class FibSync {
     }
   }
 
-  #failure(p: PlannedWrite, err: KernelError, counts: Counts): void {
+  /** A failed write; `route` is its route, made once by #settle. */
+  #failure(p: PlannedWrite, route: KernelRoute, err: KernelError, counts: Counts): void {
     const k = p.key;
-    const route = p.route;
     const op = p.op;
     counts.failed++;
     const cls = errorClass(err);
