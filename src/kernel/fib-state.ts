@@ -14,6 +14,7 @@
  * kernel is pinned (`pin`, `unpin`): a mark per entry instead of a Set of keys per chunk of writes.
  */
 import { invariant } from '../util/assert.js';
+import { IdStack } from '../util/id-stack.js';
 import { fibKeyPrefix, type FibKey, type KernelRoute } from './port.js';
 import { RouteShapes, type RouteShape } from './route-shapes.js';
 
@@ -50,7 +51,7 @@ export class FibState {
   readonly #textOf = new Map<number, string>();
   /** One past the highest entry id ever handed out since the last compact. */
   #top = 0;
-  #free: number[] = [];
+  readonly #free = new IdStack();
   #live = 0;
   // ---- lookup: numeric keys by open addressing (entry id + 1; 0 empty), text keys by Map
   #index = new Int32Array(2 * MIN_ENTRIES);
@@ -91,15 +92,14 @@ export class FibState {
     this.#dirty[e] = 1;
     this.#dirtyCount++;
     if (this.#tail === this.#queue.length) {
-      if (this.#head > 0) {
-        this.#queue.copyWithin(0, this.#head, this.#tail);
-        this.#tail -= this.#head;
-        this.#head = 0;
-      } else {
-        const q = new Int32Array(this.#queue.length * 2);
-        q.set(this.#queue);
-        this.#queue = q;
-      }
+      // Moved down when the taken head is at least half of it, else doubled: amortized O(1) per mark
+      // (moving down a queue whose head is short would copy it again at every few marks).
+      const q = this.#queue;
+      const live = q.subarray(this.#head, this.#tail);
+      if (this.#head * 2 >= q.length) q.copyWithin(0, this.#head, this.#tail);
+      else (this.#queue = new Int32Array(q.length * 2)).set(live);
+      this.#tail = live.length;
+      this.#head = 0;
     }
     this.#queue[this.#tail++] = e;
     return true;
@@ -345,7 +345,7 @@ export class FibState {
       this.#byText.set(t, e);
     }
     this.#top = n;
-    this.#free = [];
+    this.#free.clear();
     this.#index = new Int32Array(2 * size);
     this.#mask = 2 * size - 1;
     for (let e = 0; e < n; e++) if (!Number.isNaN(key[e])) this.#place(e);
@@ -382,9 +382,8 @@ export class FibState {
   #entry(k: FibKey): number {
     const found = this.find(k);
     if (found >= 0) return found;
-    let e: number;
-    if (this.#free.length > 0) e = this.#free.pop() as number;
-    else {
+    let e = this.#free.pop();
+    if (e < 0) {
       e = this.#top++;
       if (e >= this.#key.length) this.#grow();
     }

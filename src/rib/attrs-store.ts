@@ -19,6 +19,7 @@
 import type { AsPath, MpReach, PathAttrs, RawAttr } from '../codec/types.js';
 import type { NlriEntry } from '../codec/pack.js';
 import { invariant } from '../util/assert.js';
+import { IdStack } from '../util/id-stack.js';
 import { attrsEqual, attrsHash } from './attrs-hash.js';
 import type { AttrMetrics } from './decision.js';
 import type { BestForwarding } from './types.js';
@@ -135,7 +136,7 @@ export class AttrsStore {
   #slots = new Int32Array(2 * MIN_SLOTS);
   #mask = MIN_SLOTS - 1;
   #sets: (AttrSet | null)[] = [];
-  #freeIds: number[] = [];
+  readonly #freeIds = new IdStack();
   #size = 0;
   #serial = 0;
   /** One past the highest set id that may be live (LocRib's #topHint, for set ids). */
@@ -157,7 +158,8 @@ export class AttrsStore {
         return s;
       }
     }
-    const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#sets.length;
+    const free = this.#freeIds.pop();
+    const id = free >= 0 ? free : this.#sets.length;
     if (id >= this.#topHint) this.#topHint = id + 1;
     const s = new AttrSet(normalizeAttrs(a), hash, ++this.#serial, id);
     if (id === this.#sets.length) this.#sets.push(s);
@@ -244,7 +246,7 @@ export class AttrsStore {
     this.#topHint = top;
     if (top * 2 > limit) return false;
     this.#sets = this.#sets.slice(0, top);
-    this.#freeIds = this.#freeIds.filter((id) => id < top).sort((a, b) => b - a);
+    this.#freeIds.keepBelow(top);
     let n = MIN_SLOTS;
     while (n < this.#size * 2) n *= 2;
     if (n < this.#mask + 1) {

@@ -15,6 +15,7 @@ import type { Route, RouteSource } from './adj-rib-in.js';
 import { nlriText } from '../codec/nlri.js';
 import type { NlriEntry } from '../codec/types.js';
 import { PrefixIndex } from './prefix-index.js';
+import { IdStack } from '../util/id-stack.js';
 import { formatIPv4, prefixLength } from '../util/inet.js';
 import type { BestForwarding, Family } from './types.js';
 
@@ -38,6 +39,19 @@ const KEPT_BY_NUMBER = '';
 /** RFC 4271 4.3: an NLRI entry is a length octet plus the prefix bytes. */
 const wireBytesOf = (len: number): number => 1 + ((len + 7) >>> 3);
 
+/**
+ * A column of references with twice the room, the new slots null. Grown by doubling here rather
+ * than by push (V8 grows by half, and each old array of a million slots stays in the large-object
+ * space as garbage until the next full collection: docs/benchmarks.md, "kernel and memory: step 8").
+ */
+function grownSlots<T>(a: readonly (T | null)[], min: number): (T | null)[] {
+  const b = new Array<T | null>(Math.max(min, a.length * 2)).fill(null);
+  for (let i = 0; i < a.length; i++) b[i] = a[i] as T | null;
+  return b;
+}
+
+const INITIAL_IDS = 1024;
+
 function grownInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(Math.max(min, a.length * 2));
   b.set(a);
@@ -49,15 +63,18 @@ export const COMPACT_MIN_IDS = 65536;
 
 export class LocRib {
   readonly #index = new PrefixIndex();
-  #freeIds: number[] = [];
+  readonly #freeIds = new IdStack();
   /**
    * One past the highest id that may be live: raised when an id is handed out, lowered by
    * compact()'s scan, which starts here (each free slot is passed once between growths).
    */
   #topHint = 0;
-  #dirty: DestId[] = [];
-  /** Entries of #dirty before this index were taken already. */
+  /** Ids handed out since the start or the last compact, live or free (idLimit). The columns have room for more. */
+  #limit = 0;
+  /** Dirty destinations in the order they were marked, from #dirtyHead to #dirtyTail (no JavaScript array of a million ids). */
+  #dirty = new Int32Array(1024);
   #dirtyHead = 0;
+  #dirtyTail = 0;
   #live = 0;
   /** Per family (0 IPv4, 1 IPv6): routes held (addRoute / removeRoute), destinations with a best route. */
   readonly #paths: [number, number] = [0, 0];
@@ -65,12 +82,12 @@ export class LocRib {
 
   // ---- columns (by id). `prefix` is null for a free id, and KEPT_BY_NUMBER for an IPv4 prefix kept
   // by number (its address in #addr, its length in #bits): no text per prefix for nearly all of a table.
-  #prefix: (string | null)[] = [];
+  #prefix: (string | null)[] = new Array<string | null>(INITIAL_IDS).fill(null);
   /** Every route for this prefix (accepted and refused), any order: one route, or an array of two or more. */
-  #routes: (Route | Route[] | null)[] = [];
-  #best: (Route | null)[] = [];
+  #routes: (Route | Route[] | null)[] = new Array<Route | Route[] | null>(INITIAL_IDS).fill(null);
+  #best: (Route | null)[] = new Array<Route | null>(INITIAL_IDS).fill(null);
   /** Forwarding facts last reported (BestChange). */
-  #fib: (BestForwarding | null)[] = [];
+  #fib: (BestForwarding | null)[] = new Array<BestForwarding | null>(INITIAL_IDS).fill(null);
   /** family bit | DIRTY | EXPORT | NUMERIC | NLRI wire bytes << WIRE_SHIFT | IPv4 length << LEN_SHIFT */
   #bits = new Int32Array(1024);
   /** Peers whose Adj-RIB-Out holds this prefix. */
@@ -90,19 +107,20 @@ export class LocRib {
   getOrCreate(prefix: NlriEntry, family: Family): DestId {
     const found = this.#index.get(prefix);
     if (found >= 0) return found;
-    const id = this.#freeIds.length > 0 ? (this.#freeIds.pop() as number) : this.#prefix.length;
+    const free = this.#freeIds.pop();
+    const id = free >= 0 ? free : this.#limit++;
     if (id >= this.#topHint) this.#topHint = id + 1;
-    if (id === this.#prefix.length) {
-      this.#prefix.push(null);
-      this.#routes.push(null);
-      this.#best.push(null);
-      this.#fib.push(null);
-      if (id >= this.#bits.length) {
-        this.#bits = grownInt32(this.#bits, id + 1);
-        this.#advCount = grownInt32(this.#advCount, id + 1);
-        this.#jslot = grownInt32(this.#jslot, id + 1);
-        this.#addr = grownInt32(this.#addr, id + 1);
-      }
+    if (id >= this.#prefix.length) {
+      this.#prefix = grownSlots(this.#prefix, id + 1);
+      this.#routes = grownSlots(this.#routes, id + 1);
+      this.#best = grownSlots(this.#best, id + 1);
+      this.#fib = grownSlots(this.#fib, id + 1);
+    }
+    if (id >= this.#bits.length) {
+      this.#bits = grownInt32(this.#bits, id + 1);
+      this.#advCount = grownInt32(this.#advCount, id + 1);
+      this.#jslot = grownInt32(this.#jslot, id + 1);
+      this.#addr = grownInt32(this.#addr, id + 1);
     }
     const index = this.#index;
     const len = typeof prefix === 'number' ? prefix % 64 : prefixLength(prefix);
@@ -146,23 +164,29 @@ export class LocRib {
    * where the last one stopped (#topHint): amortized, a free slot is passed once between growths.
    */
   compact(): number {
-    const limit = this.#prefix.length;
+    const limit = this.#limit;
     if (limit < COMPACT_MIN_IDS || this.#live * 4 > limit) return -1;
     let top = Math.min(this.#topHint, limit);
     while (top > 0 && this.#prefix[top - 1] == null) top--;
     this.#topHint = top;
     if (top * 2 > limit) return -1;
-    this.#prefix = this.#prefix.slice(0, top);
-    this.#routes = this.#routes.slice(0, top);
-    this.#best = this.#best.slice(0, top);
-    this.#fib = this.#fib.slice(0, top);
-    const cap = Math.max(1024, top);
+    const cap = Math.max(INITIAL_IDS, top);
+    // Slots from top to cap are free ids' (null).
+    this.#prefix = this.#prefix.slice(0, cap);
+    this.#routes = this.#routes.slice(0, cap);
+    this.#best = this.#best.slice(0, cap);
+    this.#fib = this.#fib.slice(0, cap);
+    this.#limit = top;
     this.#bits = this.#bits.slice(0, cap);
     this.#advCount = this.#advCount.slice(0, cap);
     this.#jslot = this.#jslot.slice(0, cap);
     this.#addr = this.#addr.slice(0, cap);
-    // Descending: pop() hands out the lowest free id first, so the ids stay dense.
-    this.#freeIds = this.#freeIds.filter((id) => id < top).sort((a, b) => b - a);
+    // pop() hands out the lowest free id first, so the ids stay dense.
+    this.#freeIds.keepBelow(top);
+    if (this.#dirtyTail === this.#dirtyHead && this.#dirty.length > 1024) {
+      this.#dirty = new Int32Array(1024);
+      this.#dirtyHead = this.#dirtyTail = 0;
+    }
     this.#index.shrink();
     return top;
   }
@@ -178,7 +202,7 @@ export class LocRib {
 
   /** One past the highest id in use: walks go over 0 .. idLimit - 1, skipping ids that are not live. */
   get idLimit(): number {
-    return this.#prefix.length;
+    return this.#limit;
   }
 
   /** Live destinations. */
@@ -283,7 +307,16 @@ export class LocRib {
     const b = this.#bits[id] as number;
     if ((b & DIRTY) !== 0) return;
     this.#bits[id] = b | DIRTY;
-    this.#dirty.push(id);
+    if (this.#dirtyTail === this.#dirty.length) {
+      const q = this.#dirty;
+      // Moved down when the taken head is at least half of it, else doubled: amortized O(1) per id.
+      const live = q.subarray(this.#dirtyHead, this.#dirtyTail);
+      if (this.#dirtyHead * 2 >= q.length) q.copyWithin(0, this.#dirtyHead, this.#dirtyTail);
+      else (this.#dirty = new Int32Array(q.length * 2)).set(live);
+      this.#dirtyTail = live.length;
+      this.#dirtyHead = 0;
+    }
+    this.#dirty[this.#dirtyTail++] = id;
   }
 
   /**
@@ -292,28 +325,20 @@ export class LocRib {
    */
   takeDirty(max = Infinity): DestId[] {
     const q = this.#dirty;
-    const end = Math.min(q.length, this.#dirtyHead + max);
-    const out = this.#dirtyHead === 0 && end === q.length ? q : q.slice(this.#dirtyHead, end);
-    if (end === q.length) {
-      this.#dirty = [];
-      this.#dirtyHead = 0;
-    } else {
-      this.#dirtyHead = end;
-      // The taken head is dropped once it is most of the queue (amortized O(1) per destination).
-      if (end > 65536 && end * 2 > q.length) {
-        this.#dirty = q.slice(end);
-        this.#dirtyHead = 0;
-      }
-    }
-    for (let i = 0; i < out.length; i++) {
-      const id = out[i] as number;
+    const end = Math.min(this.#dirtyTail, this.#dirtyHead + max);
+    const out: DestId[] = [];
+    for (let i = this.#dirtyHead; i < end; i++) {
+      const id = q[i] as number;
       this.#bits[id] = (this.#bits[id] as number) & ~DIRTY;
+      out.push(id);
     }
+    if (end === this.#dirtyTail) this.#dirtyHead = this.#dirtyTail = 0;
+    else this.#dirtyHead = end;
     return out;
   }
 
   get dirtyCount(): number {
-    return this.#dirty.length - this.#dirtyHead;
+    return this.#dirtyTail - this.#dirtyHead;
   }
 }
 
