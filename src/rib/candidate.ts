@@ -2,7 +2,7 @@
  * Routes as decision candidates, and the forwarding facts of the selected paths. The attribute
  * part of a candidate is computed once per interned attribute set (cached on the set), the rest
  * comes from the route's source and its stale mark. The forwarding facts of a single path are also
- * one frozen object per attribute set, shared by every prefix using it.
+ * frozen objects shared by next hop, cached on the set.
  */
 import type { Route } from './adj-rib-in.js';
 import type { AttrSet } from './attrs-store.js';
@@ -51,13 +51,32 @@ const byAddress = (a: string, b: string): number => {
 /** The forwarding facts of a locally originated prefix. */
 export const LOCAL_FORWARDING: BestForwarding = Object.freeze({ local: true, nextHops: Object.freeze([]) as readonly string[] });
 
-/** The forwarding facts of a route that is the only path: one frozen object per attribute set. */
+/**
+ * Single-path forwarding facts by next hop ('' for none): the attribute sets of a table are many
+ * (a quarter of a million at a million routes) and their next hops a handful, so the sets share
+ * these objects instead of holding 96 bytes each (docs/benchmarks.md, "kernel and memory: step 8").
+ * A memo of pure values, cleared when it holds FORWARDING_MEMO_MAX of them (a peer sending endless
+ * distinct next hops makes new objects then, which compare equal by value: sameForwarding).
+ */
+const forwardingByHop = new Map<string, BestForwarding>();
+const FORWARDING_MEMO_MAX = 4096;
+const NO_HOPS = Object.freeze([]) as readonly string[];
+
+function forwardingVia(nh: string | null): BestForwarding {
+  const key = nh ?? '';
+  let f = forwardingByHop.get(key);
+  if (f === undefined) {
+    if (forwardingByHop.size >= FORWARDING_MEMO_MAX) forwardingByHop.clear();
+    f = Object.freeze({ local: false, nextHops: nh === null ? NO_HOPS : (Object.freeze([nh]) as readonly string[]) });
+    forwardingByHop.set(key, f);
+  }
+  return f;
+}
+
+/** The forwarding facts of a route that is the only path: cached on its attribute set, shared by next hop. */
 export function singlePathForwarding(s: AttrSet): BestForwarding {
   let f = s.fwd;
-  if (f === null) {
-    const nh = usableNextHop(s.attrs);
-    s.fwd = f = Object.freeze({ local: false, nextHops: Object.freeze(nh === null ? [] : [nh]) as readonly string[] });
-  }
+  if (f === null) s.fwd = f = forwardingVia(usableNextHop(s.attrs));
   return f;
 }
 
