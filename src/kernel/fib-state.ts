@@ -14,6 +14,7 @@
  * kernel is pinned (`pin`, `unpin`): a mark per entry instead of a Set of keys per chunk of writes.
  */
 import { invariant } from '../util/assert.js';
+import { IdQueue } from '../util/id-queue.js';
 import { IdStack } from '../util/id-stack.js';
 import { fibKeyPrefix, type FibKey, type KernelRoute } from './port.js';
 import { RouteShapes, type RouteShape } from './route-shapes.js';
@@ -42,10 +43,8 @@ export class FibState {
   /** 1: a write of this key is in the kernel (pin); the entry is kept while it is, even holding nothing. */
   #flying = new Uint8Array(MIN_ENTRIES);
   #pinned = 0;
-  /** Entry ids marked dirty, in order, from #head to #tail (an id whose mark was cleared meanwhile is skipped). */
-  #queue = new Int32Array(MIN_ENTRIES);
-  #head = 0;
-  #tail = 0;
+  /** Entry ids marked dirty, in order (an id whose mark was cleared meanwhile is skipped when taken). */
+  readonly #queue = new IdQueue();
   #dirtyCount = 0;
   /** Text keys by entry (a numeric key's entry has none). */
   readonly #textOf = new Map<number, string>();
@@ -91,37 +90,24 @@ export class FibState {
     if (this.#dirty[e] === 1) return true;
     this.#dirty[e] = 1;
     this.#dirtyCount++;
-    if (this.#tail === this.#queue.length) {
-      // Moved down when the taken head is at least half of it, else doubled: amortized O(1) per mark
-      // (moving down a queue whose head is short would copy it again at every few marks).
-      const q = this.#queue;
-      const live = q.subarray(this.#head, this.#tail);
-      if (this.#head * 2 >= q.length) q.copyWithin(0, this.#head, this.#tail);
-      else (this.#queue = new Int32Array(q.length * 2)).set(live);
-      this.#tail = live.length;
-      this.#head = 0;
-    }
-    this.#queue[this.#tail++] = e;
+    this.#queue.push(e);
     return true;
   }
 
   /** The next dirty key, its mark cleared (undefined: none left). Keys marked meanwhile come too. */
   takeDirty(): FibKey | undefined {
-    while (this.#head < this.#tail) {
-      const e = this.#queue[this.#head++] as number;
+    for (let e = this.#queue.shift(); e >= 0; e = this.#queue.shift()) {
       if (this.#dirty[e] !== 1) continue;
       this.#dirty[e] = 0;
       this.#dirtyCount--;
       return this.#keyAt(e);
     }
-    this.#head = this.#tail = 0;
     return undefined;
   }
 
   /** No key dirty any more. */
   clearDirty(): void {
-    for (let i = this.#head; i < this.#tail; i++) this.#dirty[this.#queue[i] as number] = 0;
-    this.#head = this.#tail = 0;
+    for (let e = this.#queue.shift(); e >= 0; e = this.#queue.shift()) this.#dirty[e] = 0;
     this.#dirtyCount = 0;
   }
 
@@ -314,7 +300,7 @@ export class FibState {
   compact(): void {
     const cap = this.#key.length;
     // Queued or pinned entry ids would be renumbered under the queue or a write: not while any is.
-    if (cap <= COMPACT_MIN || this.#live * 4 > cap || this.#head < this.#tail || this.#pinned > 0) return;
+    if (cap <= COMPACT_MIN || this.#live * 4 > cap || this.#queue.length > 0 || this.#pinned > 0) return;
     const size = Math.max(MIN_ENTRIES, 1 << Math.ceil(Math.log2(Math.max(1, this.#live * 2))));
     const key = new Float64Array(size);
     const want = new Int32Array(size).fill(-1);

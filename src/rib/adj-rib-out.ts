@@ -29,6 +29,7 @@ import type { AttrSet, AttrsStore } from './attrs-store.js';
 import type { ExportJournal } from './export-journal.js';
 import type { DestId, LocRib } from './loc-rib.js';
 import { FAMILIES, type Family } from './types.js';
+import { grownSlots } from '../util/grown-slots.js';
 
 /**
  * `pathIds` (RFC 7911), parallel to `prefixes`, only in a family the session sends ADD-PATH in.
@@ -425,8 +426,8 @@ export class AdjRibOut {
     const adv = this.#adv;
     if (want !== null) {
       this.#announcements++;
-      while (adv.length <= id) adv.push(undefined);
-      adv[id] = want;
+      if (id >= adv.length) this.#adv = grownSlots(adv, id + 1, undefined);
+      this.#adv[id] = want;
       if (have !== undefined) this.#store.release(have);
       else {
         this.#advertised++;
@@ -527,8 +528,8 @@ export class AdjRibOut {
     if (want !== null) {
       this.#announcements++;
       if (e === undefined) {
-        while (paths.length <= id) paths.push(undefined);
-        paths[id] = want;
+        if (id >= paths.length) this.#advPaths = grownSlots(paths, id + 1, undefined);
+        this.#advPaths[id] = want;
         this.#advPathId[id] = pathId;
         this.#loc.addAdvertised(id, 1);
       } else if (e instanceof Map) {

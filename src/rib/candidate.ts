@@ -48,19 +48,19 @@ const byAddress = (a: string, b: string): number => {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 
-/** The forwarding facts of a locally originated prefix. */
-export const LOCAL_FORWARDING: BestForwarding = Object.freeze({ local: true, nextHops: Object.freeze([]) as readonly string[] });
-
 /**
  * Single-path forwarding facts by next hop ('' for none): the attribute sets of a table are many
  * (a quarter of a million at a million routes) and their next hops a handful, so the sets share
- * these objects instead of holding 96 bytes each (docs/benchmarks.md, "kernel and memory: step 8").
+ * these objects instead of holding 96 bytes each (docs/benchmarks.md, "kernel and memory: step 8 of issue 14").
  * A memo of pure values, cleared when it holds FORWARDING_MEMO_MAX of them (a peer sending endless
  * distinct next hops makes new objects then, which compare equal by value: sameForwarding).
  */
 const forwardingByHop = new Map<string, BestForwarding>();
 const FORWARDING_MEMO_MAX = 4096;
 const NO_HOPS = Object.freeze([]) as readonly string[];
+
+/** The forwarding facts of a locally originated prefix. */
+export const LOCAL_FORWARDING: BestForwarding = Object.freeze({ local: true, nextHops: NO_HOPS });
 
 function forwardingVia(nh: string | null): BestForwarding {
   const key = nh ?? '';

@@ -15,6 +15,8 @@ import type { Route, RouteSource } from './adj-rib-in.js';
 import { nlriText } from '../codec/nlri.js';
 import type { NlriEntry } from '../codec/types.js';
 import { PrefixIndex } from './prefix-index.js';
+import { grownSlots } from '../util/grown-slots.js';
+import { IdQueue } from '../util/id-queue.js';
 import { IdStack } from '../util/id-stack.js';
 import { formatIPv4, prefixLength } from '../util/inet.js';
 import type { BestForwarding, Family } from './types.js';
@@ -39,17 +41,7 @@ const KEPT_BY_NUMBER = '';
 /** RFC 4271 4.3: an NLRI entry is a length octet plus the prefix bytes. */
 const wireBytesOf = (len: number): number => 1 + ((len + 7) >>> 3);
 
-/**
- * A column of references with twice the room, the new slots null. Grown by doubling here rather
- * than by push (V8 grows by half, and each old array of a million slots stays in the large-object
- * space as garbage until the next full collection: docs/benchmarks.md, "kernel and memory: step 8").
- */
-function grownSlots<T>(a: readonly (T | null)[], min: number): (T | null)[] {
-  const b = new Array<T | null>(Math.max(min, a.length * 2)).fill(null);
-  for (let i = 0; i < a.length; i++) b[i] = a[i] as T | null;
-  return b;
-}
-
+/** Room in every column at the start (and at least after a compact). */
 const INITIAL_IDS = 1024;
 
 function grownInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
@@ -69,12 +61,10 @@ export class LocRib {
    * compact()'s scan, which starts here (each free slot is passed once between growths).
    */
   #topHint = 0;
-  /** Ids handed out since the start or the last compact, live or free (idLimit). The columns have room for more. */
+  /** One past the highest id handed out (below it: live or free); compact lowers it to one past the highest live id. The columns may have room for more. */
   #limit = 0;
-  /** Dirty destinations in the order they were marked, from #dirtyHead to #dirtyTail (no JavaScript array of a million ids). */
-  #dirty = new Int32Array(1024);
-  #dirtyHead = 0;
-  #dirtyTail = 0;
+  /** Dirty destinations in the order they were marked (each once: its DIRTY flag is set while queued). */
+  readonly #dirty = new IdQueue();
   #live = 0;
   /** Per family (0 IPv4, 1 IPv6): routes held (addRoute / removeRoute), destinations with a best route. */
   readonly #paths: [number, number] = [0, 0];
@@ -89,13 +79,13 @@ export class LocRib {
   /** Forwarding facts last reported (BestChange). */
   #fib: (BestForwarding | null)[] = new Array<BestForwarding | null>(INITIAL_IDS).fill(null);
   /** family bit | DIRTY | EXPORT | NUMERIC | NLRI wire bytes << WIRE_SHIFT | IPv4 length << LEN_SHIFT */
-  #bits = new Int32Array(1024);
+  #bits = new Int32Array(INITIAL_IDS);
   /** Peers whose Adj-RIB-Out holds this prefix. */
-  #advCount = new Int32Array(1024);
+  #advCount = new Int32Array(INITIAL_IDS);
   /** Index of its entry in the export journal's ring, or -1 (export-journal.ts). */
-  #jslot = new Int32Array(1024);
+  #jslot = new Int32Array(INITIAL_IDS);
   /** IPv4 address (int32) of a destination kept by number in the prefix index. */
-  #addr = new Int32Array(1024);
+  #addr = new Int32Array(INITIAL_IDS);
 
   // ------------------------------------------------------------ lookup and lifetime
 
@@ -111,10 +101,10 @@ export class LocRib {
     const id = free >= 0 ? free : this.#limit++;
     if (id >= this.#topHint) this.#topHint = id + 1;
     if (id >= this.#prefix.length) {
-      this.#prefix = grownSlots(this.#prefix, id + 1);
-      this.#routes = grownSlots(this.#routes, id + 1);
-      this.#best = grownSlots(this.#best, id + 1);
-      this.#fib = grownSlots(this.#fib, id + 1);
+      this.#prefix = grownSlots(this.#prefix, id + 1, null);
+      this.#routes = grownSlots(this.#routes, id + 1, null);
+      this.#best = grownSlots(this.#best, id + 1, null);
+      this.#fib = grownSlots(this.#fib, id + 1, null);
     }
     if (id >= this.#bits.length) {
       this.#bits = grownInt32(this.#bits, id + 1);
@@ -158,7 +148,7 @@ export class LocRib {
   /**
    * Gives back what a large withdrawal left: when at most a quarter of at least COMPACT_MIN_IDS ids
    * are live and none of them is in the upper half, every column is copied into arrays cut after
-   * the highest live id (the old ones go to the garbage collector), the free ids above it are
+   * the highest live id (at INITIAL_IDS at the least; the old ones go to the garbage collector), the free ids above it are
    * forgotten and those below are handed out lowest first, and the prefix index shrinks. Returns
    * the new idLimit, or -1 when nothing was cut. The search for the highest live id goes down from
    * where the last one stopped (#topHint): amortized, a free slot is passed once between growths.
@@ -183,10 +173,6 @@ export class LocRib {
     this.#addr = this.#addr.slice(0, cap);
     // pop() hands out the lowest free id first, so the ids stay dense.
     this.#freeIds.keepBelow(top);
-    if (this.#dirtyTail === this.#dirtyHead && this.#dirty.length > 1024) {
-      this.#dirty = new Int32Array(1024);
-      this.#dirtyHead = this.#dirtyTail = 0;
-    }
     this.#index.shrink();
     return top;
   }
@@ -200,7 +186,7 @@ export class LocRib {
     return this.#routes[id] === null && this.#best[id] === null && this.#fib[id] === null && this.#advCount[id] === 0 && (this.#flags(id) & DIRTY) === 0;
   }
 
-  /** One past the highest id in use: walks go over 0 .. idLimit - 1, skipping ids that are not live. */
+  /** One past the highest id handed out: walks go over 0 .. idLimit - 1, skipping ids that are not live. */
   get idLimit(): number {
     return this.#limit;
   }
@@ -307,16 +293,7 @@ export class LocRib {
     const b = this.#bits[id] as number;
     if ((b & DIRTY) !== 0) return;
     this.#bits[id] = b | DIRTY;
-    if (this.#dirtyTail === this.#dirty.length) {
-      const q = this.#dirty;
-      // Moved down when the taken head is at least half of it, else doubled: amortized O(1) per id.
-      const live = q.subarray(this.#dirtyHead, this.#dirtyTail);
-      if (this.#dirtyHead * 2 >= q.length) q.copyWithin(0, this.#dirtyHead, this.#dirtyTail);
-      else (this.#dirty = new Int32Array(q.length * 2)).set(live);
-      this.#dirtyTail = live.length;
-      this.#dirtyHead = 0;
-    }
-    this.#dirty[this.#dirtyTail++] = id;
+    this.#dirty.push(id);
   }
 
   /**
@@ -324,21 +301,17 @@ export class LocRib {
    * queued (a decision run may be cut into slices).
    */
   takeDirty(max = Infinity): DestId[] {
-    const q = this.#dirty;
-    const end = Math.min(this.#dirtyTail, this.#dirtyHead + max);
-    const out: DestId[] = [];
-    for (let i = this.#dirtyHead; i < end; i++) {
-      const id = q[i] as number;
+    const out = new Array<DestId>(Math.min(this.#dirty.length, max));
+    for (let i = 0; i < out.length; i++) {
+      const id = this.#dirty.shift();
       this.#bits[id] = (this.#bits[id] as number) & ~DIRTY;
-      out.push(id);
+      out[i] = id;
     }
-    if (end === this.#dirtyTail) this.#dirtyHead = this.#dirtyTail = 0;
-    else this.#dirtyHead = end;
     return out;
   }
 
   get dirtyCount(): number {
-    return this.#dirtyTail - this.#dirtyHead;
+    return this.#dirty.length;
   }
 }
 

@@ -3,7 +3,7 @@
  * attribute store hand out again after a withdrawal. A JavaScript array of a million ids is a large
  * object in V8's old generation, and every step of its growth leaves the old one there as garbage
  * until the next full collection; a full withdrawal of a million routes grew the large-object space
- * by 100 MB without one (docs/benchmarks.md, "kernel and memory: step 8"). Here an id is 4 bytes,
+ * by 100 MB without one (docs/benchmarks.md, "kernel and memory: step 8 of issue 14"). Here an id is 4 bytes,
  * capacity doubles, and the buffers are outside the heap.
  */
 const MIN_CAPACITY = 256;

@@ -33,6 +33,7 @@ describe('single-path forwarding facts', () => {
     for (let i = 0; i < 5000; i++) singlePathForwarding(store.intern(attrs(`10.1.${i >> 8}.${i & 255}`, 1)));
     const again = singlePathForwarding(store.intern(attrs('10.0.0.1', 2)));
     expect(again).toEqual({ local: false, nextHops: ['10.0.0.1'] });
+    expect(again).not.toBe(first); // the memo was cleared: a new object
     expect(sameForwarding(first, again)).toBe(true);
   });
 });

@@ -20,7 +20,7 @@ describe('LocRib decision queue', () => {
     expect(loc.takeDirty()).toEqual([]);
   });
 
-  it('is a FIFO of distinct ids over a seeded run of marks and takes (the queue moves down and grows)', () => {
+  it('is a FIFO of distinct ids over a seeded run of bursts of marks and of takes', () => {
     const rnd = prng(7);
     const loc = new LocRib();
     const n = 5000;
