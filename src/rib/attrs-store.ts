@@ -79,12 +79,31 @@ const frozen = <T>(xs: readonly T[]): readonly T[] => (Object.isFrozen(xs) ? xs 
 const frozenPath = (p: AsPath): AsPath =>
   Object.isFrozen(p) ? p : Object.freeze(p.map((s) => Object.freeze({ type: s.type, asns: frozen(s.asns) })));
 
-/** A frozen, normalized copy: own arrays, copied Buffers, no NLRI lists, no undefined fields. */
+/**
+ * Next-hop texts by value: the decoder makes a string per UPDATE, and the sets of a table share a
+ * handful of next hops, so each new set takes the first copy instead of keeping its own (24 bytes
+ * x 250,000 sets at a million routes: docs/benchmarks.md, "kernel and memory: step 8 of issue 14").
+ * Cleared when it holds HOP_MEMO_MAX (a peer sending endless next hops).
+ */
+const hopTexts = new Map<string, string>();
+const HOP_MEMO_MAX = 4096;
+
+function hopText(h: string): string {
+  const kept = hopTexts.get(h);
+  if (kept !== undefined) return kept;
+  if (hopTexts.size >= HOP_MEMO_MAX) hopTexts.clear();
+  hopTexts.set(h, h);
+  return h;
+}
+
+const hopList = (hops: readonly string[]): readonly string[] => Object.freeze(hops.map(hopText));
+
+/** A frozen, normalized copy: own arrays, copied Buffers, no NLRI lists, no undefined fields; next hops shared by value. */
 export function normalizeAttrs(a: PathAttrs): PathAttrs {
   const d: Mutable<PathAttrs> = {};
   if (a.origin !== undefined) d.origin = a.origin;
   if (a.asPath !== undefined) d.asPath = frozenPath(a.asPath);
-  if (a.nextHop !== undefined) d.nextHop = a.nextHop;
+  if (a.nextHop !== undefined) d.nextHop = hopText(a.nextHop);
   if (a.med !== undefined) d.med = a.med;
   if (a.localPref !== undefined) d.localPref = a.localPref;
   if (a.atomicAggregate === true) d.atomicAggregate = true;
@@ -93,7 +112,7 @@ export function normalizeAttrs(a: PathAttrs): PathAttrs {
   if (a.originatorId !== undefined) d.originatorId = a.originatorId;
   if (a.clusterList !== undefined) d.clusterList = frozen(a.clusterList);
   if (a.mpReach !== undefined) {
-    const r: MpReach = { afi: a.mpReach.afi, safi: a.mpReach.safi, nextHops: frozen(a.mpReach.nextHops), nlri: EMPTY };
+    const r: MpReach = { afi: a.mpReach.afi, safi: a.mpReach.safi, nextHops: hopList(a.mpReach.nextHops), nlri: EMPTY };
     d.mpReach = Object.freeze(r);
   }
   if (a.extCommunities !== undefined) {

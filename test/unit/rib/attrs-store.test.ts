@@ -16,6 +16,22 @@ describe('AttrsStore', () => {
     expect(store.size).toBe(1);
   });
 
+  it('keeps every next hop as given, also past the memo that shares their texts (IPv4 and MP_REACH)', () => {
+    const store = new AttrsStore();
+    const sets: AttrSet[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const v4 = `10.${i >> 8}.${i & 255}.1`;
+      const v6 = `fd00::${i.toString(16)}`;
+      sets.push(store.intern({ ...a, nextHop: v4 }));
+      sets.push(store.intern({ origin: 0, asPath: [], mpReach: { afi: 2, safi: 1, nextHops: [v6, 'fe80::1'], nlri: [] } }));
+    }
+    for (let i = 0; i < 5000; i++) {
+      expect(sets[2 * i]?.attrs.nextHop).toBe(`10.${i >> 8}.${i & 255}.1`);
+      expect(sets[2 * i + 1]?.attrs.mpReach?.nextHops).toEqual([`fd00::${i.toString(16)}`, 'fe80::1']);
+      expect(Object.isFrozen(sets[2 * i + 1]?.attrs.mpReach?.nextHops)).toBe(true);
+    }
+  });
+
   it('keeps different attribute sets apart', () => {
     const store = new AttrsStore();
     expect(store.intern(a)).not.toBe(store.intern({ ...a, med: 0 }));
