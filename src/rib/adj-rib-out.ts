@@ -31,6 +31,13 @@ import type { DestId, LocRib } from './loc-rib.js';
 import { FAMILIES, type Family } from './types.js';
 import { grownSlots } from '../util/grown-slots.js';
 
+/** `a` copied into an array of `size` (path ids are u32, RFC 7911). */
+function grownUint32(a: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(size);
+  b.set(a);
+  return b;
+}
+
 /**
  * `pathIds` (RFC 7911), parallel to `prefixes`, only in a family the session sends ADD-PATH in.
  * Prefixes as the encoder takes them (OutBatch: an IPv4 prefix the Loc-RIB keeps by number is a
@@ -151,7 +158,7 @@ export class AdjRibOut {
    */
   #advPaths: (AttrSet | Map<number, AttrSet> | undefined)[] = [];
   /** Destination id -> the path id of a single-path #advPaths entry. */
-  #advPathId: number[] = [];
+  #advPathId = new Uint32Array(0);
   #advertised = 0;
   /** Prefixes announced and withdrawn to the peer (BIRD's export route change stats). */
   #announcements = 0;
@@ -292,7 +299,6 @@ export class AdjRibOut {
     const withdraws: [Group | null, Group | null] = [null, null];
     const groups: [Map<AttrSet, Group>, Map<AttrSet, Group>] = [new Map(), new Map()];
     const store = this.#store;
-    const adv = this.#adv;
     let used = 0;
     let taken = 0;
     const loc = this.#loc;
@@ -316,7 +322,8 @@ export class AdjRibOut {
         used += extra;
         continue;
       }
-      const have = adv[id];
+      // Read afresh each time: #record may have grown the column into a new array (grownSlots).
+      const have = this.#adv[id];
       const want = feed.want(id);
       if (want === (have ?? null) && (want === null || !forced)) {
         if (want !== null) store.release(want);
@@ -395,7 +402,7 @@ export class AdjRibOut {
     }
     const paths = this.#advPaths;
     this.#advPaths = [];
-    this.#advPathId = [];
+    this.#advPathId = new Uint32Array(0);
     for (let id = 0; id < paths.length; id++) {
       const m = paths[id];
       if (m === undefined) continue;
@@ -529,6 +536,7 @@ export class AdjRibOut {
       this.#announcements++;
       if (e === undefined) {
         if (id >= paths.length) this.#advPaths = grownSlots(paths, id + 1, undefined);
+        if (id >= this.#advPathId.length) this.#advPathId = grownUint32(this.#advPathId, this.#advPaths.length);
         this.#advPaths[id] = want;
         this.#advPathId[id] = pathId;
         this.#loc.addAdvertised(id, 1);

@@ -167,6 +167,22 @@ describe('AdjRibOut', () => {
     expect(total).toBe(5000);
   });
 
+  it('sends a prefix once when one pull meets it in the dump and in the journal, and holds one reference for it', () => {
+    // The first pull of a peer grows its columns into new arrays while it runs: what was recorded
+    // before the growth must be read from the new one.
+    const { store, out, sets, table, change, pull } = setup();
+    const a = sets[0] as AttrSet;
+    for (let i = 0; i < 2000; i++) table(v4(i), a);
+    change(v4(3), a);
+    change(v4(1999), a);
+    out.dump(['ipv4-unicast']);
+    const sent = prefixesOf(pull(ALL));
+    expect(sent).toHaveLength(2000);
+    expect(new Set(sent).size).toBe(2000);
+    expect(out.advertisedCount).toBe(2000);
+    expect(store.totalRefs).toBe(4 + 2000);
+  });
+
   it('holds one reference per advertised entry and releases them all on clear', () => {
     const { store, out, sets, change, pull, feed } = setup();
     const before = store.totalRefs; // the test's own reference on each set
