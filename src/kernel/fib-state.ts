@@ -99,10 +99,19 @@ export class FibState {
     for (let e = this.#queue.shift(); e >= 0; e = this.#queue.shift()) {
       if (this.#dirty[e] !== 1) continue;
       this.#dirty[e] = 0;
-      this.#dirtyCount--;
+      this.#uncount();
       return this.#keyAt(e);
     }
     return undefined;
+  }
+
+  /**
+   * One dirty mark fewer. Every marked entry is queued, so with none left whatever the queue still
+   * holds is stale (entries released or taken meanwhile): it is emptied, not left to grow with a key
+   * that flaps between batches, nor to hold compact() back.
+   */
+  #uncount(): void {
+    if (--this.#dirtyCount === 0) this.#queue.clear();
   }
 
   /** No key dirty any more. */
@@ -392,7 +401,7 @@ export class FibState {
     this.#live--;
     if (this.#dirty[e] === 1) {
       this.#dirty[e] = 0;
-      this.#dirtyCount--;
+      this.#uncount();
     }
     this.#free.push(e);
     const t = this.#textOf.get(e);

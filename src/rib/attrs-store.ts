@@ -96,7 +96,8 @@ function hopText(h: string): string {
   return h;
 }
 
-const hopList = (hops: readonly string[]): readonly string[] => Object.freeze(hops.map(hopText));
+/** A frozen list (another set's) is shared as it is; a new one is copied with its texts shared. */
+const hopList = (hops: readonly string[]): readonly string[] => (Object.isFrozen(hops) ? hops : Object.freeze(hops.map(hopText)));
 
 /** A frozen, normalized copy: own arrays, copied Buffers, no NLRI lists, no undefined fields; next hops shared by value. */
 export function normalizeAttrs(a: PathAttrs): PathAttrs {

@@ -198,6 +198,21 @@ describe('FibState', () => {
     expect(s.shapes.size).toBe(1);
   });
 
+  it('empties its queue when the last dirty key goes without being taken, so compact() is not held back by stale ids', () => {
+    const s = new FibState();
+    for (let i = 0; i < 100_000; i++) s.setWant(fibKey(route(v4(i), 0)), route(v4(i), 0));
+    const kept = fibKey(route(v4(99_999), 0));
+    for (let i = 0; i < 99_000; i++) s.markDirty(fibKey(route(v4(i), 0)));
+    expect(s.dirtyCount).toBe(99_000);
+    // Withdrawn before any batch took them: the entries are released with their marks.
+    for (let i = 0; i < 99_000; i++) s.setWant(fibKey(route(v4(i), 0)), null);
+    expect(s.dirtyCount).toBe(0);
+    s.compact(); // no batch ran (takeDirty would have drained the stale ids)
+    expect(s.takeDirty()).toBeUndefined();
+    expect(s.find(kept)).toBeLessThan(1000);
+    expect(same(s.want(kept), route(v4(99_999), 0))).toBe(true);
+  });
+
   it('keeps a pinned entry whose routes were cleared (found after the index grows), releases it at unpin, and does not compact while any is pinned', () => {
     const s = new FibState();
     const a = route('172.16.9.0/24', 0); // outside v4()'s keys
