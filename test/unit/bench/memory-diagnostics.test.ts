@@ -51,11 +51,20 @@ describe('heap-summary', () => {
     }
   });
 
-  it('says what is wrong with a file that is no heap snapshot', () => {
+  it('says what is wrong with a file that is no heap snapshot, or whose node array it cannot read', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wren-heap-'));
     try {
       writeFileSync(join(dir, 'x.json'), '{"a":1}');
       expect(() => readHeapSnapshot(join(dir, 'x.json'))).toThrow(/x\.json: not a V8 heap snapshot/);
+      const meta = '{"snapshot":{"meta":{"node_fields":["type","name","self_size"],"node_types":[["object"]]},"node_count":2},\n';
+      const write = (nodes: string): string => {
+        writeFileSync(join(dir, 'h.heapsnapshot'), `${meta}"nodes":[${nodes}],\n"edges":[],\n"strings":["a","b"]}`);
+        return join(dir, 'h.heapsnapshot');
+      };
+      expect(readHeapSnapshot(write('0,0,10,\n0,1,20')).nodes).toEqual(new Float64Array([0, 0, 10, 0, 1, 20]));
+      expect(() => readHeapSnapshot(write('0,0,10,\n0,1,-20'))).toThrow(/byte 45 in the node array/);
+      expect(() => readHeapSnapshot(write('0,0,10,\n0,1'))).toThrow(/5 node fields where node_count 2 x 3 = 6/);
+      expect(() => readHeapSnapshot(write('0,0,10,\n0,1,20,0'))).toThrow(/more node fields than node_count/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -63,9 +72,9 @@ describe('heap-summary', () => {
 });
 
 describe('memory-log', () => {
-  it('writes the time, the process totals and each heap space as used/committed MB', () => {
+  it('writes the pid, the time, the process totals and each heap space as used/committed MB', () => {
     const line = memoryLine(1234);
-    expect(line).toMatch(/^1234 rss=\d+ heapTotal=\d+ heapUsed=\d+ external=\d+ arrayBuffers=\d+ /);
+    expect(line).toMatch(new RegExp(`^${process.pid} 1234 rss=\\d+ heapTotal=\\d+ heapUsed=\\d+ external=\\d+ arrayBuffers=\\d+ `));
     expect(line).toMatch(/ old=\d+\/\d+/);
     expect(line).toMatch(/ new=\d+\/\d+/);
   });
