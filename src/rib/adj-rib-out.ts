@@ -29,14 +29,7 @@ import type { AttrSet, AttrsStore } from './attrs-store.js';
 import type { ExportJournal } from './export-journal.js';
 import type { DestId, LocRib } from './loc-rib.js';
 import { FAMILIES, type Family } from './types.js';
-import { grownSlots } from '../util/grown-slots.js';
-
-/** `a` copied into an array of `size` (path ids are u32, RFC 7911). */
-function grownUint32(a: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
-  const b = new Uint32Array(size);
-  b.set(a);
-  return b;
-}
+import { grownSlots, grownTyped } from '../util/grown-slots.js';
 
 /**
  * `pathIds` (RFC 7911), parallel to `prefixes`, only in a family the session sends ADD-PATH in.
@@ -536,7 +529,7 @@ export class AdjRibOut {
       this.#announcements++;
       if (e === undefined) {
         if (id >= paths.length) this.#advPaths = grownSlots(paths, id + 1, undefined);
-        if (id >= this.#advPathId.length) this.#advPathId = grownUint32(this.#advPathId, this.#advPaths.length);
+        if (id >= this.#advPathId.length) this.#advPathId = grownTyped(this.#advPathId, this.#advPaths.length);
         this.#advPaths[id] = want;
         this.#advPathId[id] = pathId;
         this.#loc.addAdvertised(id, 1);

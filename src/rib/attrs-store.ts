@@ -19,6 +19,7 @@
 import type { AsPath, MpReach, PathAttrs, RawAttr } from '../codec/types.js';
 import type { NlriEntry } from '../codec/pack.js';
 import { invariant } from '../util/assert.js';
+import { BoundedMemo } from '../util/bounded-memo.js';
 import { IdStack } from '../util/id-stack.js';
 import { attrsEqual, attrsHash } from './attrs-hash.js';
 import type { AttrMetrics } from './decision.js';
@@ -83,18 +84,10 @@ const frozenPath = (p: AsPath): AsPath =>
  * Next-hop texts by value: the decoder makes a string per UPDATE, and the sets of a table share a
  * handful of next hops, so each new set takes the first copy instead of keeping its own (24 bytes
  * x 250,000 sets at a million routes: docs/benchmarks.md, "kernel and memory: step 8 of issue 14").
- * Cleared when it holds HOP_MEMO_MAX (a peer sending endless next hops).
+ * Cleared when it holds 4,096 (a peer sending endless next hops).
  */
-const hopTexts = new Map<string, string>();
-const HOP_MEMO_MAX = 4096;
-
-function hopText(h: string): string {
-  const kept = hopTexts.get(h);
-  if (kept !== undefined) return kept;
-  if (hopTexts.size >= HOP_MEMO_MAX) hopTexts.clear();
-  hopTexts.set(h, h);
-  return h;
-}
+const hopTexts = new BoundedMemo<string, string>(4096);
+const hopText = (h: string): string => hopTexts.get(h, (t) => t);
 
 /** A frozen list (another set's) is shared as it is; a new one is copied with its texts shared. */
 const hopList = (hops: readonly string[]): readonly string[] => (Object.isFrozen(hops) ? hops : Object.freeze(hops.map(hopText)));

@@ -8,6 +8,7 @@ import type { Route } from './adj-rib-in.js';
 import type { AttrSet } from './attrs-store.js';
 import { attrMetrics, type AttrMetrics, type Candidate } from './decision.js';
 import { usableNextHop } from './next-hop.js';
+import { BoundedMemo } from '../util/bounded-memo.js';
 import { addressSortKey } from '../util/inet.js';
 import type { BestForwarding } from './types.js';
 
@@ -52,26 +53,17 @@ const byAddress = (a: string, b: string): number => {
  * Single-path forwarding facts by next hop ('' for none): the attribute sets of a table are many
  * (a quarter of a million at a million routes) and their next hops a handful, so the sets share
  * these objects instead of holding 96 bytes each (docs/benchmarks.md, "kernel and memory: step 8 of issue 14").
- * A memo of pure values, cleared when it holds FORWARDING_MEMO_MAX of them (a peer sending endless
+ * A memo of pure values, cleared when it holds 4,096 of them (a peer sending endless
  * distinct next hops makes new objects then, which compare equal by value: sameForwarding).
  */
-const forwardingByHop = new Map<string, BestForwarding>();
-const FORWARDING_MEMO_MAX = 4096;
+const forwardingByHop = new BoundedMemo<string, BestForwarding>(4096);
 const NO_HOPS = Object.freeze([]) as readonly string[];
 
 /** The forwarding facts of a locally originated prefix. */
 export const LOCAL_FORWARDING: BestForwarding = Object.freeze({ local: true, nextHops: NO_HOPS });
 
-function forwardingVia(nh: string | null): BestForwarding {
-  const key = nh ?? '';
-  let f = forwardingByHop.get(key);
-  if (f === undefined) {
-    if (forwardingByHop.size >= FORWARDING_MEMO_MAX) forwardingByHop.clear();
-    f = Object.freeze({ local: false, nextHops: nh === null ? NO_HOPS : (Object.freeze([nh]) as readonly string[]) });
-    forwardingByHop.set(key, f);
-  }
-  return f;
-}
+const forwardingVia = (nh: string | null): BestForwarding =>
+  forwardingByHop.get(nh ?? '', (key) => Object.freeze({ local: false, nextHops: key === '' ? NO_HOPS : (Object.freeze([key]) as readonly string[]) }));
 
 /** The forwarding facts of a route that is the only path: cached on its attribute set, shared by next hop. */
 export function singlePathForwarding(s: AttrSet): BestForwarding {

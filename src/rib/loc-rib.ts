@@ -15,7 +15,7 @@ import type { Route, RouteSource } from './adj-rib-in.js';
 import { nlriText } from '../codec/nlri.js';
 import type { NlriEntry } from '../codec/types.js';
 import { PrefixIndex } from './prefix-index.js';
-import { grownSlots } from '../util/grown-slots.js';
+import { grownSlots, grownTyped } from '../util/grown-slots.js';
 import { IdQueue } from '../util/id-queue.js';
 import { IdStack } from '../util/id-stack.js';
 import { formatIPv4, prefixLength } from '../util/inet.js';
@@ -43,12 +43,6 @@ const wireBytesOf = (len: number): number => 1 + ((len + 7) >>> 3);
 
 /** Room in every column at the start (and at least after a compact). */
 const INITIAL_IDS = 1024;
-
-function grownInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(Math.max(min, a.length * 2));
-  b.set(a);
-  return b;
-}
 
 /** Below this many ids the columns are never cut (compact): not worth a copy. */
 export const COMPACT_MIN_IDS = 65536;
@@ -107,10 +101,10 @@ export class LocRib {
       this.#fib = grownSlots(this.#fib, id + 1, null);
     }
     if (id >= this.#bits.length) {
-      this.#bits = grownInt32(this.#bits, id + 1);
-      this.#advCount = grownInt32(this.#advCount, id + 1);
-      this.#jslot = grownInt32(this.#jslot, id + 1);
-      this.#addr = grownInt32(this.#addr, id + 1);
+      this.#bits = grownTyped(this.#bits, id + 1);
+      this.#advCount = grownTyped(this.#advCount, id + 1);
+      this.#jslot = grownTyped(this.#jslot, id + 1);
+      this.#addr = grownTyped(this.#addr, id + 1);
     }
     const index = this.#index;
     const len = typeof prefix === 'number' ? prefix % 64 : prefixLength(prefix);

@@ -6,6 +6,8 @@
  * by 100 MB without one (docs/benchmarks.md, "kernel and memory: step 8 of issue 14"). Here an id is 4 bytes,
  * capacity doubles, and the buffers are outside the heap.
  */
+import { grownTyped } from './grown-slots.js';
+
 const MIN_CAPACITY = 256;
 
 export class IdStack {
@@ -17,11 +19,7 @@ export class IdStack {
   }
 
   push(id: number): void {
-    if (this.#len === this.#ids.length) {
-      const bigger = new Int32Array(this.#ids.length * 2);
-      bigger.set(this.#ids);
-      this.#ids = bigger;
-    }
+    if (this.#len === this.#ids.length) this.#ids = grownTyped(this.#ids, 0);
     this.#ids[this.#len++] = id;
   }
 
