@@ -87,7 +87,8 @@ const frozenPath = (p: AsPath): AsPath =>
  * Cleared when it holds 4,096 (a peer sending endless next hops).
  */
 const hopTexts = new BoundedMemo<string, string>(4096);
-const hopText = (h: string): string => hopTexts.get(h, (t) => t);
+const itself = (t: string): string => t;
+const hopText = (h: string): string => hopTexts.get(h, itself);
 
 /** A frozen list (another set's) is shared as it is; a new one is copied with its texts shared. */
 const hopList = (hops: readonly string[]): readonly string[] => (Object.isFrozen(hops) ? hops : Object.freeze(hops.map(hopText)));
